@@ -1,0 +1,1 @@
+"""Administration pages: agencies, users, escalation mailboxes, calendar overrides, authorities, outbox."""

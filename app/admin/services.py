@@ -1,0 +1,130 @@
+"""Administration operations (flush only; the admin pages commit)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import func, or_, select
+
+from app.admin.schemas import AuthoritySchema
+from app.agencies.models import Agency
+from app.agencies.schemas import AgencySchema
+from app.auth import services as auth_services
+from app.auth.models import User
+from app.core.models import OversightAuthority
+from app.errors import NotFound, ValidationFailed
+from app.extensions import db
+
+PAGE_SIZE = 50
+
+
+def _load(schema: Any, data: dict[str, Any], message: str) -> dict[str, Any]:
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise ValidationFailed(message, details={"fields": exc.messages}) from exc
+
+
+def search_agencies(q: str | None, kind: str | None, offset: int) -> tuple[list[Agency], bool]:
+    """Every agency (inactive ones too), by name; returns one page and whether there is more."""
+    stmt = select(Agency)
+    if q:
+        like = f"%{q.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Agency.name).like(like), func.lower(Agency.code).like(like)))
+    if kind:
+        stmt = stmt.where(Agency.kind == kind)
+    rows = list(db.session.scalars(stmt.order_by(Agency.name, Agency.id).offset(offset).limit(PAGE_SIZE + 1)))
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def get_agency(agency_id: int) -> Agency:
+    agency = db.session.get(Agency, agency_id)
+    if agency is None:
+        raise NotFound("Instansi tidak ditemukan.")
+    return agency
+
+
+def update_agency(agency: Agency, data: dict[str, Any]) -> Agency:
+    """Change an agency's fields (its code stays: cases, imports and users refer to it)."""
+    clean = _load(AgencySchema(exclude=("code",)), data, "Data instansi tidak valid.")
+    parent_id = clean.get("parent_id")
+    if parent_id is not None and (parent_id == agency.id or db.session.get(Agency, parent_id) is None):
+        message = "Instansi induk tidak sah."
+        raise ValidationFailed(message, details={"fields": {"parent_id": [message]}})
+    for key, value in clean.items():
+        setattr(agency, key, value)
+    db.session.flush()
+    return agency
+
+
+def set_agency_active(agency: Agency, active: bool) -> Agency:
+    agency.is_active = active
+    db.session.flush()
+    return agency
+
+
+def search_users(q: str | None, role: str | None, offset: int) -> tuple[list[User], bool]:
+    stmt = select(User)
+    if q:
+        like = f"%{q.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(User.email).like(like), func.lower(User.name).like(like)))
+    if role:
+        stmt = stmt.where(User.role == role)
+    rows = list(db.session.scalars(stmt.order_by(User.email).offset(offset).limit(PAGE_SIZE + 1)))
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("Pengguna tidak ditemukan.")
+    return user
+
+
+def set_user_active(user: User, active: bool, actor: User) -> User:
+    """Disable (every session of the user ends at once) or enable an account."""
+    if user.id == actor.id and not active:
+        raise ValidationFailed("Anda tidak dapat menonaktifkan akun Anda sendiri.")
+    user.is_active = active
+    if not active:
+        user.session_version += 1
+    db.session.flush()
+    return user
+
+
+def reset_password(user: User, password: str) -> User:
+    """Set a new password chosen by the administrator; unlocks the account and ends its sessions."""
+    try:
+        auth_services.check_password_policy(password)
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.message, details={"fields": {"password": [exc.message]}}) from exc
+    user.password_hash = auth_services.hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.session_version += 1
+    db.session.flush()
+    return user
+
+
+def list_authorities() -> list[OversightAuthority]:
+    return list(db.session.scalars(select(OversightAuthority).order_by(OversightAuthority.valid_from.desc())))
+
+
+def get_authority(authority_id: int) -> OversightAuthority:
+    row = db.session.get(OversightAuthority, authority_id)
+    if row is None:
+        raise NotFound("Otoritas pengawas tidak ditemukan.")
+    return row
+
+
+def save_authority(data: dict[str, Any], authority: OversightAuthority | None = None) -> OversightAuthority:
+    """Add an authority or change one; periods are data, so a change of law is a new row."""
+    clean = _load(AuthoritySchema(), data, "Data otoritas pengawas tidak valid.")
+    row = authority or OversightAuthority()
+    for key, value in clean.items():
+        setattr(row, key, value)
+    if authority is None:
+        db.session.add(row)
+    db.session.flush()
+    return row

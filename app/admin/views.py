@@ -1,0 +1,378 @@
+"""Administration pages (role admin): thin views over the agencies, auth, calendar, escalation and outbox services."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.admin import forms, services
+from app.agencies import services as agency_services
+from app.agencies.schemas import AgencySchema
+from app.auth import services as auth_services
+from app.calendar import services as calendar_services
+from app.core.vocab import Role
+from app.db import unit_of_work
+from app.errors import Conflict, DomainError, ValidationFailed
+from app.escalations import routing
+from app.web.schema_forms import field_errors, form_payload, form_values
+from notifications import services as outbox_services
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def _admins_only() -> None:
+    if current_user.role != Role.ADMIN:
+        abort(403)
+
+
+def _errors(exc: DomainError) -> dict[str, list[str]]:
+    return field_errors(exc.details.get("fields") or {"_schema": [exc.message]})
+
+
+def _offset() -> int:
+    raw = request.args.get("offset", "0")
+    return int(raw) if raw.isdigit() else 0
+
+
+@bp.route("/")
+def index() -> Any:
+    return render_template("admin/index.html", counts=outbox_services.outbox_counts())
+
+
+# -- agencies ----------------------------------------------------------------------------------------------------
+
+
+@bp.route("/agencies")
+def agencies() -> Any:
+    q, kind = request.args.get("q", "").strip(), request.args.get("kind", "")
+    rows, more = services.search_agencies(q, kind or None, _offset())
+    return render_template(
+        "admin/agencies.html", rows=rows, more=more, q=q, kind=kind, offset=_offset(), page_size=services.PAGE_SIZE
+    )
+
+
+@bp.route("/agencies/new", methods=["GET", "POST"])
+def new_agency() -> Any:
+    specs = forms.agency_fields()
+    values: dict[str, Any] = {"timezone": "Asia/Jakarta"}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        values = form_values(request.form)
+        try:
+            with unit_of_work():
+                clean = forms.load(AgencySchema(), form_payload(specs, request.form), "Data instansi tidak valid.")
+                agency = agency_services.create_agency(clean)
+            flash(_("Instansi %(name)s ditambahkan.", name=agency.name), "success")
+            return redirect(url_for(".agencies"), code=303)
+        except ValidationFailed as exc:
+            errors = _errors(exc)
+    return render_template(
+        "admin/form.html",
+        title=_("Tambah instansi"),
+        fields=specs,
+        values=values,
+        errors=errors,
+        back=url_for(".agencies"),
+    ), 422 if errors else 200
+
+
+@bp.route("/agencies/<int:agency_id>", methods=["GET", "POST"])
+def edit_agency(agency_id: int) -> Any:
+    agency = services.get_agency(agency_id)
+    specs = forms.agency_fields(exclude=("code",), current=agency)
+    values = forms.agency_values(agency)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        values = form_values(request.form)
+        try:
+            with unit_of_work():
+                services.update_agency(agency, form_payload(specs, request.form))
+            flash(_("Instansi %(name)s disimpan.", name=agency.name), "success")
+            return redirect(url_for(".agencies"), code=303)
+        except ValidationFailed as exc:
+            errors = _errors(exc)
+    return render_template("admin/agency.html", agency=agency, fields=specs, values=values, errors=errors), (
+        422 if errors else 200
+    )
+
+
+@bp.route("/agencies/<int:agency_id>/active", methods=["POST"])
+def agency_active(agency_id: int) -> Any:
+    with unit_of_work():
+        agency = services.set_agency_active(services.get_agency(agency_id), request.form.get("active") == "1")
+    flash(_("Instansi diaktifkan.") if agency.is_active else _("Instansi dinonaktifkan."), "info")
+    return redirect(url_for(".edit_agency", agency_id=agency_id), code=303)
+
+
+# -- users -------------------------------------------------------------------------------------------------------
+
+
+@bp.route("/users")
+def users() -> Any:
+    q, role = request.args.get("q", "").strip(), request.args.get("role", "")
+    rows, more = services.search_users(q, role or None, _offset())
+    return render_template(
+        "admin/users.html",
+        rows=rows,
+        more=more,
+        q=q,
+        role=role,
+        roles=list(Role),
+        offset=_offset(),
+        page_size=services.PAGE_SIZE,
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user() -> Any:
+    specs = forms.user_fields()
+    values: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        values = form_values(request.form)
+        data = request.form
+        try:
+            with unit_of_work():
+                user = auth_services.create_user(
+                    data.get("email", ""),
+                    data.get("password", ""),
+                    data.get("role", ""),
+                    name=data.get("name", "").strip(),
+                    agency_code=data.get("agency") or None,
+                    body=data.get("body") or None,
+                )
+            flash(_("Pengguna %(email)s dibuat.", email=user.email), "success")
+            return redirect(url_for(".users"), code=303)
+        except ValidationFailed as exc:
+            errors = _errors(exc)
+            if "password" in errors:  # the policy's message says what is wrong
+                errors["password"] = [_(exc.message)]
+        values.pop("password", None)
+    return render_template(
+        "admin/form.html",
+        title=_("Tambah pengguna"),
+        fields=specs,
+        values=values,
+        errors=errors,
+        back=url_for(".users"),
+    ), 422 if errors else 200
+
+
+@bp.route("/users/<int:user_id>", methods=["GET"])
+def user(user_id: int) -> Any:
+    return render_template("admin/user.html", row=services.get_user(user_id), errors={})
+
+
+@bp.route("/users/<int:user_id>/<action>", methods=["POST"])
+def user_action(user_id: int, action: str) -> Any:
+    row = services.get_user(user_id)
+    try:
+        with unit_of_work():
+            if action == "disable":
+                services.set_user_active(row, False, current_user)
+                flash(_("Akun dinonaktifkan; semua sesinya berakhir."), "info")
+            elif action == "enable":
+                services.set_user_active(row, True, current_user)
+                flash(_("Akun diaktifkan."), "info")
+            elif action == "password":
+                services.reset_password(row, request.form.get("password", ""))
+                flash(_("Kata sandi diganti; akun tidak lagi terkunci."), "success")
+            elif action == "totp":
+                auth_services.reset_totp(row)
+                flash(_("Verifikasi dua langkah pengguna dihapus."), "info")
+            else:
+                abort(404)
+    except ValidationFailed as exc:
+        return render_template("admin/user.html", row=services.get_user(user_id), errors=_errors(exc)), 422
+    return redirect(url_for(".user", user_id=user_id), code=303)
+
+
+# -- escalation recipients ---------------------------------------------------------------------------------------
+
+
+@bp.route("/recipients", methods=["GET", "POST"])
+def recipients() -> Any:
+    errors: dict[str, list[str]] = {}
+    submitted: dict[str, str] = {}
+    if request.method == "POST":
+        target = request.form.get("target", "")
+        text = request.form.get("emails", "")
+        try:
+            with unit_of_work():
+                routing.set_target_recipients(target, text.replace(",", "\n").splitlines())
+            flash(_("Penerima eskalasi disimpan."), "success")
+            return redirect(url_for(".recipients"), code=303)
+        except ValidationFailed as exc:
+            errors = {
+                target: [
+                    _(
+                        "Alamat email tidak sah: %(values)s",
+                        values=", ".join((exc.details.get("fields") or {}).get("emails", [])) or exc.message,
+                    )
+                ]
+            }
+            submitted = {target: text}
+    targets = [
+        {"target": t, "emails": routing.target_recipients(t), "custom": forms.has_custom_recipients(t)}
+        for t in routing.TARGETS
+    ]
+    return render_template("admin/recipients.html", targets=targets, errors=errors, submitted=submitted), (
+        422 if errors else 200
+    )
+
+
+# -- calendar ----------------------------------------------------------------------------------------------------
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+def calendar() -> Any:
+    year_arg = request.args.get("year", "")
+    year = int(year_arg) if year_arg.isdigit() and 1990 <= int(year_arg) <= 2100 else date.today().year
+    specs = forms.override_fields()
+    values: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        values = form_values(request.form)
+        try:
+            day = forms.parse_day(request.form.get("day", ""), "day")
+            agency_id = forms.parse_optional_int(request.form.get("agency_id", ""), "agency_id")
+            with unit_of_work():
+                calendar_services.add_override(
+                    day,
+                    request.form.get("kind", ""),
+                    request.form.get("description", ""),
+                    decree=request.form.get("decree") or None,
+                    agency_id=agency_id,
+                    actor=current_user,
+                )
+            flash(_("Hari %(day)s disimpan.", day=day.isoformat()), "success")
+            return redirect(url_for(".calendar", year=day.year), code=303)
+        except ValidationFailed as exc:
+            errors = _errors(exc)
+    rows = calendar_services.list_overrides(year=year)
+    return render_template(
+        "admin/calendar.html",
+        rows=rows,
+        year=year,
+        fields=specs,
+        values=values,
+        errors=errors,
+        agencies=forms.agency_names(),
+    ), 422 if errors else 200
+
+
+@bp.route("/calendar/<int:override_id>/delete", methods=["POST"])
+def delete_override(override_id: int) -> Any:
+    with unit_of_work():
+        row = calendar_services.remove_override(override_id)
+    flash(_("Pengecualian kalender dihapus."), "info")
+    return redirect(url_for(".calendar", year=row.day.year), code=303)
+
+
+# -- oversight authorities ---------------------------------------------------------------------------------------
+
+
+@bp.route("/authorities", methods=["GET", "POST"])
+@bp.route("/authorities/<int:authority_id>", methods=["GET", "POST"])
+def authorities(authority_id: int | None = None) -> Any:
+    editing = services.get_authority(authority_id) if authority_id else None
+    specs = forms.authority_fields()
+    values = forms.authority_values(editing) if editing else {}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        values = form_values(request.form)
+        try:
+            with unit_of_work():
+                services.save_authority(form_payload(specs, request.form), editing)
+            flash(_("Otoritas pengawas disimpan."), "success")
+            return redirect(url_for(".authorities"), code=303)
+        except ValidationFailed as exc:
+            errors = _errors(exc)
+    return render_template(
+        "admin/authorities.html",
+        rows=services.list_authorities(),
+        editing=editing,
+        fields=specs,
+        values=values,
+        errors=errors,
+    ), 422 if errors else 200
+
+
+# -- outbox ------------------------------------------------------------------------------------------------------
+
+
+@bp.route("/outbox")
+def outbox() -> Any:
+    status = request.args.get("status", "dead")
+    errors: dict[str, list[str]] = {}
+    rows: list[dict[str, Any]] = []
+    next_cursor = None
+    try:
+        messages, next_cursor = outbox_services.list_messages(status or None, 50, request.args.get("cursor"))
+        rows = outbox_services.dump_page(messages)
+    except ValidationFailed as exc:
+        errors = _errors(exc)
+    return render_template(
+        "admin/outbox.html",
+        rows=rows,
+        status=status,
+        counts=outbox_services.outbox_counts(),
+        errors=errors,
+        statuses=list(outbox_services.STATUS_LABELS.items()),
+        next_url=url_for(".outbox", status=status, cursor=next_cursor) if next_cursor else None,
+    ), 422 if errors else 200
+
+
+@bp.route("/outbox/<int:message_id>/retry", methods=["POST"])
+def retry(message_id: int) -> Any:
+    try:
+        with unit_of_work():
+            outbox_services.retry_message(message_id)
+        flash(_("Pesan dijadwalkan untuk dikirim ulang."), "success")
+    except Conflict as exc:
+        flash(_(exc.message), "warning")
+    return redirect(url_for(".outbox", status=request.form.get("status", "dead")), code=303)
+
+
+# -- import of historical cases ----------------------------------------------------------------------------------
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_cases() -> Any:
+    """Upload a CSV/XLSX of historical cases: the same importer as `flask cases import`, with its row report."""
+    from app.cases.importing import import_stream
+    from app.db import unit_of_work as _uow
+    from app.extensions import db
+
+    result = None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            flash(_("Pilih berkas CSV atau XLSX."), "danger")
+        elif not upload.filename.lower().endswith((".csv", ".xlsx")):
+            flash(_("Hanya berkas CSV atau XLSX."), "danger")
+        else:
+            with _uow():
+                result = import_stream(
+                    upload.stream, upload.filename, actor=current_user, on_batch=lambda _p: db.session.commit()
+                )
+    return render_template("admin/import.html", result=result)
+
+
+@bp.route("/import/template.csv")
+def import_template() -> Any:
+    from flask import Response
+
+    from app.cases.importing import import_template_csv
+
+    return Response(
+        import_template_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=templat-impor-perkara.csv"},
+    )

@@ -1,0 +1,1 @@
+"""Agencies (instansi) whose PPK receives recommendations, with kind, time zone and escalation routing."""

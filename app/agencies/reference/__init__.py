@@ -1,0 +1,122 @@
+"""Reference agencies (instansi) shipped with the code: provinces, kabupaten/kota and central agencies.
+
+`agencies.csv` beside this module is the data (see README.md there for its sources and as-of date);
+`load_reference()` upserts it by code so running it again changes nothing, and fields an admin owns
+(the PPK's email, the escalation override, whether the agency is active) are never overwritten.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+
+from app.agencies.models import Agency
+from app.core.vocab import AgencyKind
+from app.extensions import db
+
+REFERENCE_CSV = Path(__file__).resolve().parent / "agencies.csv"
+COLUMNS = ("code", "name", "kind", "timezone", "parent_code", "ppk_title", "source")
+# Fields the reference file owns; everything else on an agency belongs to its admins.
+REFERENCE_FIELDS = ("name", "kind", "timezone", "ppk_title", "source")
+
+
+class ReferenceDataError(ValueError):
+    """The reference file is malformed (the message names the line)."""
+
+
+@dataclass(frozen=True)
+class ReferenceAgency:
+    code: str
+    name: str
+    kind: str
+    timezone: str
+    parent_code: str | None
+    ppk_title: str
+    source: str
+
+
+def read_reference(path: Path | str | None = None) -> list[ReferenceAgency]:
+    """Parse and validate the reference file; raises ReferenceDataError on the first bad line."""
+    path = Path(path) if path else REFERENCE_CSV
+    kinds = {k.value for k in AgencyKind}
+    rows: list[ReferenceAgency] = []
+    seen: set[str] = set()
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        if tuple(reader.fieldnames or ()) != COLUMNS:
+            raise ReferenceDataError(f"kolom berkas referensi harus {', '.join(COLUMNS)}")
+        for line, raw in enumerate(reader, start=2):
+            row = {k: (raw.get(k) or "").strip() for k in COLUMNS}
+            if not row["code"] or not row["name"]:
+                raise ReferenceDataError(f"baris {line}: kode dan nama wajib diisi")
+            if row["code"] in seen:
+                raise ReferenceDataError(f"baris {line}: kode {row['code']} ganda")
+            if row["kind"] not in kinds:
+                raise ReferenceDataError(f"baris {line}: jenis instansi {row['kind']!r} tidak dikenal")
+            try:
+                ZoneInfo(row["timezone"])
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ReferenceDataError(f"baris {line}: zona waktu {row['timezone']!r} tidak dikenal") from exc
+            seen.add(row["code"])
+            rows.append(
+                ReferenceAgency(
+                    code=row["code"],
+                    name=row["name"],
+                    kind=row["kind"],
+                    timezone=row["timezone"],
+                    parent_code=row["parent_code"] or None,
+                    ppk_title=row["ppk_title"],
+                    source=row["source"],
+                )
+            )
+    for ref in rows:
+        if ref.parent_code and ref.parent_code not in seen:
+            raise ReferenceDataError(f"kode induk {ref.parent_code} dari {ref.code} tidak ada di berkas")
+    return rows
+
+
+def load_reference(path: Path | str | None = None) -> dict[str, Any]:
+    """Upsert the reference agencies by code (flush, no commit); idempotent.
+
+    Returns `{"by_kind": {kind: n}, "created": n, "updated": n, "unchanged": n, "total": n}`.
+    """
+    rows = read_reference(path)
+    existing = {a.code: a for a in db.session.scalars(select(Agency).where(Agency.code.in_([r.code for r in rows])))}
+    created: set[str] = set()
+    changed: set[str] = set()
+    for ref in rows:
+        agency = existing.get(ref.code)
+        if agency is None:
+            agency = Agency(code=ref.code, is_active=True, **{f: getattr(ref, f) for f in REFERENCE_FIELDS})
+            db.session.add(agency)
+            existing[ref.code] = agency
+            created.add(ref.code)
+            continue
+        for field in REFERENCE_FIELDS:
+            value = getattr(ref, field)
+            if getattr(agency, field) != value:
+                setattr(agency, field, value)
+                changed.add(ref.code)
+    db.session.flush()  # ids for the parents
+    for ref in rows:
+        agency = existing[ref.code]
+        parent_id = existing[ref.parent_code].id if ref.parent_code else None
+        if agency.parent_id != parent_id:
+            agency.parent_id = parent_id
+            changed.add(ref.code)
+    db.session.flush()
+    updated = len(changed - created)
+    by_kind = Counter(ref.kind for ref in rows)
+    return {
+        "by_kind": {k.value: by_kind.get(k.value, 0) for k in AgencyKind},
+        "created": len(created),
+        "updated": updated,
+        "unchanged": len(rows) - len(created) - updated,
+        "total": len(rows),
+    }

@@ -1,0 +1,38 @@
+"""marshmallow schemas for agencies."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from marshmallow import Schema, fields, validate
+
+from app.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.core.vocab import AgencyKind, Body
+
+_TIMEZONES = sorted(tz for tz in available_timezones() if tz.startswith("Asia/"))
+
+
+class AgencySchema(Schema):
+    id = fields.Int(dump_only=True)
+    code = fields.Str(required=True, validate=validate.Regexp(r"^[A-Za-z0-9._-]{1,32}$"))
+    name = fields.Str(required=True, validate=validate.Length(min=2, max=200))
+    kind = fields.Str(required=True, validate=validate.OneOf([k.value for k in AgencyKind]))
+    timezone = fields.Str(load_default="Asia/Jakarta", validate=validate.OneOf(_TIMEZONES))
+    ppk_title = fields.Str(load_default="", validate=validate.Length(max=200))
+    ppk_email = fields.Email(allow_none=True, load_default=None)
+    parent_id = fields.Int(allow_none=True, load_default=None)
+    escalation_body = fields.Str(allow_none=True, load_default=None, validate=validate.OneOf([b.value for b in Body]))
+    routed_to = fields.Str(dump_only=True)
+    is_active = fields.Bool(dump_only=True)
+
+
+class AgencyQuerySchema(Schema):
+    kind = fields.Str(validate=validate.OneOf([k.value for k in AgencyKind]))
+    q = fields.Str(validate=validate.Length(max=100))
+    limit = fields.Int(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT))
+    cursor = fields.Str()
+
+
+class AgencyPageSchema(Schema):
+    items = fields.List(fields.Nested(AgencySchema))
+    next_cursor = fields.Str(allow_none=True)

@@ -1,0 +1,42 @@
+"""The JSON API under /api/v1, documented by OpenAPI at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.extensions import api, csrf
+
+
+def register_api(app: Flask) -> None:
+    from app.agencies.api import blp as agencies_blp
+    from app.auth.api import blp as auth_blp
+
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Token dari POST /api/v1/auth/token"}
+    )
+    for blueprint in (auth_blp, agencies_blp):
+        api.register_blueprint(blueprint, url_prefix="/api/v1")
+        # Token-authenticated: the API never accepts the session cookie, so CSRF does not apply.
+        csrf.exempt(blueprint)
+    from app.api.docs import bp as docs_bp
+
+    app.register_blueprint(docs_bp)
+    for extra in _extra_blueprints():
+        api.register_blueprint(extra, url_prefix="/api/v1")
+        csrf.exempt(extra)
+
+
+def _extra_blueprints() -> list:
+    """Blueprints of optional domains (index, outbox admin ...), registered when present."""
+    import importlib
+
+    found = []
+    for module_name in ("app.cases.api", "app.index.api", "notifications.api", "app.admin.api", "app.health"):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        found.append(module.blp)
+    return found

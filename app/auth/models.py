@@ -1,0 +1,92 @@
+"""User and API token models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.agencies.models import Agency
+from app.core.vocab import Body, Role
+from app.db import utcnow
+from app.extensions import db
+
+_ROLES = ", ".join(f"'{r.value}'" for r in Role)
+_BODIES = ", ".join(f"'{b.value}'" for b in Body)
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(f"role IN ({_ROLES})", name="role"),
+        CheckConstraint(f"body IS NULL OR body IN ({_BODIES})", name="body"),
+        CheckConstraint("role != 'ppk' OR agency_id IS NOT NULL", name="ppk_has_agency"),
+        CheckConstraint("role != 'overseer' OR body IS NOT NULL", name="overseer_has_body"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), index=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    body: Mapped[str | None] = mapped_column(String(16))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    # Bumped to invalidate every session of the user (disable, password change).
+    session_version: Mapped[int] = mapped_column(default=1)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    locale: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    agency: Mapped[Agency | None] = relationship(lazy="joined")
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_kasn(self) -> bool:
+        return self.role in (Role.INVESTIGATOR, Role.COMMISSIONER, Role.ADMIN)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class ApiToken(db.Model):
+    """A bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginThrottle(db.Model):
+    """Failed-login counter per client address (shared by every worker through the database)."""
+
+    __tablename__ = "login_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), unique=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_start: Mapped[datetime] = mapped_column(default=utcnow)
+    blocked_until: Mapped[datetime | None]

@@ -1,0 +1,335 @@
+"""Passwords (argon2id), users, API tokens and login protection."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Flask, current_app
+from flask_login import LoginManager
+from sqlalchemy import select
+
+from app.agencies.models import Agency
+from app.auth.models import ApiToken, User
+from app.core.vocab import Body, Role
+from app.db import utcnow
+from app.errors import Unauthorized, ValidationFailed
+from app.extensions import db
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Tests only (config PASSWORD_HASH_FAST): the same algorithm with minimal cost, so suites stay fast.
+_fast_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def _ph() -> PasswordHasher:
+    try:
+        fast = bool(current_app.config.get("PASSWORD_HASH_FAST"))
+    except RuntimeError:  # outside an application context
+        fast = False
+    return _fast_hasher if fast else _hasher
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 128
+# A dummy hash verified for unknown emails, so response time does not reveal which accounts exist.
+_DUMMY_HASH = _hasher.hash("tindak-dummy-password")
+COMMON_PASSWORDS = frozenset(
+    {
+        "password", "password1", "12345678", "123456789", "1234567890", "qwertyuiop", "iloveyou",
+        "admin123", "administrator", "passw0rd", "bismillah", "indonesia", "jakarta123", "11111111",
+        "00000000", "abcdefgh", "sayang123", "qwerty123", "password123", "rahasia123", "rahasia",
+    }
+)
+
+
+def hash_password(password: str) -> str:
+    return _ph().hash(password)
+
+
+def check_password_policy(password: str) -> None:
+    """ASVS 6.2: length 8..128, not a common password; no composition rules."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            f"Kata sandi minimal {MIN_PASSWORD_LENGTH} karakter.", details={"fields": {"password": ["terlalu pendek"]}}
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValidationFailed("Kata sandi terlalu panjang.", details={"fields": {"password": ["terlalu panjang"]}})
+    if password.lower() in COMMON_PASSWORDS:
+        raise ValidationFailed(
+            "Kata sandi terlalu umum.", details={"fields": {"password": ["kata sandi terlalu umum"]}}
+        )
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    """Verify, rehash when parameters changed; constant work for unknown users."""
+    if user is None:
+        try:
+            _hasher.verify(_DUMMY_HASH, password)
+        except VerificationError:
+            pass
+        return False
+    try:
+        _ph().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if _ph().check_needs_rehash(user.password_hash):
+        user.password_hash = _ph().hash(password)
+    return True
+
+
+def create_user(
+    email: str,
+    password: str,
+    role: str,
+    *,
+    name: str = "",
+    agency_code: str | None = None,
+    body: str | None = None,
+    enforce_policy: bool = True,
+) -> User:
+    """Create a user after validating role, agency and body; flushes, never commits."""
+    email = email.strip().lower()
+    fields: dict[str, list[str]] = {}
+    if "@" not in email or len(email) > 254:
+        fields["email"] = ["alamat email tidak sah"]
+    try:
+        Role(role)
+    except ValueError:
+        fields["role"] = [f"peran tidak dikenal; pilih salah satu: {', '.join(r.value for r in Role)}"]
+    agency = None
+    if agency_code:
+        agency = db.session.scalar(select(Agency).where(Agency.code == agency_code))
+        if agency is None:
+            fields["agency"] = [f"instansi dengan kode {agency_code!r} tidak ditemukan"]
+    if role == Role.PPK and not agency_code:
+        fields["agency"] = ["pengguna PPK wajib terkait dengan instansi (--agency KODE)"]
+    if role == Role.OVERSEER:
+        if body not in {b.value for b in Body}:
+            fields["body"] = ["pengguna pengawas wajib memilih --body menpanrb atau kemendagri"]
+    elif body:
+        fields["body"] = ["--body hanya untuk peran overseer"]
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        fields["email"] = ["email sudah terdaftar"]
+    if fields:
+        raise ValidationFailed("Data pengguna tidak valid.", details={"fields": fields})
+    if enforce_policy:
+        check_password_policy(password)
+    user = User(
+        email=email,
+        name=name or email.split("@")[0],
+        password_hash=hash_password(password),
+        role=role,
+        agency_id=agency.id if agency else None,
+        body=body if role == Role.OVERSEER else None,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def is_locked(user: User, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return user.locked_until is not None and user.locked_until > now
+
+
+def register_failure(user: User | None, now: datetime | None = None) -> None:
+    """Count a failed login; after N failures lock for an increasing, bounded time (never permanent)."""
+    if user is None:
+        return
+    now = now or utcnow()
+    user.failed_logins += 1
+    limit = current_app.config["LOGIN_MAX_FAILURES"]
+    if user.failed_logins >= limit:
+        # 15 min, 30 min, 60 min ... capped at 2 hours: an attacker can delay, not lock out for long.
+        step = min(user.failed_logins - limit, 3)
+        minutes = min(current_app.config["LOGIN_LOCK_MINUTES"] * (2**step), 120)
+        user.locked_until = now + timedelta(minutes=minutes)
+
+
+def register_success(user: User, now: datetime | None = None) -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now or utcnow()
+
+
+def authenticate(email: str, password: str) -> User:
+    """Return the user for valid credentials; raises Unauthorized (same message for every failure)."""
+    user = find_user_by_email(email or "")
+    if user is not None and is_locked(user):
+        raise Unauthorized(
+            "Akun dikunci sementara karena terlalu banyak percobaan gagal. Coba lagi nanti.", code="account_locked"
+        )
+    ok = verify_password(user, password or "")
+    if not ok or user is None or not user.is_active:
+        register_failure(user)
+        raise Unauthorized("Email atau kata sandi salah.", code="invalid_credentials")
+    register_success(user)
+    return user
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User) -> tuple[str, datetime]:
+    token = secrets.token_urlsafe(32)
+    expires_at = utcnow() + timedelta(hours=current_app.config["API_TOKEN_TTL_HOURS"])
+    db.session.add(ApiToken(user_id=user.id, token_hash=_token_digest(token), expires_at=expires_at))
+    db.session.flush()
+    return token, expires_at
+
+
+def user_for_token(token: str) -> User | None:
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    if not row.user.is_active:
+        return None
+    return row.user
+
+
+def init_login(app: Flask, login_manager: LoginManager) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "web.login"
+    login_manager.login_message = "Silakan masuk untuk membuka halaman ini."
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def _load(user_id: str) -> Any:
+        try:
+            raw_id, raw_version = user_id.split(":")
+            uid, version = int(raw_id), int(raw_version)
+        except ValueError:
+            return None
+        user = db.session.get(User, uid)
+        if user is None or not user.is_active or user.session_version != version:
+            return None
+        return user
+
+
+# --- Second factor (TOTP), session lifetime and per-address throttling (web sign-in) ---------------------------
+
+TOTP_ISSUER = "Tindak"
+
+
+def totp_allowed(user: User) -> bool:
+    """The optional second factor is offered to KASN roles (investigator, commissioner, admin)."""
+    return user.is_kasn
+
+
+def new_totp_secret() -> str:
+    import pyotp
+
+    return pyotp.random_base32()
+
+
+def totp_provisioning_uri(user: User, secret: str) -> str:
+    import pyotp
+
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
+
+
+def verify_totp(secret: str | None, code: str | None) -> bool:
+    """Check a 6-digit code against the secret, accepting one 30-second step of clock drift."""
+    import pyotp
+
+    digits = "".join(ch for ch in (code or "") if ch.isdigit())
+    if not secret or len(digits) != 6:
+        return False
+    return bool(pyotp.TOTP(secret).verify(digits, valid_window=1))
+
+
+def enable_totp(user: User, secret: str, code: str) -> None:
+    """Turn the second factor on once the user proved the authenticator holds `secret`; flushes."""
+    if not totp_allowed(user):
+        raise ValidationFailed("Verifikasi dua langkah hanya tersedia untuk peran KASN.")
+    if not verify_totp(secret, code):
+        raise ValidationFailed("Kode verifikasi salah.", details={"fields": {"code": ["Kode verifikasi salah."]}})
+    user.totp_secret = secret
+    db.session.flush()
+
+
+def disable_totp(user: User, code: str) -> None:
+    """Turn the second factor off; the current code is required so a stolen session cannot do it."""
+    if not verify_totp(user.totp_secret, code):
+        raise ValidationFailed("Kode verifikasi salah.", details={"fields": {"code": ["Kode verifikasi salah."]}})
+    user.totp_secret = None
+    db.session.flush()
+
+
+def reset_totp(user: User) -> None:
+    """Administrator: remove a user's second factor (lost phone) and end the user's sessions; flushes."""
+    user.totp_secret = None
+    user.session_version += 1
+    db.session.flush()
+
+
+def session_expired(
+    last_seen: float | None, signed_in_at: float | None, now: float, *, idle_minutes: int, max_seconds: int
+) -> bool:
+    """True when a web session has been idle too long or has outlived its absolute lifetime (ASVS 7.3)."""
+    if last_seen is None or signed_in_at is None:
+        return True
+    return now - last_seen > idle_minutes * 60 or now - signed_in_at > max_seconds
+
+
+def _throttle_settings() -> tuple[int, int, int]:
+    config = current_app.config
+    return (
+        int(config.get("LOGIN_IP_MAX_FAILURES", 20)),
+        int(config.get("LOGIN_IP_WINDOW_MINUTES", 15)),
+        int(config.get("LOGIN_IP_BLOCK_MINUTES", 5)),
+    )
+
+
+def address_blocked_until(address: str, now: datetime | None = None) -> datetime | None:
+    """When sign-in from `address` is blocked, the instant the block ends; otherwise None."""
+    from app.auth.models import LoginThrottle
+
+    now = now or utcnow()
+    row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.address == address[:64]))
+    if row is None or row.blocked_until is None or row.blocked_until <= now:
+        return None
+    return row.blocked_until
+
+
+def register_address_failure(address: str, now: datetime | None = None) -> None:
+    """Count a failed sign-in from `address`; past the limit in the window, block it for a while.
+
+    The block doubles with each further failure (5, 10, 20 ... minutes, capped at one hour) and the
+    counter restarts after a quiet window: an address is slowed down, never shut out for good. The
+    per-account lock stays short, so guessing from many addresses delays a real user without locking
+    the account out for long. Flushes.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from app.auth.models import LoginThrottle
+
+    now = now or utcnow()
+    address = address[:64]
+    limit, window, block = _throttle_settings()
+    row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.address == address))
+    if row is None:
+        try:
+            with db.session.begin_nested():
+                row = LoginThrottle(address=address, failures=0, window_start=now)
+                db.session.add(row)
+        except IntegrityError:  # another worker created it first
+            row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.address == address))
+            if row is None:
+                return
+    if row.window_start + timedelta(minutes=window) < now and (row.blocked_until is None or row.blocked_until <= now):
+        row.failures = 0
+        row.window_start = now
+    row.failures += 1
+    if row.failures >= limit:
+        step = min(row.failures - limit, 4)
+        row.blocked_until = now + timedelta(minutes=min(block * (2**step), 60))
+    db.session.flush()

@@ -1,0 +1,1 @@
+"""Working-day calendar: weekends, national holidays, cuti bersama, admin overrides, agency time zones."""

@@ -1,0 +1,1 @@
+"""Cases: the reported violation, its recommendation, follow-up, evidence and history."""

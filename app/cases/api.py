@@ -1,0 +1,249 @@
+"""Case endpoints (DESIGN §7): thin — parse, call the service or the workflow, serialize."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import jsonify, request, send_file
+from flask_smorest import Blueprint
+
+from app.api.security import current_api_user, require_auth
+from app.cases import services
+from app.cases.schemas import (
+    AttachmentOut,
+    CaseOut,
+    CasePageOut,
+    CaseQuerySchema,
+    CaseUpdateSchema,
+    HistoryOut,
+    NewCaseSchema,
+    TransitionRequestSchema,
+)
+from app.db import unit_of_work
+from app.errors import ValidationFailed
+from workflows import fire
+
+blp = Blueprint("cases", __name__, description="Perkara, tindakan (transisi), riwayat dan berkas bukti")
+SECURITY = [{"bearerAuth": []}]
+
+
+def _json_body() -> dict[str, Any]:
+    data = request.get_json(silent=False)  # malformed JSON → 400 malformed_json
+    if not isinstance(data, dict):
+        raise ValidationFailed("Badan permintaan harus berupa objek JSON.")
+    return data
+
+
+@blp.route("/cases")
+@blp.doc(security=SECURITY)
+@blp.arguments(CaseQuerySchema, location="query")
+@blp.response(200, CasePageOut)
+@require_auth
+def list_cases(args: dict[str, Any]) -> dict[str, Any]:
+    """List the cases visible to the caller, newest first (keyset pagination with `cursor`)."""
+    items, next_cursor = services.list_cases(current_api_user(), args, args["limit"], args.get("cursor"))
+    # Serialized directly (same shape and ISO dates as CasePageOut): the hot path skips marshmallow's dump.
+    return jsonify({"items": [_iso(item) for item in items], "next_cursor": next_cursor})
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _iso(v) for k, v in value.items()}
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+@blp.route("/cases", methods=["POST"])
+@blp.doc(security=SECURITY, requestBody={"required": True, "content": {"application/json": {"schema": NewCaseSchema}}})
+@blp.response(201, CaseOut)
+@require_auth
+def create_case() -> dict[str, Any]:
+    """Log a new case (investigator, commissioner)."""
+    user = current_api_user()
+    with unit_of_work():
+        case = services.create_case(_json_body(), user)
+    return services.case_detail(case, user)
+
+
+@blp.route("/cases/<int:case_id>")
+@blp.doc(security=SECURITY)
+@blp.response(200, CaseOut)
+@require_auth
+def get_case(case_id: int) -> dict[str, Any]:
+    user = current_api_user()
+    return services.case_detail(services.get_case_for(user, case_id), user)
+
+
+@blp.route("/cases/<int:case_id>", methods=["PATCH"])
+@blp.doc(
+    security=SECURITY, requestBody={"required": True, "content": {"application/json": {"schema": CaseUpdateSchema}}}
+)
+@blp.response(200, CaseOut)
+@require_auth
+def update_case(case_id: int) -> dict[str, Any]:
+    """Edit the report before the recommendation is issued; send `version`."""
+    user = current_api_user()
+    with unit_of_work():
+        case = services.update_case(services.get_case_for(user, case_id), _json_body(), user)
+    return services.case_detail(case, user)
+
+
+@blp.route("/cases/<int:case_id>/transitions", methods=["POST"])
+@blp.doc(
+    security=SECURITY,
+    requestBody={"required": True, "content": {"application/json": {"schema": TransitionRequestSchema}}},
+)
+@blp.response(200, CaseOut)
+@require_auth
+def transition(case_id: int) -> dict[str, Any]:
+    """Fire an event: `{event, version, ...payload}`; 409 invalid_transition / version_conflict, 403, 422."""
+    user = current_api_user()
+    body = _json_body()
+    event = body.pop("event", None)
+    version = body.pop("version", None)
+    fields: dict[str, list[str]] = {}
+    if not isinstance(event, str) or not event:
+        fields["event"] = ["Wajib diisi."]
+    if not isinstance(version, int) or isinstance(version, bool):
+        fields["version"] = ["Wajib diisi (bilangan bulat versi perkara)."]
+    if fields:
+        raise ValidationFailed("Data tindakan tidak valid.", details={"fields": fields})
+    with unit_of_work():
+        case = services.get_case_for(user, case_id)
+        fire(case, event, user, body, expected_version=version)
+    return services.case_detail(case, user)
+
+
+@blp.route("/cases/<int:case_id>/history")
+@blp.doc(security=SECURITY)
+@blp.response(200, HistoryOut)
+@require_auth
+def history(case_id: int) -> dict[str, Any]:
+    user = current_api_user()
+    case = services.get_case_for(user, case_id)
+    return {"items": services.case_history(case, user)}
+
+
+@blp.route("/cases/<int:case_id>/attachments", methods=["POST"])
+@blp.doc(
+    security=SECURITY,
+    requestBody={
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "purpose": {"type": "string", "enum": sorted(services.UPLOAD_PURPOSES)},
+                    },
+                    "required": ["file"],
+                }
+            }
+        }
+    },
+)
+@blp.response(201, AttachmentOut)
+@require_auth
+def upload(case_id: int) -> dict[str, Any]:
+    user = current_api_user()
+    purpose = request.form.get("purpose") or ("evidence" if user.is_kasn else "follow_up")
+    with unit_of_work():
+        case = services.get_case_for(user, case_id)
+        attachment = services.add_attachment(case, request.files.get("file"), user, purpose)  # type: ignore[arg-type]
+    return services.attachment_out(attachment)
+
+
+@blp.route("/cases/<int:case_id>/attachments")
+@blp.doc(security=SECURITY)
+@blp.response(200, AttachmentOut(many=True))
+@require_auth
+def list_attachments(case_id: int) -> list[dict[str, Any]]:
+    user = current_api_user()
+    case = services.get_case_for(user, case_id)
+    return [services.attachment_out(a) for a in services.visible_attachments(case, user)]
+
+
+@blp.route("/attachments/<int:attachment_id>")
+@blp.doc(security=SECURITY)
+@require_auth
+def download(attachment_id: int) -> Any:
+    attachment, path = services.attachment_for(current_api_user(), attachment_id)
+    response = send_file(
+        path, mimetype=attachment.content_type, as_attachment=True, download_name=attachment.filename, max_age=0
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"  # evidence must not stay in browser or proxy caches
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Digest"] = f"sha-256={attachment.sha256}"
+    return response
+
+
+@blp.route("/workflow")
+def workflow_table() -> dict[str, Any]:
+    """The transition table (states, events, roles, payload fields) as data."""
+    from workflows.transitions import table_as_data
+
+    return {"transitions": table_as_data()}
+
+
+@blp.route("/cases/export")
+@blp.doc(
+    security=SECURITY,
+    parameters=[{"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "xlsx"]}}],
+    responses={"200": {"description": "CSV atau XLSX, dialirkan (streamed)"}},
+)
+@blp.arguments(CaseQuerySchema, location="query")
+@require_auth
+def export(args: dict[str, Any]) -> Any:
+    """The filtered case list as CSV or XLSX, streamed (the reporter only for KASN roles)."""
+    from flask import Response, stream_with_context
+
+    from app.cases.exports import export_cases_csv, export_cases_xlsx
+
+    user = current_api_user()
+    fmt = request.args.get("format", "csv")
+    if fmt not in ("csv", "xlsx"):
+        raise ValidationFailed("Format tidak dikenal.", details={"fields": {"format": ["pilih csv atau xlsx"]}})
+    filters = {k: v for k, v in args.items() if k not in ("limit", "cursor")}
+    if fmt == "csv":
+        body, mimetype = export_cases_csv(filters, user), "text/csv; charset=utf-8"
+    else:
+        body = export_cases_xlsx(filters, user)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = Response(stream_with_context(body), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename=perkara.{fmt}"
+    return response
+
+
+@blp.route("/cases/<int:case_id>/bundle")
+@blp.doc(security=SECURITY, responses={"200": {"description": "ZIP berkas perkara dengan manifest sha256"}})
+@require_auth
+def bundle(case_id: int) -> Any:
+    """The evidence bundle of a case (KASN roles): summary PDF, timeline, letters, files, manifest."""
+    import tempfile
+    from pathlib import Path
+
+    from app.cases.bundle import build_case_bundle
+    from app.core.vocab import KASN_ROLES
+    from app.errors import Forbidden
+
+    user = current_api_user()
+    case = services.get_case_for(user, case_id)
+    if user.role not in KASN_ROLES:
+        raise Forbidden("Berkas perkara lengkap hanya untuk KASN.")
+    directory = Path(tempfile.mkdtemp(prefix="tindak-bundle-"))
+    path = build_case_bundle(case, user=user, dest=directory / f"{case.number}.zip")
+    data = Path(path).read_bytes()
+    Path(path).unlink(missing_ok=True)
+    directory.rmdir()
+    response = send_file(
+        __import__("io").BytesIO(data),
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"{case.number}.zip",
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

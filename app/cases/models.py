@@ -1,0 +1,237 @@
+"""Case, recommendation, follow-up, clarification, history and attachment models.
+
+A case's status changes only through `workflows.fire()`: the column is mapped as `_status` and
+`Case.status` is read-only (usable in queries).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.agencies.models import Agency
+from app.auth.models import User
+from app.core.vocab import Category, Sanction, Source
+from app.db import utcnow
+from app.extensions import db
+from workflows.states import CaseStatus
+
+_STATUSES = ", ".join(f"'{s.value}'" for s in CaseStatus)
+_CATEGORIES = ", ".join(f"'{c.value}'" for c in Category)
+_SOURCES = ", ".join(f"'{s.value}'" for s in Source)
+_SANCTIONS = ", ".join(f"'{s.value}'" for s in Sanction)
+
+
+class CaseCounter(db.Model):
+    """Per-year sequence for case numbers NKK-YYYY-NNNNNN."""
+
+    __tablename__ = "case_counters"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_value: Mapped[int] = mapped_column(default=0)
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_STATUSES})", name="status"),
+        CheckConstraint(f"category IN ({_CATEGORIES})", name="category"),
+        CheckConstraint(f"source IN ({_SOURCES})", name="source"),
+        CheckConstraint("(status = 'dismissed') = (dismiss_reason IS NOT NULL)", name="dismiss_reason"),
+        CheckConstraint("(status = 'closed') = (close_reason IS NOT NULL)", name="close_reason"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index("ix_cases_status_id", "status", "id"),
+        Index("ix_cases_agency_status_id", "agency_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    category: Mapped[str] = mapped_column(String(40), index=True)
+    subcategory: Mapped[str | None] = mapped_column(String(60))
+    source: Mapped[str] = mapped_column(String(16))
+    reported_name: Mapped[str] = mapped_column(String(200))
+    reported_nip: Mapped[str] = mapped_column(String(18), index=True)
+    reported_position: Mapped[str | None] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    occurred_on: Mapped[date] = mapped_column(Date)
+    # Confidential: visible to KASN roles only (DESIGN §1).
+    reporter_name: Mapped[str | None] = mapped_column(String(200))
+    reporter_contact: Mapped[str | None] = mapped_column(String(200))
+    _status: Mapped[str] = mapped_column("status", String(32), default=CaseStatus.REPORTED.value)
+    version: Mapped[int] = mapped_column(default=1)
+    dismiss_reason: Mapped[str | None] = mapped_column(Text)
+    close_reason: Mapped[str | None] = mapped_column(Text)
+    # Stable reference of an imported record: re-importing the same row adds nothing.
+    external_ref: Mapped[str | None] = mapped_column(String(100), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Set when the recommendation is first issued: the PPK sees the case from then on.
+    issued_at: Mapped[datetime | None] = mapped_column(index=True)
+    closed_at: Mapped[datetime | None]
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    agency: Mapped[Agency] = relationship(lazy="raise")
+    created_by: Mapped[User | None] = relationship(lazy="raise")
+    recommendation: Mapped[Recommendation | None] = relationship(
+        back_populates="case", uselist=False, lazy="raise"
+    )
+    follow_ups: Mapped[list[FollowUp]] = relationship(
+        back_populates="case", order_by="FollowUp.id", lazy="raise"
+    )
+    clarifications: Mapped[list[Clarification]] = relationship(
+        back_populates="case", order_by="Clarification.id", lazy="raise"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.id", lazy="raise")
+
+    @hybrid_property
+    def status(self) -> str:
+        return self._status
+
+    @property
+    def is_terminal(self) -> bool:
+        from workflows.states import TERMINAL_STATUSES
+
+        return CaseStatus(self._status) in TERMINAL_STATUSES
+
+    def __repr__(self) -> str:
+        return f"<Case {self.number} {self._status}>"
+
+
+class Recommendation(db.Model):
+    """KASN's recommendation to the PPK, with its deadline clock and escalation level."""
+
+    __tablename__ = "recommendations"
+    __table_args__ = (
+        CheckConstraint(f"sanction IN ({_SANCTIONS})", name="sanction"),
+        CheckConstraint("escalation_level IS NULL OR escalation_level BETWEEN 0 AND 3", name="level"),
+        Index("ix_recommendations_open_due", "is_open", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
+    sanction: Mapped[str] = mapped_column(String(32))
+    sanction_form: Mapped[str | None] = mapped_column(String(60))
+    legal_basis: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    drafted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    drafted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    letter_number: Mapped[str | None] = mapped_column(String(100))
+    authority_name: Mapped[str | None] = mapped_column(String(100))
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    issued_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    # Deadline clock (DESIGN §3): receipt day, N working days, due instant and the calendar it used.
+    received_on: Mapped[date | None] = mapped_column(Date)
+    working_days: Mapped[int | None]
+    due_at: Mapped[datetime | None]
+    due_calendar_version: Mapped[str | None] = mapped_column(String(64))
+    deadline_rule_code: Mapped[str | None] = mapped_column(String(40))
+    # Each new deadline (re-issue after rejection or clarification) starts a new escalation cycle.
+    cycle: Mapped[int] = mapped_column(default=0)
+    escalation_level: Mapped[int | None]
+    # True while the clock runs (awaiting_follow_up); the sweep only reads open rows.
+    is_open: Mapped[bool] = mapped_column(default=False)
+    paused_at: Mapped[datetime | None]
+    followed_up_at: Mapped[datetime | None]
+
+    case: Mapped[Case] = relationship(back_populates="recommendation", lazy="raise")
+
+
+class FollowUp(db.Model):
+    """The PPK's reported decision (SK) and KASN's verdict on it."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (
+        CheckConstraint(f"sanction_imposed IN ({_SANCTIONS})", name="sanction_imposed"),
+        CheckConstraint("verdict IS NULL OR verdict IN ('accepted', 'rejected')", name="verdict"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    decision_number: Mapped[str] = mapped_column(String(100))
+    decision_date: Mapped[date] = mapped_column(Date)
+    sanction_imposed: Mapped[str] = mapped_column(String(32))
+    sanction_form: Mapped[str | None] = mapped_column(String(60))
+    note: Mapped[str | None] = mapped_column(Text)
+    is_lighter: Mapped[bool] = mapped_column(default=False)
+    is_late: Mapped[bool] = mapped_column(default=False)
+    working_days_taken: Mapped[int | None]
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
+    reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    verdict_reason: Mapped[str | None] = mapped_column(Text)
+    verdict_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    verdict_at: Mapped[datetime | None]
+
+    case: Mapped[Case] = relationship(back_populates="follow_ups", lazy="raise")
+
+
+class Clarification(db.Model):
+    """The PPK's written objection (sanggahan) and KASN's answer; the clock pauses meanwhile."""
+
+    __tablename__ = "clarifications"
+    __table_args__ = (CheckConstraint("outcome IS NULL OR outcome IN ('upheld', 'revised')", name="outcome"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    letter_number: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    reply_letter_number: Mapped[str | None] = mapped_column(String(100))
+    revised_sanction: Mapped[str | None] = mapped_column(String(32))
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None]
+
+    case: Mapped[Case] = relationship(back_populates="clarifications", lazy="raise")
+
+
+class CaseHistory(db.Model):
+    """Append-only, hash-chained record of every applied event (and the creation of the case)."""
+
+    __tablename__ = "case_history"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int]
+    event: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(254))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Attachment(db.Model):
+    """An uploaded file, stored outside the static folder under a generated name."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('evidence', 'follow_up', 'clarification', 'other')", name="purpose"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16), default="evidence")
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

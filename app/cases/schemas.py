@@ -1,0 +1,243 @@
+"""marshmallow schemas for case payloads and answers (DESIGN §7)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
+
+from app.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.core.nip import InvalidNIP, parse_nip
+from app.core.vocab import NEUTRALITY_SUBCATEGORIES, Category, Source
+from workflows.states import CaseEvent, CaseStatus
+
+_required = {"required": "Wajib diisi.", "null": "Wajib diisi."}
+
+
+class ReportedPersonSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(min=2, max=200), error_messages=_required)
+    nip = fields.String(required=True, error_messages=_required)
+    position = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    pppk = fields.Boolean(load_default=False, load_only=True)
+
+    @validates_schema
+    def _nip(self, data: dict[str, Any], **_: Any) -> None:
+        try:
+            data["nip"] = parse_nip(data.get("nip", ""), pppk=data.get("pppk", False)).value
+        except InvalidNIP as exc:
+            raise ValidationError(str(exc), field_name="nip") from exc
+
+
+class ReporterSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    contact = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class NewCaseSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    agency_id = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1, error="Instansi tidak ditemukan."),
+        error_messages=_required,
+    )
+    category = fields.String(
+        required=True,
+        validate=validate.OneOf([c.value for c in Category], error="Kategori tidak dikenal."),
+        error_messages=_required,
+    )
+    subcategory = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60))
+    source = fields.String(
+        required=True,
+        validate=validate.OneOf([s.value for s in Source], error="Sumber laporan tidak dikenal."),
+        error_messages=_required,
+    )
+    reported_person = fields.Nested(ReportedPersonSchema, required=True, error_messages=_required)
+    summary = fields.String(required=True, validate=validate.Length(min=10, max=20000), error_messages=_required)
+    occurred_on = fields.Date(required=True, error_messages={**_required, "invalid": "Tanggal tidak sah."})
+    reporter = fields.Nested(ReporterSchema, load_default=None, allow_none=True)
+
+    @validates("occurred_on")
+    def _past(self, value: date, **_: Any) -> None:
+        if value > date.today():
+            raise ValidationError("Tanggal kejadian tidak boleh di masa depan.")
+        if value.year < 1990:
+            raise ValidationError("Tanggal kejadian tidak masuk akal.")
+
+    @validates_schema
+    def _subcategory(self, data: dict[str, Any], **_: Any) -> None:
+        sub = data.get("subcategory")
+        if sub and data.get("category") == Category.NETRALITAS and sub not in NEUTRALITY_SUBCATEGORIES:
+            raise ValidationError(
+                f"Subkategori netralitas tidak dikenal; pilih: {', '.join(NEUTRALITY_SUBCATEGORIES)}",
+                field_name="subcategory",
+            )
+
+
+class CaseUpdateSchema(NewCaseSchema):
+    """Editable fields before the recommendation is issued; `version` is required."""
+
+    version = fields.Integer(required=True, strict=True, error_messages=_required)
+
+    class Meta:
+        unknown = RAISE
+
+
+def _partial_update_schema() -> CaseUpdateSchema:
+    return CaseUpdateSchema(partial=tuple(NewCaseSchema().fields))
+
+
+class CaseQuerySchema(Schema):
+    status = fields.String(
+        metadata={"description": "one status or several separated by commas"},
+    )
+    agency_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    category = fields.String(validate=validate.OneOf([c.value for c in Category]))
+    overdue = fields.Boolean()
+    escalated = fields.Boolean()
+    q = fields.String(validate=validate.Length(min=1, max=100))
+    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT))
+    cursor = fields.String()
+
+    @validates("status")
+    def _statuses(self, value: str, **_: Any) -> None:
+        bad = [s for s in value.split(",") if s and s not in CaseStatus._value2member_map_]
+        if bad:
+            raise ValidationError(f"Status tidak dikenal: {', '.join(bad)}")
+
+
+class TransitionRequestSchema(Schema):
+    """`{event, version, ...payload}`: payload fields are validated by the event's own schema."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    event = fields.String(required=True, validate=validate.OneOf([e.value for e in CaseEvent]))
+    version = fields.Integer(required=True)
+
+
+# Answer schemas (documentation; the services build the dicts)
+class PersonOut(Schema):
+    name = fields.String()
+    nip = fields.String()
+    position = fields.String(allow_none=True)
+
+
+class AgencyRef(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    timezone = fields.String()
+
+
+class RecommendationOut(Schema):
+    sanction = fields.String()
+    sanction_form = fields.String(allow_none=True)
+    legal_basis = fields.String()
+    text = fields.String()
+    letter_number = fields.String(allow_none=True)
+    authority = fields.String(allow_none=True)
+    drafted_by = fields.Integer(allow_none=True)
+    drafted_at = fields.DateTime(allow_none=True)
+    issued_by = fields.Integer(allow_none=True)
+    issued_at = fields.DateTime(allow_none=True)
+    acknowledged_at = fields.DateTime(allow_none=True)
+    received_on = fields.Date(allow_none=True)
+    working_days = fields.Integer(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    due_calendar_version = fields.String(allow_none=True)
+    cycle = fields.Integer()
+    escalation_level = fields.Integer(allow_none=True)
+
+
+class FollowUpOut(Schema):
+    id = fields.Integer()
+    decision_number = fields.String()
+    decision_date = fields.Date()
+    sanction_imposed = fields.String()
+    sanction_form = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    is_lighter = fields.Boolean()
+    is_late = fields.Boolean()
+    working_days_taken = fields.Integer(allow_none=True)
+    document_id = fields.Integer(allow_none=True)
+    reported_at = fields.DateTime()
+    verdict = fields.String(allow_none=True)
+    verdict_reason = fields.String(allow_none=True)
+
+
+class CaseSummaryOut(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    status = fields.String()
+    status_label = fields.String()
+    version = fields.Integer()
+    agency_id = fields.Integer()
+    agency = fields.Nested(AgencyRef)
+    category = fields.String()
+    subcategory = fields.String(allow_none=True)
+    source = fields.String()
+    reported_person = fields.Nested(PersonOut)
+    summary = fields.String()
+    occurred_on = fields.Date()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    issued_at = fields.DateTime(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    escalation_level = fields.Integer(allow_none=True)
+    overdue = fields.Boolean()
+
+
+class CaseOut(CaseSummaryOut):
+    allowed_events = fields.List(fields.String())
+    recommendation = fields.Nested(RecommendationOut, allow_none=True)
+    follow_up = fields.Nested(FollowUpOut, allow_none=True)
+    follow_ups = fields.List(fields.Nested(FollowUpOut))
+    clarifications = fields.List(fields.Dict())
+    working_days_left = fields.Integer(allow_none=True)
+    working_days_late = fields.Integer(allow_none=True)
+    dismiss_reason = fields.String(allow_none=True)
+    close_reason = fields.String(allow_none=True)
+    reporter = fields.Dict(allow_none=True, metadata={"description": "KASN roles only"})
+    escalations = fields.List(fields.Dict())
+
+
+class CasePageOut(Schema):
+    items = fields.List(fields.Nested(CaseSummaryOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class HistoryRowOut(Schema):
+    seq = fields.Integer()
+    event = fields.String()
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String()
+    actor = fields.String()
+    actor_id = fields.Integer(allow_none=True)
+    payload = fields.Dict()
+    request_id = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    hash = fields.String()
+    prev_hash = fields.String()
+
+
+class HistoryOut(Schema):
+    items = fields.List(fields.Nested(HistoryRowOut))
+
+
+class AttachmentOut(Schema):
+    id = fields.Integer()
+    filename = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    content_type = fields.String()
+    purpose = fields.String()
+    created_at = fields.DateTime()

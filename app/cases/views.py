@@ -1,0 +1,150 @@
+"""Case pages: list, new case, case page, event forms, evidence upload and download (thin: parse → service)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.cases import services
+from app.cases.schemas import CaseQuerySchema
+from app.core.vocab import Category
+from app.db import unit_of_work
+from app.errors import Conflict, Forbidden, ValidationFailed
+from app.extensions import db
+from app.web import case_pages
+from app.web.schema_forms import field_errors, form_payload, form_values
+from workflows.states import CaseEvent, CaseStatus
+
+bp = Blueprint("case_pages", __name__)
+PAGE_SIZE = 25
+FILTER_KEYS = ("status", "category", "agency_id", "overdue", "escalated", "q")
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    return None
+
+
+@bp.route("/cases")
+def list_cases() -> Any:
+    args = {k: v for k, v in request.args.items() if k in (*FILTER_KEYS, "cursor") and v != ""}
+    errors: dict[str, list[str]] = {}
+    try:
+        filters = CaseQuerySchema().load(args)
+    except ValidationError as exc:
+        errors = field_errors(exc.messages)
+        filters = {}
+    items: list[dict[str, Any]] = []
+    next_cursor = None
+    if not errors:
+        try:
+            items, next_cursor = services.list_cases(current_user, filters, PAGE_SIZE, filters.get("cursor"))
+        except ValidationFailed as exc:
+            errors = field_errors(exc.details.get("fields") or {"_schema": [exc.message]})
+    current = {k: v for k, v in args.items() if k != "cursor"}
+    return render_template(
+        "cases/list.html",
+        items=items,
+        filters=current,
+        errors=errors,
+        statuses=list(CaseStatus),
+        next_url=url_for(".list_cases", **current, cursor=next_cursor) if next_cursor else None,
+        first_url=url_for(".list_cases", **current) if "cursor" in args else None,
+        agencies=case_pages.agency_choices(current_user),
+        categories=[c.value for c in Category],
+        may_create=case_pages.may_create_case(current_user),
+    ), (422 if errors else 200)
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+def new_case() -> Any:
+    if not case_pages.may_create_case(current_user):
+        abort(403)
+    specs = case_pages.new_case_fields(current_user)
+    values: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        values = form_values(request.form)
+        try:
+            with unit_of_work():
+                case = services.create_case(form_payload(specs, request.form), current_user)
+            flash(_("Perkara %(number)s dicatat.", number=case.number), "success")
+            return redirect(url_for(".show_case", case_id=case.id), code=303)
+        except ValidationFailed as exc:
+            errors = field_errors(exc.details.get("fields") or {"_schema": [exc.message]})
+    status = 422 if errors else 200
+    return render_template("cases/new.html", fields=specs, values=values, errors=errors), status
+
+
+@bp.route("/cases/<int:case_id>")
+def show_case(case_id: int) -> Any:
+    case = services.get_case_for(current_user, case_id)
+    return render_template("cases/detail.html", **case_pages.case_page(case, current_user))
+
+
+@bp.route("/cases/<int:case_id>/events/<event>", methods=["GET", "POST"])
+def case_event(case_id: int, event: str) -> Any:
+    if event not in CaseEvent._value2member_map_:
+        abort(404)
+    case = services.get_case_for(current_user, case_id, for_update=request.method == "POST")
+    form = case_pages.event_form(event)
+    if request.method == "GET":
+        if event not in case_pages.allowed(case, current_user):
+            flash(_("Tindakan ini tidak tersedia untuk perkara ini saat ini."), "warning")
+            return redirect(url_for(".show_case", case_id=case.id))
+        return render_template("cases/event.html", case=case, form=form, values={}, errors={}, version=case.version)
+    try:
+        case_pages.apply_event(case, form, request.form, request.files, current_user)
+        flash(_("Tindakan \u201c%(label)s\u201d berhasil.", label=form.label), "success")
+        return redirect(url_for(".show_case", case_id=case_id), code=303)
+    except ValidationFailed as exc:
+        errors = field_errors(exc.details.get("fields") or {"_schema": [exc.message]})
+    except (Conflict, Forbidden) as exc:
+        flash(case_pages.message_of(exc), "danger")
+        return redirect(url_for(".show_case", case_id=case_id), code=303)
+    except StaleDataError:
+        db.session.rollback()
+        flash(_("Perkara telah diubah oleh pengguna lain; muat ulang dan coba lagi."), "danger")
+        return redirect(url_for(".show_case", case_id=case_id), code=303)
+    db.session.rollback()
+    case = services.get_case_for(current_user, case_id)
+    return render_template(
+        "cases/event.html",
+        case=case,
+        form=form,
+        values=form_values(request.form),
+        errors=errors,
+        version=request.form.get("version", case.version),
+    ), 422
+
+
+@bp.route("/cases/<int:case_id>/attachments", methods=["POST"])
+def upload(case_id: int) -> Any:
+    try:
+        with unit_of_work():
+            case = services.get_case_for(current_user, case_id)
+            attachment = services.add_attachment(case, request.files.get("file"), current_user, "evidence")  # type: ignore[arg-type]
+        flash(_("Berkas %(name)s diunggah.", name=attachment.filename), "success")
+    except ValidationFailed as exc:
+        flash(case_pages.message_of(exc), "danger")
+    except Forbidden as exc:
+        flash(case_pages.message_of(exc), "danger")
+    return redirect(url_for(".show_case", case_id=case_id, _anchor="berkas"), code=303)
+
+
+@bp.route("/attachments/<int:attachment_id>")
+def download(attachment_id: int) -> Any:
+    attachment, path = services.attachment_for(current_user, attachment_id)
+    response = send_file(
+        path, mimetype=attachment.content_type, as_attachment=True, download_name=attachment.filename, max_age=0
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "no-store"
+    return response

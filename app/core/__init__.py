@@ -1,0 +1,1 @@
+"""Shared vocabulary and helpers used by every domain module."""

@@ -1,0 +1,38 @@
+"""Cross-cutting records: the oversight authority over time, and the scheduler heartbeat."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import utcnow
+from app.extensions import db
+
+
+class OversightAuthority(db.Model):
+    """Who oversees NKK over which dates (KASN until 2024, then BKN/KemenPAN-RB, then a new body)."""
+
+    __tablename__ = "oversight_authorities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    short_name: Mapped[str] = mapped_column(String(40))
+    letter_format: Mapped[str] = mapped_column(String(100), default="R-{seq}/{short}/{month}/{year}")
+    legal_basis: Mapped[str | None] = mapped_column(Text)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JobHeartbeat(db.Model):
+    """Last run of each scheduler job, for the health endpoint."""
+
+    __tablename__ = "job_heartbeats"
+
+    job_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(200))
+    last_run_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_ok: Mapped[bool] = mapped_column(default=True)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,151 @@
+"""Controlled vocabularies of the field (DESIGN §1, §2, §7; DOMAIN §2, §4), with Indonesian labels."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    INVESTIGATOR = "investigator"
+    COMMISSIONER = "commissioner"
+    PPK = "ppk"
+    OVERSEER = "overseer"
+    ADMIN = "admin"
+
+
+ROLE_LABELS = {
+    Role.INVESTIGATOR: "Penyelidik / analis",
+    Role.COMMISSIONER: "Komisioner",
+    Role.PPK: "Kantor PPK",
+    Role.OVERSEER: "Pengawas (Kementerian)",
+    Role.ADMIN: "Administrator",
+}
+
+KASN_ROLES = frozenset({Role.INVESTIGATOR, Role.COMMISSIONER, Role.ADMIN})
+
+
+class Body(StrEnum):
+    """Supervising ministries that receive escalations."""
+
+    MENPANRB = "menpanrb"
+    KEMENDAGRI = "kemendagri"
+
+
+BODY_LABELS = {Body.MENPANRB: "Kementerian PANRB", Body.KEMENDAGRI: "Kementerian Dalam Negeri"}
+
+
+class AgencyKind(StrEnum):
+    KEMENTERIAN = "kementerian"
+    LEMBAGA = "lembaga"
+    PROVINSI = "provinsi"
+    KABUPATEN = "kabupaten"
+    KOTA = "kota"
+
+
+AGENCY_KIND_LABELS = {
+    AgencyKind.KEMENTERIAN: "Kementerian",
+    AgencyKind.LEMBAGA: "Lembaga",
+    AgencyKind.PROVINSI: "Pemerintah Provinsi",
+    AgencyKind.KABUPATEN: "Pemerintah Kabupaten",
+    AgencyKind.KOTA: "Pemerintah Kota",
+}
+
+CENTRAL_KINDS = frozenset({AgencyKind.KEMENTERIAN, AgencyKind.LEMBAGA})
+REGIONAL_KINDS = frozenset({AgencyKind.PROVINSI, AgencyKind.KABUPATEN, AgencyKind.KOTA})
+
+TIMEZONES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
+class Category(StrEnum):
+    NETRALITAS = "netralitas"
+    PERBUATAN_TIDAK_MENYENANGKAN = "perbuatan_tidak_menyenangkan"
+    MASALAH_RUMAH_TANGGA = "masalah_rumah_tangga"
+    PERBUATAN_SEWENANG_WENANG = "perbuatan_sewenang_wenang"
+    KODE_ETIK_LAINNYA = "kode_etik_lainnya"
+
+
+CATEGORY_LABELS = {
+    Category.NETRALITAS: "Netralitas ASN",
+    Category.PERBUATAN_TIDAK_MENYENANGKAN: "Perbuatan tidak menyenangkan",
+    Category.MASALAH_RUMAH_TANGGA: "Masalah rumah tangga",
+    Category.PERBUATAN_SEWENANG_WENANG: "Perbuatan sewenang-wenang",
+    Category.KODE_ETIK_LAINNYA: "Pelanggaran kode etik / kode perilaku lainnya",
+}
+
+# Neutrality sub-types (SKB 2/2022 Lampiran II; KASN statistics categories, DOMAIN §4).
+NEUTRALITY_SUBCATEGORIES = {
+    "kampanye_medsos": "Kampanye / sosialisasi di media sosial",
+    "kegiatan_keberpihakan": "Kegiatan yang mengarah pada keberpihakan",
+    "foto_bersama_simbol": "Foto bersama calon / simbol tangan",
+    "menghadiri_deklarasi": "Menghadiri deklarasi / kampanye",
+    "pendekatan_parpol": "Pendekatan ke partai politik",
+    "memasang_alat_peraga": "Memasang spanduk / baliho / alat peraga",
+    "deklarasi_bakal_calon": "Mendeklarasikan diri sebagai bakal calon",
+    "keputusan_menguntungkan": "Keputusan yang menguntungkan / merugikan calon",
+    "anggota_parpol": "Anggota / pengurus partai politik",
+    "tim_pemenangan": "Tim ahli / pemenangan / konsultan",
+    "like_share_comment": "Like, share, comment, bergabung grup pemenangan",
+}
+
+
+class Source(StrEnum):
+    BAWASLU = "bawaslu"
+    PUBLIC = "public"
+    MEDIA = "media"
+    MONITORING = "monitoring"
+    AGENCY = "agency"
+
+
+SOURCE_LABELS = {
+    Source.BAWASLU: "Penerusan Bawaslu",
+    Source.PUBLIC: "Pengaduan masyarakat",
+    Source.MEDIA: "Pemberitaan media",
+    Source.MONITORING: "Pemantauan mandiri",
+    Source.AGENCY: "Laporan instansi",
+}
+
+
+class Sanction(StrEnum):
+    """Sanction levels, lightest first (order matters: it decides 'lighter than recommended')."""
+
+    SANKSI_MORAL_TERTUTUP = "sanksi_moral_tertutup"
+    SANKSI_MORAL_TERBUKA = "sanksi_moral_terbuka"
+    DISIPLIN_RINGAN = "disiplin_ringan"
+    DISIPLIN_SEDANG = "disiplin_sedang"
+    DISIPLIN_BERAT = "disiplin_berat"
+    PTDH = "ptdh"
+
+
+SANCTION_ORDER = {s: i for i, s in enumerate(Sanction)}
+
+SANCTION_LABELS = {
+    Sanction.SANKSI_MORAL_TERTUTUP: "Sanksi moral (pernyataan tertutup)",
+    Sanction.SANKSI_MORAL_TERBUKA: "Sanksi moral (pernyataan terbuka)",
+    Sanction.DISIPLIN_RINGAN: "Hukuman disiplin ringan",
+    Sanction.DISIPLIN_SEDANG: "Hukuman disiplin sedang",
+    Sanction.DISIPLIN_BERAT: "Hukuman disiplin berat",
+    Sanction.PTDH: "Pemberhentian tidak dengan hormat (PTDH)",
+}
+
+# Concrete forms (PP 94/2021 Ps 8, PP 42/2004 Ps 15, legacy PP 53/2010).
+SANCTION_FORMS = {
+    "teguran_lisan": "Teguran lisan (PP 94/2021)",
+    "teguran_tertulis": "Teguran tertulis (PP 94/2021)",
+    "pernyataan_tidak_puas": "Pernyataan tidak puas secara tertulis (PP 94/2021)",
+    "potong_tpp_25_6": "Pemotongan tunjangan kinerja 25% selama 6 bulan (PP 94/2021)",
+    "potong_tpp_25_9": "Pemotongan tunjangan kinerja 25% selama 9 bulan (PP 94/2021)",
+    "potong_tpp_25_12": "Pemotongan tunjangan kinerja 25% selama 12 bulan (PP 94/2021)",
+    "penurunan_jabatan_12": "Penurunan jabatan setingkat lebih rendah 12 bulan (PP 94/2021)",
+    "pembebasan_jabatan_12": "Pembebasan dari jabatan menjadi pelaksana 12 bulan (PP 94/2021)",
+    "pemberhentian_dengan_hormat": "Pemberhentian dengan hormat tidak atas permintaan sendiri (PP 94/2021)",
+    "pernyataan_tertutup": "Pernyataan secara tertutup (PP 42/2004 Ps 15)",
+    "pernyataan_terbuka": "Pernyataan secara terbuka (PP 42/2004 Ps 15)",
+    "legacy_penundaan_kgb": "Penundaan kenaikan gaji berkala 1 tahun (PP 53/2010)",
+    "legacy_penundaan_pangkat": "Penundaan kenaikan pangkat 1 tahun (PP 53/2010)",
+    "legacy_penurunan_pangkat": "Penurunan pangkat setingkat lebih rendah 1 tahun (PP 53/2010)",
+}
+
+
+def is_lighter(imposed: str, recommended: str) -> bool:
+    """True when the imposed sanction is lighter than the recommended one."""
+    return SANCTION_ORDER[Sanction(imposed)] < SANCTION_ORDER[Sanction(recommended)]

@@ -1,0 +1,106 @@
+"""Declarative base, naming convention, UTC-aware datetime type and the unit-of-work helper."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, event
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.orm import DeclarativeBase, registry
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current instant, timezone-aware UTC (use as a callable default, never evaluated at import)."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC instant on every backend; naive datetimes are refused.
+
+    PostgreSQL stores `timestamptz`; SQLite has no time zones, so values are stored as UTC and
+    returned aware.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime refused: store timezone-aware instants")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: UTCDateTime(), dict[str, Any]: JSON()},
+    )
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    """SQLite: enforce foreign keys, WAL, a busy timeout, and let SQLAlchemy own BEGIN (savepoints work)."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    except Exception:  # noqa: BLE001,S110 - in-memory databases cannot use WAL
+        pass
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_on_begin(conn: Any) -> None:
+    if conn.dialect.name == "sqlite":
+        # IMMEDIATE: take the write lock up front, so a read-then-write transaction waits for the lock
+        # (busy_timeout) instead of failing with SQLITE_BUSY when another writer got there first. Requests that
+        # only read (GET/HEAD) begin deferred, so readers run side by side (WAL) instead of queueing.
+        conn.exec_driver_sql("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")
+
+
+def _read_only_request() -> bool:
+    from flask import has_request_context, request
+
+    return has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Any]:
+    """Commit on success, roll back on error: the one boundary used by views, API, CLI and jobs."""
+    from app.extensions import db
+
+    try:
+        yield db.session
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise

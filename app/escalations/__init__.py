@@ -1,0 +1,1 @@
+"""The escalation ladder and the sweep that climbs it."""

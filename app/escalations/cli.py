@@ -1,0 +1,97 @@
+"""`flask escalations ...`: run the sweep by hand, manage the targets' mailboxes (and `flask calendar ...`)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import click
+from flask.cli import with_appcontext
+
+from app.calendar.cli import calendar_group
+from app.db import unit_of_work, utcnow
+from app.escalations.ladder import load_ladder
+from app.escalations.routing import TARGETS, set_target_recipients, target_recipients
+from app.escalations.sweep import run_sweep
+
+
+def parse_instant(value: str | None) -> datetime:
+    """An ISO 8601 instant; without an offset it is read as UTC."""
+    if not value:
+        return utcnow()
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"bukan waktu ISO 8601 yang sah: {value!r}", param_hint="--now") from exc
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@click.group("escalations", help="Tangga eskalasi: sapuan tenggat dan alamat tujuan eskalasi.")
+def escalations_group() -> None:
+    pass
+
+
+@escalations_group.command("run", help="Jalankan sapuan eskalasi sekali (default: waktu sekarang).")
+@click.option("--now", "now_text", metavar="ISO", help="Waktu sapuan, ISO 8601 (tanpa zona dibaca sebagai UTC).")
+@click.option("--dry-run", is_flag=True, help="Tampilkan apa yang akan terjadi tanpa menyimpan apa pun.")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--json", "as_json", is_flag=True, help="Keluaran JSON.")
+@with_appcontext
+def run_command(now_text: str | None, dry_run: bool, batch_size: int, as_json: bool) -> None:
+    now = parse_instant(now_text)
+    report = run_sweep(now, dry_run=dry_run, batch_size=batch_size)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+        return
+    ladder = load_ladder()
+    title = "Uji coba sapuan eskalasi" if dry_run else "Sapuan eskalasi"
+    click.echo(f"{title} pada {now.isoformat()}:")
+    for rung in ladder:
+        steps = report.levels.get(rung.level, 0)
+        notified = report.notified.get(rung.level, 0)
+        line = f"  level {rung.level} ({rung.label}): {steps} langkah"
+        if steps != notified:
+            line += f", {notified} dengan email, {steps - notified} terlewati tanpa email"
+        click.echo(line)
+    click.echo(f"  perkara diperiksa: {report.examined}, perkara naik level: {len(report.cases)}")
+    if dry_run:
+        click.echo("  tidak ada yang disimpan (--dry-run).")
+        for number in report.cases:
+            click.echo(f"    {number}")
+    else:
+        click.echo(f"  email diantrekan: {report.emails}")
+
+
+@escalations_group.group("recipients", help="Alamat email resmi tujuan eskalasi (menpanrb, kemendagri, kasn, bkn).")
+def recipients_group() -> None:
+    pass
+
+
+@recipients_group.command("list", help="Tampilkan alamat tiap tujuan eskalasi.")
+@with_appcontext
+def recipients_list() -> None:
+    for target in TARGETS:
+        emails = target_recipients(target)
+        click.echo(f"{target}: {', '.join(emails) if emails else '(belum diatur)'}")
+
+
+@recipients_group.command("set", help="Ganti alamat TARGET (tanpa EMAIL: kembali ke konfigurasi).")
+@click.argument("target", type=click.Choice(TARGETS))
+@click.argument("emails", nargs=-1)
+@with_appcontext
+def recipients_set(target: str, emails: tuple[str, ...]) -> None:
+    from app.errors import DomainError
+
+    try:
+        with unit_of_work():
+            saved = set_target_recipients(target, list(emails))
+    except DomainError as exc:
+        raise click.ClickException(f"{exc.message} {exc.details.get('fields', '')}".strip()) from exc
+    if saved:
+        click.echo(f"{target}: {', '.join(saved)}")
+    else:
+        fallback = target_recipients(target)
+        click.echo(f"{target}: alamat dihapus; memakai konfigurasi ({', '.join(fallback) or 'kosong'}).")
+
+
+commands = [escalations_group, calendar_group]

@@ -1,0 +1,155 @@
+"""The escalation ladder as data (DESIGN §4): when each level is reached, its email, and who receives it.
+
+The defaults below can be replaced with the `ESCALATION_LADDER` setting (a list of mappings of the same
+shape). A level is reached at the end of a working day counted from the due day — `offset` working days
+after it (before it when negative), or after the day of the level named by `after`, in the agency's own
+calendar and zone. Recipient rules: `ppk` (the agency's PPK mailbox and PPK users), `investigator` (the
+recommendation's drafter, else the case's creator), `ministry` (the routed supervising ministry: Menpan-RB for
+central agencies, Kemendagri for regional ones, or the agency's override), `governor` (the governor's office,
+i.e. the province's PPK, for a kabupaten/kota), `kasn`, `bkn`, `menpanrb`, `kemendagri` (official mailboxes).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import time
+from typing import Any
+
+from flask import current_app, has_app_context
+
+from config import ConfigError
+
+RECIPIENT_RULES = frozenset({"ppk", "investigator", "ministry", "governor", "kasn", "bkn", "menpanrb", "kemendagri"})
+MAX_LEVEL = 3  # the database allows levels 0..3
+
+DEFAULT_LADDER: tuple[dict[str, Any], ...] = (
+    {"level": 0, "kind": "reminder", "label": "Pengingat", "offset": -3, "to": ["ppk"], "cc": []},
+    {"level": 1, "kind": "overdue", "label": "Lewat tenggat", "offset": 1, "to": ["ppk"], "cc": ["investigator"]},
+    {
+        "level": 2,
+        "kind": "escalation",
+        "label": "Eskalasi ke kementerian",
+        "offset": 5,
+        "to": ["ministry"],
+        "cc": ["governor", "ppk", "kasn"],
+    },
+    {
+        "level": 3,
+        "kind": "final_report",
+        "label": "Laporan akhir",
+        "offset": 14,
+        "after": 2,
+        "to": ["kasn"],
+        "cc": ["ministry", "bkn"],
+    },
+)
+
+
+@dataclass(frozen=True)
+class Rung:
+    level: int
+    kind: str
+    label: str
+    offset: int
+    after: int | None
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    # Working days from the due day, `after` resolved (level 3 = 5 + 14 = 19 by default).
+    days_from_due: int
+
+    @property
+    def recipients_rules(self) -> tuple[str, ...]:
+        return self.to + self.cc
+
+
+@dataclass(frozen=True)
+class Ladder:
+    rungs: tuple[Rung, ...]
+
+    @property
+    def top(self) -> int:
+        return self.rungs[-1].level
+
+    def rung(self, level: int) -> Rung:
+        return self.rungs[level]
+
+    def __iter__(self) -> Any:
+        return iter(self.rungs)
+
+
+def _rung(raw: Mapping[str, Any], resolved: dict[int, int], index: int) -> Rung:
+    try:
+        level = int(raw["level"])
+        kind = str(raw["kind"])
+        offset = int(raw["offset"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"ESCALATION_LADDER[{index}]: level, kind and offset are required ({exc})") from exc
+    if level != index:
+        raise ConfigError(f"ESCALATION_LADDER: levels must be 0, 1, 2 ... in order (got {level} at {index})")
+    after = raw.get("after")
+    if after is not None:
+        after = int(after)
+        if after not in resolved:
+            raise ConfigError(f"ESCALATION_LADDER level {level}: 'after' must name a lower level")
+        if offset < 1:
+            raise ConfigError(f"ESCALATION_LADDER level {level}: an offset after a level must be at least 1")
+        days_from_due = resolved[after] + offset
+    else:
+        days_from_due = offset
+    to = tuple(raw.get("to") or ())
+    cc = tuple(raw.get("cc") or ())
+    unknown = set(to + cc) - RECIPIENT_RULES
+    if unknown:
+        raise ConfigError(f"ESCALATION_LADDER level {level}: unknown recipients {sorted(unknown)}")
+    if not to:
+        raise ConfigError(f"ESCALATION_LADDER level {level}: 'to' is empty")
+    return Rung(
+        level=level,
+        kind=kind,
+        label=str(raw.get("label") or kind),
+        offset=offset,
+        after=after,
+        to=to,
+        cc=cc,
+        days_from_due=days_from_due,
+    )
+
+
+def build_ladder(raw: Sequence[Mapping[str, Any]]) -> Ladder:
+    """Validate a ladder definition: consecutive levels from 0, at most 4, each strictly later than the last."""
+    if not raw:
+        raise ConfigError("ESCALATION_LADDER is empty")
+    if len(raw) > MAX_LEVEL + 1:
+        raise ConfigError(f"ESCALATION_LADDER: at most {MAX_LEVEL + 1} levels")
+    resolved: dict[int, int] = {}
+    rungs = []
+    for index, item in enumerate(raw):
+        rung = _rung(item, resolved, index)
+        if rungs and rung.days_from_due <= rungs[-1].days_from_due:
+            raise ConfigError(f"ESCALATION_LADDER level {rung.level}: must come after level {rung.level - 1}")
+        resolved[rung.level] = rung.days_from_due
+        rungs.append(rung)
+    return Ladder(tuple(rungs))
+
+
+def load_ladder() -> Ladder:
+    """The configured ladder (`ESCALATION_LADDER`), else the defaults of DESIGN §4."""
+    raw = current_app.config.get("ESCALATION_LADDER") if has_app_context() else None
+    if isinstance(raw, str):  # from an environment variable: JSON
+        try:
+            raw = json.loads(raw)
+        except ValueError as exc:
+            raise ConfigError(f"ESCALATION_LADDER is not valid JSON: {exc}") from exc
+    return build_ladder(raw or DEFAULT_LADDER)
+
+
+def working_hours() -> tuple[time, time]:
+    """Emails to people go out between these local times of a working day (`WORKING_HOURS_START`/`_END`)."""
+    config = current_app.config if has_app_context() else {}
+    start = time.fromisoformat(str(config.get("WORKING_HOURS_START", "08:00")))
+    end = time.fromisoformat(str(config.get("WORKING_HOURS_END", "16:00")))
+    if end <= start:
+        raise ConfigError("WORKING_HOURS_END must be after WORKING_HOURS_START")
+    return start, end

@@ -1,0 +1,49 @@
+"""Escalation steps (one per recommendation, cycle and level) and the targets' mailboxes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import utcnow
+from app.extensions import db
+
+
+class EscalationStep(db.Model):
+    __tablename__ = "escalation_steps"
+    __table_args__ = (
+        UniqueConstraint("recommendation_id", "cycle", "level"),
+        CheckConstraint("level BETWEEN 0 AND 3", name="level"),
+        Index("ix_escalation_steps_level_reached", "level", "reached_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(ForeignKey("recommendations.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    cycle: Mapped[int] = mapped_column(default=0)
+    level: Mapped[int]
+    # When the level was due by the ladder; `recorded_at` when the sweep saw it.
+    reached_at: Mapped[datetime]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime]
+    body: Mapped[str | None] = mapped_column(String(16), index=True)
+    # False for a level passed over during downtime (recorded, but its email superseded).
+    notified: Mapped[bool] = mapped_column(default=True)
+    resolved_at: Mapped[datetime | None]
+
+
+class EscalationRecipient(db.Model):
+    """Official mailbox of an escalation target (menpanrb, kemendagri, kasn, bkn); editable by admins."""
+
+    __tablename__ = "escalation_recipients"
+    __table_args__ = (
+        CheckConstraint("target IN ('menpanrb', 'kemendagri', 'kasn', 'bkn')", name="target"),
+        UniqueConstraint("target", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

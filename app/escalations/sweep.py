@@ -1,0 +1,510 @@
+"""The escalation sweep: brings every open recommendation to the ladder level that `now` demands.
+
+- Time-based: the level a recommendation should have is computed from its due date and `now`, so one sweep
+  after any downtime catches up; the levels passed over are recorded (notified=False) and only the highest
+  level's email is queued.
+- Idempotent: a step is unique per (recommendation, cycle, level) (`INSERT … ON CONFLICT DO NOTHING
+  RETURNING`); the recommendation's level moves by compare-and-set; emails go through the outbox, whose
+  keys are unique, in the transaction that records the step. A crash rolls the batch back whole.
+- Concurrent: on PostgreSQL each batch claims its rows with `FOR UPDATE … SKIP LOCKED` (the recommendation
+  and its case), so several schedulers share the work; on SQLite one writer runs at a time.
+
+`run_sweep` is a boundary (CLI command, scheduler job): it commits once per batch. The case row itself is
+never updated (only locked while its batch runs), so a user's transition never fails on its version because
+of the sweep; it waits at most for one batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
+
+from app.agencies.models import Agency
+from app.agencies.services import routed_body
+from app.calendar.working_days import LEAST, MOST, Calendar, end_of_day, local_date
+from app.cases.models import Case, Recommendation
+from app.db import unit_of_work, utcnow
+from app.escalations.ladder import Ladder, Rung, load_ladder, working_hours
+from app.escalations.models import EscalationStep
+from app.escalations.routing import Directory, RecipientGroup
+from app.extensions import db
+from workflows.states import CaseStatus
+
+log = logging.getLogger(__name__)
+
+ONE_DAY = timedelta(days=1)
+HISTORY_EVENT = "escalation_level_reached"
+_STEP_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class AgencyInfo:
+    """What the sweep needs of an agency, detached from the session (it outlives each batch's commit)."""
+
+    id: int
+    code: str
+    kind: str
+    timezone: str
+    ppk_email: str | None
+    escalation_body: str | None
+    parent: AgencyInfo | None
+
+    @classmethod
+    def of(cls, agency: Agency) -> AgencyInfo:
+        parent = cls.of(agency.parent) if agency.parent is not None else None
+        return cls(
+            id=agency.id,
+            code=agency.code,
+            kind=agency.kind,
+            timezone=agency.timezone,
+            ppk_email=agency.ppk_email,
+            escalation_body=agency.escalation_body,
+            parent=parent,
+        )
+
+
+@dataclass
+class SweepReport:
+    now: datetime
+    dry_run: bool
+    # Steps recorded (or, in a dry run, that would be) per level, the passed-over ones included.
+    levels: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    # Steps whose email was queued, per level.
+    notified: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    emails: int = 0
+    examined: int = 0
+    batches: int = 0
+    lost_races: int = 0
+    cases: list[str] = field(default_factory=list)
+
+    @property
+    def steps(self) -> int:
+        return sum(self.levels.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "now": self.now.isoformat(),
+            "dry_run": self.dry_run,
+            "levels": {str(k): v for k, v in sorted(self.levels.items())},
+            "notified": {str(k): v for k, v in sorted(self.notified.items())},
+            "steps": self.steps,
+            "emails": self.emails,
+            "examined": self.examined,
+            "batches": self.batches,
+            "lost_races": self.lost_races,
+            "cases": list(self.cases),
+        }
+
+
+@dataclass
+class _Row:
+    rec_id: int
+    case_id: int
+    cycle: int
+    level: int | None
+    due_at: datetime
+    drafted_by_id: int | None
+    agency_id: int
+    number: str
+    created_by_id: int | None
+
+
+@dataclass
+class _Plan:
+    row: _Row
+    agency: AgencyInfo
+    target: int
+    due_day: date
+    today: date
+    reached: dict[int, datetime]
+    body: str | None = None
+    groups: list[RecipientGroup] = field(default_factory=list)
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+
+    @property
+    def current(self) -> int:
+        return -1 if self.row.level is None else self.row.level
+
+    @property
+    def new_levels(self) -> range:
+        return range(self.current + 1, self.target + 1)
+
+
+# -- which rows: the SQL pre-selection ---------------------------------------------------------------------------
+
+
+def _last_due_day(cal: Calendar, offset: int, today: date, key: str) -> date:
+    """Latest due day D whose level day (D + offset working days) is before `today`."""
+    day = today - ONE_DAY
+    if offset >= 0:
+        while cal.add_working_days(day, offset, key) >= today:
+            day -= ONE_DAY
+    else:
+        while cal.add_working_days(day + ONE_DAY, offset, key) < today:
+            day += ONE_DAY
+    return day
+
+
+def level_thresholds(ladder: Ladder, cal: Calendar, zones: Iterable[str], now: datetime) -> list[datetime]:
+    """Per level, the latest `due_at` for which that level may be due at `now`, in any zone and agency.
+
+    A superset bound: counted with the most generous calendar for levels after the due day (any day some
+    agency works) and the strictest one for levels before it, and the latest zone; the exact level of each
+    selected row is then computed in its own agency's calendar.
+    """
+    zones = sorted(set(zones)) or ["Asia/Jakarta"]
+    bounds = []
+    for rung in ladder:
+        key = MOST if rung.days_from_due > 0 else LEAST
+        bound = None
+        for tz_name in zones:
+            last = _last_due_day(cal, rung.days_from_due, local_date(now, tz_name), key)
+            instant = end_of_day(last, tz_name)
+            bound = instant if bound is None or instant > bound else bound
+        bounds.append(bound)
+    return bounds
+
+
+def level_days(ladder: Ladder, cal: Calendar, due_day: date, agency_id: int | None) -> list[date]:
+    """The day at whose end each level is reached, in the agency's calendar."""
+    return [cal.add_working_days(due_day, rung.days_from_due, agency_id) for rung in ladder]
+
+
+def demanded_level(days: list[date], today: date) -> int:
+    """The highest level whose day has ended by `today` (-1: none yet)."""
+    level = -1
+    for index, day in enumerate(days):
+        if day >= today:
+            break
+        level = index
+    return level
+
+
+def due_predicate(ladder: Ladder, thresholds: list[datetime]) -> Any:
+    """Open recommendations whose next level may be due (see `level_thresholds`)."""
+    level = Recommendation.escalation_level
+    behind = []
+    for rung, bound in zip(ladder, thresholds, strict=True):
+        current = level.is_(None) if rung.level == 0 else level == rung.level - 1
+        behind.append(and_(current, Recommendation.due_at <= bound))
+    return and_(
+        Recommendation.is_open.is_(True),
+        Recommendation.due_at.is_not(None),
+        Case.status == CaseStatus.AWAITING_FOLLOW_UP.value,
+        or_(*behind),
+    )
+
+
+def _zones_in_use() -> list[str]:
+    return [z for z in db.session.scalars(select(Agency.timezone).distinct()) if z]
+
+
+def due_rows_statement(now: datetime, *, ladder: Ladder | None = None, calendar: Calendar | None = None) -> Select:
+    """The bare query selecting the rows a sweep at `now` examines (no batches, no locks)."""
+    ladder = ladder or load_ladder()
+    cal = calendar or Calendar.load(all_agencies=True)
+    thresholds = level_thresholds(ladder, cal, _zones_in_use(), now)
+    return (
+        select(Recommendation.id)
+        .join(Case, Case.id == Recommendation.case_id)
+        .where(due_predicate(ladder, thresholds))
+        .order_by(Recommendation.id)
+    )
+
+
+# -- the sweep ---------------------------------------------------------------------------------------------------
+
+
+class Sweep:
+    """One run: ladder, calendar (all overrides), thresholds and recipients loaded once."""
+
+    def __init__(self, now: datetime, *, dry_run: bool, batch_size: int):
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("run_sweep needs an aware `now`")
+        self.now = now
+        self.dry_run = dry_run
+        self.batch_size = max(1, int(batch_size))
+        self.ladder = load_ladder()
+        self.calendar = Calendar.load(all_agencies=True)
+        self.thresholds = level_thresholds(self.ladder, self.calendar, _zones_in_use(), now)
+        self.predicate = due_predicate(self.ladder, self.thresholds)
+        self.directory = Directory()
+        self.hours = working_hours()
+        self.report = SweepReport(now=now, dry_run=dry_run)
+        self._agencies: dict[int, AgencyInfo] = {}
+        self._seen_cases: set[str] = set()
+        self._lock = not dry_run and db.session.get_bind().dialect.name == "postgresql"
+
+    # -- reading -------------------------------------------------------------------------------------------
+    def claim(self, after_id: int) -> list[_Row]:
+        stmt = (
+            select(
+                Recommendation.id,
+                Recommendation.case_id,
+                Recommendation.cycle,
+                Recommendation.escalation_level,
+                Recommendation.due_at,
+                Recommendation.drafted_by_id,
+                Case.agency_id,
+                Case.number,
+                Case.created_by_id,
+            )
+            .join(Case, Case.id == Recommendation.case_id)
+            .where(self.predicate, Recommendation.id > after_id)
+            .order_by(Recommendation.id)
+            .limit(self.batch_size)
+        )
+        if self._lock:
+            stmt = stmt.with_for_update(skip_locked=True, of=[Recommendation.__table__, Case.__table__])
+        return [_Row(*row) for row in db.session.execute(stmt).all()]
+
+    def agencies(self, ids: set[int]) -> None:
+        missing = ids - self._agencies.keys()
+        if missing:
+            for agency in db.session.scalars(select(Agency).where(Agency.id.in_(missing))):
+                self._agencies[agency.id] = AgencyInfo.of(agency)
+
+    # -- deciding ------------------------------------------------------------------------------------------
+    def plan(self, row: _Row) -> _Plan | None:
+        agency = self._agencies[row.agency_id]
+        due_day = local_date(row.due_at, agency.timezone)
+        today = local_date(self.now, agency.timezone)
+        current = -1 if row.level is None else row.level
+        days = level_days(self.ladder, self.calendar, due_day, agency.id)
+        target = demanded_level(days, today)
+        if target <= current:
+            return None
+        reached = {level: end_of_day(days[level], agency.timezone) for level in range(current + 1, target + 1)}
+        return _Plan(row=row, agency=agency, target=target, due_day=due_day, today=today, reached=reached)
+
+    def address(self, plan: _Plan, prior_body: str | None) -> None:
+        rung = self.ladder.rung(plan.target)
+        if any("ministry" in self.ladder.rung(level).recipients_rules for level in plan.new_levels):
+            plan.body = prior_body or routed_body(plan.agency)
+        else:
+            plan.body = prior_body
+        investigators = (plan.row.drafted_by_id, plan.row.created_by_id)
+        plan.groups, everyone = self.directory.groups(
+            rung.recipients_rules, agency=plan.agency, investigator_ids=investigators, body=plan.body
+        )
+        _, plan.to = self.directory.groups(rung.to, agency=plan.agency, investigator_ids=investigators, body=plan.body)
+        plan.cc = [email for email in everyone if email not in plan.to]
+
+    def _prior_bodies(self, plans: list[_Plan]) -> dict[tuple[int, int], str]:
+        """Ministry already recorded for a recommendation's cycle (level 3 copies the level-2 ministry)."""
+        earlier = [p.row.rec_id for p in plans if p.current >= 0]
+        if not earlier:
+            return {}
+        rows = db.session.execute(
+            select(EscalationStep.recommendation_id, EscalationStep.cycle, EscalationStep.body)
+            .where(EscalationStep.recommendation_id.in_(earlier), EscalationStep.body.is_not(None))
+            .order_by(EscalationStep.level)
+        ).all()
+        return {(rec_id, cycle): body for rec_id, cycle, body in rows}
+
+    # -- writing -------------------------------------------------------------------------------------------
+    def _advance(self, plans: list[_Plan]) -> list[_Plan]:
+        """Compare-and-set each recommendation's level; only the winners go on."""
+        table = Recommendation.__table__
+        groups: dict[tuple[int | None, int, int], list[int]] = defaultdict(list)
+        for plan in plans:
+            groups[(plan.row.level, plan.target, plan.row.cycle)].append(plan.row.rec_id)
+        won: set[int] = set()
+        for (old, new, cycle), ids in groups.items():
+            stmt = (
+                update(table)
+                .where(
+                    table.c.id.in_(ids),
+                    table.c.cycle == cycle,
+                    table.c.is_open.is_(True),
+                    table.c.escalation_level.is_not_distinct_from(old),
+                )
+                .values(escalation_level=new)
+                .returning(table.c.id)
+            )
+            won.update(db.session.execute(stmt).scalars())
+        self.report.lost_races += len(plans) - len(won)
+        return [p for p in plans if p.row.rec_id in won]
+
+    def _insert_steps(self, plans: list[_Plan], recorded_at: datetime) -> set[tuple[int, int]]:
+        table = EscalationStep.__table__
+        values = []
+        for plan in plans:
+            has_recipients = bool(plan.groups)
+            for level in plan.new_levels:
+                values.append(
+                    {
+                        "recommendation_id": plan.row.rec_id,
+                        "case_id": plan.row.case_id,
+                        "cycle": plan.row.cycle,
+                        "level": level,
+                        "reached_at": plan.reached[level],
+                        "recorded_at": recorded_at,
+                        "due_at": plan.row.due_at,
+                        "body": plan.body if "ministry" in self.ladder.rung(level).recipients_rules else None,
+                        "notified": level == plan.target and has_recipients,
+                    }
+                )
+        dialect = db.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        inserted: set[tuple[int, int]] = set()
+        for start in range(0, len(values), _STEP_CHUNK):
+            stmt = (
+                insert(table)
+                .values(values[start : start + _STEP_CHUNK])
+                .on_conflict_do_nothing(index_elements=["recommendation_id", "cycle", "level"])
+                .returning(table.c.recommendation_id, table.c.level)
+            )
+            inserted.update((rec_id, level) for rec_id, level in db.session.execute(stmt).all())
+        return inserted
+
+    def _days(self, plan: _Plan) -> tuple[int, int]:
+        return self.calendar.days_left_and_late(plan.today, plan.due_day, plan.agency.id)
+
+    def _record(self, plan: _Plan, case: Case, levels: list[int]) -> None:
+        from workflows.history import append_history
+
+        days_left, days_late = self._days(plan)
+        status = case.status
+        for level in levels:
+            rung = self.ladder.rung(level)
+            append_history(
+                case,
+                HISTORY_EVENT,
+                status,
+                status,
+                actor=None,
+                payload={
+                    "level": level,
+                    "cycle": plan.row.cycle,
+                    "kind": rung.kind,
+                    "label": rung.label,
+                    "reached_at": plan.reached[level].isoformat(),
+                    "due_at": plan.row.due_at.isoformat(),
+                    "days_late": days_late,
+                    "body": plan.body if "ministry" in rung.recipients_rules else None,
+                    "notified": level == plan.target and bool(plan.groups),
+                },
+            )
+        if plan.target in levels and plan.groups:
+            self._queue(plan, case, days_left, days_late)
+
+    def _queue(self, plan: _Plan, case: Case, days_left: int, days_late: int) -> None:
+        from notifications.outbox import enqueue
+
+        rung: Rung = self.ladder.rung(plan.target)
+        extra = {
+            "level": plan.target,
+            "level_label": rung.label,
+            "cycle": plan.row.cycle,
+            "due_at": plan.row.due_at.isoformat(),
+            "reached_at": plan.reached[plan.target].isoformat(),
+            "days_late": days_late,
+            "days_left": days_left,
+            "body": plan.body,
+            "to": plan.to,
+            "cc": plan.cc,
+            "skipped_levels": [level for level in plan.new_levels if level != plan.target],
+        }
+        start, end = self.hours
+        key = f"esc:{plan.row.rec_id}:{plan.row.cycle}:{plan.target}"
+        # Recipients whose working hours start at the same moment share one call.
+        by_moment: dict[datetime | None, list[str]] = {}
+        for group in plan.groups:
+            moment = self.calendar.next_working_moment(self.now, group.tz_name, group.calendar_agency_id, start, end)
+            by_moment.setdefault(moment, []).extend(group.emails)
+        for send_after, emails in by_moment.items():
+            added = enqueue(rung.kind, case=case, recipients=emails, key=key, extra=extra, send_after=send_after)
+            self.report.emails += len(added)
+
+    def process(self, rows: list[_Row]) -> None:
+        self.report.examined += len(rows)
+        self.agencies({row.agency_id for row in rows})
+        plans = [plan for plan in (self.plan(row) for row in rows) if plan is not None]
+        if not plans:
+            return
+        bodies = self._prior_bodies(plans)
+        self.directory.preload_users({p.row.drafted_by_id for p in plans} | {p.row.created_by_id for p in plans})
+        self.directory.preload_ppk({p.agency.id: p.agency for p in plans}.values())
+        for plan in plans:
+            self.address(plan, bodies.get((plan.row.rec_id, plan.row.cycle)))
+        if self.dry_run:
+            for plan in plans:
+                self._count(plan, list(plan.new_levels))
+            return
+        plans = self._advance(plans)
+        if not plans:
+            return
+        inserted = self._insert_steps(plans, utcnow())
+        cases = {
+            case.id: case
+            for case in db.session.scalars(
+                select(Case)
+                .where(Case.id.in_({p.row.case_id for p in plans}))
+                .options(joinedload(Case.agency), joinedload(Case.recommendation))
+                .execution_options(populate_existing=True)
+            ).unique()
+        }
+        for plan in plans:
+            levels = [level for level in plan.new_levels if (plan.row.rec_id, level) in inserted]
+            if not levels:
+                self.report.lost_races += 1
+                continue
+            self._record(plan, cases[plan.row.case_id], levels)
+            self._count(plan, levels)
+        db.session.flush()
+
+    def _count(self, plan: _Plan, levels: list[int]) -> None:
+        for level in levels:
+            self.report.levels[level] += 1
+            if level == plan.target and plan.groups:
+                self.report.notified[level] += 1
+        if plan.row.number not in self._seen_cases:
+            self._seen_cases.add(plan.row.number)
+            self.report.cases.append(plan.row.number)
+
+    def run(self) -> SweepReport:
+        after_id = 0
+        while True:
+            if self.dry_run:
+                rows = self.claim(after_id)
+                if not rows:
+                    break
+                self.process(rows)
+            else:
+                with unit_of_work():
+                    rows = self.claim(after_id)
+                    if rows:
+                        self.process(rows)
+                if not rows:
+                    break
+            self.report.batches += 1
+            after_id = rows[-1].rec_id
+        if self.dry_run:
+            db.session.rollback()
+        return self.report
+
+
+def run_sweep(now: datetime, *, dry_run: bool = False, batch_size: int = 500) -> SweepReport:
+    """Sweep every open recommendation at `now` (aware). Commits once per batch (nothing with `dry_run`)."""
+    sweep = Sweep(now, dry_run=dry_run, batch_size=batch_size)
+    report = sweep.run()
+    log.info(
+        "escalation sweep at %s%s: %s steps %s, %s emails, %s cases",
+        now.isoformat(),
+        " (dry run)" if dry_run else "",
+        report.steps,
+        dict(report.levels),
+        report.emails,
+        len(report.cases),
+    )
+    return report

@@ -1,0 +1,64 @@
+"""Locale and time-zone selection, and formatting helpers for dates in the reader's agency zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import request, session
+from flask_login import current_user
+
+from app.core.vocab import TIMEZONES
+
+SUPPORTED_LOCALES = ("id", "en")
+DEFAULT_TZ = "Asia/Jakarta"
+MONTHS_ID = (
+    "Januari Februari Maret April Mei Juni Juli Agustus September Oktober November Desember".split()
+)
+DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+
+
+def select_locale() -> str:
+    chosen = session.get("locale") if request else None
+    if chosen in SUPPORTED_LOCALES:
+        return chosen
+    return "id"
+
+
+def reader_timezone() -> str:
+    try:
+        user = current_user
+        if user and user.is_authenticated and user.agency is not None:
+            return user.agency.timezone
+    except Exception:  # noqa: BLE001 - outside a request or before login
+        return DEFAULT_TZ
+    return DEFAULT_TZ
+
+
+def select_timezone() -> str:
+    return reader_timezone()
+
+
+def tz_abbreviation(tz_name: str) -> str:
+    return TIMEZONES.get(tz_name, tz_name)
+
+
+def format_instant(value: datetime | None, tz_name: str | None = None, *, with_time: bool = True) -> str:
+    """`24 Desember 2026 23.59 WIB` in the given (default: the reader's) zone."""
+    if value is None:
+        return "-"
+    tz_name = tz_name or reader_timezone()
+    local = value.astimezone(ZoneInfo(tz_name))
+    text = f"{local.day} {MONTHS_ID[local.month - 1]} {local.year}"
+    if with_time:
+        text += f" {local:%H.%M} {tz_abbreviation(tz_name)}"
+    return text
+
+
+def format_day(value: date | None, *, weekday: bool = False) -> str:
+    if value is None:
+        return "-"
+    text = f"{value.day} {MONTHS_ID[value.month - 1]} {value.year}"
+    if weekday:
+        text = f"{DAYS_ID[value.weekday()]}, {text}"
+    return text

@@ -1,0 +1,431 @@
+"""IM-NKK endpoints under /api/v1: the index (DESIGN §7), an agency's detail, the cases behind an
+indicator, freezing a year, and the self-assessment with its four stages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import send_file
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.api.pagination import MAX_LIMIT
+from app.api.security import current_api_user, require_auth
+from app.db import unit_of_work
+from app.errors import ValidationFailed
+from app.index import services
+from app.index.scoring import INDICATOR_KEYS
+
+blp = Blueprint(
+    "imnkk",
+    __name__,
+    description=(
+        "Indeks Maturitas NKK (IM-NKK). Empat kriteria, masing-masing 0-100 (null bila belum dapat diukur): "
+        "penetapan kebijakan 20 %, penerapan 30 %, penegakan 40 %, kesinambungan sistem 10 %. Rata-rata "
+        "berbobotnya adalah persentase instansi; skor mentah = persentase x 300 / 100 (maksimum 300, seperti "
+        "hasil yang dipublikasikan: DIY 275 -> 0,92) dan indeks = skor / 300. Kriteria yang belum dapat diukur "
+        "bernilai null dan menyumbang 0. Penegakan dihitung dari data perkara (rekomendasi yang diterbitkan "
+        "kepada instansi pada tahun itu) ditambah subkriteria yang dinilai mandiri (saluran pengaduan, Majelis "
+        "Kode Etik); bila instansi tidak menerima rekomendasi, bobot bagian perkara dialihkan ke subkriteria "
+        "penegakan yang dinilai mandiri. Tahun yang sudah dibekukan dijawab dari snapshot-nya. Hak akses: peran "
+        "KASN melihat semuanya; pengawas (Menpan-RB/Kemendagri) melihat peringkat dan nilai setiap instansi, "
+        "tanpa daftar perkara dan penilaian mandiri; PPK hanya instansinya sendiri. Metode lengkap: "
+        "docs/index-method.md."
+    ),
+)
+
+SECURITY = [{"bearerAuth": []}]
+
+
+# --- schemas ---------------------------------------------------------------------------------------------
+
+
+class CriteriaSchema(Schema):
+    penetapan = fields.Float(allow_none=True)
+    penerapan = fields.Float(allow_none=True)
+    penegakan = fields.Float(allow_none=True)
+    kesinambungan = fields.Float(allow_none=True)
+
+
+class EnforcementSchema(Schema):
+    received = fields.Int(metadata={"description": "rekomendasi yang diterbitkan kepada instansi pada tahun itu"})
+    followed_up = fields.Int(metadata={"description": "tindak lanjut diterima KASN (dari received)"})
+    on_time = fields.Int(metadata={"description": "tindak lanjut diterima yang dilaporkan sebelum tenggat"})
+    lighter_sanction = fields.Int(metadata={"description": "tindak lanjut dengan sanksi lebih ringan dari rekomendasi"})
+    escalated = fields.Int(metadata={"description": "rekomendasi yang mencapai eskalasi level 2 atau lebih"})
+    open = fields.Int(metadata={"description": "rekomendasi yang masih menunggu tindak lanjut"})
+    median_working_days = fields.Float(
+        allow_none=True, metadata={"description": "median hari kerja sampai tindak lanjut (dari followed_up)"}
+    )
+
+
+class IndexItemSchema(Schema):
+    agency_id = fields.Int()
+    agency_code = fields.Str()
+    agency_name = fields.Str()
+    rank = fields.Int(allow_none=True)
+    criteria = fields.Nested(CriteriaSchema)
+    score = fields.Float(metadata={"description": "skor mentah dari 300"})
+    index = fields.Float(metadata={"description": "skor / 300"})
+    category = fields.Str(allow_none=True)
+    complete = fields.Bool(metadata={"description": "keempat kriteria sudah terukur"})
+    enforcement = fields.Nested(EnforcementSchema)
+
+
+class IndexPageSchema(Schema):
+    year = fields.Int()
+    method_version = fields.Str()
+    frozen = fields.Bool()
+    frozen_at = fields.DateTime(allow_none=True)
+    items = fields.List(fields.Nested(IndexItemSchema))
+
+
+class IndexQuerySchema(Schema):
+    year = fields.Int(required=True, validate=validate.Range(min=services.MIN_YEAR, max=services.MAX_YEAR))
+    live = fields.Bool(load_default=False, metadata={"description": "hitung ulang walau tahun sudah dibekukan"})
+
+
+class YearQuerySchema(Schema):
+    live = fields.Bool(load_default=False)
+
+
+class IndicatorSchema(Schema):
+    key = fields.Str()
+    label = fields.Str()
+    value = fields.Float(allow_none=True)
+    denominator = fields.Str(allow_none=True)
+    denominator_value = fields.Int(allow_none=True)
+    share = fields.Float(allow_none=True)
+    has_cases = fields.Bool()
+
+
+class ComponentSchema(Schema):
+    key = fields.Str()
+    label = fields.Str()
+    weight = fields.Float()
+    share = fields.Float(allow_none=True)
+    points = fields.Float(allow_none=True)
+
+
+class SubcriterionSchema(Schema):
+    key = fields.Str()
+    label = fields.Str()
+    criterion = fields.Str()
+    source = fields.Str()
+    weight = fields.Float()
+    effective_weight = fields.Float()
+    score = fields.Float(allow_none=True)
+    note = fields.Str(allow_none=True)
+    stage = fields.Str(allow_none=True)
+    verified = fields.Bool()
+
+
+class TrendPointSchema(Schema):
+    year = fields.Int()
+    score = fields.Float()
+    index = fields.Float()
+    category = fields.Str(allow_none=True)
+    penegakan = fields.Float(allow_none=True)
+    frozen = fields.Bool()
+
+
+class AgencyIndexSchema(IndexItemSchema):
+    year = fields.Int()
+    method_version = fields.Str()
+    frozen = fields.Bool()
+    frozen_at = fields.DateTime(allow_none=True)
+    as_of = fields.DateTime()
+    agency_kind = fields.Str()
+    agency_count = fields.Int()
+    enforcement_score = fields.Float(allow_none=True)
+    enforcement_note = fields.Str(allow_none=True)
+    enforcement_components = fields.List(fields.Nested(ComponentSchema))
+    indicators = fields.List(fields.Nested(IndicatorSchema))
+    subcriteria = fields.List(fields.Nested(SubcriterionSchema))
+    trend = fields.List(fields.Nested(TrendPointSchema))
+
+
+class CaseRowSchema(Schema):
+    id = fields.Int()
+    number = fields.Str()
+    status = fields.Str()
+    sanction_recommended = fields.Str(allow_none=True)
+    sanction_imposed = fields.Str(allow_none=True)
+    issued_at = fields.DateTime(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    followed_up_at = fields.DateTime(allow_none=True)
+    working_days_taken = fields.Int(allow_none=True)
+    escalation_level = fields.Int(allow_none=True)
+    url = fields.Str()
+
+
+class CaseQuerySchema(Schema):
+    indicator = fields.Str(required=True, validate=validate.OneOf(sorted(INDICATOR_KEYS)))
+    limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=MAX_LIMIT))
+    cursor = fields.Str()
+    live = fields.Bool(load_default=False)
+
+
+class CasePageSchema(Schema):
+    year = fields.Int()
+    agency_id = fields.Int()
+    indicator = fields.Str()
+    frozen = fields.Bool()
+    as_of = fields.DateTime()
+    items = fields.List(fields.Nested(CaseRowSchema))
+    next_cursor = fields.Str(allow_none=True)
+
+
+class SnapshotSchema(Schema):
+    id = fields.Int()
+    year = fields.Int()
+    method_version = fields.Str()
+    frozen_at = fields.DateTime()
+    agencies = fields.Int()
+    cases = fields.Int()
+
+
+class EvidenceSchema(Schema):
+    filename = fields.Str()
+    sha256 = fields.Str()
+    size = fields.Int()
+
+
+class AnswerSchema(Schema):
+    agency_id = fields.Int()
+    year = fields.Int()
+    criterion = fields.Str()
+    subcriterion = fields.Str()
+    label = fields.Str()
+    stage = fields.Str()
+    self_score = fields.Float(allow_none=True)
+    answer = fields.Str(allow_none=True)
+    verified_score = fields.Float(allow_none=True)
+    verifier_note = fields.Str(allow_none=True)
+    clarification_question = fields.Str(allow_none=True)
+    evidence = fields.Nested(EvidenceSchema, allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    verified_at = fields.DateTime(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    exists = fields.Bool()
+
+
+class AnswerListSchema(Schema):
+    items = fields.List(fields.Nested(AnswerSchema))
+
+
+class AnswerQuerySchema(Schema):
+    year = fields.Int(required=True, validate=validate.Range(min=services.MIN_YEAR, max=services.MAX_YEAR))
+    agency_id = fields.Int()
+
+
+class AnswerInputSchema(Schema):
+    self_score = fields.Float(required=True, allow_none=True, validate=validate.Range(min=0, max=100))
+    answer = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=20000))
+
+
+class VerifyInputSchema(Schema):
+    verified_score = fields.Float(required=True, validate=validate.Range(min=0, max=100))
+    note = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+
+
+class ClarificationInputSchema(Schema):
+    question = fields.Str(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class ClarificationAnswerSchema(Schema):
+    answer = fields.Str(required=True, validate=validate.Length(min=1, max=20000))
+    self_score = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, max=100))
+
+
+class FileSchema(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class MovedSchema(Schema):
+    moved = fields.Int()
+    stage = fields.Str()
+
+
+# --- the index -------------------------------------------------------------------------------------------
+
+
+@blp.route("/index")
+@blp.doc(security=SECURITY)
+@blp.arguments(IndexQuerySchema, location="query")
+@blp.response(200, IndexPageSchema)
+@require_auth
+def get_index(args: dict[str, Any]) -> dict[str, Any]:
+    """The index of a year, one item per agency, ranked (a PPK gets its own agency's item only)."""
+    return services.index_for(current_api_user(), args["year"], live=args["live"])
+
+
+@blp.route("/index/<int:year>/snapshot", methods=["POST"])
+@blp.doc(security=SECURITY)
+@blp.response(201, SnapshotSchema)
+@require_auth
+def freeze(year: int) -> dict[str, Any]:
+    """Freeze (publish) the year's index: later data never changes it (commissioner)."""
+    with unit_of_work():
+        snapshot = services.freeze_year(year, current_api_user())
+        summary = {
+            "id": snapshot.id,
+            "year": snapshot.year,
+            "method_version": snapshot.method_version,
+            "frozen_at": snapshot.frozen_at,
+            "agencies": len(snapshot.data["items"]),
+            "cases": sum(i["enforcement"]["received"] for i in snapshot.data["items"]),
+        }
+    return summary
+
+
+@blp.route("/index/<int:year>/agencies/<int:agency_id>")
+@blp.doc(security=SECURITY)
+@blp.arguments(YearQuerySchema, location="query")
+@blp.response(200, AgencyIndexSchema)
+@require_auth
+def agency_index(args: dict[str, Any], year: int, agency_id: int) -> dict[str, Any]:
+    """An agency's full result: criteria, sub-criteria, indicators with denominators, and its trend."""
+    return services.agency_detail(current_api_user(), year, agency_id, live=args["live"])
+
+
+@blp.route("/index/<int:year>/agencies/<int:agency_id>/cases")
+@blp.doc(security=SECURITY)
+@blp.arguments(CaseQuerySchema, location="query")
+@blp.response(200, CasePageSchema)
+@require_auth
+def indicator_cases(args: dict[str, Any], year: int, agency_id: int) -> dict[str, Any]:
+    """The cases behind one indicator (KASN roles, and a PPK for its own agency)."""
+    page = services.indicator_cases(
+        current_api_user(), year, agency_id, args["indicator"],
+        cursor=services.check_cursor(args.get("cursor")), limit=args["limit"], live=args["live"],
+    )  # fmt: skip
+    for row in page["items"]:
+        row["url"] = f"/api/v1/cases/{row['id']}"
+    page["next_cursor"] = None if page["next_cursor"] is None else str(page["next_cursor"])
+    return page
+
+
+# --- self-assessment -------------------------------------------------------------------------------------
+
+
+@blp.route("/self-assessments")
+@blp.doc(security=SECURITY)
+@blp.arguments(AnswerQuerySchema, location="query")
+@blp.response(200, AnswerListSchema)
+@require_auth
+def list_answers(args: dict[str, Any]) -> dict[str, Any]:
+    """Every self-assessed sub-criterion of an agency and year (a PPK: its own agency)."""
+    user = current_api_user()
+    agency_id = args.get("agency_id") or user.agency_id
+    if agency_id is None:
+        raise ValidationFailed("agency_id wajib diisi.", details={"fields": {"agency_id": ["wajib"]}})
+    return {"items": services.list_answers(user, agency_id, args["year"])}
+
+
+def _one(agency_id: int, year: int, subcriterion: str) -> dict[str, Any]:
+    items = services.list_answers(current_api_user(), agency_id, year)
+    return next(i for i in items if i["subcriterion"] == subcriterion)
+
+
+@blp.route("/self-assessments/<int:agency_id>/<int:year>/<subcriterion>", methods=["PUT"])
+@blp.doc(security=SECURITY)
+@blp.arguments(AnswerInputSchema)
+@blp.response(200, AnswerSchema)
+@require_auth
+def save_answer(data: dict[str, Any], agency_id: int, year: int, subcriterion: str) -> dict[str, Any]:
+    """The agency's PPK fills in an answer (stage self_assessment, or clarification)."""
+    with unit_of_work():
+        services.save_answer(
+            current_api_user(), agency_id, year, subcriterion, self_score=data["self_score"], answer=data["answer"]
+        )
+    return _one(agency_id, year, subcriterion)
+
+
+@blp.route("/self-assessments/<int:agency_id>/<int:year>/<subcriterion>/evidence", methods=["POST"])
+@blp.doc(security=SECURITY)
+@blp.arguments(FileSchema, location="files")
+@blp.response(201, AnswerSchema)
+@require_auth
+def upload_evidence(files: dict[str, Any], agency_id: int, year: int, subcriterion: str) -> dict[str, Any]:
+    """Attach an evidence file (PDF, PNG, JPG, DOCX, XLSX) to an answer."""
+    upload = files["file"]
+    with unit_of_work():
+        services.store_evidence(current_api_user(), agency_id, year, subcriterion, upload.stream, upload.filename)
+    return _one(agency_id, year, subcriterion)
+
+
+@blp.route("/self-assessments/<int:agency_id>/<int:year>/<subcriterion>/evidence")
+@blp.doc(security=SECURITY)
+@require_auth
+def download_evidence(agency_id: int, year: int, subcriterion: str) -> Any:
+    """Download an answer's evidence file (as an attachment)."""
+    path, row = services.evidence_file(current_api_user(), agency_id, year, subcriterion)
+    response = send_file(
+        path, mimetype=row.evidence_content_type or "application/octet-stream", as_attachment=True,
+        download_name=row.evidence_filename or "bukti",
+    )  # fmt: skip
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blp.route("/self-assessments/<int:agency_id>/<int:year>/submit", methods=["POST"])
+@blp.doc(security=SECURITY)
+@blp.response(200, MovedSchema)
+@require_auth
+def submit(agency_id: int, year: int) -> dict[str, Any]:
+    """The PPK submits its answers: self-assessment -> verification."""
+    with unit_of_work():
+        moved = services.submit(current_api_user(), agency_id, year)
+    return {"moved": moved, "stage": "verification"}
+
+
+@blp.route("/self-assessments/<int:agency_id>/<int:year>/<subcriterion>/verify", methods=["POST"])
+@blp.doc(security=SECURITY)
+@blp.arguments(VerifyInputSchema)
+@blp.response(200, AnswerSchema)
+@require_auth
+def verify(data: dict[str, Any], agency_id: int, year: int, subcriterion: str) -> dict[str, Any]:
+    """KASN confirms or corrects the score (a correction needs a note)."""
+    with unit_of_work():
+        services.verify(
+            current_api_user(), agency_id, year, subcriterion, verified_score=data["verified_score"], note=data["note"]
+        )
+    return _one(agency_id, year, subcriterion)
+
+
+@blp.route("/self-assessments/<int:agency_id>/<int:year>/<subcriterion>/clarification", methods=["POST"])
+@blp.doc(security=SECURITY)
+@blp.arguments(ClarificationInputSchema)
+@blp.response(200, AnswerSchema)
+@require_auth
+def request_clarification(data: dict[str, Any], agency_id: int, year: int, subcriterion: str) -> dict[str, Any]:
+    """KASN asks the agency to clarify an answer: verification -> clarification."""
+    with unit_of_work():
+        services.request_clarification(current_api_user(), agency_id, year, subcriterion, question=data["question"])
+    return _one(agency_id, year, subcriterion)
+
+
+@blp.route("/self-assessments/<int:agency_id>/<int:year>/<subcriterion>/clarification-answer", methods=["POST"])
+@blp.doc(security=SECURITY)
+@blp.arguments(ClarificationAnswerSchema)
+@blp.response(200, AnswerSchema)
+@require_auth
+def answer_clarification(data: dict[str, Any], agency_id: int, year: int, subcriterion: str) -> dict[str, Any]:
+    """The PPK answers the question (and may revise its score): clarification -> verification."""
+    with unit_of_work():
+        services.answer_clarification(
+            current_api_user(), agency_id, year, subcriterion, answer=data["answer"], self_score=data["self_score"]
+        )
+    return _one(agency_id, year, subcriterion)
+
+
+@blp.route("/self-assessments/<int:agency_id>/<int:year>/decide", methods=["POST"])
+@blp.doc(security=SECURITY)
+@blp.response(200, MovedSchema)
+@require_auth
+def decide(agency_id: int, year: int) -> dict[str, Any]:
+    """The plenary decision locks every verified answer (commissioner)."""
+    with unit_of_work():
+        moved = services.decide(current_api_user(), agency_id, year)
+    return {"moved": moved, "stage": "plenary"}

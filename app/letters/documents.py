@@ -1,0 +1,472 @@
+"""The three documents, filled from the case and from the email context of the same event."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.agencies.models import Agency
+from app.cases.models import Attachment, Case, CaseHistory, Clarification, FollowUp, Recommendation
+from app.core.nip import InvalidNIP, parse_nip
+from app.core.vocab import (
+    AGENCY_KIND_LABELS,
+    CATEGORY_LABELS,
+    NEUTRALITY_SUBCATEGORIES,
+    REGIONAL_KINDS,
+    SANCTION_FORMS,
+    SANCTION_LABELS,
+    SOURCE_LABELS,
+    AgencyKind,
+)
+from app.db import utcnow
+from app.escalations.models import EscalationStep
+from app.extensions import db
+from app.i18n import format_day, format_instant
+from app.letters.layout import Letter, Letterhead, Report, render_letter
+from workflows.states import STATUS_LABELS, CaseStatus
+
+# Full names of the oversight authorities we know, for the kop when no OversightAuthority row names it.
+KNOWN_AUTHORITIES = {
+    "KASN": "Komisi Aparatur Sipil Negara",
+    "BKN": "Badan Kepegawaian Negara",
+    "KEMENPANRB": "Kementerian Pendayagunaan Aparatur Negara dan Reformasi Birokrasi",
+}
+BODY_ADDRESSEES = {
+    "menpanrb": "Menteri Pendayagunaan Aparatur Negara dan Reformasi Birokrasi",
+    "kemendagri": "Menteri Dalam Negeri",
+}
+SUBJECT_RECOMMENDATION = "Rekomendasi atas Pelanggaran Nilai Dasar, Kode Etik, dan Kode Perilaku Pegawai ASN"
+SUBJECT_ESCALATION = "Eskalasi Rekomendasi yang Belum Ditindaklanjuti oleh Pejabat Pembina Kepegawaian"
+SUBJECT_FINAL = "Laporan Rekomendasi yang Tidak Ditindaklanjuti oleh Pejabat Pembina Kepegawaian"
+CLOSING = "Demikian kami sampaikan. Atas perhatian dan kerja sama Saudara, kami ucapkan terima kasih."
+
+
+# -- shared data ---------------------------------------------------------------------------------------------------
+
+
+def _email_context(kind: str, case: Case, extra: dict[str, Any]) -> dict[str, Any]:
+    from notifications.rendering import build_context
+
+    return build_context(kind, case=case, recipient="", extra=extra)
+
+
+def _agency(case: Case) -> Agency:
+    agency = db.session.get(Agency, case.agency_id)
+    assert agency is not None
+    return agency
+
+
+def _recommendation(case: Case) -> Recommendation | None:
+    return db.session.scalar(select(Recommendation).where(Recommendation.case_id == case.id))
+
+
+def _letterhead(short_name: str, on: date | None) -> Letterhead:
+    from app.core.authority import authority_on
+
+    config = current_app.config
+    row = authority_on(on or date.today())
+    if row is not None and row.short_name == short_name:
+        full = row.name
+    else:
+        full = KNOWN_AUTHORITIES.get(short_name.upper().replace("-", ""), short_name)
+    return Letterhead(
+        authority=full,
+        address=str(config.get("LETTER_ADDRESS") or ""),
+        city=str(config.get("LETTER_CITY") or "Jakarta"),
+    )
+
+
+def _signatory(head: Letterhead) -> tuple[str, str]:
+    config = current_app.config
+    title = config.get("LETTER_SIGNATORY_TITLE") or f"Pimpinan {head.authority}"
+    return str(title), str(config.get("LETTER_SIGNATORY_NAME") or "")
+
+
+def _nip(value: str) -> str:
+    try:
+        return parse_nip(value).formatted
+    except InvalidNIP:
+        return value
+
+
+def _category(case: Case) -> str:
+    text = CATEGORY_LABELS.get(case.category, case.category)
+    if case.subcategory:
+        text += f" — {NEUTRALITY_SUBCATEGORIES.get(case.subcategory, case.subcategory)}"
+    return text
+
+
+def _sanction(value: str | None, form: str | None = None) -> str:
+    if not value:
+        return "-"
+    text = SANCTION_LABELS.get(value, value)
+    if form:
+        text += f" ({SANCTION_FORMS.get(form, form)})"
+    return text
+
+
+def _in_sentence(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[:2] != "PT" else text
+
+
+def _local_day(instant: datetime | None, tz: str) -> date | None:
+    return instant.astimezone(_zone(tz)).date() if instant is not None else None
+
+
+def _zone(tz: str) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(tz)
+
+
+def _person_rows(case: Case, agency: Agency) -> list[tuple[str, str]]:
+    return [
+        ("Nama", case.reported_name),
+        ("NIP", _nip(case.reported_nip)),
+        ("Jabatan", case.reported_position or "-"),
+        ("Instansi", agency.name),
+        ("Jenis pelanggaran", _category(case)),
+        ("Tanggal kejadian", format_day(case.occurred_on)),
+        ("Nomor perkara", case.number),
+    ]
+
+
+def _copies(agency: Agency, *extra: str) -> list[str]:
+    copies = list(extra)
+    if AgencyKind(agency.kind) in REGIONAL_KINDS:
+        copies.append(BODY_ADDRESSEES["kemendagri"])
+    else:
+        copies.append(BODY_ADDRESSEES["menpanrb"])
+    copies.append("Kepala Badan Kepegawaian Negara")
+    if agency.kind in (AgencyKind.KABUPATEN, AgencyKind.KOTA) and agency.parent_id:
+        parent = db.session.get(Agency, agency.parent_id)
+        if parent is not None:
+            copies.append(f"{parent.ppk_title or 'Gubernur'} {parent.name.removeprefix('Provinsi ')}")
+    return list(dict.fromkeys(copies))
+
+
+# -- the recommendation letter -------------------------------------------------------------------------------------
+
+
+def render_recommendation_letter(case: Case) -> bytes:
+    """The recommendation letter to the PPK (what the `recommendation_issued` email announces), as PDF."""
+    agency = _agency(case)
+    rec = _recommendation(case)
+    if rec is None:
+        raise ValueError("the case has no recommendation")
+    context = _email_context("recommendation_issued", case, {})
+    issued_day = _local_day(rec.issued_at, agency.timezone)
+    head = _letterhead(context["authority"], issued_day)
+    title, name = _signatory(head)
+    paragraphs = [
+        f"Dengan hormat, berdasarkan hasil penelaahan dan klarifikasi atas laporan dugaan pelanggaran nilai dasar, "
+        f"kode etik, dan kode perilaku pegawai ASN di lingkungan {agency.name}, {head.authority} menyimpulkan "
+        f"bahwa pegawai berikut terbukti melakukan pelanggaran:",
+        f"Uraian singkat: {case.summary}",
+        f"Sehubungan dengan hal tersebut, {context['authority']} merekomendasikan kepada {context['ppk']} untuk "
+        f"menjatuhkan {_in_sentence(_sanction(rec.sanction, rec.sanction_form))} kepada yang bersangkutan"
+        + (f", sesuai dengan {rec.legal_basis}." if rec.legal_basis else "."),
+    ]
+    if rec.text:
+        paragraphs.append(rec.text)
+    if context.get("due_at"):
+        days = f" ({rec.working_days} hari kerja sejak rekomendasi diterima)" if rec.working_days else ""
+        paragraphs.append(
+            f"Rekomendasi ini wajib ditindaklanjuti paling lambat {context['due_at']}{days}, dengan menyampaikan "
+            "keputusan (SK) penjatuhan sanksi beserta salinannya melalui aplikasi Tindak. Keberatan atas "
+            "rekomendasi ini dapat disampaikan secara tertulis sebelum tenggat berakhir."
+        )
+    letter = Letter(
+        letterhead=head,
+        number=rec.letter_number or "(belum diterbitkan)",
+        date_text=format_day(issued_day or date.today()),
+        subject=SUBJECT_RECOMMENDATION,
+        addressee=[f"Yth. {context['ppk']}", "di", "    Tempat"],
+        paragraphs=paragraphs,
+        nature="Segera",
+        attachment="-",
+        details=_person_rows(case, agency),
+        closing=[CLOSING],
+        signatory_title=title,
+        signatory_name=name,
+        copies=_copies(agency),
+    )
+    return render_letter(letter)
+
+
+# -- the escalation letters ----------------------------------------------------------------------------------------
+
+
+def render_escalation_letter(
+    case: Case, level: int = 2, *, body: str | None = None, now: datetime | None = None
+) -> bytes:
+    """The escalation letter of `level` 2 (to Menpan-RB or Kemendagri) or 3 (final report), as PDF.
+
+    Filled from the context of the `escalation` / `final_report` email with the same level and body.
+    """
+    if level not in (2, 3):
+        raise ValueError("escalation letters exist for levels 2 and 3")
+    from app.agencies.services import routed_body
+
+    agency = _agency(case)
+    rec = _recommendation(case)
+    if rec is None or rec.issued_at is None:
+        raise ValueError("the case has no issued recommendation")
+    body = body or routed_body(agency)
+    step = db.session.scalar(
+        select(EscalationStep)
+        .where(EscalationStep.case_id == case.id, EscalationStep.level == level)
+        .order_by(EscalationStep.cycle.desc())
+        .limit(1)
+    )
+    kind = "escalation" if level == 2 else "final_report"
+    when = step.reached_at if step is not None else (now or utcnow())
+    extra: dict[str, Any] = {"level": level, "body": body}
+    if rec.due_at is not None and when > rec.due_at:
+        from app.calendar.working_days import working_days_between
+
+        # counted to the letter's date, not to today: the letter says what was true when it was written
+        extra["days_late"] = working_days_between(
+            _local_day(rec.due_at, agency.timezone), _local_day(when, agency.timezone), agency.id
+        )
+    context = _email_context(kind, case, extra)
+    head = _letterhead(context["authority"], _local_day(when, agency.timezone))
+    title, name = _signatory(head)
+    issued = f" tanggal {context['recommendation']['issued_on']}" if context.get("recommendation") else ""
+    late = (
+        f"; keterlambatan hingga surat ini dibuat {context['days_late']} hari kerja" if context.get("days_late") else ""
+    )
+    paragraphs = [
+        f"Dengan hormat, kami sampaikan bahwa rekomendasi {context['authority']} nomor {rec.letter_number or '-'}"
+        f"{issued} kepada {context['ppk']} atas pelanggaran oleh pegawai berikut belum ditindaklanjuti:",
+        f"Sanksi yang direkomendasikan: {_sanction(rec.sanction, rec.sanction_form)}. Tenggat tindak lanjut "
+        f"berakhir pada {context.get('due_at') or '-'}{late}.",
+    ]
+    record = context.get("record") or {}
+    if record:
+        paragraphs.append(
+            f"Rekam jejak PPK: {record['received']} rekomendasi diterima instansi, {record['followed_up']} telah "
+            f"ditindaklanjuti, {record['open_overdue']} terlambat dan belum ditindaklanjuti."
+        )
+    if level == 2:
+        addressee_name = BODY_ADDRESSEES.get(body, context.get("body_label") or "Kementerian pengawas")
+        paragraphs.append(
+            f"Sesuai ketentuan, kami mohon {addressee_name} mengambil langkah pembinaan terhadap Pejabat Pembina "
+            "Kepegawaian agar rekomendasi tersebut segera ditindaklanjuti."
+        )
+        copies = _copies(agency, f"{context['ppk']}", f"Pimpinan {head.authority}")
+        subject = SUBJECT_ESCALATION
+    else:
+        addressee_name = f"Pimpinan {head.authority}"
+        paragraphs.append(
+            "Rekomendasi tersebut tetap tidak ditindaklanjuti setelah eskalasi kepada kementerian pengawas. Kami "
+            "laporkan untuk diteruskan kepada Presiden sesuai ketentuan, dan kami mohon Kepala Badan Kepegawaian "
+            "Negara memblokir data kepegawaian yang bersangkutan sampai rekomendasi ditindaklanjuti."
+        )
+        copies = _copies(agency, BODY_ADDRESSEES.get(body, ""), f"{context['ppk']}")
+        subject = SUBJECT_FINAL
+    letter = Letter(
+        letterhead=head,
+        number=f"{case.number}/ESK-{level}",
+        date_text=format_day(_local_day(when, agency.timezone)),
+        subject=subject,
+        addressee=[f"Yth. {addressee_name}", "di", "    Jakarta"],
+        paragraphs=paragraphs,
+        nature="Segera",
+        attachment="1 (satu) berkas rekomendasi",
+        details=_person_rows(case, agency),
+        closing=[CLOSING],
+        signatory_title=title,
+        signatory_name=name,
+        copies=[c for c in copies if c],
+    )
+    return render_letter(letter)
+
+
+# -- the case summary ----------------------------------------------------------------------------------------------
+
+
+def _case_rows(case: Case, agency: Agency, tz: str) -> list[tuple[str, str]]:
+    rows = [
+        ("Nomor perkara", case.number),
+        ("Status", STATUS_LABELS.get(CaseStatus(case.status), case.status)),
+        ("Instansi", f"{agency.name} ({AGENCY_KIND_LABELS.get(AgencyKind(agency.kind), agency.kind)})"),
+        ("Jenis pelanggaran", _category(case)),
+        ("Sumber laporan", SOURCE_LABELS.get(case.source, case.source)),
+        ("Tanggal kejadian", format_day(case.occurred_on)),
+        ("Dicatat", format_instant(case.created_at, tz)),
+    ]
+    if case.external_ref:
+        rows.append(("Referensi asal", case.external_ref))
+    if case.dismiss_reason:
+        rows.append(("Alasan dihentikan", case.dismiss_reason))
+    if case.close_reason:
+        rows.append(("Alasan ditutup", case.close_reason))
+    return rows
+
+
+def _recommendation_section(report: Report, rec: Recommendation | None, tz: str) -> None:
+    report.heading("D. Rekomendasi")
+    if rec is None:
+        report.paragraph("Belum ada rekomendasi.", size=10)
+    else:
+        report.fields(
+            [
+                ("Sanksi", _sanction(rec.sanction, rec.sanction_form)),
+                ("Dasar hukum", rec.legal_basis or "-"),
+                ("Nomor surat", rec.letter_number or "-"),
+                ("Diterbitkan", format_instant(rec.issued_at, tz) if rec.issued_at else "-"),
+                ("Diterima PPK", format_day(rec.received_on) if rec.received_on else "-"),
+                ("Tenggat", format_instant(rec.due_at, tz) if rec.due_at else "-"),
+                ("Tingkat eskalasi", "-" if rec.escalation_level is None else str(rec.escalation_level)),
+            ],
+            size=10,
+        )
+        if rec.text:
+            report.paragraph(rec.text, size=10)
+
+
+def render_case_summary(
+    case: Case,
+    *,
+    include_reporter: bool = False,
+    attachments: list[Attachment] | None = None,
+    history: list[CaseHistory] | None = None,
+) -> bytes:
+    """The case file's summary (for a court, a ministry or the archive) with its timeline, as PDF.
+
+    The reporter's identity is printed only with `include_reporter=True` (KASN use); `attachments` and
+    `history` default to all of the case's.
+    """
+    agency = _agency(case)
+    tz = agency.timezone
+    rec = _recommendation(case)
+    follow_ups = list(db.session.scalars(select(FollowUp).where(FollowUp.case_id == case.id).order_by(FollowUp.id)))
+    clarifications = list(
+        db.session.scalars(select(Clarification).where(Clarification.case_id == case.id).order_by(Clarification.id))
+    )
+    steps = list(
+        db.session.scalars(
+            select(EscalationStep)
+            .where(EscalationStep.case_id == case.id)
+            .order_by(EscalationStep.cycle, EscalationStep.level)
+        )
+    )
+    if attachments is None:
+        attachments = list(
+            db.session.scalars(select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id))
+        )
+    if history is None:
+        history = list(
+            db.session.scalars(select(CaseHistory).where(CaseHistory.case_id == case.id).order_by(CaseHistory.seq))
+        )
+    short = (
+        rec.authority_name
+        if rec is not None and rec.authority_name
+        else str(current_app.config.get("OVERSIGHT_AUTHORITY_NAME") or "KASN")
+    )
+    head = _letterhead(short, _local_day(case.created_at, tz))
+    report = Report(
+        f"Ringkasan Perkara {case.number}", head, footer_text=f"{case.number} — dibuat {format_instant(utcnow(), tz)}"
+    )
+
+    report.heading("A. Perkara")
+    rows = _case_rows(case, agency, tz)
+    report.fields(rows, size=10)
+    report.heading("B. Terlapor")
+    report.fields([("Nama", case.reported_name), ("NIP", _nip(case.reported_nip)),
+                   ("Jabatan", case.reported_position or "-")], size=10)  # fmt: skip
+    if include_reporter:
+        report.heading("Pelapor (RAHASIA — hanya untuk lembaga pengawas)")
+        report.fields([("Nama", case.reporter_name or "-"), ("Kontak", case.reporter_contact or "-")], size=10)
+    report.heading("C. Uraian")
+    report.paragraph(case.summary, size=10)
+
+    _recommendation_section(report, rec, tz)
+    if clarifications:
+        report.heading("E. Sanggahan / klarifikasi PPK")
+        report.table_rows(
+            ["Nomor surat", "Diajukan", "Alasan", "Hasil", "Surat balasan"],
+            [
+                [
+                    c.letter_number,
+                    format_instant(c.requested_at, tz),
+                    c.reason,
+                    c.outcome or "-",
+                    c.reply_letter_number or "-",
+                ]
+                for c in clarifications
+            ],  # fmt: skip
+            (28, 30, 52, 20, 30),
+        )
+    report.heading("F. Tindak lanjut PPK")
+    if not follow_ups:
+        report.paragraph("Belum ada tindak lanjut yang dilaporkan.", size=10)
+    else:
+        report.table_rows(
+            ["Nomor SK", "Tanggal SK", "Sanksi dijatuhkan", "Dilaporkan", "Catatan", "Putusan"],
+            [
+                [
+                    f.decision_number,
+                    format_day(f.decision_date),
+                    _sanction(f.sanction_imposed, f.sanction_form) + (" (lebih ringan)" if f.is_lighter else ""),
+                    format_instant(f.reported_at, tz) + (" (terlambat)" if f.is_late else ""),
+                    f.note or "-",
+                    {"accepted": "diterima", "rejected": "ditolak"}.get(f.verdict or "", "-"),
+                ]
+                for f in follow_ups
+            ],  # fmt: skip
+            (26, 20, 36, 30, 28, 20),
+        )
+    if steps:
+        report.heading("G. Eskalasi")
+        report.table_rows(
+            ["Siklus", "Tingkat", "Dicapai", "Kepada", "Selesai"],
+            [
+                [
+                    str(s.cycle),
+                    str(s.level),
+                    format_instant(s.reached_at, tz),
+                    s.body or "-",
+                    format_instant(s.resolved_at, tz) if s.resolved_at else "-",
+                ]
+                for s in steps
+            ],  # fmt: skip
+            (16, 16, 50, 38, 40),
+        )
+    report.heading("H. Berkas bukti")
+    if not attachments:
+        report.paragraph("Tidak ada berkas.", size=10)
+    else:
+        report.table_rows(
+            ["No.", "Nama berkas", "Jenis", "Ukuran", "SHA-256"],
+            [[str(a.id), a.filename, a.purpose, f"{a.size:,}".replace(",", "."), a.sha256] for a in attachments],
+            (10, 45, 20, 18, 67),
+            size=7.5,
+        )
+    report.heading("I. Riwayat")
+    report.table_rows(
+        ["No.", "Waktu", "Peristiwa", "Status", "Oleh", "Hash"],
+        [
+            [
+                str(h.seq),
+                format_instant(h.created_at, tz),
+                h.event,
+                f"{h.from_status or '-'} → {h.to_status}",
+                h.actor_label,
+                h.hash[:16],
+            ]
+            for h in history
+        ],  # fmt: skip
+        (10, 32, 30, 38, 30, 20),
+        size=7.5,
+    )
+    report.paragraph(
+        "Setiap baris riwayat memuat hash SHA-256 atas isinya dan hash baris sebelumnya; rantai lengkap ada di "
+        "riwayat.json dalam berkas bundel dan dapat diperiksa ulang oleh siapa pun.",
+        size=8,
+    )
+    return report.bytes()

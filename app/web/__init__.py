@@ -1,0 +1,76 @@
+"""Server-rendered pages (session cookie + CSRF): blueprints, session expiry and the CSRF refusal page."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from typing import Any
+
+from flask import Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext, lazy_gettext
+from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError
+
+from app.errors import wants_json
+
+# Page modules of other domains register themselves when present.
+OPTIONAL_PAGE_MODULES = ("app.cases.views", "app.admin.views", "app.index.views")
+
+
+def register_web(app: Flask) -> None:
+    from app.extensions import login_manager
+    from app.web import filters
+    from app.web.views import bp
+
+    filters.register(app)
+    app.register_blueprint(bp)
+    for module_name in OPTIONAL_PAGE_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        app.register_blueprint(module.bp)
+    login_manager.login_message = lazy_gettext("Silakan masuk untuk membuka halaman ini.")
+    app.before_request(_expire_idle_session)
+    app.register_error_handler(CSRFError, _csrf_refused)
+
+
+def _expire_idle_session() -> Any:
+    """End a web session idle longer than SESSION_IDLE_MINUTES or older than PERMANENT_SESSION_LIFETIME."""
+    if request.path.startswith(("/api/", "/static/", "/bootstrap/")) or not current_user.is_authenticated:
+        return None
+    from app.auth.services import session_expired
+
+    now = time.time()
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    if session_expired(
+        session.get("last_seen"),
+        session.get("signed_in_at"),
+        now,
+        idle_minutes=int(current_app.config["SESSION_IDLE_MINUTES"]),
+        max_seconds=int(lifetime),
+    ):
+        locale = session.get("locale")
+        logout_user()
+        session.clear()
+        if locale:
+            session["locale"] = locale
+        flash(gettext("Sesi Anda berakhir karena tidak ada aktivitas. Silakan masuk lagi."), "warning")
+        if request.method == "GET":
+            return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+        return redirect(url_for("web.login"))
+    session["last_seen"] = now
+    return None
+
+
+def _csrf_refused(exc: CSRFError) -> Any:
+    message = gettext(
+        "Formulir ditolak karena token keamanannya tidak ada atau sudah kedaluwarsa. Muat ulang halaman lalu coba lagi."
+    )
+    if wants_json():
+        from app.errors import error_body
+
+        return error_body(400, "csrf_failed", message)
+    return render_template("error.html", status=400, message=message), 400

@@ -1,0 +1,333 @@
+"""What the case pages show, built from the case services and the transition table (no rule of its own)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import gettext
+from sqlalchemy import select
+
+from app.agencies.models import Agency
+from app.auth.models import User
+from app.cases import services
+from app.cases.models import Case
+from app.cases.schemas import NewCaseSchema
+from app.core import vocab
+from app.extensions import db
+from app.i18n import format_day, format_instant
+from app.web.filters import label
+from app.web.schema_forms import N_, FieldSpec, field_specs, form_payload
+from workflows import TRANSITIONS
+from workflows.states import TERMINAL_STATUSES, CaseEvent, CaseStatus
+
+# Where the document of an event's form is stored (Attachment.purpose).
+DOCUMENT_PURPOSE = {CaseEvent.REPORT_FOLLOW_UP: "follow_up", CaseEvent.REQUEST_CLARIFICATION: "clarification"}
+# The SK is the proof of the follow-up: the page asks for it.
+DOCUMENT_REQUIRED = frozenset({CaseEvent.REPORT_FOLLOW_UP})
+CONFIRM_FIELD = "confirm"
+# Shown elsewhere on the page (the agency is in the header).
+HIDDEN_PAYLOAD_KEYS = frozenset({"agency_id", "attachment_id"})
+# History rows written outside the transition table.
+OTHER_EVENT_LABELS = {
+    "create": N_("Perkara dicatat"),
+    "update": N_("Data perkara diubah"),
+    "attachment_added": N_("Berkas diunggah"),
+    "escalation_level_reached": N_("Tingkat eskalasi tercapai"),
+    "escalation": N_("Eskalasi"),
+}
+
+
+@dataclass
+class EventForm:
+    event: str
+    label: str
+    description: str
+    irreversible: bool
+    fields: list[FieldSpec]
+
+    @property
+    def has_fields(self) -> bool:
+        return bool(self.fields)
+
+    @property
+    def has_file(self) -> bool:
+        return any(f.widget == "file" for f in self.fields)
+
+
+def event_form(event: str) -> EventForm:
+    """The form of an event, from its payload schema in TRANSITIONS."""
+    transition = TRANSITIONS[CaseEvent(event)]
+    specs = field_specs(transition.schema)
+    for spec in specs:
+        if spec.widget == "file" and transition.event in DOCUMENT_REQUIRED:
+            spec.required = True
+    return EventForm(
+        event=transition.event.value,
+        label=gettext(transition.label),
+        description=gettext(transition.description) if transition.description else "",
+        irreversible=transition.irreversible,
+        fields=specs,
+    )
+
+
+def event_forms(allowed: list[str]) -> list[EventForm]:
+    return [event_form(e) for e in allowed]
+
+
+def new_case_fields(user: User) -> list[FieldSpec]:
+    """The new-case form from NewCaseSchema; the agency and the neutrality sub-type become lists to pick from."""
+    specs = field_specs(NewCaseSchema)
+    agencies = db.session.execute(
+        select(Agency.id, Agency.name, Agency.code).where(Agency.is_active.is_(True)).order_by(Agency.name)
+    ).all()
+    for spec in specs:
+        if spec.name == "agency_id":
+            spec.widget = "select"
+            spec.choices = [(str(a.id), f"{a.name} ({a.code})") for a in agencies]
+        elif spec.name == "subcategory":
+            spec.widget = "select"
+            spec.choices = [(k, gettext(v)) for k, v in vocab.NEUTRALITY_SUBCATEGORIES.items()]
+        elif spec.name == "summary":
+            spec.widget = "textarea"
+        elif spec.name == "reported_person.nip":
+            spec.inputmode = "numeric"
+    return specs
+
+
+def _payload_labels() -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for transition in TRANSITIONS.values():
+        for spec in field_specs(transition.schema):
+            labels.setdefault(spec.name, spec.label)
+    labels.update(
+        {
+            "number": gettext("Nomor perkara"),
+            "working_days": gettext("Jumlah hari kerja"),
+            "calendar_version": gettext("Versi kalender"),
+            "rule": gettext("Aturan tenggat"),
+            "legal_source": gettext("Dasar aturan tenggat"),
+            "category": gettext("Kategori"),
+            "source": gettext("Sumber laporan"),
+            "has_reporter": gettext("Ada identitas pelapor"),
+            "filename": gettext("Nama berkas"),
+            "sha256": "SHA-256",
+            "purpose": gettext("Keperluan"),
+            "attachment_id": gettext("Berkas"),
+            "changed": gettext("Yang diubah"),
+            "due_at": gettext("Tenggat"),
+            "is_lighter": gettext("Lebih ringan dari rekomendasi"),
+            "is_late": gettext("Terlambat"),
+            "working_days_taken": gettext("Hari kerja terpakai"),
+            "document_id": gettext("Dokumen"),
+            "level": gettext("Tingkat"),
+        }
+    )
+    return labels
+
+
+_PAYLOAD_VOCABULARIES: dict[str, dict[Any, str]] = {
+    "sanction": vocab.SANCTION_LABELS,
+    "sanction_imposed": vocab.SANCTION_LABELS,
+    "revised_sanction": vocab.SANCTION_LABELS,
+    "sanction_form": vocab.SANCTION_FORMS,
+    "category": vocab.CATEGORY_LABELS,
+    "source": vocab.SOURCE_LABELS,
+    "outcome": {"upheld": N_("Rekomendasi tetap"), "revised": N_("Rekomendasi diubah")},
+    "purpose": {
+        "evidence": N_("Bukti"),
+        "follow_up": N_("Tindak lanjut"),
+        "clarification": N_("Klarifikasi"),
+        "other": N_("Lainnya"),
+    },
+}
+
+
+def _payload_value(key: str, value: Any) -> str:
+    if key in _PAYLOAD_VOCABULARIES and isinstance(value, str):
+        return label(_PAYLOAD_VOCABULARIES[key], value)
+    if isinstance(value, bool):
+        return gettext("ya") if value else gettext("tidak")
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return format_day(date.fromisoformat(value))
+        except ValueError:
+            return value
+    if isinstance(value, str) and len(value) > 18 and value[4] == "-" and value[10] in "T ":
+        try:
+            return format_instant(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    return str(value)
+
+
+def timeline(case: Case, user: User) -> list[dict[str, Any]]:
+    """The case history with readable labels; the reporter's identity is never part of a history row, and an
+    upload appears only to those who may see the file (evidence may reveal the reporter)."""
+    labels = _payload_labels()
+    files = {a.id: a.filename for a in services.visible_attachments(case, user)}
+    rows = []
+    for row in services.case_history(case):
+        event = row["event"]
+        if event == "attachment_added" and (row["payload"] or {}).get("attachment_id") not in files:
+            continue
+        if event in CaseEvent._value2member_map_:
+            title = gettext(TRANSITIONS[CaseEvent(event)].label)
+        else:
+            title = gettext(OTHER_EVENT_LABELS.get(event, event))
+        details = [
+            (labels.get(key, key), files.get(value, "-") if key == "document_id" else _payload_value(key, value))
+            for key, value in (row["payload"] or {}).items()
+            if value not in (None, "") and key not in HIDDEN_PAYLOAD_KEYS
+        ]
+        rows.append({**row, "title": title, "details": details})
+    return rows
+
+
+def deadline_explanation(case: Case, detail: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """Days counted and skipped towards the due date, each with its reason (calendar module)."""
+    rec = detail.get("recommendation")
+    if not rec or rec.get("received_on") is None or not rec.get("working_days"):
+        return None
+    from app.calendar.working_days import explain_deadline
+
+    agency = db.session.get(Agency, case.agency_id)
+    return list(explain_deadline(agency, rec["received_on"], rec["working_days"]))
+
+
+def escalation_steps(case: Case) -> list[dict[str, Any]]:
+    """Every escalation step the case reached, with the ladder's label."""
+    from app.escalations.services import escalation_steps_for, step_dump
+
+    return [step_dump(step) for step in escalation_steps_for(case)]
+
+
+def deadline_class(detail: dict[str, Any]) -> str:
+    """Colour of the deadline: late, close (3 working days or less) or on track."""
+    if detail.get("overdue"):
+        return "overdue"
+    left = detail.get("working_days_left")
+    if left is not None and left <= 3:
+        return "due-soon"
+    return "on-track"
+
+
+def is_active_status(status: str) -> bool:
+    return CaseStatus(status) not in TERMINAL_STATUSES
+
+
+def may_create_case(user: User) -> bool:
+    """Who sees the new-case form (create_case refuses everyone else with 403)."""
+    return user.role in (vocab.Role.INVESTIGATOR, vocab.Role.COMMISSIONER)
+
+
+def allowed(case: Case, user: User) -> list[str]:
+    from workflows import allowed_events
+
+    return allowed_events(case, user)
+
+
+def agency_choices(user: User) -> list[tuple[str, str]]:
+    """Agencies to filter the case list by (KASN roles; a PPK sees its own agency only anyway)."""
+    if not user.is_kasn:
+        return []
+    rows = db.session.execute(select(Agency.id, Agency.name).order_by(Agency.name)).all()
+    return [(str(r.id), r.name) for r in rows]
+
+
+def message_of(exc: Any) -> str:
+    return gettext(getattr(exc, "message", "") or str(exc))
+
+
+def _names(ids: set[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(wanted)))}
+
+
+def case_page(case: Case, user: User) -> dict[str, Any]:
+    detail = services.case_detail(case, user)
+    rec = detail.get("recommendation") or {}
+    return {
+        "case": case,
+        "detail": detail,
+        "agency": db.session.get(Agency, case.agency_id),
+        "forms": event_forms(detail["allowed_events"]),
+        "timeline": timeline(case, user),
+        "attachments": services.visible_attachments(case, user),
+        "can_upload": services.may_upload(case, user, "evidence"),
+        "explanation": deadline_explanation(case, detail),
+        "escalations": escalation_steps(case),
+        "deadline_class": deadline_class(detail),
+        "names": _names({rec.get("drafted_by"), rec.get("issued_by")}),
+        "is_active": is_active_status(case.status),
+        "prefill": _prefill(rec),
+    }
+
+
+def _prefill(rec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Redrafting starts from the current draft."""
+    if not rec:
+        return {}
+    keys = ("sanction", "sanction_form", "legal_basis", "text")
+    return {CaseEvent.DRAFT_RECOMMENDATION.value: {k: rec.get(k) for k in keys if rec.get(k) is not None}}
+
+
+def _form_errors(form: EventForm, payload: dict[str, Any], data: Any, files: Any) -> tuple[dict[str, Any], dict]:
+    """Every problem of the submitted event form at once, and the uploaded documents by field."""
+    from marshmallow import ValidationError
+
+    errors: dict[str, Any] = {}
+    if form.irreversible and data.get(CONFIRM_FIELD) != "1":
+        errors[CONFIRM_FIELD] = [gettext("Centang \u201cSaya yakin\u201d: tindakan ini tidak dapat dibatalkan.")]
+    try:
+        TRANSITIONS[CaseEvent(form.event)].schema().load(payload)
+    except ValidationError as exc:
+        errors.update(exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages})
+    uploads = {}
+    for spec in (f for f in form.fields if f.widget == "file"):
+        upload = files.get(spec.name)
+        if upload is not None and upload.filename:
+            uploads[spec.name] = upload
+        elif spec.required:
+            errors[spec.name] = [gettext("Dokumen wajib diunggah.")]
+    if not str(data.get("version", "")).isdigit():
+        errors["_schema"] = [gettext("Versi perkara tidak ada; muat ulang halaman.")]
+    return errors, uploads
+
+
+def apply_event(case: Case, form: EventForm, data: Any, files: Any, user: User) -> Case:
+    """Check the form (confirmation, payload schema, required document), store the document, fire the event.
+
+    Raises ValidationFailed with every field error at once; the workflow's own errors pass through.
+    One transaction: a refused event leaves no attachment behind.
+    """
+    from app.db import unit_of_work
+    from app.errors import ValidationFailed
+    from workflows import fire
+
+    event = CaseEvent(form.event)
+    payload = form_payload(form.fields, data)
+    errors, uploads = _form_errors(form, payload, data, files)
+    if errors:
+        raise ValidationFailed("Data tindakan tidak valid.", details={"fields": errors})
+    stored: list[str] = []
+    try:
+        with unit_of_work():
+            for name, upload in uploads.items():
+                try:
+                    attachment = services.add_attachment(case, upload, user, DOCUMENT_PURPOSE.get(event, "other"))
+                except ValidationFailed as exc:
+                    raise ValidationFailed(exc.message, details={"fields": {name: [exc.message]}}) from exc
+                stored.append(attachment.storage_key)
+                payload[name] = attachment.id
+            fire(case, event, user, payload, expected_version=int(data["version"]))
+    except BaseException:
+        for key in stored:
+            services.attachment_path(key).unlink(missing_ok=True)
+        raise
+    return case

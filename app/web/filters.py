@@ -1,0 +1,73 @@
+"""Template filters and globals: Indonesian dates in the reader's zone, translated labels of the vocabularies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_babel import get_locale, gettext
+
+from app.core import vocab
+from app.i18n import format_day, format_instant, tz_abbreviation
+from workflows.states import EVENT_LABELS, STATUS_LABELS
+
+_NEUTRALITY = vocab.NEUTRALITY_SUBCATEGORIES
+
+
+def label(mapping: dict[Any, str], value: Any) -> str:
+    """The label of `value` in a vocabulary (keys may be enums or strings), translated for the reader."""
+    if value is None or value == "":
+        return "-"
+    for key, text in mapping.items():
+        if key == value or getattr(key, "value", None) == value:
+            return gettext(text)
+    return str(value)
+
+
+def has_endpoint(name: str) -> bool:
+    """Optional pages (index, exports ...) are linked only when their module is installed."""
+    return name in current_app.view_functions
+
+
+def current_locale() -> str:
+    return str(get_locale() or "id")
+
+
+def next_target() -> str:
+    """The current path, for forms that return here (language switch)."""
+    return request.full_path.rstrip("?") if request else "/"
+
+
+def filesize(value: int | None) -> str:
+    if value is None:
+        return "-"
+    size = float(value)
+    for unit in ("B", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}".replace(".", ",")
+        size /= 1024
+    return str(value)
+
+
+FILTERS: dict[str, Any] = {
+    "instant": format_instant,
+    "day": format_day,
+    "tzabbr": tz_abbreviation,
+    "status_label": lambda v: label(STATUS_LABELS, v),
+    "event_label": lambda v: label(EVENT_LABELS, v),
+    "category_label": lambda v: label(vocab.CATEGORY_LABELS, v),
+    "subcategory_label": lambda v: label(_NEUTRALITY, v),
+    "source_label": lambda v: label(vocab.SOURCE_LABELS, v),
+    "sanction_label": lambda v: label(vocab.SANCTION_LABELS, v),
+    "sanction_form_label": lambda v: label(vocab.SANCTION_FORMS, v),
+    "role_label": lambda v: label(vocab.ROLE_LABELS, v),
+    "kind_label": lambda v: label(vocab.AGENCY_KIND_LABELS, v),
+    "body_label": lambda v: label(vocab.BODY_LABELS, v),
+    "filesize": filesize,
+    "translated": lambda v: gettext(v) if v else v,
+}
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.globals.update(has_endpoint=has_endpoint, current_locale=current_locale, next_target=next_target)

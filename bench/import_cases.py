@@ -1,0 +1,181 @@
+"""Benchmark: `cases import` rows per second, as a ratio to a bare batched INSERT of the same rows.
+
+    .venv/bin/python -m bench.import_cases [--rows 100000] [--batch-size 1000] [--repeat 1]
+    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1/tindak_bench .venv/bin/python -m bench.import_cases
+
+The database is a fresh SQLite file in a temporary directory unless BENCH_DATABASE_URL is set; that database is
+emptied (its `public` schema dropped), so point it at a throwaway one. Both measurements run in one process on
+the same data, alternating when repeated; the figure to watch is the median ratio, not the absolute rate.
+
+The bare INSERT writes only the `cases` rows (pre-parsed, status `reported`), in the same batches, one commit
+per batch. The import reads the CSV, validates every row (NIP, dates, agency, vocabularies, the fields each
+status needs, the case schema), computes deadlines in working days, allocates case numbers and writes cases,
+recommendations, clarifications, follow-ups, escalation levels and one hash-chained history row per case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, insert, select, text
+
+HEADERS = [
+    "Referensi", "Kode Instansi", "Kategori", "Subkategori", "Sumber", "Nama Terlapor", "NIP", "Jabatan",
+    "Tanggal Kejadian", "Tanggal Laporan", "Uraian", "Status", "Alasan", "Sanksi Rekomendasi",
+    "Nomor Surat Rekomendasi", "Tanggal Rekomendasi", "Tingkat Eskalasi", "Nomor SK", "Tanggal SK",
+    "Sanksi Dijatuhkan",
+]  # fmt: skip
+STATUSES = [("completed", 40), ("awaiting_follow_up", 15), ("follow_up_reported", 10), ("dismissed", 10),
+            ("reported", 10), ("under_review", 5), ("closed", 10)]  # fmt: skip
+SANCTIONS = ["sanksi_moral_tertutup", "sanksi_moral_terbuka", "disiplin_ringan", "disiplin_sedang", "disiplin_berat"]
+CATEGORIES = ["netralitas", "perbuatan_tidak_menyenangkan", "masalah_rumah_tangga", "kode_etik_lainnya"]
+SOURCES = ["bawaslu", "public", "media", "monitoring", "agency"]
+
+
+def make_nip(rng: random.Random) -> str:
+    birth = date(1965, 1, 1) + timedelta(days=rng.randrange(0, 365 * 30))
+    tmt_year = birth.year + rng.randrange(20, 30)
+    return f"{birth:%Y%m%d}{tmt_year:04d}{rng.randrange(1, 13):02d}{rng.choice('12')}{rng.randrange(1, 1000):03d}"
+
+
+def generate(path: Path, rows: int, codes: list[str], seed: int = 7) -> None:
+    rng = random.Random(seed)
+    statuses = [s for s, weight in STATUSES for _ in range(weight)]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADERS)
+        for n in range(rows):
+            occurred = date(2019, 1, 1) + timedelta(days=rng.randrange(0, 365 * 5))
+            reported = occurred + timedelta(days=rng.randrange(1, 30))
+            status = rng.choice(statuses)
+            rec: list[Any] = ["", "", "", ""]
+            sk: list[Any] = ["", "", ""]
+            if status in ("completed", "awaiting_follow_up", "follow_up_reported", "closed"):
+                issued = reported + timedelta(days=rng.randrange(10, 60))
+                level = rng.choice(["", "", "", "0", "1", "2"])
+                rec = [rng.choice(SANCTIONS), f"R-{n}/KASN/{issued.month}/{issued.year}", issued.isoformat(), level]
+                if status in ("completed", "follow_up_reported"):
+                    decided = issued + timedelta(days=rng.randrange(5, 60))
+                    sk = [f"800/{n}/BKPSDM/{decided.year}", decided.isoformat(), rng.choice(SANCTIONS)]
+            reason = "Tidak terbukti" if status in ("dismissed", "closed") else ""
+            writer.writerow([
+                f"BENCH-{n:07d}", rng.choice(codes), rng.choice(CATEGORIES), "", rng.choice(SOURCES),
+                f"Terlapor {n}", make_nip(rng), "Pelaksana", occurred.isoformat(), reported.isoformat(),
+                f"Uraian perkara uji nomor {n} untuk pengukuran impor.", status, reason, *rec, *sk,
+            ])  # fmt: skip
+
+
+def bare_insert(path: Path, batch_size: int) -> tuple[int, float]:
+    """The baseline: the same rows as `cases` rows, pre-parsed, inserted with executemany in batches."""
+    from app.agencies.models import Agency
+    from app.cases.models import Case
+    from app.extensions import db
+
+    agencies = dict(db.session.execute(select(Agency.code, Agency.id)).all())
+    db.session.commit()  # SQLite: the session's transaction holds the write lock
+    now = datetime.now(UTC)
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = [
+            {
+                "number": f"BARE-{i:09d}", "agency_id": agencies[r["Kode Instansi"]], "category": r["Kategori"],
+                "subcategory": None, "source": r["Sumber"], "reported_name": r["Nama Terlapor"],
+                "reported_nip": r["NIP"], "reported_position": r["Jabatan"], "summary": r["Uraian"],
+                "occurred_on": date.fromisoformat(r["Tanggal Kejadian"]), "status": "reported", "version": 1,
+                "external_ref": r["Referensi"], "created_at": now, "updated_at": now,
+            }
+            for i, r in enumerate(csv.DictReader(handle))
+        ]  # fmt: skip
+    table = Case.__table__
+    started = time.perf_counter()
+    with db.engine.connect() as conn:
+        for start in range(0, len(rows), batch_size):
+            conn.execute(insert(table), rows[start : start + batch_size])
+            conn.commit()
+    return len(rows), time.perf_counter() - started
+
+
+def run_import(path: Path, batch_size: int) -> tuple[int, float]:
+    from app.cases.importing import import_file
+    from app.extensions import db
+
+    started = time.perf_counter()
+    result = import_file(path, batch_size=batch_size, on_batch=lambda _p: db.session.commit())
+    db.session.commit()
+    elapsed = time.perf_counter() - started
+    if result.failed or result.imported != result.total:
+        raise SystemExit(f"import did not take every row: {result.failed} failed, first: {result.errors[:3]}")
+    return result.imported, elapsed
+
+
+def empty_cases() -> None:
+    from app.cases.models import Case, CaseCounter, CaseHistory, Clarification, FollowUp, Recommendation
+    from app.escalations.models import EscalationStep
+    from app.extensions import db
+
+    for model in (EscalationStep, CaseHistory, FollowUp, Clarification, Recommendation, Case, CaseCounter):
+        db.session.execute(delete(model))
+    db.session.commit()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=1, help="alternating runs of each; the median is reported")
+    args = parser.parse_args(argv)
+
+    import os
+
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.agencies.reference import load_reference
+    from app.extensions import db
+
+    workdir = Path(tempfile.mkdtemp(prefix="tindak-bench-"))
+    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{workdir / 'bench.db'}"
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 40, "SCHEDULER_ENABLED": False})
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        load_reference()
+        db.session.commit()
+        codes = [c for c, kind in db.session.execute(text("SELECT code, kind FROM agencies")).all()]
+        source = workdir / "cases.csv"
+        generate(source, args.rows, codes)
+        print(f"database: {db.engine.dialect.name}; rows: {args.rows}; batch size: {args.batch_size}")
+        bare_rates, import_rates, ratios = [], [], []
+        for run in range(args.repeat):
+            empty_cases()
+            n, bare_s = bare_insert(source, args.batch_size)
+            empty_cases()
+            m, import_s = run_import(source, args.batch_size)
+            bare_rates.append(n / bare_s)
+            import_rates.append(m / import_s)
+            ratios.append((m / import_s) / (n / bare_s))
+            print(
+                f"run {run + 1}: bare INSERT {n / bare_s:,.0f} rows/s ({bare_s:.1f} s); "
+                f"import {m / import_s:,.0f} rows/s ({import_s:.1f} s); ratio {ratios[-1]:.3f}"
+            )
+        empty_cases()
+    print(
+        f"median: bare INSERT {statistics.median(bare_rates):,.0f} rows/s, import "
+        f"{statistics.median(import_rates):,.0f} rows/s, import/bare ratio {statistics.median(ratios):.3f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,267 @@
+"""Benchmark: the escalation sweep over many open recommendations against the bare SQL query selecting its rows.
+
+Seeds N open recommendations (default 200,000) across ~716 agencies in the three zones, with receipt days
+spread over fourteen months, each already at the level it had three hours earlier. The sweep runs just after
+midnight WIB, when every zone has passed midnight: the daily peak, when a day's worth of recommendations
+climb a level. One run prints one line: the bare query (best of three), the dry-run sweep, the real sweep,
+and the ratios.
+
+    python -m bench.sweep                      # fresh SQLite file, N = 200,000
+    python -m bench.sweep --n 20000
+    python -m bench.sweep --database-url postgresql://postgres@127.0.0.1/tindak_bench --reset
+    BENCH_DATABASE_URL=postgresql://... python -m bench.sweep --reset
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+NOW = datetime(2026, 11, 25, 17, 5, tzinfo=UTC)  # Thursday 26 Nov 00:05 WIB (01:05 WITA, 02:05 WIT)
+BEFORE = NOW - timedelta(hours=3)  # the last sweep before every zone's midnight
+ZONES = (("Asia/Jakarta", 0.6), ("Asia/Makassar", 0.25), ("Asia/Jayapura", 0.15))
+CHUNK = 5000
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200_000, help="open recommendations to seed (default 200000)")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"), help="default: fresh SQLite")
+    parser.add_argument("--reset", action="store_true", help="drop and recreate the tables of a non-empty database")
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=20261126)
+    return parser.parse_args(argv)
+
+
+def make_app(database_url: str) -> Any:
+    from app import create_app
+
+    return create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789",
+            "BASE_URL": "http://tindak.bench",
+            "ESCALATION_RECIPIENTS_MENPANRB": ["eskalasi@menpan.go.id"],
+            "ESCALATION_RECIPIENTS_KEMENDAGRI": ["eskalasi@kemendagri.go.id"],
+            "ESCALATION_RECIPIENTS_KASN": ["ketua@kasn.go.id"],
+            "ESCALATION_RECIPIENTS_BKN": ["blokir@bkn.go.id"],
+            "SCHEDULER_ENABLED": False,
+        }
+    )
+
+
+def prepare_schema(reset: bool) -> None:
+    from sqlalchemy import inspect
+
+    from app.extensions import db
+
+    existing = inspect(db.engine).get_table_names()
+    if existing and not reset:
+        raise SystemExit(f"the database already has {len(existing)} tables; pass --reset to drop them")
+    if existing:
+        db.drop_all()
+    db.create_all()
+
+
+def _zone(rng: random.Random) -> str:
+    pick = rng.random()
+    total = 0.0
+    for name, share in ZONES:
+        total += share
+        if pick < total:
+            return name
+    return ZONES[0][0]
+
+
+def seed_agencies(rng: random.Random) -> list[dict[str, Any]]:
+    """38 provinces, 508 kabupaten/kota under them, 170 central agencies (DOMAIN §6)."""
+    from sqlalchemy import insert
+
+    from app.agencies.models import Agency
+    from app.extensions import db
+
+    rows: list[dict[str, Any]] = []
+    provinces = []
+    for i in range(38):
+        row = {"id": len(rows) + 1, "code": f"P{i:03d}", "name": f"Provinsi {i}", "kind": "provinsi"}
+        row.update({"timezone": _zone(rng), "ppk_email": f"gubernur{i}@prov.go.id", "parent_id": None})
+        rows.append(row)
+        provinces.append(row)
+    for i in range(508):
+        parent = provinces[i % len(provinces)]
+        kind = "kota" if i % 5 == 0 else "kabupaten"
+        row = {"id": len(rows) + 1, "code": f"K{i:03d}", "name": f"Daerah {i}", "kind": kind}
+        row.update({"timezone": parent["timezone"], "ppk_email": f"ppk{i}@daerah.go.id", "parent_id": parent["id"]})
+        rows.append(row)
+    for i in range(170):
+        kind = "kementerian" if i < 34 else "lembaga"
+        row = {"id": len(rows) + 1, "code": f"C{i:03d}", "name": f"Pusat {i}", "kind": kind}
+        row.update({"timezone": "Asia/Jakarta", "ppk_email": f"ppk{i}@pusat.go.id", "parent_id": None})
+        rows.append(row)
+    for row in rows:
+        row.update({"ppk_title": "PPK", "is_active": True, "created_at": BEFORE})
+    db.session.execute(insert(Agency.__table__), [r for r in rows if r["parent_id"] is None])
+    db.session.execute(insert(Agency.__table__), [r for r in rows if r["parent_id"] is not None])
+    return rows
+
+
+def seed_users() -> list[int]:
+    from sqlalchemy import insert
+
+    from app.auth.models import User
+    from app.extensions import db
+
+    rows = [
+        {
+            "id": i + 1,
+            "email": f"analis{i}@kasn.go.id",
+            "name": f"Analis {i}",
+            "password_hash": "-",
+            "role": "investigator",
+        }
+        for i in range(20)
+    ]
+    db.session.execute(insert(User.__table__), rows)
+    return [r["id"] for r in rows]
+
+
+def seed_recommendations(n: int, rng: random.Random, agencies: list[dict[str, Any]], users: list[int]) -> None:
+    """N cases awaiting follow-up, received over the last fourteen months, at the level of three hours ago."""
+    from sqlalchemy import insert
+
+    from app.calendar.working_days import Calendar, end_of_day, local_date
+    from app.cases.models import Case, Recommendation
+    from app.escalations.ladder import load_ladder
+    from app.escalations.sweep import demanded_level, level_days
+    from app.extensions import db
+
+    cal = Calendar()
+    ladder = load_ladder()
+    due_cache: dict[tuple[date, str], tuple[datetime, int]] = {}
+    first_day = NOW.date() - timedelta(days=420)
+    for start in range(0, n, CHUNK):
+        cases, recs = [], []
+        for i in range(start, min(n, start + CHUNK)):
+            agency = agencies[rng.randrange(len(agencies))]
+            received = first_day + timedelta(days=rng.randrange(420))
+            key = (received, agency["timezone"])
+            if key not in due_cache:
+                due_day = cal.add_working_days(received, 14)
+                today = local_date(BEFORE, agency["timezone"])
+                level = demanded_level(level_days(ladder, cal, due_day, None), today)
+                due_cache[key] = (end_of_day(due_day, agency["timezone"]), level)
+            due_at, level = due_cache[key]
+            drafter = users[i % len(users)]
+            issued = datetime.combine(received, datetime.min.time(), tzinfo=UTC)
+            cases.append(
+                {
+                    "id": i + 1,
+                    "number": f"NKK-B-{i + 1:08d}",
+                    "agency_id": agency["id"],
+                    "category": "netralitas",
+                    "source": "bawaslu",
+                    "reported_name": "Terlapor",
+                    "reported_nip": "198609262015051001",
+                    "summary": "Data uji beban.",
+                    "occurred_on": received - timedelta(days=30),
+                    "status": "awaiting_follow_up",
+                    "version": 1,
+                    "created_by_id": drafter,
+                    "created_at": issued,
+                    "updated_at": issued,
+                    "issued_at": issued,
+                }
+            )
+            recs.append(
+                {
+                    "id": i + 1,
+                    "case_id": i + 1,
+                    "sanction": "disiplin_sedang",
+                    "legal_basis": "PP 94/2021",
+                    "text": "Rekomendasi.",
+                    "drafted_by_id": drafter,
+                    "drafted_at": issued,
+                    "issued_at": issued,
+                    "received_on": received,
+                    "working_days": 14,
+                    "due_at": due_at,
+                    "cycle": 0,
+                    "escalation_level": None if level < 0 else level,
+                    "is_open": True,
+                }
+            )
+        db.session.execute(insert(Case.__table__), cases)
+        db.session.execute(insert(Recommendation.__table__), recs)
+        db.session.commit()
+
+
+def timed(func: Any) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = func()
+    return time.perf_counter() - started, result
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.disable(logging.INFO)
+    tmp = None
+    url = args.database_url
+    if not url:
+        tmp = tempfile.TemporaryDirectory(prefix="tindak-bench-")
+        url = f"sqlite:///{Path(tmp.name) / 'bench.db'}"
+    app = make_app(url)
+    with app.app_context():
+        from app.escalations.sweep import due_rows_statement, run_sweep
+        from app.extensions import db
+
+        backend = db.engine.dialect.name
+        prepare_schema(args.reset)
+        rng = random.Random(args.seed)
+        seed_time, _ = timed(lambda: seed_recommendations(args.n, rng, seed_agencies(rng), seed_users()))
+        db.session.commit()
+        if backend == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE")
+        else:
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE")
+
+        statement = due_rows_statement(NOW)
+        query_times = []
+        rows = 0
+        for _ in range(3):
+            elapsed, result = timed(lambda: db.session.execute(statement).all())
+            query_times.append(elapsed)
+            rows = len(result)
+            db.session.rollback()
+        query = min(query_times)
+        dry, dry_report = timed(lambda: run_sweep(NOW, dry_run=True, batch_size=args.batch_size))
+        sweep, report = timed(lambda: run_sweep(NOW, batch_size=args.batch_size))
+        again, again_report = timed(lambda: run_sweep(NOW, batch_size=args.batch_size))
+        assert again_report.steps == 0, "a second sweep at the same instant must find nothing"
+    print(
+        f"sweep-bench backend={backend} n={args.n} rows={rows} climbing={len(report.cases)} steps={report.steps} "
+        f"emails={report.emails} query={query:.3f}s dry_run={dry:.2f}s sweep={sweep:.2f}s rerun={again:.2f}s "
+        f"ratio={sweep / query:.0f}x dry_ratio={dry / query:.1f}x seed={seed_time:.1f}s "
+        f"per_climb={1000 * sweep / max(1, len(report.cases)):.1f}ms"
+    )
+    if dry_report.steps != report.steps:
+        print(f"warning: dry run counted {dry_report.steps} steps, the sweep {report.steps}", file=sys.stderr)
+    if tmp is not None:
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""Configuration: every setting read from the environment in one place, with safe defaults.
+
+`load_config()` reads the environment when called (never at import), so tests and embedding pass
+`overrides` to `create_app` instead of mutating anything global.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - refused in production
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used (e.g. production with the development secret key)."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on", "y"}
+
+
+def _int(value: str | None, default: int) -> int:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"expected an integer, got {value!r}") from exc
+
+
+def _list(value: str | None) -> list[str]:
+    if not value:
+        return []
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def normalize_database_url(url: str) -> str:
+    """Map the common `postgres://` / `postgresql://` spellings to the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{INSTANCE_DIR / 'tindak.db'}"
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Build the configuration mapping from environment variables (DESIGN §7)."""
+    env = os.environ if environ is None else environ
+    tindak_env = env.get("TINDAK_ENV", "development").strip().lower()
+    return {
+        "TINDAK_ENV": tindak_env,
+        "SECRET_KEY": env.get("SECRET_KEY") or DEV_SECRET_KEY,
+        "DATABASE_URL": env.get("DATABASE_URL") or default_database_url(),
+        # mail
+        "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": _int(env.get("MAIL_PORT"), 25),
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
+        "MAIL_USE_SSL": _bool(env.get("MAIL_USE_SSL")),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Tindak <noreply@tindak.local>"),
+        "MAIL_TIMEOUT": _int(env.get("MAIL_TIMEOUT"), 30),
+        "OUTBOX_MAX_ATTEMPTS": _int(env.get("OUTBOX_MAX_ATTEMPTS"), 8),
+        "OUTBOX_BATCH_SIZE": _int(env.get("OUTBOX_BATCH_SIZE"), 200),
+        # workflow
+        "FOLLOW_UP_WORKING_DAYS": _int(env.get("FOLLOW_UP_WORKING_DAYS"), 14),
+        "SCHEDULER_ENABLED": _bool(env.get("SCHEDULER_ENABLED"), default=True),
+        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "OVERSIGHT_AUTHORITY_NAME": env.get("OVERSIGHT_AUTHORITY_NAME", "KASN"),
+        "ESCALATION_RECIPIENTS_MENPANRB": _list(env.get("ESCALATION_RECIPIENTS_MENPANRB")),
+        "ESCALATION_RECIPIENTS_KEMENDAGRI": _list(env.get("ESCALATION_RECIPIENTS_KEMENDAGRI")),
+        "ESCALATION_RECIPIENTS_KASN": _list(env.get("ESCALATION_RECIPIENTS_KASN")),
+        "ESCALATION_RECIPIENTS_BKN": _list(env.get("ESCALATION_RECIPIENTS_BKN")),
+        # escalation ladder as JSON (app/escalations/ladder.py; unset = the DESIGN §4 defaults), the working
+        # hours emails to people wait for, the scheduler's intervals and the sweep's batch (0 = by database)
+        "ESCALATION_LADDER": env.get("ESCALATION_LADDER") or None,
+        "WORKING_HOURS_START": env.get("WORKING_HOURS_START") or "08:00",
+        "WORKING_HOURS_END": env.get("WORKING_HOURS_END") or "16:00",
+        "SCHEDULER_SWEEP_SECONDS": _int(env.get("SCHEDULER_SWEEP_SECONDS"), 300),
+        "SCHEDULER_OUTBOX_SECONDS": _int(env.get("SCHEDULER_OUTBOX_SECONDS"), 30),
+        "ESCALATION_SWEEP_BATCH_SIZE": _int(env.get("ESCALATION_SWEEP_BATCH_SIZE"), 0),
+        # storage and limits
+        "ATTACHMENT_DIR": env.get("ATTACHMENT_DIR") or str(INSTANCE_DIR / "attachments"),
+        # IM-NKK method overrides: a JSON file merged over the defaults of app/index/method.py
+        "INDEX_METHOD_FILE": env.get("INDEX_METHOD_FILE") or None,
+        "MAX_CONTENT_LENGTH": _int(env.get("MAX_UPLOAD_BYTES"), 20 * 1024 * 1024),
+        "API_TOKEN_TTL_HOURS": _int(env.get("API_TOKEN_TTL_HOURS"), 12),
+        "SESSION_IDLE_MINUTES": _int(env.get("SESSION_IDLE_MINUTES"), 30),
+        "LOGIN_MAX_FAILURES": _int(env.get("LOGIN_MAX_FAILURES"), 5),
+        "LOGIN_LOCK_MINUTES": _int(env.get("LOGIN_LOCK_MINUTES"), 15),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+    }
+
+
+def finalize(config: dict[str, Any]) -> dict[str, Any]:
+    """Derive the library settings from ours and validate; called after overrides are applied."""
+    config["DATABASE_URL"] = normalize_database_url(config["DATABASE_URL"])
+    config.setdefault("SQLALCHEMY_DATABASE_URI", config["DATABASE_URL"])
+    config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    production = config.get("TINDAK_ENV") == "production"
+    if production and config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):
+        raise ConfigError("SECRET_KEY must be set to a secret value in production (TINDAK_ENV=production)")
+    if production and len(str(config["SECRET_KEY"])) < 32:
+        raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+    config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    config.setdefault("SESSION_COOKIE_SECURE", production)
+    config.setdefault("REMEMBER_COOKIE_SECURE", production)
+    config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    config.setdefault("PERMANENT_SESSION_LIFETIME", 8 * 3600)
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    config.setdefault("MAIL_SUPPRESS_SEND", False)
+    config.setdefault("BABEL_DEFAULT_LOCALE", "id")
+    config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Jakarta")
+    config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(BASE_DIR / "translations"))
+    config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    config.setdefault("API_TITLE", "Tindak API")
+    config.setdefault("API_VERSION", "v1")
+    config.setdefault("OPENAPI_VERSION", "3.0.3")
+    config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    config.setdefault("RATELIMIT_ENABLED", not config.get("TESTING", False))
+    config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    return config

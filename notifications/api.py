@@ -1,0 +1,66 @@
+"""Outbox endpoints for administrators: list rows by status, retry a dead row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.api.security import require_role
+from app.core.vocab import Role
+from app.db import unit_of_work
+from notifications import services
+from notifications.models import OUTBOX_STATUSES
+
+blp = Blueprint("outbox", __name__, description="Kotak keluar email (khusus administrator)")
+
+
+class OutboxMessageSchema(Schema):
+    id = fields.Int()
+    kind = fields.Str()
+    case_id = fields.Int(allow_none=True)
+    case_number = fields.Str(allow_none=True)
+    recipient = fields.Str()
+    subject = fields.Str()
+    status = fields.Str()
+    status_label = fields.Str()
+    attempts = fields.Int()
+    next_attempt_at = fields.DateTime(allow_none=True)
+    last_error = fields.Str(allow_none=True)
+    message_id = fields.Str()
+    created_at = fields.DateTime()
+    sent_at = fields.DateTime(allow_none=True)
+
+
+class OutboxQuerySchema(Schema):
+    status = fields.Str(validate=validate.OneOf(OUTBOX_STATUSES))
+    limit = fields.Int(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT))
+    cursor = fields.Str()
+
+
+class OutboxPageSchema(Schema):
+    items = fields.List(fields.Nested(OutboxMessageSchema))
+    next_cursor = fields.Str(allow_none=True)
+
+
+@blp.route("/outbox")
+@blp.doc(security=[{"bearerAuth": []}])
+@blp.arguments(OutboxQuerySchema, location="query")
+@blp.response(200, OutboxPageSchema)
+@require_role(Role.ADMIN)
+def list_outbox(args: dict[str, Any]) -> dict[str, Any]:
+    rows, next_cursor = services.list_messages(args.get("status"), args["limit"], args.get("cursor"))
+    return {"items": services.dump_page(rows), "next_cursor": next_cursor}
+
+
+@blp.route("/outbox/<int:message_id>/retry", methods=["POST"])
+@blp.doc(security=[{"bearerAuth": []}])
+@blp.response(200, OutboxMessageSchema)
+@require_role(Role.ADMIN)
+def retry_outbox_message(message_id: int) -> dict[str, Any]:
+    with unit_of_work():
+        message = services.retry_message(message_id)
+        item = services.dump_page([message])[0]
+    return item

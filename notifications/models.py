@@ -1,0 +1,54 @@
+"""The outbox: every email is first a row, written in the transaction of the event that causes it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import utcnow
+from app.extensions import db
+
+OUTBOX_STATUSES = ("pending", "sending", "sent", "dead")
+
+
+class OutboxMessage(db.Model):
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'dead')", name="status"),
+        Index("ix_outbox_messages_status_next", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), index=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(255))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(8), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    # Emails to people wait for working hours of the recipient's zone (DESIGN §4).
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class OutboxPayload(db.Model):
+    """The complete MIME message of an outbox row (headers, text and HTML parts), built by Flask-Mail when
+    the row is queued: every attempt sends the same bytes (only the Date header is refreshed) and the
+    dispatcher does not rebuild it. Kept apart from the row, so the status updates of the queue do not
+    rewrite the message (SQLite rewrites a whole record on update); deleted once the email is sent.
+    A row without a payload is built when sent."""
+
+    __tablename__ = "outbox_payloads"
+
+    outbox_message_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    raw: Mapped[bytes] = mapped_column(LargeBinary)

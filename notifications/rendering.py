@@ -1,0 +1,391 @@
+"""Render an email (subject, plain text, HTML) from its kind and the case, in Indonesian.
+
+Templates live in `notifications/templates/notifications/`: `<kind>.txt` (it also holds the subject in a
+`subject` block) and `<kind>.html`, both extending the one layout. The context is built here from the case as
+it is in the current transaction, plus the event's `extra` values. The reporter's identity (`reporter_name`,
+`reporter_contact`) is never read: emails reach PPKs and ministries, who must not learn who reported.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import textwrap
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta, select_autoescape
+from sqlalchemy import func, inspect, select
+
+from app.core.vocab import (
+    AGENCY_KIND_LABELS,
+    BODY_LABELS,
+    CATEGORY_LABELS,
+    NEUTRALITY_SUBCATEGORIES,
+    SANCTION_FORMS,
+    SANCTION_LABELS,
+)
+from app.extensions import db
+from app.i18n import format_day, format_instant, tz_abbreviation
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+
+# Every kind an email can be, with its reader. A kind not listed here is refused, so a typo in a caller
+# raises instead of sending a blank email.
+KINDS: dict[str, str] = {
+    "recommendation_issued": "PPK",
+    "receipt_recorded": "PPK",
+    "deadline_extended": "PPK",
+    "reminder": "PPK",
+    "overdue": "PPK, tembusan penyelidik",
+    "escalation": "Kementerian PANRB / Kementerian Dalam Negeri",
+    "final_report": "Ketua lembaga pengawas, tembusan kementerian dan BKN",
+    "escalation_resolved": "Kementerian yang menerima eskalasi",
+    "follow_up_reported": "Penyelidik",
+    "follow_up_accepted": "PPK",
+    "follow_up_rejected": "PPK",
+    "clarification_requested": "Penyelidik / komisioner",
+    "clarification_answered": "PPK",
+    "mail_test": "Administrator",
+}
+
+SUBJECT_PREFIX = "[Tindak]"
+TEXT_WIDTH = 78
+
+OUTCOME_LABELS = {
+    "upheld": "Rekomendasi tetap (sanggahan tidak diterima)",
+    "revised": "Rekomendasi direvisi",
+}
+
+# Kinds sent while the deadline clock runs (or has run out): they show the due date.
+CLOCK_KINDS = frozenset(
+    {
+        "recommendation_issued",
+        "receipt_recorded",
+        "deadline_extended",
+        "reminder",
+        "overdue",
+        "escalation",
+        "final_report",
+        "follow_up_rejected",
+        "clarification_answered",
+    }
+)
+
+LEVEL_LABELS = {
+    0: "Pengingat",
+    1: "Pemberitahuan keterlambatan",
+    2: "Eskalasi ke kementerian",
+    3: "Laporan akhir",
+}
+
+_TARGET_LABELS = {
+    **{k.value: v for k, v in BODY_LABELS.items()},
+    "kasn": "Ketua KASN",
+    "bkn": "Badan Kepegawaian Negara",
+}
+
+
+class UnknownNotificationKind(ValueError):
+    """`render` (and so `enqueue`) was given a kind that has no templates."""
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render(kind: str, *, case: Any | None, recipient: str, extra: dict[str, Any]) -> tuple[str, str, str | None]:
+    """Return `(subject, text, html)` for `kind` about `case`, addressed to `recipient`.
+
+    Raises `UnknownNotificationKind` for a kind without templates. The subject always carries the case
+    number (when there is a case) and is a single line.
+    """
+    if kind not in KINDS:
+        raise UnknownNotificationKind(f"unknown notification kind: {kind!r}")
+    context = build_context(kind, case=case, recipient=recipient, extra=extra)
+    env = _environment()
+    text_template = env.get_template(f"notifications/{kind}.txt")
+    html_template = env.get_template(f"notifications/{kind}.html")
+    title = _one_line("".join(text_template.blocks["subject"](text_template.new_context(context))))
+    number = context["case"]["number"] if context["case"] else ""
+    subject = f"{SUBJECT_PREFIX} {number} — {title}" if number else f"{SUBJECT_PREFIX} {title}"
+    context["subject"] = subject[:255]
+    context["title"] = title
+    text = _tidy_text(text_template.render(context))
+    html = html_template.render(context)
+    return context["subject"], text, html
+
+
+@lru_cache(maxsize=64)
+def uses_recipient(kind: str) -> bool:
+    """Whether the email of `kind` names its recipient (else one rendering serves every recipient)."""
+    if kind not in KINDS:
+        raise UnknownNotificationKind(f"unknown notification kind: {kind!r}")
+    env = _environment()
+    assert env.loader is not None
+    names: set[str] = set()
+    for name in (f"{kind}.txt", f"{kind}.html", "_layout.txt", "_layout.html"):
+        source, _, _ = env.loader.get_source(env, f"notifications/{name}")
+        names |= meta.find_undeclared_variables(env.parse(source))
+    return "recipient" in names
+
+
+def build_context(kind: str, *, case: Any | None, recipient: str, extra: dict[str, Any]) -> dict[str, Any]:
+    """Everything a template may use; every name is always present (templates are strict)."""
+    config = current_app.config
+    base_url = str(config.get("BASE_URL", "")).rstrip("/")
+    authority = str(config.get("OVERSIGHT_AUTHORITY_NAME") or "KASN")
+    context: dict[str, Any] = {
+        "kind": kind,
+        "recipient": recipient,
+        "base_url": base_url,
+        "authority": authority,
+        "case": None,
+        "agency": None,
+        "recommendation": None,
+        "record": None,
+        "tz_abbr": "WIB",
+        "link": base_url + "/",
+        "show_due": kind in CLOCK_KINDS,
+        "ppk": "PPK",
+        "escalation_to": "",
+        "rec_letter": "",
+        "sanction": "",
+    }
+    if case is not None:
+        _add_case(context, case, base_url=base_url)
+    _add_event(context, extra)
+    if kind in {"escalation", "final_report"} and context["agency"] is not None:
+        context["record"] = _agency_record(context["agency"]["id"])
+    return context
+
+
+def _add_case(context: dict[str, Any], case: Any, *, base_url: str) -> None:
+    from app.agencies.models import Agency
+    from app.agencies.services import routed_body
+
+    agency = db.session.get(Agency, case.agency_id)
+    tz_name = agency.timezone if agency is not None else "Asia/Jakarta"
+    context["tz_name"] = tz_name
+    context["tz_abbr"] = tz_abbreviation(tz_name)
+    context["link"] = f"{base_url}/cases/{case.id}"
+    subcategory = NEUTRALITY_SUBCATEGORIES.get(case.subcategory or "", case.subcategory or "")
+    context["case"] = {
+        "id": case.id,
+        "number": case.number,
+        "reported_name": case.reported_name,
+        "reported_position": case.reported_position or "",
+        "category": _label(CATEGORY_LABELS, case.category),
+        "subcategory": subcategory,
+        "occurred_on": format_day(case.occurred_on),
+    }
+    if agency is not None:
+        context["agency"] = {
+            "id": agency.id,
+            "name": agency.name,
+            "kind": _label(AGENCY_KIND_LABELS, agency.kind),
+            "ppk_title": agency.ppk_title or "Pejabat Pembina Kepegawaian",
+        }
+        context["ppk"] = f"{context['agency']['ppk_title']} {agency.name}".strip()
+        context["escalation_to"] = _TARGET_LABELS.get(routed_body(agency), "")
+    recommendation = _recommendation_of(case)
+    if recommendation is not None:
+        if recommendation.authority_name:
+            context["authority"] = recommendation.authority_name
+        context["recommendation"] = {
+            "sanction": _sanction_label(recommendation.sanction),
+            "sanction_form": SANCTION_FORMS.get(recommendation.sanction_form or "", recommendation.sanction_form or ""),
+            "letter_number": recommendation.letter_number or "",
+            "issued_at": _instant(recommendation.issued_at, tz_name),
+            "issued_on": _day_in_zone(recommendation.issued_at, tz_name),
+            "acknowledged_at": _instant(recommendation.acknowledged_at, tz_name),
+            "working_days": recommendation.working_days,
+            "due_at_raw": recommendation.due_at,
+            "escalation_level": recommendation.escalation_level,
+        }
+        context["rec_letter"] = recommendation.letter_number or ""
+        context["sanction"] = context["recommendation"]["sanction"]
+
+
+def _recommendation_of(case: Any) -> Any | None:
+    """The case's recommendation, loaded or queried (the relationship is lazy="raise")."""
+    from app.cases.models import Recommendation
+
+    state = inspect(case, raiseerr=False)
+    if state is None:
+        return getattr(case, "recommendation", None)
+    if "recommendation" in state.dict:
+        return state.dict["recommendation"]
+    if case.id is None:
+        return None
+    return db.session.scalar(select(Recommendation).where(Recommendation.case_id == case.id))
+
+
+def _add_event(context: dict[str, Any], extra: dict[str, Any]) -> None:
+    """The event's values (payload of the transition, level of the sweep), normalised for the templates."""
+    tz_name = context.get("tz_name", "Asia/Jakarta")
+    recommendation = context["recommendation"] or {}
+    due_at = _as_instant(extra.get("due_at")) or recommendation.get("due_at_raw")
+    previous_due = _as_instant(extra.get("previous_due_at"))
+    body = extra.get("body")
+    level = _as_int(extra.get("level"))
+    context.update(
+        {
+            "extra": dict(extra),
+            "due_at": _instant(due_at, tz_name),
+            "due_on": _day_in_zone(due_at, tz_name),
+            "previous_due_at": _instant(previous_due, tz_name) if previous_due else "",
+            "days_late": _as_int(extra.get("days_late")),
+            "days_left": _as_int(extra.get("days_left")),
+            "level": level,
+            "level_label": LEVEL_LABELS.get(level, "") if level is not None else "",
+            "body": body or "",
+            "body_label": _TARGET_LABELS.get(str(body), str(body or "")),
+            "reason": _text(extra.get("reason")),
+            "letter_number": _text(extra.get("letter_number")),
+            "decision_number": _text(extra.get("decision_number")),
+            "decision_date": _day(extra.get("decision_date")),
+            "sanction_imposed": _sanction_label(extra.get("sanction_imposed")),
+            "is_lighter": bool(extra.get("is_lighter")),
+            "is_late": bool(extra.get("is_late")),
+            "note": _text(extra.get("note")),
+            "outcome": _text(extra.get("outcome")),
+            "outcome_label": OUTCOME_LABELS.get(str(extra.get("outcome") or ""), ""),
+            "revised_sanction": _sanction_label(extra.get("sanction")),
+            "extension_days": _as_int(extra.get("working_days")),
+            "received_on": _day(extra.get("received_on") or extra.get("receipt_date")),
+        }
+    )
+    if context["outcome"] == "revised" and not context["revised_sanction"]:
+        context["revised_sanction"] = context["sanction"]
+    if due_at is not None and (context["days_late"] is None or context["days_left"] is None):
+        _add_computed_days(context, due_at)
+
+
+def _add_computed_days(context: dict[str, Any], due_at: datetime) -> None:
+    """Working days left before / late after the due instant, from the working-day calendar when present."""
+    try:
+        from app.calendar.working_days import working_days_between
+    except ImportError:
+        return
+    agency_id = context["agency"]["id"] if context["agency"] else None
+    now = datetime.now(UTC)
+    try:
+        if now <= due_at and context["days_left"] is None:
+            context["days_left"] = int(working_days_between(now, due_at, agency_id=agency_id))
+        elif now > due_at and context["days_late"] is None:
+            context["days_late"] = int(working_days_between(due_at, now, agency_id=agency_id))
+    except Exception:  # noqa: BLE001 - an email must not fail its event over a courtesy figure
+        log.warning("working days for the email could not be computed", exc_info=True)
+
+
+def _agency_record(agency_id: int) -> dict[str, int]:
+    """The PPK's record shown in escalation letters: recommendations received, followed up, still open late."""
+    from app.cases.models import Case, Recommendation
+
+    base = select(func.count(Recommendation.id)).join(Case, Case.id == Recommendation.case_id)
+    base = base.where(Case.agency_id == agency_id, Recommendation.issued_at.is_not(None))
+    now = datetime.now(UTC)
+    return {
+        "received": db.session.scalar(base) or 0,
+        "followed_up": db.session.scalar(base.where(Recommendation.followed_up_at.is_not(None))) or 0,
+        "open_overdue": db.session.scalar(base.where(Recommendation.is_open.is_(True), Recommendation.due_at < now))
+        or 0,
+    }
+
+
+def _sanction_label(value: Any) -> str:
+    if not value:
+        return ""
+    return _label(SANCTION_LABELS, str(value))
+
+
+def _label(labels: Mapping[Any, str], value: str) -> str:
+    """The Indonesian label of a vocabulary value (the value itself when it has none)."""
+    return labels.get(value, value)
+
+
+def _as_instant(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _as_int(value: Any) -> int | None:
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _instant(value: datetime | None, tz_name: str) -> str:
+    return format_instant(value, tz_name) if value is not None else ""
+
+
+def _day_in_zone(value: datetime | None, tz_name: str) -> str:
+    return format_instant(value, tz_name, with_time=False) if value is not None else ""
+
+
+def _day(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        return format_day(value.date())
+    if isinstance(value, date):
+        return format_day(value)
+    try:
+        return format_day(date.fromisoformat(str(value)[:10]))
+    except ValueError:
+        return _text(value)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _one_line(value: str) -> str:
+    return re.sub(r"\s+", " ", value).strip()
+
+
+_FIELD_PREFIX = re.compile(r"^[^\s:][^:]{0,40}?\s+: ")
+
+
+def _tidy_text(value: str) -> str:
+    """Plain text: paragraphs wrapped at 78 columns (words and links never split), no trailing spaces,
+    at most one blank line in a row. `Label : value` lines wrap under their value."""
+    lines: list[str] = []
+    for line in value.splitlines():
+        line = line.rstrip()
+        if len(line) <= TEXT_WIDTH:
+            lines.append(line)
+            continue
+        prefix = _FIELD_PREFIX.match(line)
+        indent = " " * len(prefix.group(0)) if prefix else ""
+        lines.extend(
+            textwrap.wrap(
+                line, width=TEXT_WIDTH, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
+            )
+        )
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"

@@ -1,0 +1,136 @@
+"""Outbox queries and admin operations for the API, the admin page, the CLI and the health check.
+
+Flush only; the caller (API view, page, CLI command) commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.api.pagination import decode_cursor, encode_cursor
+from app.db import utcnow
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.extensions import db
+from notifications.models import OUTBOX_STATUSES, OutboxMessage
+
+# Ids beyond a 64-bit integer cannot exist (and would overflow the database driver).
+MAX_ID = 2**63 - 1
+
+STATUS_LABELS = {
+    "pending": "Menunggu dikirim",
+    "sending": "Sedang dikirim",
+    "sent": "Terkirim",
+    "dead": "Gagal (perlu tindakan)",
+}
+
+
+def list_messages(
+    status: str | None = None, limit: int = 20, cursor: str | None = None
+) -> tuple[list[OutboxMessage], str | None]:
+    """Outbox rows, newest first, optionally of one status; keyset pagination on the id.
+
+    Raises `ValidationFailed` for an unknown status or a malformed cursor.
+    """
+    stmt = select(OutboxMessage)
+    if status:
+        if status not in OUTBOX_STATUSES:
+            raise ValidationFailed(
+                "Status outbox tidak dikenal.",
+                details={"fields": {"status": [f"harus salah satu dari: {', '.join(OUTBOX_STATUSES)}"]}},
+            )
+        stmt = stmt.where(OutboxMessage.status == status)
+    after = decode_cursor(cursor)
+    if after is not None:
+        try:
+            last_id = int(after[0])
+        except (IndexError, TypeError, ValueError) as exc:
+            raise ValidationFailed("Kursor halaman tidak sah.", details={"fields": {"cursor": ["tidak sah"]}}) from exc
+        if not 0 < last_id <= MAX_ID:
+            raise ValidationFailed("Kursor halaman tidak sah.", details={"fields": {"cursor": ["tidak sah"]}})
+        stmt = stmt.where(OutboxMessage.id < last_id)
+    limit = max(1, int(limit))
+    rows = list(db.session.scalars(stmt.order_by(OutboxMessage.id.desc()).limit(limit + 1)))
+    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def get_message(message_id: int) -> OutboxMessage:
+    message = db.session.get(OutboxMessage, message_id) if 0 < message_id <= MAX_ID else None
+    if message is None:
+        raise NotFound("Pesan outbox tidak ditemukan.")
+    return message
+
+
+def retry_message(message_id: int, *, now: datetime | None = None) -> OutboxMessage:
+    """Put a dead (or waiting) row back in the queue for immediate sending with a fresh set of attempts.
+
+    Raises `NotFound`, or `Conflict` for a row already sent or being sent.
+    """
+    message = get_message(message_id)
+    if message.status == "sent":
+        raise Conflict("Pesan ini sudah terkirim; tidak perlu dikirim ulang.", code="already_sent")
+    if message.status == "sending":
+        raise Conflict("Pesan ini sedang dikirim; coba lagi sebentar lagi.", code="sending")
+    message.status = "pending"
+    message.attempts = 0
+    message.next_attempt_at = now or utcnow()
+    message.locked_until = None
+    db.session.flush()
+    return message
+
+
+def outbox_counts() -> dict[str, int]:
+    """Number of rows in each status (every status present, zero included)."""
+    counts = dict.fromkeys(OUTBOX_STATUSES, 0)
+    rows = db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+    for status, count in rows:
+        counts[status] = int(count)
+    return counts
+
+
+def oldest_due_at(now: datetime | None = None) -> datetime | None:
+    """When the oldest pending row became due (a growing age means the dispatcher is not keeping up)."""
+    now = now or utcnow()
+    return db.session.scalar(
+        select(func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now
+        )
+    )
+
+
+def message_dump(message: OutboxMessage, case_number: str | None = None) -> dict[str, Any]:
+    """The row as the API and the admin page show it (no body: it is in the email)."""
+    return {
+        "id": message.id,
+        "kind": message.kind,
+        "case_id": message.case_id,
+        "case_number": case_number,
+        "recipient": message.recipient,
+        "subject": message.subject,
+        "status": message.status,
+        "status_label": STATUS_LABELS.get(message.status, message.status),
+        "attempts": message.attempts,
+        "next_attempt_at": message.next_attempt_at,
+        "last_error": message.last_error,
+        "message_id": message.message_id,
+        "created_at": message.created_at,
+        "sent_at": message.sent_at,
+    }
+
+
+def case_numbers(messages: list[OutboxMessage]) -> dict[int, str]:
+    """Case numbers of the rows' cases, in one query."""
+    from app.cases.models import Case
+
+    ids = {m.case_id for m in messages if m.case_id is not None}
+    if not ids:
+        return {}
+    return {row.id: row.number for row in db.session.execute(select(Case.id, Case.number).where(Case.id.in_(ids)))}
+
+
+def dump_page(messages: list[OutboxMessage]) -> list[dict[str, Any]]:
+    numbers = case_numbers(messages)
+    return [message_dump(m, numbers.get(m.case_id) if m.case_id else None) for m in messages]

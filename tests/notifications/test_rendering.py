@@ -1,0 +1,180 @@
+"""Rendered samples of every email: subject with the case number, due date in the agency's zone, link, and
+never the reporter's identity."""
+
+from __future__ import annotations
+
+import pytest
+
+from notifications.rendering import KINDS, UnknownNotificationKind, render, uses_recipient
+from tests.factories import make_agency
+from tests.notifications.helpers import REPORTER_CONTACT, REPORTER_NAME, make_case
+
+# The kinds the workflow and the escalation sweep queue (DESIGN §4, §5): each must have its templates.
+EXPECTED_KINDS = {
+    "recommendation_issued",
+    "receipt_recorded",
+    "deadline_extended",
+    "reminder",
+    "overdue",
+    "escalation",
+    "final_report",
+    "escalation_resolved",
+    "follow_up_reported",
+    "follow_up_accepted",
+    "follow_up_rejected",
+    "clarification_requested",
+    "clarification_answered",
+}
+
+# What each event passes (workflow payloads, sweep levels), with values the email must show.
+SAMPLE_EXTRA = {
+    "recommendation_issued": {"letter_number": "R-1194/KASN/11/2026"},
+    "receipt_recorded": {"received_on": "2026-11-12"},
+    "deadline_extended": {"working_days": 5, "reason": "Permohonan PPK", "letter_number": "B-77/KASN/2026"},
+    "reminder": {"level": 0, "days_left": 3},
+    "overdue": {"level": 1, "days_late": 1},
+    "escalation": {"level": 2, "days_late": 5, "body": "menpanrb"},
+    "final_report": {"level": 3, "days_late": 19, "body": "kemendagri"},
+    "escalation_resolved": {"body": "menpanrb", "decision_number": "SK 862/45/2026", "decision_date": "2026-12-02"},
+    "follow_up_reported": {
+        "decision_number": "SK 862/45/2026",
+        "sanction_imposed": "disiplin_ringan",
+        "is_lighter": True,
+        "is_late": True,
+    },
+    "follow_up_accepted": {"decision_number": "SK 862/45/2026"},
+    "follow_up_rejected": {"reason": "SK tidak sesuai rekomendasi", "decision_number": "SK 862/45/2026"},
+    "clarification_requested": {"letter_number": "800/123/BKD", "reason": "Fakta berbeda"},
+    "clarification_answered": {
+        "outcome": "revised",
+        "letter_number": "B-1895/JP.01/05/2026",
+        "sanction": "disiplin_berat",
+    },
+    "mail_test": {},
+}
+
+# A value of each sample that must appear in the text and the HTML of that email.
+MUST_SHOW = {
+    "recommendation_issued": ["Hukuman disiplin sedang"],
+    "receipt_recorded": ["12 November 2026"],
+    "deadline_extended": ["5 hari kerja", "B-77/KASN/2026", "Permohonan PPK"],
+    "reminder": ["3 hari kerja lagi"],
+    "overdue": ["terlambat 1 hari kerja"],
+    "escalation": ["Kementerian PANRB", "5 hari kerja", "Rekam jejak PPK"],
+    "final_report": ["Kementerian Dalam Negeri", "19 hari kerja", "memblokir data kepegawaian"],
+    "escalation_resolved": ["SK 862/45/2026", "2 Desember 2026"],
+    "follow_up_reported": ["SK 862/45/2026", "Hukuman disiplin ringan", "lebih ringan"],
+    "follow_up_accepted": ["selesai"],
+    "follow_up_rejected": ["SK tidak sesuai rekomendasi"],
+    "clarification_requested": ["800/123/BKD", "Fakta berbeda"],
+    "clarification_answered": ["B-1895/JP.01/05/2026", "Rekomendasi direvisi", "Hukuman disiplin berat"],
+}
+
+# Kinds sent while the clock runs: they show the due date.
+SHOWS_DUE_DATE = {
+    "recommendation_issued",
+    "receipt_recorded",
+    "deadline_extended",
+    "reminder",
+    "overdue",
+    "escalation",
+    "final_report",
+    "follow_up_rejected",
+    "clarification_answered",
+}
+
+
+def test_every_kind_the_system_queues_has_templates():
+    assert set(KINDS) >= EXPECTED_KINDS
+    assert set(SAMPLE_EXTRA) == set(KINDS)
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED_KINDS))
+def test_rendered_sample(kind):
+    # Papua agency: the due date must be shown in WIT. 2026-11-30 16:59:59 UTC = 1 Dec 01.59 WIT.
+    agency = make_agency(timezone="Asia/Jayapura", kind="kabupaten", name="Pemerintah Kabupaten Jayapura")
+    case = make_case(agency, reported_name="Yohanes Wenda")
+
+    subject, text, html = render(kind, case=case, recipient="ppk@jayapurakab.go.id", extra=SAMPLE_EXTRA[kind])
+
+    assert subject.startswith(f"[Tindak] {case.number} — ")
+    assert "\n" not in subject and len(subject) <= 255
+    flat_text, flat_html = " ".join(text.split()), " ".join(html.split())
+    for body in (flat_text, flat_html):
+        assert case.number in body
+        assert "Yohanes Wenda" in body
+        assert "Pemerintah Kabupaten Jayapura" in body
+        assert f"http://tindak.test/cases/{case.id}" in body
+        for value in MUST_SHOW[kind]:
+            assert value in body, (kind, value)
+        # Never the whistle-blower (DESIGN §1), whatever the email and its reader.
+        assert REPORTER_NAME not in body
+        assert REPORTER_CONTACT not in body
+        assert "Siti" not in body
+    assert REPORTER_NAME not in subject
+    if kind in SHOWS_DUE_DATE:
+        assert "1 Desember 2026 01.59 WIT" in flat_text
+        assert "1 Desember 2026 01.59 WIT" in flat_html
+    assert html.lstrip().startswith("<!doctype html>")
+    assert "<" not in text.replace("<-", "")  # plain text carries no markup
+
+
+def test_due_date_is_shown_in_each_agency_zone():
+    wib = make_case(make_agency(timezone="Asia/Jakarta"))
+    wita = make_case(make_agency(timezone="Asia/Makassar"))
+    _, text_wib, _ = render("reminder", case=wib, recipient="a@b.go.id", extra={})
+    _, text_wita, _ = render("reminder", case=wita, recipient="a@b.go.id", extra={})
+    assert "30 November 2026 23.59 WIB" in " ".join(text_wib.split())
+    assert "1 Desember 2026 00.59 WITA" in " ".join(text_wita.split())
+
+
+def test_reminder_subject_names_the_due_day_in_the_agency_zone():
+    case = make_case(make_agency(timezone="Asia/Jakarta"))
+    subject, _, _ = render("reminder", case=case, recipient="a@b.go.id", extra={"days_left": 3})
+    assert subject == f"[Tindak] {case.number} — Pengingat: tenggat tindak lanjut 30 November 2026"
+
+
+def test_subject_of_a_recommendation_names_the_authority():
+    case = make_case()
+    subject, _, _ = render("recommendation_issued", case=case, recipient="a@b.go.id", extra={})
+    assert subject == f"[Tindak] {case.number} — Rekomendasi KASN untuk ditindaklanjuti"
+
+
+def test_html_escapes_case_data_and_text_keeps_it():
+    case = make_case(reported_name='Budi <script>alert("x")</script>')
+    _, text, html = render("overdue", case=case, recipient="a@b.go.id", extra={"days_late": 2})
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert 'Budi <script>alert("x")</script>' in text
+
+
+def test_a_line_break_in_case_data_cannot_add_a_header_through_the_subject():
+    case = make_case(make_agency(name="Instansi\r\nBcc: x@evil.test"))
+    subject, _, _ = render("escalation", case=case, recipient="a@b.go.id", extra={"body": "menpanrb"})
+    assert "\n" not in subject and "\r" not in subject
+    assert "Instansi Bcc: x@evil.test" in subject
+
+
+def test_unknown_kind_is_refused():
+    case = make_case()
+    with pytest.raises(UnknownNotificationKind):
+        render("recomendation_issued", case=case, recipient="a@b.go.id", extra={})
+
+
+def test_long_paragraphs_are_wrapped_without_splitting_links():
+    case = make_case()
+    _, text, _ = render("recommendation_issued", case=case, recipient="a@b.go.id", extra={})
+    link = f"http://tindak.test/cases/{case.id}"
+    assert all(len(line) <= 78 or link in line for line in text.splitlines())
+    assert link in text
+
+
+def test_only_the_test_email_names_its_recipient():
+    assert {kind for kind in KINDS if uses_recipient(kind)} == {"mail_test"}
+
+
+def test_mail_test_renders_without_a_case():
+    subject, text, html = render("mail_test", case=None, recipient="admin@kasn.go.id", extra={})
+    assert subject == "[Tindak] Email uji"
+    assert "admin@kasn.go.id" in text
+    assert "SMTP" in html

@@ -1,0 +1,30 @@
+"""`flask demo load`: every role has a login, cases in every state, and a second run adds nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.auth.models import User
+from app.cases.models import Case
+from app.extensions import db
+from workflows.history import verify_case
+from workflows.states import CaseStatus
+
+
+def test_demo_load_is_complete_and_idempotent(runner):
+    first = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0, first.output
+    assert "tindak-demo-2026" in first.output and "penyelidik@tindak.demo" in first.output
+    statuses = dict(db.session.execute(select(Case._status, func.count()).group_by(Case._status)).all())
+    assert set(statuses) == {s.value for s in CaseStatus}
+    total = sum(statuses.values())
+    assert 55 <= total <= 70
+    roles = set(db.session.scalars(select(User.role)))
+    assert roles == {"admin", "investigator", "commissioner", "ppk", "overseer"}
+    for case_id in db.session.scalars(select(Case.id)):
+        assert verify_case(case_id) == (True, None)
+
+    second = runner.invoke(args=["demo", "load"])
+    assert second.exit_code == 0, second.output
+    assert db.session.scalar(select(func.count()).select_from(Case)) == total
+    assert "0 perkara baru" in second.output

@@ -1,0 +1,148 @@
+"""Authorization matrix: every case endpoint × every role × own and foreign agency (DESIGN §1)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from app.escalations.models import EscalationStep
+from app.extensions import db
+from tests.workflows.helpers import PDF_BYTES, S, case_in, make_cast, upload
+
+
+def _endpoints(case, attachment_id):
+    return [
+        ("GET", f"/api/v1/cases/{case.id}", None),
+        ("GET", f"/api/v1/cases/{case.id}/history", None),
+        ("GET", f"/api/v1/cases/{case.id}/attachments", None),
+        ("GET", f"/api/v1/attachments/{attachment_id}", None),
+        ("POST", f"/api/v1/cases/{case.id}/transitions", {"event": "acknowledge", "version": case.version}),
+        ("PATCH", f"/api/v1/cases/{case.id}", {"version": case.version, "summary": "Ringkasan baru sekali."}),
+        ("POST", f"/api/v1/cases/{case.id}/attachments", "upload"),
+    ]
+
+
+def _call(client, method, url, body):
+    if body == "upload":
+        return client.post(
+            url,
+            data={"file": (io.BytesIO(PDF_BYTES), "sk.pdf"), "purpose": "follow_up"},
+            content_type="multipart/form-data",
+        )
+    if method == "GET":
+        return client.get(url)
+    return getattr(client, method.lower())(url, json=body)
+
+
+@pytest.mark.parametrize(
+    "role",
+    [
+        "investigator",
+        "commissioner",
+        "admin",
+        "ppk_own",
+        "ppk_foreign",
+        "overseer",
+        "overseer_escalated",
+        "overseer_other_body",
+    ],
+)
+def test_matrix(role, api):
+    cast = make_cast()
+    case = case_in(cast, S.AWAITING_FOLLOW_UP)
+    attachment = upload(case, cast.ppk, purpose="follow_up")
+    if role in ("overseer_escalated", "overseer_other_body"):
+        db.session.add(
+            EscalationStep(
+                recommendation_id=db.session.execute(
+                    db.text("select id from recommendations where case_id = :c"), {"c": case.id}
+                ).scalar(),
+                case_id=case.id,
+                cycle=0,
+                level=2,
+                reached_at=case.issued_at,
+                due_at=case.issued_at,
+                body="menpanrb",
+            )
+        )
+        db.session.commit()
+    user = {
+        "investigator": cast.investigator,
+        "commissioner": cast.commissioner,
+        "admin": cast.admin,
+        "ppk_own": cast.ppk,
+        "ppk_foreign": cast.other_ppk,
+        "overseer": cast.overseer,
+        "overseer_escalated": cast.overseer,
+    }.get(role)
+    if role == "overseer_other_body":
+        from tests.factories import make_user
+
+        user = make_user("overseer", body="kemendagri")
+    client = api(user)
+    results = {
+        (m, u.split("/api/v1")[1].replace(str(case.id), "{id}").replace(str(attachment.id), "{a}")): _call(
+            client, m, u, b
+        ).status_code
+        for m, u, b in _endpoints(case, attachment.id)
+    }
+    invisible = role in ("ppk_foreign", "overseer", "overseer_other_body")
+    for (method, url), status in results.items():
+        if invisible:
+            assert status == 404, (role, method, url, status)
+            continue
+        if method == "GET":
+            assert status == 200, (role, method, url, status)
+        elif url.endswith("/transitions"):
+            assert status == (200 if role == "ppk_own" else 403), (role, url, status)
+        elif method == "PATCH":
+            expected = 409 if role in ("investigator", "commissioner") else 403
+            assert status == expected, (role, url, status)
+        else:  # upload
+            expected = 201 if role in ("investigator", "commissioner", "ppk_own") else 403
+            assert status == expected, (role, url, status)
+
+
+def test_ppk_sees_nothing_before_issue_and_listing_is_scoped(api):
+    cast = make_cast()
+    hidden = case_in(cast, S.RECOMMENDATION_DRAFTED)
+    visible = case_in(cast, S.AWAITING_FOLLOW_UP)
+    case_in(make_cast(), S.AWAITING_FOLLOW_UP)  # another agency
+    ppk = api(cast.ppk)
+    assert ppk.get(f"/api/v1/cases/{hidden.id}").status_code == 404
+    assert [c["id"] for c in ppk.get("/api/v1/cases").get_json()["items"]] == [visible.id]
+    assert api(cast.overseer).get("/api/v1/cases").get_json()["items"] == []
+    assert len(api(cast.investigator).get("/api/v1/cases").get_json()["items"]) == 3
+
+
+def test_history_hides_evidence_rows_from_ppk(api):
+    cast = make_cast()
+    case = case_in(cast, S.UNDER_REVIEW)
+    upload(case, cast.investigator, purpose="evidence", name="tangkapan-layar-pelapor.pdf")
+    from tests.workflows.helpers import payload_for
+    from workflows import fire
+    from workflows.states import CaseEvent
+
+    for name in ("draft_recommendation", "issue_recommendation"):
+        ev = CaseEvent(name)
+        fire(case, ev, cast.actor_for(ev), payload_for(case, ev))
+        db.session.commit()
+    kasn = api(cast.investigator).get(f"/api/v1/cases/{case.id}/history").get_json()["items"]
+    ppk = api(cast.ppk).get(f"/api/v1/cases/{case.id}/history").get_json()["items"]
+    assert any(r["event"] == "attachment_added" for r in kasn)
+    assert not any(r["event"] == "attachment_added" for r in ppk)
+    assert "tangkapan-layar-pelapor" not in str(ppk)
+    assert len(ppk) == len(kasn) - 1
+
+
+def test_huge_ids_are_404_or_422_never_500(api):
+    cast = make_cast()
+    user = api(cast.investigator)
+    assert user.get(f"/api/v1/cases/{2**40}").status_code == 404
+    assert user.get(f"/api/v1/attachments/{2**40}").status_code == 404
+    assert user.get(f"/api/v1/agencies/{2**40}").status_code == 404
+    assert user.get(f"/api/v1/cases?agency_id={2**40}").status_code == 422
+    from app.api.pagination import encode_cursor
+
+    assert user.get(f"/api/v1/cases?cursor={encode_cursor([2**40])}").status_code == 200

@@ -1,0 +1,241 @@
+"""Case creation, reading, editing, listing (filters, search, keyset pagination, constant SQL), attachments."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import event
+
+from app.extensions import db
+from tests.workflows.helpers import NIPS, PDF_BYTES, S, case_in, make_cast, new_case_payload
+
+
+def test_create_case_contract(api):
+    cast = make_cast()
+    response = api(cast.investigator).post("/api/v1/cases", json=new_case_payload(cast.agency.id))
+    body = response.get_json()
+    assert response.status_code == 201, body
+    assert body["number"].startswith("NKK-") and len(body["number"]) == len("NKK-2026-000123")
+    assert body["status"] == "reported" and body["version"] == 1 and body["id"]
+    assert body["reporter"] == {"name": "Siti Pelapor", "contact": "siti@example.org"}
+    second = api(cast.investigator).post("/api/v1/cases", json=new_case_payload(cast.agency.id)).get_json()
+    assert int(second["number"][-6:]) == int(body["number"][-6:]) + 1
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"reported_person": {"name": "Budi", "nip": "19860926201505100"}}, "reported_person"),
+        ({"reported_person": {"name": "Budi", "nip": "198602302015051001"}}, "reported_person"),
+        ({"category": "korupsi"}, "category"),
+        ({"source": "mimpi"}, "source"),
+        ({"occurred_on": "2999-01-01"}, "occurred_on"),
+        ({"agency_id": 999999}, "agency_id"),
+        ({"summary": ""}, "summary"),
+        ({"subcategory": "tidak_ada"}, "subcategory"),
+    ],
+)
+def test_create_case_validation(change, field, api):
+    cast = make_cast()
+    payload = new_case_payload(cast.agency.id)
+    payload.update(change)
+    response = api(cast.investigator).post("/api/v1/cases", json=payload)
+    assert response.status_code == 422, response.get_json()
+    assert field in response.get_json()["error"]["details"]["fields"]
+
+
+def test_only_kasn_staff_create_cases(api):
+    cast = make_cast()
+    for user in (cast.ppk, cast.overseer, cast.admin):
+        response = api(user).post("/api/v1/cases", json=new_case_payload(cast.agency.id))
+        assert response.status_code == 403
+
+
+def test_edit_before_issue_only(api):
+    cast = make_cast()
+    case = case_in(cast, S.UNDER_REVIEW)
+    response = api(cast.investigator).patch(
+        f"/api/v1/cases/{case.id}", json={"version": case.version, "summary": "Ringkasan yang diperbaiki."}
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["summary"] == "Ringkasan yang diperbaiki."
+    stale = api(cast.investigator).patch(f"/api/v1/cases/{case.id}", json={"version": 1, "summary": "Lagi lagi lagi."})
+    assert stale.status_code == 409
+    issued = case_in(cast, S.AWAITING_FOLLOW_UP)
+    late = api(cast.investigator).patch(
+        f"/api/v1/cases/{issued.id}", json={"version": issued.version, "summary": "Terlambat diubah."}
+    )
+    assert late.status_code == 409
+
+
+def test_list_filters_search_and_pagination(api):
+    cast = make_cast()
+    reported = [case_in(cast, S.REPORTED) for _ in range(3)]
+    awaiting = case_in(cast, S.AWAITING_FOLLOW_UP, reported_person={"name": "Rahmat Hidayat", "nip": NIPS[1]})
+    user = api(cast.investigator)
+    page = user.get("/api/v1/cases?status=reported").get_json()
+    assert {c["id"] for c in page["items"]} == {c.id for c in reported}
+    both = user.get("/api/v1/cases?status=reported,awaiting_follow_up").get_json()
+    assert len(both["items"]) == 4
+    assert [c["id"] for c in user.get("/api/v1/cases?q=rahmat").get_json()["items"]] == [awaiting.id]
+    assert [c["id"] for c in user.get(f"/api/v1/cases?q={NIPS[1][:10]}").get_json()["items"]] == [awaiting.id]
+    assert [c["id"] for c in user.get(f"/api/v1/cases?q={awaiting.number}").get_json()["items"]] == [awaiting.id]
+    assert user.get("/api/v1/cases?overdue=true").get_json()["items"] == []
+    assert user.get("/api/v1/cases?escalated=true").get_json()["items"] == []
+    assert len(user.get(f"/api/v1/cases?agency_id={cast.other_agency.id}").get_json()["items"]) == 0
+    assert user.get("/api/v1/cases?status=nonsense").status_code == 422
+    assert user.get("/api/v1/cases?limit=101").status_code == 422
+    seen, cursor = [], None
+    while True:
+        page = user.get("/api/v1/cases?limit=3" + (f"&cursor={cursor}" if cursor else "")).get_json()
+        seen += [c["id"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == sorted(seen, reverse=True) and len(seen) == 4
+
+
+def test_listing_uses_a_constant_number_of_statements(api):
+    cast = make_cast()
+    for status in (S.REPORTED, S.AWAITING_FOLLOW_UP, S.COMPLETED, S.UNDER_REVIEW, S.FOLLOW_UP_REPORTED) * 4:
+        case_in(cast, status)
+    client = api(cast.investigator)
+    counts = {}
+    for limit in (2, 20):
+        statements: list[str] = []
+
+        def _count(conn, cursor, statement, parameters, context, executemany, _s=statements):
+            _s.append(statement)
+
+        client.get("/api/v1/cases?limit=1")  # warm the token lookup path
+        event.listen(db.engine, "before_cursor_execute", _count)
+        try:
+            response = client.get(f"/api/v1/cases?limit={limit}")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", _count)
+        assert response.status_code == 200 and len(response.get_json()["items"]) == limit
+        counts[limit] = len(statements)
+    assert counts[2] == counts[20], counts
+    assert counts[20] <= 4, counts
+
+
+def test_attachment_upload_and_download(api, client):
+    cast = make_cast()
+    case = case_in(cast, S.UNDER_REVIEW)
+    kasn = api(cast.investigator)
+    response = kasn.post(
+        f"/api/v1/cases/{case.id}/attachments",
+        data={"file": (io.BytesIO(PDF_BYTES), "bukti.pdf")},
+        content_type="multipart/form-data",
+    )
+    body = response.get_json()
+    assert response.status_code == 201, body
+    import hashlib
+
+    assert body["sha256"] == hashlib.sha256(PDF_BYTES).hexdigest() and body["size"] == len(PDF_BYTES)
+    download = kasn.get(f"/api/v1/attachments/{body['id']}")
+    assert download.status_code == 200 and download.data == PDF_BYTES
+    assert "attachment" in download.headers["Content-Disposition"]
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("laporan.pdf", b"<html><script>alert(1)</script></html>"),
+        ("gambar.pdf", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64),
+        ("kosong.pdf", b""),
+        ("skrip.sh", b"#!/bin/sh\nrm -rf /\n"),
+    ],
+)
+def test_uploads_that_lie_are_refused(name, content, api):
+    cast = make_cast()
+    case = case_in(cast, S.UNDER_REVIEW)
+    response = api(cast.investigator).post(
+        f"/api/v1/cases/{case.id}/attachments",
+        data={"file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422, response.get_json()
+    assert "file" in response.get_json()["error"]["details"]["fields"]
+
+
+def test_zip_bomb_docx_is_refused(api):
+    import zipfile
+
+    cast = make_cast()
+    case = case_in(cast, S.UNDER_REVIEW)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document/>")
+        z.writestr("word/bomb.bin", b"\x00" * (50 * 1024 * 1024))
+    response = api(cast.investigator).post(
+        f"/api/v1/cases/{case.id}/attachments",
+        data={"file": (io.BytesIO(buffer.getvalue()), "dokumen.docx")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422, response.get_json()
+
+
+def test_too_large_upload_is_413_json(app, api):
+    cast = make_cast()
+    case = case_in(cast, S.UNDER_REVIEW)
+    old = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    try:
+        response = api(cast.investigator).post(
+            f"/api/v1/cases/{case.id}/attachments",
+            data={"file": (io.BytesIO(PDF_BYTES + b"0" * 4096), "besar.pdf")},
+            content_type="multipart/form-data",
+        )
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = old
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "payload_too_large"
+
+
+def test_ppk_sees_follow_up_documents_not_evidence(api):
+    cast = make_cast()
+    case = case_in(cast, S.UNDER_REVIEW)
+    from tests.workflows.helpers import upload
+
+    evidence = upload(case, cast.investigator, purpose="evidence", name="bukti.pdf")
+    from tests.workflows.helpers import payload_for
+    from workflows import fire
+    from workflows.states import CaseEvent
+
+    for name in ("draft_recommendation", "issue_recommendation"):
+        ev = CaseEvent(name)
+        fire(case, ev, cast.actor_for(ev), payload_for(case, ev))
+        db.session.commit()
+    sk = upload(case, cast.ppk, purpose="follow_up", name="sk.pdf")
+    ppk = api(cast.ppk)
+    listed = {a["id"] for a in ppk.get(f"/api/v1/cases/{case.id}/attachments").get_json()}
+    assert listed == {sk.id}
+    assert ppk.get(f"/api/v1/attachments/{evidence.id}").status_code == 404
+    assert ppk.get(f"/api/v1/attachments/{sk.id}").status_code == 200
+    assert api(cast.other_ppk).get(f"/api/v1/attachments/{sk.id}").status_code == 404
+
+
+def test_export_and_bundle_endpoints(api):
+    import zipfile
+
+    cast = make_cast()
+    case = case_in(cast, S.AWAITING_FOLLOW_UP)
+    csv_response = api(cast.investigator).get("/api/v1/cases/export?format=csv&status=awaiting_follow_up")
+    assert csv_response.status_code == 200
+    text = csv_response.get_data(as_text=True)
+    assert case.number in text and "Siti Pelapor" in text
+    ppk_csv = api(cast.ppk).get("/api/v1/cases/export?format=csv").get_data(as_text=True)
+    assert case.number in ppk_csv and "Siti Pelapor" not in ppk_csv
+    xlsx = api(cast.investigator).get("/api/v1/cases/export?format=xlsx")
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    assert api(cast.investigator).get("/api/v1/cases/export?format=pdf").status_code == 422
+    bundle = api(cast.investigator).get(f"/api/v1/cases/{case.id}/bundle")
+    assert bundle.status_code == 200
+    names = zipfile.ZipFile(io.BytesIO(bundle.data)).namelist()
+    assert "manifest.json" in names
+    assert api(cast.ppk).get(f"/api/v1/cases/{case.id}/bundle").status_code == 403
+    assert api(cast.other_ppk).get(f"/api/v1/cases/{case.id}/bundle").status_code == 404

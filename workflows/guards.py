@@ -1,0 +1,66 @@
+"""Pure predicates checked before an event applies; each returns None, or the error to raise.
+
+Guards get an empty payload when `allowed_events` asks whether an event is possible at all, so guards on
+payload values pass when the value is absent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
+from app.extensions import db
+
+
+def four_eyes(case: Any, actor: Any, payload: dict[str, Any]) -> DomainError | None:
+    """The commissioner who issues a recommendation is not the one who drafted it."""
+    rec = _recommendation(case)
+    if rec is not None and rec.drafted_by_id == actor.id:
+        return Forbidden(
+            "Rekomendasi harus diterbitkan oleh komisioner selain penyusun draf (prinsip empat mata).",
+            code="four_eyes",
+        )
+    return None
+
+
+def not_yet_acknowledged(case: Any, actor: Any, payload: dict[str, Any]) -> DomainError | None:
+    rec = _recommendation(case)
+    if rec is not None and rec.acknowledged_at is not None:
+        return InvalidTransition("Penerimaan rekomendasi sudah dikonfirmasi.")
+    return None
+
+
+def receipt_not_before_issue(case: Any, actor: Any, payload: dict[str, Any]) -> DomainError | None:
+    rec = _recommendation(case)
+    received_on = payload.get("received_on")
+    if rec is None or rec.issued_at is None or received_on is None:
+        return None
+    from app.agencies.models import Agency
+    from app.calendar.working_days import local_today
+
+    agency = db.session.get(Agency, case.agency_id)
+    if received_on < local_today(agency, rec.issued_at):
+        message = "Tanggal diterima tidak boleh sebelum tanggal terbit rekomendasi."
+        return ValidationFailed(message, details={"fields": {"received_on": [message]}})
+    return None
+
+
+def document_belongs_to_case(case: Any, actor: Any, payload: dict[str, Any]) -> DomainError | None:
+    document_id = payload.get("document_id")
+    if document_id is None:
+        return None
+    from app.cases.models import Attachment
+
+    attachment = db.session.get(Attachment, document_id)
+    if attachment is None or attachment.case_id != case.id:
+        message = "Dokumen tidak ditemukan pada perkara ini."
+        return ValidationFailed(message, details={"fields": {"document_id": [message]}})
+    return None
+
+
+def _recommendation(case: Any) -> Any:
+    from sqlalchemy import select
+
+    from app.cases.models import Recommendation
+
+    return db.session.scalar(select(Recommendation).where(Recommendation.case_id == case.id))

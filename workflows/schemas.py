@@ -1,0 +1,151 @@
+"""Payload schemas of the events (DESIGN §7 'Payloads'); the API, the pages and the docs read them."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
+
+from app.core.vocab import SANCTION_FORMS, Sanction
+
+_SANCTIONS = [s.value for s in Sanction]
+_FORMS = list(SANCTION_FORMS)
+_required = {"required": "Wajib diisi.", "null": "Wajib diisi."}
+
+
+def _text(max_len: int = 4000, **kw: Any) -> fields.String:
+    return fields.String(
+        validate=validate.Length(min=1, max=max_len, error="Panjang harus 1 sampai {max} karakter."),
+        error_messages=_required,
+        **kw,
+    )
+
+
+class EventSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    def handle_error(self, error: ValidationError, data: Any, **kwargs: Any) -> None:
+        raise error
+
+
+class EmptySchema(EventSchema):
+    note = fields.String(validate=validate.Length(max=2000), load_default=None)
+
+
+class ReasonSchema(EventSchema):
+    reason = _text(required=True, metadata={"label": "Alasan", "widget": "textarea"})
+
+
+class DraftRecommendationSchema(EventSchema):
+    sanction = fields.String(
+        required=True,
+        validate=validate.OneOf(_SANCTIONS, error="Jenis sanksi tidak dikenal."),
+        error_messages=_required,
+        metadata={"label": "Sanksi yang direkomendasikan", "vocab": "sanction"},
+    )
+    sanction_form = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(_FORMS, error="Bentuk sanksi tidak dikenal."),
+        metadata={"label": "Bentuk sanksi", "vocab": "sanction_form"},
+    )
+    legal_basis = _text(1000, required=True, metadata={"label": "Dasar hukum", "widget": "textarea"})
+    text = _text(20000, required=True, metadata={"label": "Isi rekomendasi", "widget": "textarea"})
+
+
+class IssueRecommendationSchema(EventSchema):
+    letter_number = _text(100, required=True, metadata={"label": "Nomor surat rekomendasi"})
+
+
+class RecordReceiptSchema(EventSchema):
+    received_on = fields.Date(
+        required=True,
+        error_messages={**_required, "invalid": "Tanggal tidak sah (format YYYY-MM-DD)."},
+        metadata={"label": "Tanggal diterima (tanda terima)"},
+    )
+    note = fields.String(validate=validate.Length(max=2000), load_default=None, metadata={"label": "Catatan"})
+
+    @validates("received_on")
+    def _not_future(self, value: date, **_: Any) -> None:
+        if value > date.today():
+            raise ValidationError("Tanggal diterima tidak boleh di masa depan.")
+
+
+class ExtendDeadlineSchema(EventSchema):
+    working_days = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=60, error="Perpanjangan 1 sampai 60 hari kerja."),
+        error_messages={**_required, "invalid": "Harus berupa bilangan bulat."},
+        metadata={"label": "Tambahan hari kerja"},
+    )
+    reason = _text(required=True, metadata={"label": "Alasan", "widget": "textarea"})
+    letter_number = _text(100, required=True, metadata={"label": "Nomor surat perpanjangan"})
+
+
+class RequestClarificationSchema(EventSchema):
+    letter_number = _text(100, required=True, metadata={"label": "Nomor surat sanggahan / klarifikasi"})
+    reason = _text(required=True, metadata={"label": "Alasan sanggahan", "widget": "textarea"})
+    document_id = fields.Integer(load_default=None, allow_none=True, metadata={"label": "Dokumen", "widget": "file"})
+
+
+class AnswerClarificationSchema(EventSchema):
+    outcome = fields.String(
+        required=True,
+        validate=validate.OneOf(["upheld", "revised"], error="Pilih 'upheld' (tetap) atau 'revised' (diubah)."),
+        error_messages=_required,
+        metadata={"label": "Hasil", "choices": {"upheld": "Rekomendasi tetap", "revised": "Rekomendasi diubah"}},
+    )
+    letter_number = _text(100, required=True, metadata={"label": "Nomor surat tanggapan"})
+    sanction = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(_SANCTIONS, error="Jenis sanksi tidak dikenal."),
+        metadata={"label": "Sanksi baru (bila diubah)", "vocab": "sanction"},
+    )
+    sanction_form = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(_FORMS, error="Bentuk sanksi tidak dikenal."),
+        metadata={"label": "Bentuk sanksi baru", "vocab": "sanction_form"},
+    )
+
+    @validates_schema
+    def _revised_needs_sanction(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("outcome") == "revised" and not data.get("sanction"):
+            raise ValidationError("Wajib diisi bila rekomendasi diubah.", field_name="sanction")
+
+
+class ReportFollowUpSchema(EventSchema):
+    decision_number = _text(100, required=True, metadata={"label": "Nomor SK"})
+    decision_date = fields.Date(
+        required=True,
+        error_messages={**_required, "invalid": "Tanggal tidak sah (format YYYY-MM-DD)."},
+        metadata={"label": "Tanggal SK"},
+    )
+    sanction_imposed = fields.String(
+        required=True,
+        validate=validate.OneOf(_SANCTIONS, error="Jenis sanksi tidak dikenal."),
+        error_messages=_required,
+        metadata={"label": "Sanksi yang dijatuhkan", "vocab": "sanction"},
+    )
+    sanction_form = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(_FORMS, error="Bentuk sanksi tidak dikenal."),
+        metadata={"label": "Bentuk sanksi", "vocab": "sanction_form"},
+    )
+    note = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=4000),
+        metadata={"label": "Catatan", "widget": "textarea"},
+    )
+    document_id = fields.Integer(load_default=None, allow_none=True, metadata={"label": "Dokumen SK", "widget": "file"})
+
+    @validates("decision_date")
+    def _not_future(self, value: date, **_: Any) -> None:
+        if value > date.today():
+            raise ValidationError("Tanggal SK tidak boleh di masa depan.")
