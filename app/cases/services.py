@@ -1,0 +1,603 @@
+"""Case services: creation, editing, the scoped visibility rule, listing, detail and evidence files.
+
+Authorization lives here, in one place: every read of a case goes through `scoped_cases(user)`, so a PPK
+never loads another agency's case (404, not 403) nor a case before its recommendation is issued, and an
+overseer sees only cases escalated to its ministry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import uuid
+import zipfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import filetype
+from flask import current_app
+from marshmallow import ValidationError
+from sqlalchemy import Select, and_, exists, func, insert, or_, select, update
+from werkzeug.datastructures import FileStorage
+from werkzeug.utils import secure_filename
+
+from app.agencies.models import Agency
+from app.api.pagination import decode_cursor, encode_cursor
+from app.auth.models import User
+from app.cases.models import Attachment, Case, CaseCounter, CaseHistory, Clarification, FollowUp, Recommendation
+from app.cases.schemas import NewCaseSchema, _partial_update_schema
+from app.core.vocab import KASN_ROLES, Role
+from app.db import utcnow
+from app.errors import Forbidden, NotFound, ValidationFailed, VersionConflict
+from app.escalations.models import EscalationStep
+from app.extensions import db
+from workflows.history import append_history, lock_case
+from workflows.states import STATUS_LABELS, CaseStatus
+
+EDITABLE_STATUSES = (CaseStatus.REPORTED, CaseStatus.UNDER_REVIEW, CaseStatus.RECOMMENDATION_DRAFTED)
+MAX_ID = 2**31 - 1  # integer primary keys: a larger id cannot exist (and must not reach PostgreSQL)
+
+
+# -- visibility -----------------------------------------------------------------------------------------------
+
+
+def visibility_clause(user: User) -> Any:
+    """The WHERE clause of the cases `user` may see (True for KASN roles)."""
+    if user.role in KASN_ROLES:
+        return True
+    if user.role == Role.PPK:
+        return and_(Case.agency_id == user.agency_id, Case.issued_at.is_not(None))
+    if user.role == Role.OVERSEER:
+        return exists().where(
+            EscalationStep.case_id == Case.id, EscalationStep.level >= 2, EscalationStep.body == user.body
+        )
+    return False
+
+
+def scoped_cases(user: User) -> Select[tuple[Case]]:
+    return select(Case).where(visibility_clause(user))
+
+
+def get_case_for(user: User, case_id: int, *, for_update: bool = False) -> Case:
+    """The case if `user` may see it, else NotFound (never confirms that another agency's case exists)."""
+    if not 0 < case_id <= MAX_ID:
+        raise NotFound("Perkara tidak ditemukan.")
+    stmt = scoped_cases(user).where(Case.id == case_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    case = db.session.scalar(stmt)
+    if case is None:
+        raise NotFound("Perkara tidak ditemukan.")
+    return case
+
+
+def sees_reporter(user: User) -> bool:
+    return user.role in KASN_ROLES
+
+
+# -- creation and editing ----------------------------------------------------------------------------------------
+
+
+def next_case_number(year: int) -> str:
+    """NKK-YYYY-NNNNNN from a per-year counter, safe under concurrency (row lock / upsert)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = (
+            pg_insert(CaseCounter)
+            .values(year=year, last_value=1)
+            .on_conflict_do_update(index_elements=["year"], set_={"last_value": CaseCounter.last_value + 1})
+            .returning(CaseCounter.last_value)
+        )
+        value = db.session.execute(stmt).scalar_one()
+    else:
+        updated = db.session.execute(
+            update(CaseCounter)
+            .where(CaseCounter.year == year)
+            .values(last_value=CaseCounter.last_value + 1)
+            .returning(CaseCounter.last_value)
+        ).scalar()
+        if updated is None:
+            db.session.execute(insert(CaseCounter).values(year=year, last_value=1))
+            updated = 1
+        value = updated
+    return f"NKK-{year}-{value:06d}"
+
+
+def _load(schema: Any, data: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise ValidationFailed("Data perkara tidak valid.", details={"fields": exc.messages}) from exc
+
+
+def may_create_case(user: User) -> bool:
+    return user.role in (Role.INVESTIGATOR, Role.COMMISSIONER)
+
+
+def create_case(data: dict[str, Any], actor: User, *, now: datetime | None = None) -> Case:
+    """Log a new case (investigator or commissioner); writes the first history row. Flushes."""
+    if not may_create_case(actor):
+        raise Forbidden("Hanya penyelidik atau komisioner KASN yang dapat mencatat perkara.")
+    clean = _load(NewCaseSchema(), data)
+    agency = db.session.get(Agency, clean["agency_id"]) if 0 < clean["agency_id"] <= MAX_ID else None
+    if agency is None or not agency.is_active:
+        raise ValidationFailed(
+            "Instansi tidak ditemukan.", details={"fields": {"agency_id": ["instansi tidak ditemukan"]}}
+        )
+    now = now or utcnow()
+    person = clean["reported_person"]
+    reporter = clean.get("reporter") or {}
+    case = Case(
+        number=next_case_number(now.year),
+        agency_id=agency.id,
+        category=clean["category"],
+        subcategory=clean.get("subcategory"),
+        source=clean["source"],
+        reported_name=person["name"],
+        reported_nip=person["nip"],
+        reported_position=person.get("position"),
+        summary=clean["summary"],
+        occurred_on=clean["occurred_on"],
+        reporter_name=reporter.get("name"),
+        reporter_contact=reporter.get("contact"),
+        created_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(case)
+    db.session.flush()
+    append_history(
+        case,
+        "create",
+        None,
+        CaseStatus.REPORTED.value,
+        actor=actor,
+        payload={
+            "number": case.number,
+            "agency_id": agency.id,
+            "category": case.category,
+            "source": case.source,
+            "has_reporter": bool(reporter.get("name") or reporter.get("contact")),
+        },
+        at=now,
+    )
+    return case
+
+
+def update_case(case: Case, data: dict[str, Any], actor: User) -> Case:
+    """Edit the report's fields before the recommendation is issued (KASN staff). Flushes."""
+    if actor.role not in (Role.INVESTIGATOR, Role.COMMISSIONER):
+        raise Forbidden("Hanya penyelidik atau komisioner KASN yang dapat mengubah perkara.")
+    clean = _load(_partial_update_schema(), data)
+    lock_case(case)
+    if "agency_id" in data:
+        raise ValidationFailed(
+            "Instansi tidak dapat diubah.", details={"fields": {"agency_id": ["tidak dapat diubah"]}}
+        )
+    if clean["version"] != case.version:
+        raise VersionConflict(
+            "Perkara telah diubah oleh pengguna lain; muat ulang dan coba lagi.",
+            details={"current_version": case.version},
+        )
+    if CaseStatus(case.status) not in EDITABLE_STATUSES:
+        from app.errors import InvalidTransition
+
+        raise InvalidTransition("Perkara hanya dapat diubah sebelum rekomendasi diterbitkan.")
+    changed: dict[str, Any] = {}
+    simple = {
+        "category": "category",
+        "subcategory": "subcategory",
+        "source": "source",
+        "summary": "summary",
+        "occurred_on": "occurred_on",
+    }
+    for key, attr in simple.items():
+        if key in clean and getattr(case, attr) != clean[key]:
+            setattr(case, attr, clean[key])
+            changed[key] = clean[key]
+    if "reported_person" in clean:
+        person = clean["reported_person"]
+        case.reported_name, case.reported_nip = person["name"], person["nip"]
+        case.reported_position = person.get("position")
+        changed["reported_person"] = {k: v for k, v in person.items() if k != "pppk"}
+    if "reporter" in clean:
+        reporter = clean["reporter"] or {}
+        case.reporter_name, case.reporter_contact = reporter.get("name"), reporter.get("contact")
+        changed["reporter"] = "diubah"  # never copy the identity into the history
+    if not changed:
+        return case
+    case.updated_at = utcnow()
+    db.session.flush()
+    append_history(case, "update", case.status, case.status, actor=actor, payload={"changed": changed})
+    return case
+
+
+# -- listing -----------------------------------------------------------------------------------------------------
+
+
+def list_cases(
+    user: User, filters: dict[str, Any], limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of visible cases, newest first, keyset-paginated; one SQL statement whatever the page size."""
+    now = utcnow()
+    stmt = (
+        select(Case, Agency, Recommendation)
+        .join(Agency, Agency.id == Case.agency_id)
+        .outerjoin(Recommendation, Recommendation.case_id == Case.id)
+        .where(visibility_clause(user))
+    )
+    if filters.get("status"):
+        stmt = stmt.where(Case._status.in_([s for s in filters["status"].split(",") if s]))
+    if filters.get("agency_id") is not None:
+        stmt = stmt.where(Case.agency_id == filters["agency_id"])
+    if filters.get("category"):
+        stmt = stmt.where(Case.category == filters["category"])
+    if filters.get("overdue") is not None:
+        overdue = and_(Recommendation.is_open.is_(True), Recommendation.due_at < now)
+        stmt = stmt.where(overdue if filters["overdue"] else ~func.coalesce(overdue, False))
+    if filters.get("escalated") is not None:
+        escalated = exists().where(EscalationStep.case_id == Case.id, EscalationStep.level >= 2)
+        stmt = stmt.where(escalated if filters["escalated"] else ~escalated)
+    if filters.get("q"):
+        term = filters["q"].strip().lower()
+        like = f"%{term}%"
+        digits = term.replace(" ", "")
+        clauses = [
+            func.lower(Case.number).like(like),
+            func.lower(Case.reported_name).like(like),
+            func.lower(Case.summary).like(like),
+        ]
+        if digits.isdigit():
+            clauses.append(Case.reported_nip.like(f"%{digits}%"))
+        stmt = stmt.where(or_(*clauses))
+    after = decode_cursor(cursor)
+    if after is not None:
+        try:
+            cursor_id = int(after[0])
+            if cursor_id <= MAX_ID:  # a larger cursor is past every id: no bound
+                stmt = stmt.where(Case.id < cursor_id)
+        except (IndexError, TypeError, ValueError) as exc:
+            raise ValidationFailed("Kursor halaman tidak sah.", details={"fields": {"cursor": ["tidak sah"]}}) from exc
+    rows = db.session.execute(stmt.order_by(Case.id.desc()).limit(limit + 1)).all()
+    items = [case_summary(case, agency, rec, now) for case, agency, rec in rows[:limit]]
+    next_cursor = encode_cursor([rows[limit - 1][0].id]) if len(rows) > limit else None
+    return items, next_cursor
+
+
+def _agency_ref(agency: Agency) -> dict[str, Any]:
+    return {"id": agency.id, "code": agency.code, "name": agency.name, "kind": agency.kind, "timezone": agency.timezone}
+
+
+def case_summary(case: Case, agency: Agency, rec: Recommendation | None, now: datetime | None = None) -> dict[str, Any]:
+    now = now or utcnow()
+    due_at = rec.due_at if rec is not None and rec.issued_at is not None else None
+    open_clock = rec is not None and rec.is_open
+    return {
+        "id": case.id,
+        "number": case.number,
+        "status": case.status,
+        "status_label": STATUS_LABELS[CaseStatus(case.status)],
+        "version": case.version,
+        "agency_id": case.agency_id,
+        "agency": _agency_ref(agency),
+        "category": case.category,
+        "subcategory": case.subcategory,
+        "source": case.source,
+        "reported_person": {"name": case.reported_name, "nip": case.reported_nip, "position": case.reported_position},
+        "summary": case.summary,
+        "occurred_on": case.occurred_on,
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+        "issued_at": case.issued_at,
+        "due_at": due_at,
+        "escalation_level": rec.escalation_level if rec is not None else None,
+        "overdue": bool(open_clock and due_at is not None and due_at < now),
+    }
+
+
+# -- detail ------------------------------------------------------------------------------------------------------
+
+
+def _recommendation_out(rec: Recommendation | None) -> dict[str, Any] | None:
+    if rec is None:
+        return None
+    return {
+        "sanction": rec.sanction,
+        "sanction_form": rec.sanction_form,
+        "legal_basis": rec.legal_basis,
+        "text": rec.text,
+        "letter_number": rec.letter_number,
+        "authority": rec.authority_name,
+        "drafted_by": rec.drafted_by_id,
+        "drafted_at": rec.drafted_at,
+        "issued_by": rec.issued_by_id,
+        "issued_at": rec.issued_at,
+        "acknowledged_at": rec.acknowledged_at,
+        "received_on": rec.received_on,
+        "working_days": rec.working_days,
+        "due_at": rec.due_at,
+        "due_calendar_version": rec.due_calendar_version,
+        "cycle": rec.cycle,
+        "escalation_level": rec.escalation_level,
+    }
+
+
+def _follow_up_out(row: FollowUp) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "decision_number": row.decision_number,
+        "decision_date": row.decision_date,
+        "sanction_imposed": row.sanction_imposed,
+        "sanction_form": row.sanction_form,
+        "note": row.note,
+        "is_lighter": row.is_lighter,
+        "is_late": row.is_late,
+        "working_days_taken": row.working_days_taken,
+        "document_id": row.document_id,
+        "reported_at": row.reported_at,
+        "verdict": row.verdict,
+        "verdict_reason": row.verdict_reason,
+    }
+
+
+def deadline_status(case: Case, agency: Agency, rec: Recommendation | None, now: datetime | None = None) -> dict[str, Any]:
+    """Working days left (the due day counts: 1 on the due day) or late, while the clock runs."""
+    from app.calendar.services import deadline_status as clock
+
+    status = clock(rec, agency, now or utcnow())
+    return {"working_days_left": status["working_days_left"], "working_days_late": status["working_days_late"]}
+
+
+def case_detail(case: Case, user: User, now: datetime | None = None) -> dict[str, Any]:
+    """The case as the API returns it to `user` (reporter only for KASN roles)."""
+    from workflows import allowed_events
+
+    now = now or utcnow()
+    agency = db.session.get(Agency, case.agency_id)
+    assert agency is not None
+    rec = db.session.scalar(select(Recommendation).where(Recommendation.case_id == case.id))
+    follow_ups = list(db.session.scalars(select(FollowUp).where(FollowUp.case_id == case.id).order_by(FollowUp.id)))
+    clarifications = list(
+        db.session.scalars(select(Clarification).where(Clarification.case_id == case.id).order_by(Clarification.id))
+    )
+    steps = list(
+        db.session.scalars(
+            select(EscalationStep)
+            .where(EscalationStep.case_id == case.id)
+            .order_by(EscalationStep.cycle, EscalationStep.level)
+        )
+    )
+    out = case_summary(case, agency, rec, now)
+    out.update(deadline_status(case, agency, rec, now))
+    out.update(
+        {
+            "allowed_events": allowed_events(case, user),
+            "recommendation": _recommendation_out(rec),
+            "follow_up": _follow_up_out(follow_ups[-1]) if follow_ups else None,
+            "follow_ups": [_follow_up_out(f) for f in follow_ups],
+            "clarifications": [
+                {
+                    "letter_number": c.letter_number,
+                    "reason": c.reason,
+                    "requested_at": c.requested_at,
+                    "outcome": c.outcome,
+                    "reply_letter_number": c.reply_letter_number,
+                    "revised_sanction": c.revised_sanction,
+                    "answered_at": c.answered_at,
+                }
+                for c in clarifications
+            ],
+            "escalations": [
+                {
+                    "cycle": s.cycle,
+                    "level": s.level,
+                    "reached_at": s.reached_at,
+                    "body": s.body,
+                    "notified": s.notified,
+                    "resolved_at": s.resolved_at,
+                }
+                for s in steps
+            ],
+            "dismiss_reason": case.dismiss_reason,
+            "close_reason": case.close_reason,
+        }
+    )
+    if sees_reporter(user):
+        out["reporter"] = {"name": case.reporter_name, "contact": case.reporter_contact}
+    return out
+
+
+def case_history(case: Case, user: User | None = None) -> list[dict[str, Any]]:
+    """The ordered history. For PPK and overseers, rows about KASN's evidence files are left out (they may
+    name the reporter); the rows keep their hashes, so the visible chain still shows its sequence numbers."""
+    rows = list(db.session.scalars(select(CaseHistory).where(CaseHistory.case_id == case.id).order_by(CaseHistory.seq)))
+    if user is not None and user.role not in KASN_ROLES:
+        rows = [r for r in rows if not (r.event == "attachment_added" and r.payload.get("purpose") == "evidence")]
+    return [
+        {
+            "seq": r.seq,
+            "event": r.event,
+            "from_status": r.from_status,
+            "to_status": r.to_status,
+            "actor": r.actor_label,
+            "actor_id": r.actor_id,
+            "payload": r.payload,
+            "request_id": r.request_id,
+            "created_at": r.created_at,
+            "hash": r.hash,
+            "prev_hash": r.prev_hash,
+        }
+        for r in rows
+    ]
+
+
+# -- attachments -------------------------------------------------------------------------------------------------
+
+# Allowed evidence types, decided by the file's content (magic bytes), never by its name.
+ALLOWED_TYPES = {
+    "application/pdf": ("pdf",),
+    "image/jpeg": ("jpg", "jpeg"),
+    "image/png": ("png",),
+    "image/webp": ("webp",),
+    "image/gif": ("gif",),
+    "video/mp4": ("mp4",),
+    "audio/mpeg": ("mp3",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ("docx",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ("xlsx",),
+    "application/vnd.oasis.opendocument.text": ("odt",),
+}
+MAX_ZIP_ENTRIES = 2000
+MAX_ZIP_RATIO = 100
+MAX_ZIP_UNPACKED = 200 * 1024 * 1024
+UPLOAD_PURPOSES = {"evidence", "follow_up", "clarification", "other"}
+
+
+def _reject(message: str) -> ValidationFailed:
+    return ValidationFailed(message, details={"fields": {"file": [message]}})
+
+
+def _check_zip(path: Path) -> None:
+    """Office files are ZIPs: refuse zip bombs (too many entries, too large or too compressed)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except zipfile.BadZipFile as exc:
+        raise _reject("Berkas rusak atau bukan dokumen yang sah.") from exc
+    unpacked = sum(i.file_size for i in infos)
+    packed = max(sum(i.compress_size for i in infos), 1)
+    if len(infos) > MAX_ZIP_ENTRIES or unpacked > MAX_ZIP_UNPACKED or unpacked / packed > MAX_ZIP_RATIO:
+        raise _reject("Berkas arsip ditolak: isi terlalu besar atau terlalu banyak (kemungkinan bom zip).")
+
+
+def attachment_dir() -> Path:
+    path = Path(current_app.config["ATTACHMENT_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def attachment_path(storage_key: str) -> Path:
+    return attachment_dir() / storage_key[:2] / storage_key
+
+
+def may_upload(case: Case, user: User, purpose: str) -> bool:
+    status = CaseStatus(case.status)
+    if user.role in (Role.INVESTIGATOR, Role.COMMISSIONER):
+        return not case.is_terminal
+    if user.role == Role.PPK:
+        return purpose in ("follow_up", "clarification") and status == CaseStatus.AWAITING_FOLLOW_UP
+    return False
+
+
+def add_attachment(case: Case, file: FileStorage, actor: User, purpose: str = "evidence") -> Attachment:
+    """Store an uploaded file under a generated name outside the static folder; record its sha256. Flushes."""
+    if purpose not in UPLOAD_PURPOSES:
+        raise ValidationFailed("Tujuan berkas tidak dikenal.", details={"fields": {"purpose": ["tidak dikenal"]}})
+    if not may_upload(case, actor, purpose):
+        raise Forbidden("Anda tidak dapat mengunggah berkas ke perkara ini sekarang.")
+    if file is None or not file.filename:
+        raise _reject("Berkas wajib diunggah (field 'file').")
+    directory = attachment_dir()
+    digest = hashlib.sha256()
+    size = 0
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 20 * 1024 * 1024
+    fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=".upload-")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := file.stream.read(1024 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise _reject("Berkas terlalu besar.")
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise _reject("Berkas kosong.")
+        kind = filetype.guess(str(tmp))
+        if kind is None or kind.mime not in ALLOWED_TYPES:
+            raise _reject("Jenis berkas tidak diizinkan (PDF, gambar, video MP4, MP3, DOCX, XLSX, ODT).")
+        name = secure_filename(file.filename) or f"berkas.{ALLOWED_TYPES[kind.mime][0]}"
+        extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        if extension not in ALLOWED_TYPES[kind.mime]:
+            raise _reject(f"Nama berkas (.{extension or '?'}) tidak sesuai dengan isinya ({kind.extension}).")
+        if kind.mime.startswith("application/vnd"):
+            _check_zip(tmp)
+        key = uuid.uuid4().hex
+        final = attachment_path(key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    lock_case(case)  # before the INSERT below takes its foreign-key lock on the case row
+    if not may_upload(case, actor, purpose):  # again, under the lock: the state may have moved meanwhile
+        final.unlink(missing_ok=True)
+        raise Forbidden("Anda tidak dapat mengunggah berkas ke perkara ini sekarang.")
+    attachment = Attachment(
+        case_id=case.id,
+        purpose=purpose,
+        filename=name,
+        content_type=kind.mime,
+        size=size,
+        sha256=digest.hexdigest(),
+        storage_key=key,
+        uploaded_by_id=actor.id,
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    append_history(
+        case,
+        "attachment_added",
+        case.status,
+        case.status,
+        actor=actor,
+        payload={"attachment_id": attachment.id, "filename": name, "sha256": attachment.sha256, "purpose": purpose},
+    )
+    return attachment
+
+
+def visible_attachments(case: Case, user: User) -> list[Attachment]:
+    """Evidence files may reveal the reporter: PPK and overseers see only follow-up/clarification documents."""
+    stmt = select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)
+    if user.role not in KASN_ROLES:
+        stmt = stmt.where(Attachment.purpose.in_(("follow_up", "clarification")))
+    return list(db.session.scalars(stmt))
+
+
+def attachment_for(user: User, attachment_id: int) -> tuple[Attachment, Path]:
+    attachment = db.session.get(Attachment, attachment_id) if 0 < attachment_id <= MAX_ID else None
+    if attachment is None:
+        raise NotFound("Berkas tidak ditemukan.")
+    case = get_case_for(user, attachment.case_id)
+    if attachment not in visible_attachments(case, user):
+        raise NotFound("Berkas tidak ditemukan.")
+    return attachment, attachment_path(attachment.storage_key)
+
+
+def attachment_out(a: Attachment) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "filename": a.filename,
+        "size": a.size,
+        "sha256": a.sha256,
+        "content_type": a.content_type,
+        "purpose": a.purpose,
+        "created_at": a.created_at,
+    }
+
+
+__all__ = [
+    "add_attachment",
+    "attachment_for",
+    "case_detail",
+    "case_history",
+    "create_case",
+    "get_case_for",
+    "list_cases",
+    "scoped_cases",
+    "update_case",
+    "visible_attachments",
+]
