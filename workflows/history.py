@@ -61,7 +61,8 @@ def lock_case(case: Case) -> None:
     Every writer of a case (transitions, edits, uploads, the sweep) locks the case row before it writes
     anything that references it. Locking later — after an INSERT whose foreign key already took a KEY SHARE
     lock on the row — lets two writers each hold a lock the other waits for (PostgreSQL deadlock). Pending
-    changes of `case` are discarded: call this before changing it. SQLite serialises writers anyway."""
+    changes are flushed first (so none is lost by the reload). SQLite serialises writers anyway."""
+    db.session.flush()
     db.session.refresh(case, with_for_update=True)
 
 
