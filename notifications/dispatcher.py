@@ -8,10 +8,11 @@ The dispatcher is a boundary (a scheduler job and `flask outbox send`): it commi
    write lock with `BEGIN IMMEDIATE` and runs one dispatcher), mark them `sending` with a lease
    (`locked_until`) and one more attempt, and commit.
 2. Send: one SMTP connection for the batch, with a timeout (`MAIL_TIMEOUT`), STARTTLS / SSL and login
-   per configuration. Each row is the Flask-Mail `Message` (text + HTML, the row's Message-ID) built when
-   it was queued and stored in `outbox_payloads`: the dispatcher sends those bytes with a fresh Date
-   header, so a retried email is the same email (a row without a stored message is built now). The
-   server's answer for the recipient is checked (smtplib returns partial refusals instead of raising).
+   per configuration. Each row becomes the Flask-Mail `Message` (text + HTML as rendered when the row was
+   queued, the row's deterministic Message-ID, the Date of sending), built here rather than at queueing
+   time so that the event's transaction (a user's action, a sweep batch) carries only the rendering. A
+   retried email is the same email. The server's answer for the recipient is checked (smtplib returns
+   partial refusals instead of raising).
 3. Record: accepted → `sent`; a 4xx answer or a broken connection → `pending` again with exponential
    backoff and jitter (1 min, 5 min, 30 min, 2 h, 12 h, …); a 5xx answer or the last allowed attempt →
    `dead` (visible to admins, retried by hand). Outcomes are written in small groups as the batch goes,
@@ -36,11 +37,11 @@ from typing import Any
 
 from flask import current_app
 from flask_mail import Message, email_dispatched, sanitize_address
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from app.db import unit_of_work, utcnow
-from notifications.messages import build_message, refresh_date
-from notifications.models import OutboxMessage, OutboxPayload
+from notifications.messages import build_message
+from notifications.models import OutboxMessage
 from notifications.outbox import DEFAULT_SENDER
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,9 @@ class _Claimed:
     id: int
     recipient: str
     message_id: str
-    raw: bytes | None
+    subject: str
+    body_text: str
+    body_html: str | None
     attempts: int
     kind: str
     reclaimed: bool
@@ -143,9 +146,10 @@ def _claim(now: datetime, batch_size: int, max_attempts: int) -> tuple[list[_Cla
             OutboxMessage.attempts,
             OutboxMessage.kind,
             OutboxMessage.status,
-            OutboxPayload.raw,
+            OutboxMessage.subject,
+            OutboxMessage.body_text,
+            OutboxMessage.body_html,
         )
-        .outerjoin(OutboxPayload, OutboxPayload.outbox_message_id == OutboxMessage.id)
         .where(due)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(batch_size)
@@ -164,7 +168,9 @@ def _claim(now: datetime, batch_size: int, max_attempts: int) -> tuple[list[_Cla
                     id=row.id,
                     recipient=row.recipient,
                     message_id=row.message_id,
-                    raw=row.raw,
+                    subject=row.subject,
+                    body_text=row.body_text,
+                    body_html=row.body_html,
                     attempts=row.attempts + 1,
                     kind=row.kind,
                     reclaimed=reclaimed,
@@ -245,11 +251,6 @@ class _Recorder:
                     update(OutboxMessage)
                     .where(OutboxMessage.id.in_(self._sent), OutboxMessage.status == "sending")
                     .values(status="sent", sent_at=self.now, locked_until=None, last_error=None),
-                    execution_options={"synchronize_session": False},
-                )
-                # The text and HTML stay on the row; the wire form is not needed any more.
-                session.execute(
-                    delete(OutboxPayload).where(OutboxPayload.outbox_message_id.in_(self._sent)),
                     execution_options={"synchronize_session": False},
                 )
             by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -335,23 +336,12 @@ def smtp_connection(*, suppress: bool = False) -> Iterator[smtplib.SMTP | None]:
 
 
 def row_bytes(row: _Claimed, sender: str, now: datetime) -> bytes:
-    """What goes on the wire for a row: its stored message (Date set to now), or the message built now."""
-    if row.raw:
-        return refresh_date(row.raw, now)
-    # A short read of its own: no transaction (on SQLite, no write lock) may stay open while sending.
-    with unit_of_work() as session:
-        stored = session.execute(
-            select(OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.body_html).where(
-                OutboxMessage.id == row.id
-            )
-        ).one_or_none()
-    if stored is None:
-        raise PermanentFailure("Pesan outbox tidak ditemukan lagi.")
+    """What goes on the wire for a row: its rendered text and HTML as a MIME message dated `now`."""
     message = build_message(
-        subject=stored.subject,
+        subject=row.subject,
         recipient=row.recipient,
-        body_text=stored.body_text,
-        body_html=stored.body_html,
+        body_text=row.body_text,
+        body_html=row.body_html,
         message_id=row.message_id,
         sender=sender,
         kind=row.kind,

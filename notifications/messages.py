@@ -1,7 +1,7 @@
 """The MIME form of an outbox email: a Flask-Mail `Message` (plain text + HTML, stable Message-ID).
 
-Built once when the row is queued and stored with it, so every attempt sends the same bytes and the
-dispatcher only moves bytes; `refresh_date` stamps the moment of sending into the stored message.
+Built by the dispatcher when it sends the row, from the subject, text and HTML rendered when the row was
+queued; every attempt carries the row's Message-ID, so a retried email is the same email.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from datetime import datetime
 from email.charset import QP, Charset
 from email.mime.nonmultipart import MIMENonMultipart
 from email.mime.text import MIMEText
-from email.utils import format_datetime
 
 from flask_mail import Message
 
@@ -63,13 +62,3 @@ def build_message(
     )
     message.msgId = message_id
     return message
-
-
-def refresh_date(raw: bytes, when: datetime) -> bytes:
-    """The stored message with its Date header set to `when` (aware), the rest byte for byte the same."""
-    head, separator, body = raw.partition(b"\r\n\r\n")
-    stamp = b"Date: " + format_datetime(when).encode("ascii")
-    new_head, count = _DATE_HEADER.subn(lambda m: m.group(1) + stamp, head, count=1)
-    if not count:
-        new_head = head + b"\r\n" + stamp
-    return new_head + separator + body

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import utcnow
@@ -37,18 +37,3 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
-
-
-class OutboxPayload(db.Model):
-    """The complete MIME message of an outbox row (headers, text and HTML parts), built by Flask-Mail when
-    the row is queued: every attempt sends the same bytes (only the Date header is refreshed) and the
-    dispatcher does not rebuild it. Kept apart from the row, so the status updates of the queue do not
-    rewrite the message (SQLite rewrites a whole record on update); deleted once the email is sent.
-    A row without a payload is built when sent."""
-
-    __tablename__ = "outbox_payloads"
-
-    outbox_message_id: Mapped[int] = mapped_column(
-        ForeignKey("outbox_messages.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
-    )
-    raw: Mapped[bytes] = mapped_column(LargeBinary)

@@ -14,14 +14,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.db import utcnow
 from app.extensions import db
-from notifications.messages import build_message
-from notifications.models import OutboxMessage, OutboxPayload
+from notifications.models import OutboxMessage
 
 DEFAULT_SENDER = "Tindak <noreply@tindak.local>"
 
@@ -61,8 +60,8 @@ def enqueue(
     """Queue `kind` for each recipient; returns the rows actually added (existing keys are skipped).
 
     Rendering happens now, from the case as it is in this transaction, so the email says what was
-    true when the event happened; the MIME message is built now too and stored beside the row, so
-    the dispatcher only moves bytes. Raises `UnknownNotificationKind` for a kind without templates.
+    true when the event happened; the dispatcher turns the stored text and HTML into the MIME message
+    when it sends. Raises `UnknownNotificationKind` for a kind without templates.
     Flushes, never commits, never opens an SMTP connection.
     """
     from notifications.rendering import render, uses_recipient
@@ -76,9 +75,7 @@ def enqueue(
         db.session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys)))
     )
     now = utcnow()
-    sender = current_app.config.get("MAIL_DEFAULT_SENDER") or DEFAULT_SENDER
     values: list[dict[str, Any]] = []
-    payloads: dict[str, bytes] = {}
     rendered: tuple[str, str, str | None] | None = None
     for idempotency_key, recipient in keys.items():
         if idempotency_key in existing:
@@ -87,17 +84,6 @@ def enqueue(
             rendered = render(kind, case=case, recipient=recipient, extra=extra or {})
         subject, text, html = rendered
         message_id = message_id_for(idempotency_key)
-        raw = build_message(
-            subject=subject,
-            recipient=recipient,
-            body_text=text,
-            body_html=html,
-            message_id=message_id,
-            sender=sender,
-            kind=kind,
-            when=now,
-        ).as_bytes()
-        payloads[idempotency_key] = raw
         values.append(
             {
                 "idempotency_key": idempotency_key,
@@ -119,10 +105,6 @@ def enqueue(
     inserted = _insert_ignoring_duplicates(values)
     if not inserted:
         return []
-    db.session.execute(
-        insert(OutboxPayload),
-        [{"outbox_message_id": row_id, "raw": payloads[stored_key]} for row_id, stored_key in inserted],
-    )
     ids = [row_id for row_id, _ in inserted]
     return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)))
 
@@ -132,10 +114,11 @@ def _insert_ignoring_duplicates(values: list[dict[str, Any]]) -> list[tuple[int,
     dialect = db.session.get_bind().dialect.name
     dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = OutboxMessage.__table__
+    # One statement with the rows as parameters (SQLAlchemy's "insertmanyvalues"): compiled once per
+    # process and cached, where `.values(rows)` would compile a new statement for every call.
     stmt = (
         dialect_insert(table)
-        .values(values)
         .on_conflict_do_nothing(index_elements=[table.c.idempotency_key])
         .returning(table.c.id, table.c.idempotency_key)
     )
-    return [(row[0], row[1]) for row in db.session.execute(stmt)]
+    return [(row[0], row[1]) for row in db.session.execute(stmt, values)]

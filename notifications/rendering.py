@@ -47,6 +47,7 @@ KINDS: dict[str, str] = {
     "escalation": "Kementerian PANRB / Kementerian Dalam Negeri",
     "final_report": "Ketua lembaga pengawas, tembusan kementerian dan BKN",
     "escalation_resolved": "Kementerian yang menerima eskalasi",
+    "digest": "Kementerian PANRB / Kementerian Dalam Negeri (ringkasan mingguan)",
     "follow_up_reported": "Penyelidik",
     "follow_up_accepted": "PPK",
     "follow_up_rejected": "PPK",
@@ -97,7 +98,9 @@ class UnknownNotificationKind(ValueError):
 
 
 @lru_cache(maxsize=1)
+@lru_cache(maxsize=1)
 def _environment() -> Environment:
+    """One Jinja environment for the process: templates are compiled once, not per email."""
     return Environment(
         loader=FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
@@ -169,8 +172,9 @@ def build_context(kind: str, *, case: Any | None, recipient: str, extra: dict[st
     if case is not None:
         _add_case(context, case, base_url=base_url)
     _add_event(context, extra)
-    if kind in {"escalation", "final_report"} and context["agency"] is not None:
-        context["record"] = _agency_record(context["agency"]["id"])
+    if kind in RECORD_KINDS and context["agency"] is not None:
+        given = extra.get("record")
+        context["record"] = dict(given) if isinstance(given, Mapping) else _agency_record(context["agency"]["id"])
     return context
 
 
@@ -293,19 +297,39 @@ def _add_computed_days(context: dict[str, Any], due_at: datetime) -> None:
         log.warning("working days for the email could not be computed", exc_info=True)
 
 
-def _agency_record(agency_id: int) -> dict[str, int]:
-    """The PPK's record shown in escalation letters: recommendations received, followed up, still open late."""
+# Emails that show the PPK's record; a caller sending many (the sweep) passes it as `extra["record"]`.
+RECORD_KINDS = frozenset({"escalation", "final_report"})
+
+
+def agency_records(agency_ids: set[int] | list[int], now: datetime | None = None) -> dict[int, dict[str, int]]:
+    """The PPK's record shown in escalation letters, for several agencies in one query: recommendations
+    received, followed up, and still open past their due time."""
     from app.cases.models import Case, Recommendation
 
-    base = select(func.count(Recommendation.id)).join(Case, Case.id == Recommendation.case_id)
-    base = base.where(Case.agency_id == agency_id, Recommendation.issued_at.is_not(None))
-    now = datetime.now(UTC)
-    return {
-        "received": db.session.scalar(base) or 0,
-        "followed_up": db.session.scalar(base.where(Recommendation.followed_up_at.is_not(None))) or 0,
-        "open_overdue": db.session.scalar(base.where(Recommendation.is_open.is_(True), Recommendation.due_at < now))
-        or 0,
-    }
+    ids = sorted(set(agency_ids))
+    now = now or datetime.now(UTC)
+    records = {agency_id: {"received": 0, "followed_up": 0, "open_overdue": 0} for agency_id in ids}
+    if not ids:
+        return records
+    late = (Recommendation.is_open.is_(True)) & (Recommendation.due_at < now)
+    stmt = (
+        select(
+            Case.agency_id,
+            func.count(Recommendation.id),
+            func.count(Recommendation.followed_up_at),
+            func.count(Recommendation.id).filter(late),
+        )
+        .join(Recommendation, Recommendation.case_id == Case.id)
+        .where(Case.agency_id.in_(ids), Recommendation.issued_at.is_not(None))
+        .group_by(Case.agency_id)
+    )
+    for agency_id, received, followed_up, open_overdue in db.session.execute(stmt):
+        records[agency_id] = {"received": received, "followed_up": followed_up, "open_overdue": open_overdue}
+    return records
+
+
+def _agency_record(agency_id: int) -> dict[str, int]:
+    return agency_records([agency_id])[agency_id]
 
 
 def _sanction_label(value: Any) -> str:

@@ -63,7 +63,8 @@ def lock_case(case: Case) -> None:
     lock on the row — lets two writers each hold a lock the other waits for (PostgreSQL deadlock). Pending
     changes are flushed first (so none is lost by the reload). SQLite serialises writers anyway."""
     db.session.flush()
-    db.session.refresh(case, with_for_update=True)
+    db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    db.session.refresh(case)  # a new statement: under READ COMMITTED it reads what the last writer committed
 
 
 def append_history(

@@ -243,6 +243,7 @@ class Sweep:
         self._agencies: dict[int, AgencyInfo] = {}
         self._seen_cases: set[str] = set()
         self._lock = not dry_run and db.session.get_bind().dialect.name == "postgresql"
+        self._records: dict[int, dict[str, int]] = {}
 
     # -- reading -------------------------------------------------------------------------------------------
     def claim(self, after_id: int) -> list[_Row]:
@@ -415,6 +416,8 @@ class Sweep:
             "cc": plan.cc,
             "skipped_levels": [level for level in plan.new_levels if level != plan.target],
         }
+        if plan.agency.id in self._records:
+            extra["record"] = self._records[plan.agency.id]
         start, end = self.hours
         key = f"esc:{plan.row.rec_id}:{plan.row.cycle}:{plan.target}"
         # Recipients whose working hours start at the same moment share one call.
@@ -445,6 +448,7 @@ class Sweep:
         if not plans:
             return
         inserted = self._insert_steps(plans, utcnow())
+        self._records = self._agency_records(plans)
         cases = {
             case.id: case
             for case in db.session.scalars(
@@ -462,6 +466,13 @@ class Sweep:
             self._record(plan, cases[plan.row.case_id], levels)
             self._count(plan, levels)
         db.session.flush()
+
+    def _agency_records(self, plans: list[_Plan]) -> dict[int, dict[str, int]]:
+        """The PPK records the batch's escalation letters show, one query for all their agencies."""
+        from notifications.rendering import RECORD_KINDS, agency_records
+
+        ids = {p.agency.id for p in plans if p.groups and self.ladder.rung(p.target).kind in RECORD_KINDS}
+        return agency_records(ids, now=self.now) if ids else {}
 
     def _count(self, plan: _Plan, levels: list[int]) -> None:
         for level in levels:
