@@ -90,6 +90,11 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SCHEDULER_SWEEP_SECONDS": _int(env.get("SCHEDULER_SWEEP_SECONDS"), 300),
         "SCHEDULER_OUTBOX_SECONDS": _int(env.get("SCHEDULER_OUTBOX_SECONDS"), 30),
         "ESCALATION_SWEEP_BATCH_SIZE": _int(env.get("ESCALATION_SWEEP_BATCH_SIZE"), 0),
+        # weekly digest of escalated cases to each ministry (app/escalations/digest.py): on/off, and when
+        # the scheduler sends it (day name mon … sun or senin … minggu, hour 0–23, in WIB)
+        "DIGEST_ENABLED": _bool(env.get("DIGEST_ENABLED"), default=True),
+        "DIGEST_WEEKDAY": (env.get("DIGEST_WEEKDAY") or "mon").strip().lower(),
+        "DIGEST_HOUR": _int(env.get("DIGEST_HOUR"), 8),
         # storage and limits
         "ATTACHMENT_DIR": env.get("ATTACHMENT_DIR") or str(INSTANCE_DIR / "attachments"),
         # IM-NKK method overrides: a JSON file merged over the defaults of app/index/method.py

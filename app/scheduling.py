@@ -1,10 +1,17 @@
-"""The scheduler process: `flask scheduler run` runs the escalation sweep and the outbox dispatcher.
+"""The scheduler process: `flask scheduler run` runs the escalation sweep, the outbox dispatcher and the
+ministries' weekly digest.
 
 Web workers never start a scheduler (`create_app` only wires). This process runs APScheduler 3's
 BlockingScheduler with the in-memory job store: jobs are code, with explicit ids, `replace_existing`,
 `coalesce`, `max_instances=1` and no misfire limit (a late run still runs, once). Several scheduler
 processes may run at once (a second host, a deploy overlap): the jobs are safe because the sweep and the
 outbox are (unique keys, row locks), not because only one scheduler runs (RELIABILITY §1).
+
+The interval jobs are `JOBS` (the health check watches their heartbeats against their intervals). The weekly
+digest (`DIGEST_JOB_ID`) is a cron job beside them, with the same settings, registered unless
+`DIGEST_ENABLED` is false: `DIGEST_WEEKDAY` at `DIGEST_HOUR`:00 WIB, and once at start when this week's
+moment has passed without a successful run (its heartbeat): a scheduler down on Monday morning still sends the
+week's digest. The outbox key holds the ISO week, so a digest already queued is never queued again.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -58,6 +66,13 @@ def dispatch_job() -> Any:
     return dispatch_pending()
 
 
+def digest_job() -> Any:
+    """Queue this week's digest of escalated cases for each ministry (flushes; `run_job` commits)."""
+    from app.escalations.digest import run_digest
+
+    return run_digest(utcnow())
+
+
 @dataclass(frozen=True)
 class JobSpec:
     id: str
@@ -72,6 +87,9 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("escalation_sweep", "Sapuan eskalasi", sweep_job, "SCHEDULER_SWEEP_SECONDS", 300, True),
     JobSpec("outbox_dispatch", "Pengiriman email (outbox)", dispatch_job, "SCHEDULER_OUTBOX_SECONDS", 30, False),
 )
+
+DIGEST_JOB_ID = "escalation_digest"
+DIGEST_JOB_NAME = "Ringkasan mingguan eskalasi"
 
 
 def _host() -> str:
@@ -113,10 +131,11 @@ def run_job(app: Flask, job_id: str, func: Callable[[], Any]) -> bool:
 def build_scheduler(
     app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler, *, now: datetime | None = None
 ) -> BaseScheduler:
-    """The scheduler with every job of JOBS; the sweep's first run is at start (`now`)."""
+    """The scheduler with every job of JOBS and the weekly digest; the sweep's first run is at start (`now`)."""
+    digest = _digest_schedule(app)
     scheduler = scheduler_class(
         jobstores={"default": MemoryJobStore()},
-        executors={"default": ThreadPoolExecutor(max_workers=len(JOBS))},
+        executors={"default": ThreadPoolExecutor(max_workers=len(JOBS) + (1 if digest else 0))},
         job_defaults=JOB_DEFAULTS,
         timezone=UTC,
     )
@@ -134,10 +153,48 @@ def build_scheduler(
             **JOB_DEFAULTS,
             **extra,
         )
+    if digest is not None:
+        scheduler.add_job(
+            run_job,
+            trigger=CronTrigger(day_of_week=digest.cron_day, hour=digest.hour, minute=0, timezone=digest.tz_name),
+            args=(app, DIGEST_JOB_ID, digest_job),
+            id=DIGEST_JOB_ID,
+            name=DIGEST_JOB_NAME,
+            replace_existing=True,
+            **JOB_DEFAULTS,
+            **({"next_run_time": start} if _digest_missed(app, digest, start) else {}),
+        )
     return scheduler
 
 
-@click.group("scheduler", help="Penjadwal: sapuan eskalasi dan pengiriman email, dalam prosesnya sendiri.")
+def _digest_schedule(app: Flask) -> Any:
+    """The digest's DigestSchedule, or None when `DIGEST_ENABLED` is false (ConfigError when invalid)."""
+    if not app.config.get("DIGEST_ENABLED", True):
+        return None
+    from app.escalations.digest import digest_schedule
+
+    return digest_schedule(app.config)
+
+
+def _digest_missed(app: Flask, digest: Any, now: datetime) -> bool:
+    """This week's digest moment has passed and no run succeeded since (unknown: assume missed, it is safe)."""
+    if not digest.missed(now):
+        return False
+    with app.app_context():
+        try:
+            beat = db.session.get(JobHeartbeat, DIGEST_JOB_ID)
+            return beat is None or not beat.last_ok or beat.last_run_at < digest.slot_of_week(now)
+        except Exception:  # noqa: BLE001 - the database may be down at start; the run at start is idempotent
+            log.warning("digest heartbeat could not be read at start", exc_info=True)
+            return True
+        finally:
+            db.session.remove()
+
+
+@click.group(
+    "scheduler",
+    help="Penjadwal: sapuan eskalasi, pengiriman email dan ringkasan mingguan, dalam prosesnya sendiri.",
+)
 def scheduler_group() -> None:
     pass
 
@@ -152,9 +209,10 @@ def run_command() -> None:
     from app.escalations.ladder import load_ladder, working_hours
     from config import ConfigError
 
-    try:  # a wrong ladder or working hours stops the scheduler at start, not at every sweep
+    try:  # a wrong ladder, working hours or digest schedule stops the scheduler at start, not at every run
         load_ladder()
         working_hours()
+        digest = _digest_schedule(app)
     except ConfigError as exc:
         raise click.ClickException(f"Konfigurasi eskalasi tidak sah: {exc}") from exc
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
@@ -168,6 +226,10 @@ def run_command() -> None:
     for spec in JOBS:
         seconds = int(app.config.get(spec.interval_key, spec.default_seconds))
         click.echo(f"Penjadwal: {spec.name} ({spec.id}) tiap {seconds} detik.")
+    if digest is not None:
+        click.echo(f"Penjadwal: {DIGEST_JOB_NAME} ({DIGEST_JOB_ID}) {digest.label}.")
+    else:
+        click.echo(f"Penjadwal: {DIGEST_JOB_NAME} dinonaktifkan (DIGEST_ENABLED=false).")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -1,4 +1,5 @@
-"""`flask escalations ...`: run the sweep by hand, manage the targets' mailboxes (and `flask calendar ...`)."""
+"""`flask escalations ...`: run the sweep or the weekly digest by hand, manage the targets' mailboxes (and
+`flask calendar ...`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from app.db import unit_of_work, utcnow
 from app.escalations.ladder import load_ladder
 from app.escalations.routing import TARGETS, set_target_recipients, target_recipients
 from app.escalations.sweep import run_sweep
+from app.extensions import db
 
 
 def parse_instant(value: str | None) -> datetime:
@@ -60,6 +62,47 @@ def run_command(now_text: str | None, dry_run: bool, batch_size: int, as_json: b
             click.echo(f"    {number}")
     else:
         click.echo(f"  email diantrekan: {report.emails}")
+
+
+@escalations_group.command("digest", help="Antrekan ringkasan mingguan eskalasi tiap kementerian (sekali sepekan).")
+@click.option("--now", "now_text", metavar="ISO", help="Waktu acuan, ISO 8601 (tanpa zona dibaca sebagai UTC).")
+@click.option("--dry-run", is_flag=True, help="Tampilkan isi dan penerima tanpa mengantrekan apa pun.")
+@click.option("--json", "as_json", is_flag=True, help="Keluaran JSON.")
+@with_appcontext
+def digest_command(now_text: str | None, dry_run: bool, as_json: bool) -> None:
+    from app.escalations.digest import run_digest
+
+    now = parse_instant(now_text)
+    if dry_run:
+        report = run_digest(now, dry_run=True)
+        db.session.rollback()
+    else:
+        with unit_of_work():
+            report = run_digest(now)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+        return
+    title = "Uji coba ringkasan mingguan eskalasi" if dry_run else "Ringkasan mingguan eskalasi"
+    click.echo(f"{title} pekan {report.week} ({now.isoformat()}):")
+    for digest in report.bodies:
+        line = (
+            f"  {digest.body} ({digest.label}): {len(digest.open_cases)} perkara masih terbuka, "
+            f"{len(digest.ended_cases)} berakhir sepekan terakhir, {len(digest.recipients)} penerima"
+        )
+        if digest.skipped:
+            line += f"; tidak dikirim ({digest.skipped})"
+        elif dry_run:
+            line += f"; {len(digest.recipients) - digest.already_queued} email akan diantrekan"
+        else:
+            line += f"; {digest.queued} email diantrekan"
+        if digest.already_queued:
+            line += f", {digest.already_queued} sudah diantrekan sebelumnya"
+        click.echo(line)
+        if dry_run:
+            for item in digest.open_cases + digest.ended_cases:
+                click.echo(f"    {item.number}")
+    if dry_run:
+        click.echo("  tidak ada yang disimpan (--dry-run).")
 
 
 @escalations_group.group("recipients", help="Alamat email resmi tujuan eskalasi (menpanrb, kemendagri, kasn, bkn).")

@@ -25,7 +25,7 @@ def test_jobs_have_explicit_ids_and_safe_settings(app):
     start = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
     scheduler = build_scheduler(app, BackgroundScheduler, now=start)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"escalation_sweep", "outbox_dispatch"}
+    assert set(jobs) == {"escalation_sweep", "outbox_dispatch", "escalation_digest"}
     assert jobs["escalation_sweep"].trigger.interval == timedelta(minutes=5)
     assert jobs["outbox_dispatch"].trigger.interval == timedelta(seconds=30)
     for job in jobs.values():

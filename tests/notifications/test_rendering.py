@@ -34,6 +34,17 @@ SAMPLE_EXTRA = {
     "reminder": {"level": 0, "days_left": 3},
     "overdue": {"level": 1, "days_late": 1},
     "escalation": {"level": 2, "days_late": 5, "body": "menpanrb"},
+    "digest": {
+        "body": "menpanrb",
+        "week": "2026-W48",
+        "as_of": "23 November 2026",
+        "since": "16 November 2026",
+        "open_cases": [
+            {"number": "NKK-2026-000042", "agency": "Kabupaten Jayapura", "level": 2, "level_label": "Eskalasi",
+             "reached_on": "12 November 2026", "days_late": 9, "link": "https://tindak.test/cases/42"}
+        ],
+        "ended_cases": [],
+    },
     "final_report": {"level": 3, "days_late": 19, "body": "kemendagri"},
     "escalation_resolved": {"body": "menpanrb", "decision_number": "SK 862/45/2026", "decision_date": "2026-12-02"},
     "follow_up_reported": {
