@@ -62,6 +62,29 @@ def list_cases() -> Any:
     ), (422 if errors else 200)
 
 
+@bp.route("/cases/export.<fmt>")
+def export_cases(fmt: str) -> Any:
+    """The list's current filters as a CSV or XLSX download (same service as GET /api/v1/cases/export)."""
+    from app.cases.downloads import export_response
+
+    args = {k: v for k, v in request.args.items() if k in FILTER_KEYS and v != ""}
+    try:
+        filters = CaseQuerySchema().load(args)
+    except ValidationError:
+        flash(_("Saring daftar dengan nilai yang sah sebelum mengekspor."), "danger")
+        return redirect(url_for(".list_cases", **args))
+    return export_response(filters, current_user, fmt)
+
+
+@bp.route("/cases/<int:case_id>/bundle")
+def case_bundle(case_id: int) -> Any:
+    """The case's evidence bundle (ZIP with a sha256 manifest) for KASN staff."""
+    from app.cases.downloads import bundle_response
+
+    case = services.get_case_for(current_user, case_id)
+    return bundle_response(case, current_user)
+
+
 @bp.route("/cases/new", methods=["GET", "POST"])
 def new_case() -> Any:
     if not case_pages.may_create_case(current_user):

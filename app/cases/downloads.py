@@ -1,0 +1,60 @@
+"""The two downloads of the case register, as HTTP responses shared by the API and the web pages.
+
+- the filtered case list as CSV or XLSX, streamed row by row (a million rows never sit in memory);
+- a case's evidence bundle (ZIP with summary PDF, timeline, letters, files and a sha256 manifest), written
+  to a temporary file that is sent from disk and removed once the response is closed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Response, send_file, stream_with_context
+
+from app.cases.models import Case
+from app.core.vocab import KASN_ROLES
+from app.errors import Forbidden, ValidationFailed
+
+EXPORT_FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def export_response(filters: Mapping[str, Any], user: Any, fmt: str | None) -> Response:
+    """The visible cases matching `filters` (the list's filters) as a streamed CSV or XLSX attachment."""
+    from app.cases.exports import export_cases_csv, export_cases_xlsx, export_filename
+
+    fmt = (fmt or "csv").lower()
+    if fmt not in EXPORT_FORMATS:
+        raise ValidationFailed("Format tidak dikenal.", details={"fields": {"format": ["pilih csv atau xlsx"]}})
+    clean = {k: v for k, v in filters.items() if k not in ("limit", "cursor", "format")}
+    body = export_cases_csv(clean, user) if fmt == "csv" else export_cases_xlsx(clean, user)
+    response = Response(stream_with_context(body), mimetype=EXPORT_FORMATS[fmt])
+    response.headers["Content-Disposition"] = f"attachment; filename={export_filename(fmt)}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def bundle_response(case: Case, user: Any) -> Response:
+    """The evidence bundle of `case` for `user` (KASN roles only: it holds every evidence file)."""
+    from app.cases.bundle import build_case_bundle
+
+    if user.role not in KASN_ROLES:
+        raise Forbidden("Berkas perkara lengkap hanya untuk KASN.")
+    directory = Path(tempfile.mkdtemp(prefix="tindak-bundle-"))
+    try:
+        path = build_case_bundle(case, user=user, dest=directory / f"{case.number}.zip")
+        response = send_file(
+            path, mimetype="application/zip", as_attachment=True, download_name=f"{case.number}.zip", max_age=0
+        )
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    response.headers["Cache-Control"] = "no-store"
+    response.call_on_close(lambda: shutil.rmtree(directory, ignore_errors=True))
+    return response
