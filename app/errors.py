@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from marshmallow import Schema, fields
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -92,6 +93,26 @@ HTTP_MESSAGES_ID = {
 }
 
 
+class ErrorBodySchema(Schema):
+    """The inside of the envelope (documentation only: `error_body` writes it)."""
+
+    code = fields.String(
+        required=True,
+        metadata={"description": "Kode stabil untuk program, mis. validation_error, version_conflict, not_found"},
+    )
+    message = fields.String(required=True, metadata={"description": "Pesan untuk pengguna (bahasa Indonesia)"})
+    details = fields.Dict(
+        required=True,
+        metadata={"description": 'Rincian; untuk 422: {"fields": {nama_field: [pesan, ...]}}'},
+    )
+
+
+class ErrorSchema(Schema):
+    """The one error shape of the API, documented as the OpenAPI `Error` schema (see app.extensions)."""
+
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
 def error_body(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> Response:
     response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
     response.status_code = status
@@ -133,19 +154,7 @@ def register_error_handlers(app: Flask) -> None:
         status = exc.code or 500
         if not wants_json():
             return _page(status, HTTP_MESSAGES_ID.get(status, exc.description or ""))
-        details: dict[str, Any] = {}
-        data = getattr(exc, "data", None)  # webargs / flask-smorest validation errors
-        if isinstance(data, dict) and "messages" in data:
-            details = {"fields": _flatten_messages(data["messages"])}
-        code = HTTP_CODES.get(status, "http_error")
-        message = HTTP_MESSAGES_ID.get(status, exc.description or exc.name)
-        if status == 400 and "JSON" in (exc.description or ""):
-            code, message = "malformed_json", "Badan permintaan bukan JSON yang sah."
-        response = error_body(status, code, message, details)
-        valid_methods = getattr(exc, "valid_methods", None)
-        if status == 405 and valid_methods:
-            response.headers["Allow"] = ", ".join(valid_methods)
-        return response
+        return _http_error_body(exc, status)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
@@ -159,6 +168,23 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return error_body(500, "internal_error", HTTP_MESSAGES_ID[500])
         return _page(500, HTTP_MESSAGES_ID[500])
+
+
+def _http_error_body(exc: HTTPException, status: int) -> Response:
+    """The envelope for a werkzeug/webargs HTTP error (422 from argument parsing names its fields)."""
+    details: dict[str, Any] = {}
+    data = getattr(exc, "data", None)  # webargs / flask-smorest validation errors
+    if isinstance(data, dict) and "messages" in data:
+        details = {"fields": _flatten_messages(data["messages"])}
+    code = HTTP_CODES.get(status, "http_error")
+    message = HTTP_MESSAGES_ID.get(status, exc.description or exc.name)
+    if status == 400 and "JSON" in (exc.description or ""):
+        code, message = "malformed_json", "Badan permintaan bukan JSON yang sah."
+    response = error_body(status, code, message, details)
+    valid_methods = getattr(exc, "valid_methods", None)
+    if status == 405 and valid_methods:
+        response.headers["Allow"] = ", ".join(valid_methods)
+    return response
 
 
 def _flatten_messages(messages: Any) -> dict[str, Any]:

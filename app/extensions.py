@@ -1,4 +1,5 @@
-"""Flask extensions, created unbound; `create_app` initialises them. Imports only third-party code."""
+"""Flask extensions, created unbound; `create_app` initialises them. Imports only third-party code (and the
+project's base model and error envelope)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
 from app.db import Base
+from app.errors import ErrorSchema
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
@@ -21,7 +23,16 @@ login_manager = LoginManager()
 mail = Mail()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-api = Api()
+
+
+class TindakApi(Api):
+    """flask-smorest's Api documenting the project's error envelope (`{"error": {code, message, details}}`,
+    app.errors) instead of its own default error payload, for every error response of the spec."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+
+api = TindakApi()
 babel = Babel()
 
 

@@ -7,7 +7,8 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from app.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.api.inputs import INT4_MAX
+from app.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_cursor
 from app.api.security import require_role
 from app.core.vocab import Role
 from app.db import unit_of_work
@@ -37,7 +38,10 @@ class OutboxMessageSchema(Schema):
 class OutboxQuerySchema(Schema):
     status = fields.Str(validate=validate.OneOf(OUTBOX_STATUSES))
     limit = fields.Int(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT))
-    cursor = fields.Str()
+    # outbox_messages.id is an `integer` column: a larger key must not reach PostgreSQL.
+    cursor = fields.Str(
+        validate=keyset_cursor(max_id=INT4_MAX), metadata={"description": "next_cursor of the previous page"}
+    )
 
 
 class OutboxPageSchema(Schema):
@@ -55,7 +59,7 @@ def list_outbox(args: dict[str, Any]) -> dict[str, Any]:
     return {"items": services.dump_page(rows), "next_cursor": next_cursor}
 
 
-@blp.route("/outbox/<int:message_id>/retry", methods=["POST"])
+@blp.route("/outbox/<id:message_id>/retry", methods=["POST"])
 @blp.doc(security=[{"bearerAuth": []}])
 @blp.response(200, OutboxMessageSchema)
 @require_role(Role.ADMIN)

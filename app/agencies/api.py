@@ -38,7 +38,7 @@ def create_agency(data: dict[str, Any]) -> dict[str, Any]:
     return services.agency_dump(agency)
 
 
-@blp.route("/agencies/<int:agency_id>")
+@blp.route("/agencies/<id:agency_id>")
 @blp.doc(security=[{"bearerAuth": []}])
 @blp.response(200, AgencySchema)
 @require_auth

@@ -6,7 +6,8 @@ from zoneinfo import available_timezones
 
 from marshmallow import Schema, fields, validate
 
-from app.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.api.inputs import INT4_MAX
+from app.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_cursor
 from app.core.vocab import AgencyKind, Body
 
 _TIMEZONES = sorted(tz for tz in available_timezones() if tz.startswith("Asia/"))
@@ -20,7 +21,11 @@ class AgencySchema(Schema):
     timezone = fields.Str(load_default="Asia/Jakarta", validate=validate.OneOf(_TIMEZONES))
     ppk_title = fields.Str(load_default="", validate=validate.Length(max=200))
     ppk_email = fields.Email(allow_none=True, load_default=None)
-    parent_id = fields.Int(allow_none=True, load_default=None)
+    parent_id = fields.Int(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(min=1, max=INT4_MAX, error="Instansi induk tidak ditemukan."),
+    )
     escalation_body = fields.Str(allow_none=True, load_default=None, validate=validate.OneOf([b.value for b in Body]))
     routed_to = fields.Str(dump_only=True)
     is_active = fields.Bool(dump_only=True)
@@ -30,7 +35,7 @@ class AgencyQuerySchema(Schema):
     kind = fields.Str(validate=validate.OneOf([k.value for k in AgencyKind]))
     q = fields.Str(validate=validate.Length(max=100))
     limit = fields.Int(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT))
-    cursor = fields.Str()
+    cursor = fields.Str(validate=keyset_cursor(), metadata={"description": "next_cursor of the previous page"})
 
 
 class AgencyPageSchema(Schema):

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 
 from app.extensions import api, csrf
 
 
 def register_api(app: Flask) -> None:
+    from app.api.inputs import RowIdConverter, reject_nul_characters
+    from app.api.security import authorize_request
+
+    # Before any API route is added: `<id:...>` path parameters (row ids within the integer columns).
+    app.url_map.converters["id"] = RowIdConverter
+
+    @app.before_request
+    def _api_guard() -> None:
+        """Every /api/ request, before the view parses its arguments: 401, then 403, then NUL → 422."""
+        if not request.path.startswith("/api/"):
+            return
+        authorize_request()
+        reject_nul_characters()
+
     from app.agencies.api import blp as agencies_blp
     from app.auth.api import blp as auth_blp
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
+
+from marshmallow import ValidationError
 
 from app.errors import ValidationFailed
 
@@ -27,3 +30,32 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
     if not isinstance(value, list):
         raise ValidationFailed("Kursor halaman tidak sah.", details={"fields": {"cursor": ["tidak sah"]}})
     return value
+
+
+CURSOR_MESSAGE = "Kursor halaman tidak sah."
+
+
+def keyset_cursor(max_id: int | None = None) -> Callable[[str], None]:
+    """A marshmallow validator for a cursor of this module holding a row id first: a positive integer, and at
+    most `max_id` when given (the column's range: a larger key must not reach the database).
+
+    Without `max_id` a larger key is left to the service (e.g. "past every id": an empty page). Cursors are
+    opaque to clients, so a forged one is simply "not valid" (422).
+    """
+
+    def validate(value: str) -> None:
+        if not value:
+            return  # no cursor: the first page
+        try:
+            key = decode_cursor(value)
+        except ValidationFailed as exc:
+            raise ValidationError(CURSOR_MESSAGE) from exc
+        if not key:
+            raise ValidationError(CURSOR_MESSAGE)
+        first = key[0]
+        if isinstance(first, bool) or not isinstance(first, int) or first < 1:
+            raise ValidationError(CURSOR_MESSAGE)
+        if max_id is not None and first > max_id:
+            raise ValidationError(CURSOR_MESSAGE)
+
+    return validate

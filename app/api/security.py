@@ -1,4 +1,11 @@
-"""Bearer-token authentication for the API (the session cookie is never accepted there)."""
+"""Bearer-token authentication for the API (the session cookie is never accepted there).
+
+`require_auth` and `require_role` mark a view as secured (and check again when it runs). The checks run
+*before* the view, from `authorize_request` (a `before_request` hook installed by `register_api`), so that
+flask-smorest's argument parsing (`@blp.arguments`, which wraps the view from outside) never answers an
+anonymous caller or a caller of the wrong role: 401 first, then 403 (when the route names the roles), and
+only then 422 for a bad body or query.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import g, request
+from flask import current_app, g, request
 
 from app.auth.models import User
 from app.auth.services import user_for_token
@@ -14,6 +21,10 @@ from app.core.vocab import Role
 from app.errors import Forbidden, Unauthorized
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Set on the views wrapped by `require_auth` (empty tuple: any authenticated user) or `require_role` (the
+# roles). `functools.wraps` copies it to every decorator applied on top (flask-smorest's included).
+AUTH_MARK = "_tindak_api_roles"
 
 
 def current_api_user() -> User:
@@ -31,12 +42,18 @@ def current_api_user() -> User:
     return user
 
 
+def _check_role(user: User, roles: tuple[Role, ...]) -> None:
+    if roles and user.role not in roles:
+        raise Forbidden("Peran Anda tidak berwenang untuk tindakan ini.")
+
+
 def require_auth(func: F) -> F:
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         current_api_user()
         return func(*args, **kwargs)
 
+    setattr(wrapper, AUTH_MARK, ())
     return wrapper  # type: ignore[return-value]
 
 
@@ -44,11 +61,33 @@ def require_role(*roles: Role) -> Callable[[F], F]:
     def decorator(func: F) -> F:
         @wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            user = current_api_user()
-            if user.role not in roles:
-                raise Forbidden("Peran Anda tidak berwenang untuk tindakan ini.")
+            _check_role(current_api_user(), roles)
             return func(*args, **kwargs)
 
+        setattr(wrapper, AUTH_MARK, tuple(roles))
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def required_roles(view: Callable[..., Any] | None) -> tuple[Role, ...] | None:
+    """The roles a view requires (empty: any authenticated user), or None for a public view."""
+    for _ in range(50):  # a chain of decorators, never a cycle
+        if view is None:
+            return None
+        roles = getattr(view, AUTH_MARK, None)
+        if roles is not None:
+            return tuple(roles)
+        view_class = getattr(view, "view_class", None)  # a MethodView: the handler of this method
+        view = getattr(view_class, request.method.lower(), None) if view_class else getattr(view, "__wrapped__", None)
+    return None
+
+
+def authorize_request() -> None:
+    """Authenticate (401) and check the route's roles (403) before the view parses its arguments."""
+    if request.url_rule is None or request.endpoint is None or request.method == "OPTIONS":
+        return  # no route (404/405 follow) or Flask's automatic OPTIONS answer: no view runs
+    roles = required_roles(current_app.view_functions.get(request.endpoint))
+    if roles is None:
+        return
+    _check_role(current_api_user(), roles)

@@ -8,6 +8,7 @@ from typing import Any
 from flask import jsonify, request, send_file
 from flask_smorest import Blueprint
 
+from app.api.openapi import file_response
 from app.api.security import current_api_user, require_auth
 from app.cases import services
 from app.cases.schemas import (
@@ -19,6 +20,7 @@ from app.cases.schemas import (
     HistoryOut,
     NewCaseSchema,
     TransitionRequestSchema,
+    WorkflowOut,
 )
 from app.db import unit_of_work
 from app.errors import ValidationFailed
@@ -67,7 +69,7 @@ def create_case() -> dict[str, Any]:
     return services.case_detail(case, user)
 
 
-@blp.route("/cases/<int:case_id>")
+@blp.route("/cases/<id:case_id>")
 @blp.doc(security=SECURITY)
 @blp.response(200, CaseOut)
 @require_auth
@@ -76,7 +78,7 @@ def get_case(case_id: int) -> dict[str, Any]:
     return services.case_detail(services.get_case_for(user, case_id), user)
 
 
-@blp.route("/cases/<int:case_id>", methods=["PATCH"])
+@blp.route("/cases/<id:case_id>", methods=["PATCH"])
 @blp.doc(
     security=SECURITY, requestBody={"required": True, "content": {"application/json": {"schema": CaseUpdateSchema}}}
 )
@@ -90,7 +92,7 @@ def update_case(case_id: int) -> dict[str, Any]:
     return services.case_detail(case, user)
 
 
-@blp.route("/cases/<int:case_id>/transitions", methods=["POST"])
+@blp.route("/cases/<id:case_id>/transitions", methods=["POST"])
 @blp.doc(
     security=SECURITY,
     requestBody={"required": True, "content": {"application/json": {"schema": TransitionRequestSchema}}},
@@ -116,7 +118,7 @@ def transition(case_id: int) -> dict[str, Any]:
     return services.case_detail(case, user)
 
 
-@blp.route("/cases/<int:case_id>/history")
+@blp.route("/cases/<id:case_id>/history")
 @blp.doc(security=SECURITY)
 @blp.response(200, HistoryOut)
 @require_auth
@@ -126,7 +128,7 @@ def history(case_id: int) -> dict[str, Any]:
     return {"items": services.case_history(case, user)}
 
 
-@blp.route("/cases/<int:case_id>/attachments", methods=["POST"])
+@blp.route("/cases/<id:case_id>/attachments", methods=["POST"])
 @blp.doc(
     security=SECURITY,
     requestBody={
@@ -155,7 +157,7 @@ def upload(case_id: int) -> dict[str, Any]:
     return services.attachment_out(attachment)
 
 
-@blp.route("/cases/<int:case_id>/attachments")
+@blp.route("/cases/<id:case_id>/attachments")
 @blp.doc(security=SECURITY)
 @blp.response(200, AttachmentOut(many=True))
 @require_auth
@@ -165,8 +167,18 @@ def list_attachments(case_id: int) -> list[dict[str, Any]]:
     return [services.attachment_out(a) for a in services.visible_attachments(case, user)]
 
 
-@blp.route("/attachments/<int:attachment_id>")
-@blp.doc(security=SECURITY)
+@blp.route("/attachments/<id:attachment_id>")
+@blp.doc(
+    security=SECURITY,
+    responses={
+        "200": file_response(
+            "Isi berkas, sebagai lampiran (jenisnya ditentukan dari isinya saat diunggah)",
+            services.ALLOWED_TYPES,
+            Digest={"description": "sha-256=<hex> dari isi berkas", "required": True, "schema": {"type": "string"}},
+        )
+    },
+)
+@blp.alt_response(404, response="NOT_FOUND")
 @require_auth
 def download(attachment_id: int) -> Any:
     attachment, path = services.attachment_for(current_api_user(), attachment_id)
@@ -181,6 +193,7 @@ def download(attachment_id: int) -> Any:
 
 
 @blp.route("/workflow")
+@blp.response(200, WorkflowOut)
 def workflow_table() -> dict[str, Any]:
     """The transition table (states, events, roles, payload fields) as data."""
     from workflows.transitions import table_as_data
@@ -192,7 +205,12 @@ def workflow_table() -> dict[str, Any]:
 @blp.doc(
     security=SECURITY,
     parameters=[{"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "xlsx"]}}],
-    responses={"200": {"description": "CSV atau XLSX, dialirkan (streamed)"}},
+    responses={
+        "200": file_response(
+            "CSV atau XLSX, dialirkan (streamed)",
+            ["text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"],
+        )
+    },
 )
 @blp.arguments(CaseQuerySchema, location="query")
 @require_auth
@@ -217,8 +235,11 @@ def export(args: dict[str, Any]) -> Any:
     return response
 
 
-@blp.route("/cases/<int:case_id>/bundle")
-@blp.doc(security=SECURITY, responses={"200": {"description": "ZIP berkas perkara dengan manifest sha256"}})
+@blp.route("/cases/<id:case_id>/bundle")
+@blp.doc(
+    security=SECURITY,
+    responses={"200": file_response("ZIP berkas perkara dengan manifest sha256", ["application/zip"])},
+)
 @require_auth
 def bundle(case_id: int) -> Any:
     """The evidence bundle of a case (KASN roles): summary PDF, timeline, letters, files, manifest."""

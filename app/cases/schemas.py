@@ -7,7 +7,8 @@ from typing import Any
 
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
-from app.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.api.inputs import INT4_MAX
+from app.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_cursor
 from app.core.nip import InvalidNIP, parse_nip
 from app.core.vocab import NEUTRALITY_SUBCATEGORIES, Category, Source
 from workflows.states import CaseEvent, CaseStatus
@@ -45,7 +46,9 @@ class NewCaseSchema(Schema):
         unknown = RAISE
 
     agency_id = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1, error="Instansi tidak ditemukan."),
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=INT4_MAX, error="Instansi tidak ditemukan."),
         error_messages=_required,
     )
     category = fields.String(
@@ -98,13 +101,14 @@ class CaseQuerySchema(Schema):
     status = fields.String(
         metadata={"description": "one status or several separated by commas"},
     )
-    agency_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    agency_id = fields.Integer(validate=validate.Range(min=1, max=INT4_MAX))
     category = fields.String(validate=validate.OneOf([c.value for c in Category]))
     overdue = fields.Boolean()
     escalated = fields.Boolean()
     q = fields.String(validate=validate.Length(min=1, max=100))
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT))
-    cursor = fields.String()
+    # A key beyond the integer ids is "past every case" (an empty page); the service never sends it on.
+    cursor = fields.String(validate=keyset_cursor(), metadata={"description": "next_cursor of the previous page"})
 
     @validates("status")
     def _statuses(self, value: str, **_: Any) -> None:
@@ -241,3 +245,27 @@ class AttachmentOut(Schema):
     content_type = fields.String()
     purpose = fields.String()
     created_at = fields.DateTime()
+
+
+class WorkflowTransitionOut(Schema):
+    """One row of the state machine (workflows/transitions.py)."""
+
+    event = fields.String(required=True)
+    label = fields.String(required=True)
+    sources = fields.List(
+        fields.String(),
+        required=True,
+        data_key="from",
+        attribute="from",
+        metadata={"description": "statuses it leaves"},
+    )
+    to = fields.String(
+        required=True, allow_none=True, metadata={"description": "status it reaches; null when the status stays"}
+    )
+    roles = fields.List(fields.String(), required=True)
+    payload = fields.List(fields.String(), required=True, metadata={"description": "fields of the event's payload"})
+    irreversible = fields.Boolean(required=True)
+
+
+class WorkflowOut(Schema):
+    transitions = fields.List(fields.Nested(WorkflowTransitionOut), required=True)

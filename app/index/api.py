@@ -9,6 +9,7 @@ from flask import send_file
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.api.openapi import file_response
 from app.api.pagination import MAX_LIMIT
 from app.api.security import current_api_user, require_auth
 from app.db import unit_of_work
@@ -279,7 +280,7 @@ def freeze(year: int) -> dict[str, Any]:
     return summary
 
 
-@blp.route("/index/<int:year>/agencies/<int:agency_id>")
+@blp.route("/index/<int:year>/agencies/<id:agency_id>")
 @blp.doc(security=SECURITY)
 @blp.arguments(YearQuerySchema, location="query")
 @blp.response(200, AgencyIndexSchema)
@@ -289,7 +290,7 @@ def agency_index(args: dict[str, Any], year: int, agency_id: int) -> dict[str, A
     return services.agency_detail(current_api_user(), year, agency_id, live=args["live"])
 
 
-@blp.route("/index/<int:year>/agencies/<int:agency_id>/cases")
+@blp.route("/index/<int:year>/agencies/<id:agency_id>/cases")
 @blp.doc(security=SECURITY)
 @blp.arguments(CaseQuerySchema, location="query")
 @blp.response(200, CasePageSchema)
@@ -328,7 +329,7 @@ def _one(agency_id: int, year: int, subcriterion: str) -> dict[str, Any]:
     return next(i for i in items if i["subcriterion"] == subcriterion)
 
 
-@blp.route("/self-assessments/<int:agency_id>/<int:year>/<subcriterion>", methods=["PUT"])
+@blp.route("/self-assessments/<id:agency_id>/<int:year>/<subcriterion>", methods=["PUT"])
 @blp.doc(security=SECURITY)
 @blp.arguments(AnswerInputSchema)
 @blp.response(200, AnswerSchema)
@@ -342,7 +343,7 @@ def save_answer(data: dict[str, Any], agency_id: int, year: int, subcriterion: s
     return _one(agency_id, year, subcriterion)
 
 
-@blp.route("/self-assessments/<int:agency_id>/<int:year>/<subcriterion>/evidence", methods=["POST"])
+@blp.route("/self-assessments/<id:agency_id>/<int:year>/<subcriterion>/evidence", methods=["POST"])
 @blp.doc(security=SECURITY)
 @blp.arguments(FileSchema, location="files")
 @blp.response(201, AnswerSchema)
@@ -355,8 +356,16 @@ def upload_evidence(files: dict[str, Any], agency_id: int, year: int, subcriteri
     return _one(agency_id, year, subcriterion)
 
 
-@blp.route("/self-assessments/<int:agency_id>/<int:year>/<subcriterion>/evidence")
-@blp.doc(security=SECURITY)
+@blp.route("/self-assessments/<id:agency_id>/<int:year>/<subcriterion>/evidence")
+@blp.doc(
+    security=SECURITY,
+    responses={
+        "200": file_response(
+            "Berkas bukti jawaban, sebagai lampiran",
+            [*services.ALLOWED_EVIDENCE.values(), "application/octet-stream"],
+        )
+    },
+)
 @require_auth
 def download_evidence(agency_id: int, year: int, subcriterion: str) -> Any:
     """Download an answer's evidence file (as an attachment)."""
@@ -369,7 +378,7 @@ def download_evidence(agency_id: int, year: int, subcriterion: str) -> Any:
     return response
 
 
-@blp.route("/self-assessments/<int:agency_id>/<int:year>/submit", methods=["POST"])
+@blp.route("/self-assessments/<id:agency_id>/<int:year>/submit", methods=["POST"])
 @blp.doc(security=SECURITY)
 @blp.response(200, MovedSchema)
 @require_auth
@@ -380,7 +389,7 @@ def submit(agency_id: int, year: int) -> dict[str, Any]:
     return {"moved": moved, "stage": "verification"}
 
 
-@blp.route("/self-assessments/<int:agency_id>/<int:year>/<subcriterion>/verify", methods=["POST"])
+@blp.route("/self-assessments/<id:agency_id>/<int:year>/<subcriterion>/verify", methods=["POST"])
 @blp.doc(security=SECURITY)
 @blp.arguments(VerifyInputSchema)
 @blp.response(200, AnswerSchema)
@@ -394,7 +403,7 @@ def verify(data: dict[str, Any], agency_id: int, year: int, subcriterion: str) -
     return _one(agency_id, year, subcriterion)
 
 
-@blp.route("/self-assessments/<int:agency_id>/<int:year>/<subcriterion>/clarification", methods=["POST"])
+@blp.route("/self-assessments/<id:agency_id>/<int:year>/<subcriterion>/clarification", methods=["POST"])
 @blp.doc(security=SECURITY)
 @blp.arguments(ClarificationInputSchema)
 @blp.response(200, AnswerSchema)
@@ -406,7 +415,7 @@ def request_clarification(data: dict[str, Any], agency_id: int, year: int, subcr
     return _one(agency_id, year, subcriterion)
 
 
-@blp.route("/self-assessments/<int:agency_id>/<int:year>/<subcriterion>/clarification-answer", methods=["POST"])
+@blp.route("/self-assessments/<id:agency_id>/<int:year>/<subcriterion>/clarification-answer", methods=["POST"])
 @blp.doc(security=SECURITY)
 @blp.arguments(ClarificationAnswerSchema)
 @blp.response(200, AnswerSchema)
@@ -420,7 +429,7 @@ def answer_clarification(data: dict[str, Any], agency_id: int, year: int, subcri
     return _one(agency_id, year, subcriterion)
 
 
-@blp.route("/self-assessments/<int:agency_id>/<int:year>/decide", methods=["POST"])
+@blp.route("/self-assessments/<id:agency_id>/<int:year>/decide", methods=["POST"])
 @blp.doc(security=SECURITY)
 @blp.response(200, MovedSchema)
 @require_auth

@@ -3,9 +3,9 @@ kept by hand): a new endpoint is covered the day it is added.
 
 - every route under /api/v1 is documented, and every documented operation exists;
 - only the allow-listed operations are public; every other one refuses a request without a token, with a
-  malformed header, with an unknown token and with a revoked one: 401 (the JSON error) — or, for now, 422
-  where the operation validates its arguments before authenticating (reported; a strict xfail tracks it);
-- the administrator-only operations answer 403 to every other role;
+  malformed header, with an unknown token and with a revoked one: 401 (the JSON error), before it looks at
+  its arguments (an empty body or query never turns that into 422);
+- the administrator-only operations answer 403 to every other role, before validating the body;
 - a PPK of another agency gets 404 from every operation addressing a case or an attachment (the per-role
   matrix of each case endpoint is in tests/workflows/test_authorization.py).
 """
@@ -124,17 +124,13 @@ def _unauthenticated_answers(client: Any, world: World, ids: dict[str, Any]) -> 
 def test_every_secured_operation_refuses_requests_without_a_valid_token(client, world: World, ids):
     answers = _unauthenticated_answers(client, world, ids)
     assert len(answers) >= 5 * 20
-    # Refused either way: 401, or 422 from argument validation that runs before authentication (see the
-    # next test); never data, never another status.
-    wrong = [f"{label}: {status} {str(body)[:120]}" for label, status, body in answers if status not in (401, 422)]
+    wrong = [f"{label}: {status} {str(body)[:120]}" for label, status, body in answers if status != 401]
     assert not wrong, "\n".join(wrong)
-    for label, status, body in answers:
+    for label, _, body in answers:
         assert set(body) == {"error"}, label
-        if status == 422:
-            assert body["error"]["code"] == "validation_error", label
+        assert body["error"]["code"] in ("unauthorized", "invalid_token"), label
 
 
-@pytest.mark.xfail(strict=True, reason="reported: operations with declared arguments validate before authenticating")
 def test_authentication_comes_before_validation(client, world: World, ids):
     answers = _unauthenticated_answers(client, world, ids)
     early = sorted({label.rsplit(" [", 1)[0] for label, status, _ in answers if status == 422})
@@ -152,10 +148,21 @@ def test_admin_only_operations_refuse_every_other_role(client, world: World, ids
         assert response.get_json()["error"]["code"] == "forbidden"
 
 
-@pytest.mark.xfail(strict=True, reason="reported: POST /agencies validates its body before checking the role")
-def test_authorization_comes_before_validation(client, world: World):
-    response = client.post("/api/v1/agencies", json={}, headers=world.headers("investigator"))
+@pytest.mark.parametrize("role", ["investigator", "commissioner", "ppk", "overseer"])
+def test_authorization_comes_before_validation(client, world: World, role):
+    response = client.post("/api/v1/agencies", json={}, headers=world.headers(role))
     assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "forbidden"
+    bad_query = client.get("/api/v1/outbox?limit=0&status=entah", headers=world.headers(role))
+    assert bad_query.status_code == 403
+    assert bad_query.get_json()["error"]["code"] == "forbidden"
+
+
+def test_validation_follows_for_the_right_role(client, world: World):
+    response = client.post("/api/v1/agencies", json={}, headers=world.headers("admin"))
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "validation_error"
+    assert {"code", "name", "kind"} <= set(response.get_json()["error"]["details"]["fields"])
 
 
 def test_admin_only_operations_answer_the_administrator(client, world: World, ids):
