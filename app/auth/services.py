@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, current_app
 from flask_login import LoginManager
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.agencies.models import Agency
 from app.auth.models import ApiToken, User
@@ -186,7 +187,9 @@ def issue_token(user: User) -> tuple[str, datetime]:
 
 
 def user_for_token(token: str) -> User | None:
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
+    row = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _token_digest(token)).options(joinedload(ApiToken.user))
+    )
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
     if not row.user.is_active:

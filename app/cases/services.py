@@ -225,7 +225,8 @@ def list_cases(
     """One page of visible cases, newest first, keyset-paginated; one SQL statement whatever the page size."""
     now = utcnow()
     stmt = (
-        select(Case, Agency, Recommendation)
+        select(*SUMMARY_COLUMNS)
+        .select_from(Case)
         .join(Agency, Agency.id == Case.agency_id)
         .outerjoin(Recommendation, Recommendation.case_id == Case.id)
         .where(visibility_clause(user))
@@ -263,38 +264,100 @@ def list_cases(
         except (IndexError, TypeError, ValueError) as exc:
             raise ValidationFailed("Kursor halaman tidak sah.", details={"fields": {"cursor": ["tidak sah"]}}) from exc
     rows = db.session.execute(stmt.order_by(Case.id.desc()).limit(limit + 1)).all()
-    items = [case_summary(case, agency, rec, now) for case, agency, rec in rows[:limit]]
-    next_cursor = encode_cursor([rows[limit - 1][0].id]) if len(rows) > limit else None
+    # Columns, not entities: a page is read straight into its JSON shape (no identity map, no eager loads).
+    items = [_summary(row._mapping, now) for row in rows[:limit]]
+    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
     return items, next_cursor
 
 
-def _agency_ref(agency: Agency) -> dict[str, Any]:
-    return {"id": agency.id, "code": agency.code, "name": agency.name, "kind": agency.kind, "timezone": agency.timezone}
+# What a case list row needs, as labelled columns (the same names `_summary` reads).
+SUMMARY_COLUMNS = (
+    Case.id,
+    Case.number,
+    Case._status.label("status"),
+    Case.version,
+    Case.agency_id,
+    Agency.code.label("agency_code"),
+    Agency.name.label("agency_name"),
+    Agency.kind.label("agency_kind"),
+    Agency.timezone.label("agency_timezone"),
+    Case.category,
+    Case.subcategory,
+    Case.source,
+    Case.reported_name,
+    Case.reported_nip,
+    Case.reported_position,
+    Case.summary,
+    Case.occurred_on,
+    Case.created_at,
+    Case.updated_at,
+    Case.issued_at,
+    Recommendation.id.label("rec_id"),
+    Recommendation.due_at.label("rec_due_at"),
+    Recommendation.issued_at.label("rec_issued_at"),
+    Recommendation.is_open.label("rec_is_open"),
+    Recommendation.escalation_level.label("rec_escalation_level"),
+)
 
 
 def case_summary(case: Case, agency: Agency, rec: Recommendation | None, now: datetime | None = None) -> dict[str, Any]:
-    now = now or utcnow()
-    due_at = rec.due_at if rec is not None and rec.issued_at is not None else None
-    open_clock = rec is not None and rec.is_open
+    """The list form of a case from its loaded objects (pages that already hold them)."""
+    values = {column.key: getattr(case, column.key) for column in SUMMARY_COLUMNS[:5] if column.key != "status"}
+    values.update(
+        {key: getattr(case, key) for key in _CASE_FIELDS},
+        status=case.status,
+        agency_code=agency.code,
+        agency_name=agency.name,
+        agency_kind=agency.kind,
+        agency_timezone=agency.timezone,
+        rec_id=rec.id if rec is not None else None,
+        rec_due_at=rec.due_at if rec is not None else None,
+        rec_issued_at=rec.issued_at if rec is not None else None,
+        rec_is_open=rec.is_open if rec is not None else None,
+        rec_escalation_level=rec.escalation_level if rec is not None else None,
+    )
+    return _summary(values, now or utcnow())
+
+
+_CASE_FIELDS = (
+    "category", "subcategory", "source", "reported_name", "reported_nip", "reported_position", "summary",
+    "occurred_on", "created_at", "updated_at", "issued_at",
+)  # fmt: skip
+
+
+def _summary(row: Any, now: datetime) -> dict[str, Any]:
+    has_rec = row["rec_id"] is not None
+    due_at = row["rec_due_at"] if has_rec and row["rec_issued_at"] is not None else None
+    open_clock = has_rec and bool(row["rec_is_open"])
     return {
-        "id": case.id,
-        "number": case.number,
-        "status": case.status,
-        "status_label": STATUS_LABELS[CaseStatus(case.status)],
-        "version": case.version,
-        "agency_id": case.agency_id,
-        "agency": _agency_ref(agency),
-        "category": case.category,
-        "subcategory": case.subcategory,
-        "source": case.source,
-        "reported_person": {"name": case.reported_name, "nip": case.reported_nip, "position": case.reported_position},
-        "summary": case.summary,
-        "occurred_on": case.occurred_on,
-        "created_at": case.created_at,
-        "updated_at": case.updated_at,
-        "issued_at": case.issued_at,
+        "id": row["id"],
+        "number": row["number"],
+        "status": row["status"],
+        "status_label": STATUS_LABELS[CaseStatus(row["status"])],
+        "version": row["version"],
+        "agency_id": row["agency_id"],
+        "agency": {
+            "id": row["agency_id"],
+            "code": row["agency_code"],
+            "name": row["agency_name"],
+            "kind": row["agency_kind"],
+            "timezone": row["agency_timezone"],
+        },
+        "category": row["category"],
+        "subcategory": row["subcategory"],
+        "source": row["source"],
+        "reported_person": {
+            "name": row["reported_name"],
+            "nip": row["reported_nip"],
+            "position": row["reported_position"],
+        },
+        "summary": row["summary"],
+        "occurred_on": row["occurred_on"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "issued_at": row["issued_at"],
         "due_at": due_at,
-        "escalation_level": rec.escalation_level if rec is not None else None,
+        "escalation_level": row["rec_escalation_level"] if has_rec else None,
         "overdue": bool(open_clock and due_at is not None and due_at < now),
     }
 
@@ -344,7 +407,9 @@ def _follow_up_out(row: FollowUp) -> dict[str, Any]:
     }
 
 
-def deadline_status(case: Case, agency: Agency, rec: Recommendation | None, now: datetime | None = None) -> dict[str, Any]:
+def deadline_status(
+    case: Case, agency: Agency, rec: Recommendation | None, now: datetime | None = None
+) -> dict[str, Any]:
     """Working days left (the due day counts: 1 on the due day) or late, while the clock runs."""
     from app.calendar.services import deadline_status as clock
 
