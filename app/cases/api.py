@@ -217,23 +217,9 @@ def workflow_table() -> dict[str, Any]:
 @require_auth
 def export(args: dict[str, Any]) -> Any:
     """The filtered case list as CSV or XLSX, streamed (the reporter only for KASN roles)."""
-    from flask import Response, stream_with_context
+    from app.cases.downloads import export_response
 
-    from app.cases.exports import export_cases_csv, export_cases_xlsx
-
-    user = current_api_user()
-    fmt = request.args.get("format", "csv")
-    if fmt not in ("csv", "xlsx"):
-        raise ValidationFailed("Format tidak dikenal.", details={"fields": {"format": ["pilih csv atau xlsx"]}})
-    filters = {k: v for k, v in args.items() if k not in ("limit", "cursor")}
-    if fmt == "csv":
-        body, mimetype = export_cases_csv(filters, user), "text/csv; charset=utf-8"
-    else:
-        body = export_cases_xlsx(filters, user)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = Response(stream_with_context(body), mimetype=mimetype)
-    response.headers["Content-Disposition"] = f"attachment; filename=perkara.{fmt}"
-    return response
+    return export_response(args, current_api_user(), request.args.get("format"))
 
 
 @blp.route("/cases/<id:case_id>/bundle")
@@ -244,28 +230,6 @@ def export(args: dict[str, Any]) -> Any:
 @require_auth
 def bundle(case_id: int) -> Any:
     """The evidence bundle of a case (KASN roles): summary PDF, timeline, letters, files, manifest."""
-    import tempfile
-    from pathlib import Path
+    from app.cases.downloads import bundle_response
 
-    from app.cases.bundle import build_case_bundle
-    from app.core.vocab import KASN_ROLES
-    from app.errors import Forbidden
-
-    user = current_api_user()
-    case = services.get_case_for(user, case_id)
-    if user.role not in KASN_ROLES:
-        raise Forbidden("Berkas perkara lengkap hanya untuk KASN.")
-    directory = Path(tempfile.mkdtemp(prefix="tindak-bundle-"))
-    path = build_case_bundle(case, user=user, dest=directory / f"{case.number}.zip")
-    data = Path(path).read_bytes()
-    Path(path).unlink(missing_ok=True)
-    directory.rmdir()
-    response = send_file(
-        __import__("io").BytesIO(data),
-        mimetype="application/zip",
-        as_attachment=True,
-        download_name=f"{case.number}.zip",
-        max_age=0,
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return bundle_response(services.get_case_for(current_api_user(), case_id), current_api_user())
