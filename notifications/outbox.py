@@ -9,6 +9,7 @@ neither fails and exactly one row exists afterwards.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +26,7 @@ from notifications.models import OutboxMessage
 DEFAULT_SENDER = "Tindak <noreply@tindak.local>"
 
 _KEY_LENGTH = OutboxMessage.__table__.c.idempotency_key.type.length or 255
+_LOOKUP_CHUNK = 500  # keys per IN (…) lookup of already queued rows
 
 
 def message_id_for(key: str) -> str:
@@ -48,6 +50,18 @@ def normalize_recipients(recipients: list[str]) -> list[str]:
     return sorted({r.strip().lower() for r in recipients if r and r.strip()})
 
 
+@dataclass(frozen=True)
+class Email:
+    """One email to queue: `kind` about `case` for `recipients`, idempotent under `key`."""
+
+    kind: str
+    case: Any | None
+    recipients: list[str]
+    key: str
+    extra: dict[str, Any] = field(default_factory=dict)
+    send_after: datetime | None = None
+
+
 def enqueue(
     kind: str,
     *,
@@ -64,53 +78,71 @@ def enqueue(
     when it sends. Raises `UnknownNotificationKind` for a kind without templates.
     Flushes, never commits, never opens an SMTP connection.
     """
-    from notifications.rendering import render, uses_recipient
-
-    unique = normalize_recipients(recipients)
-    if not unique:
-        return []
-    keys = {row_key(key, r): r for r in unique}
-    db.session.flush()
-    existing = set(
-        db.session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys)))
-    )
-    now = utcnow()
-    values: list[dict[str, Any]] = []
-    rendered: tuple[str, str, str | None] | None = None
-    for idempotency_key, recipient in keys.items():
-        if idempotency_key in existing:
-            continue
-        if rendered is None or uses_recipient(kind):
-            rendered = render(kind, case=case, recipient=recipient, extra=extra or {})
-        subject, text, html = rendered
-        message_id = message_id_for(idempotency_key)
-        values.append(
-            {
-                "idempotency_key": idempotency_key,
-                "kind": kind,
-                "case_id": getattr(case, "id", None),
-                "recipient": recipient,
-                "subject": subject,
-                "body_text": text,
-                "body_html": html,
-                "message_id": message_id,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": send_after or now,
-                "created_at": now,
-            }
-        )
-    if not values:
-        return []
-    inserted = _insert_ignoring_duplicates(values)
+    email = Email(kind, case, recipients, key, extra or {}, send_after)
+    inserted = _insert_ignoring_duplicates(_prepare([email]))
     if not inserted:
         return []
     ids = [row_id for row_id, _ in inserted]
     return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)))
 
 
+def enqueue_many(emails: list[Email]) -> int:
+    """Queue several emails with one lookup of existing keys and one INSERT; returns the rows added.
+
+    The same guarantees as `enqueue` (rendered now, one row per recipient, a key never queued twice), for
+    callers that queue many at once (the escalation sweep's batches)."""
+    inserted = _insert_ignoring_duplicates(_prepare(emails))
+    return len(inserted)
+
+
+def _prepare(emails: list[Email]) -> list[dict[str, Any]]:
+    """The rows to insert for `emails`: rendered, minus the keys already queued."""
+    from notifications.rendering import render, uses_recipient
+
+    planned = [(email, {row_key(email.key, r): r for r in normalize_recipients(email.recipients)}) for email in emails]
+    all_keys = [k for _, keys in planned for k in keys]
+    if not all_keys:
+        return []
+    db.session.flush()
+    existing: set[str] = set()
+    for start in range(0, len(all_keys), _LOOKUP_CHUNK):
+        chunk = all_keys[start : start + _LOOKUP_CHUNK]
+        existing.update(
+            db.session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(chunk)))
+        )
+    now = utcnow()
+    values: list[dict[str, Any]] = []
+    for email, keys in planned:
+        rendered: tuple[str, str, str | None] | None = None
+        for idempotency_key, recipient in keys.items():
+            if idempotency_key in existing:
+                continue
+            if rendered is None or uses_recipient(email.kind):
+                rendered = render(email.kind, case=email.case, recipient=recipient, extra=email.extra)
+            subject, text, html = rendered
+            values.append(
+                {
+                    "idempotency_key": idempotency_key,
+                    "kind": email.kind,
+                    "case_id": getattr(email.case, "id", None),
+                    "recipient": recipient,
+                    "subject": subject,
+                    "body_text": text,
+                    "body_html": html,
+                    "message_id": message_id_for(idempotency_key),
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": email.send_after or now,
+                    "created_at": now,
+                }
+            )
+    return values
+
+
 def _insert_ignoring_duplicates(values: list[dict[str, Any]]) -> list[tuple[int, str]]:
     """INSERT … ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, key: the rows really added."""
+    if not values:
+        return []
     dialect = db.session.get_bind().dialect.name
     dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = OutboxMessage.__table__

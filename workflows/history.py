@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, insert, select
 
 from app.cases.models import Case, CaseHistory
 from app.db import utcnow
@@ -67,6 +68,41 @@ def lock_case(case: Case) -> None:
     db.session.refresh(case)  # a new statement: under READ COMMITTED it reads what the last writer committed
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One history row to append (see `append_history_many`)."""
+
+    case_id: int
+    event: str
+    from_status: str | None
+    to_status: str
+    actor: Any | None = None
+    payload: dict[str, Any] | None = None
+    at: datetime | None = None
+
+
+def _chained(entry: Entry, seq: int, prev_hash: str) -> dict[str, Any]:
+    """The column values of `entry` as row `seq` after `prev_hash`, with its digest."""
+    created_at = entry.at or utcnow()
+    clean = _json_safe(entry.payload or {})
+    actor_id = getattr(entry.actor, "id", None)
+    actor_label = getattr(entry.actor, "email", None) or SYSTEM_ACTOR
+    content = {
+        "case_id": entry.case_id,
+        "seq": seq,
+        "event": entry.event,
+        "from_status": entry.from_status,
+        "to_status": entry.to_status,
+        "actor_id": actor_id,
+        "actor_label": actor_label,
+        "payload": clean,
+        "created_at": created_at,
+        "prev_hash": prev_hash,
+    }
+    request_id = g.get("request_id") if has_request_context() else None
+    return content | {"request_id": request_id, "hash": row_digest(**content)}
+
+
 def append_history(
     case: Case,
     event: str,
@@ -89,38 +125,48 @@ def append_history(
     ).first()
     seq = (last.seq + 1) if last else 1
     prev_hash = last.hash if last else GENESIS
-    created_at = at or utcnow()
-    clean = _json_safe(payload or {})
-    actor_id = getattr(actor, "id", None)
-    actor_label = getattr(actor, "email", None) or SYSTEM_ACTOR
-    row = CaseHistory(
-        case_id=case.id,
-        seq=seq,
-        event=event,
-        from_status=from_status,
-        to_status=to_status,
-        actor_id=actor_id,
-        actor_label=actor_label,
-        payload=clean,
-        request_id=g.get("request_id") if has_request_context() else None,
-        created_at=created_at,
-        prev_hash=prev_hash,
-        hash=row_digest(
-            case_id=case.id,
-            seq=seq,
-            event=event,
-            from_status=from_status,
-            to_status=to_status,
-            actor_id=actor_id,
-            actor_label=actor_label,
-            payload=clean,
-            created_at=created_at,
-            prev_hash=prev_hash,
-        ),
-    )
+    entry = Entry(case.id, event, from_status, to_status, actor, payload, at)
+    row = CaseHistory(**_chained(entry, seq, prev_hash))
     db.session.add(row)
     db.session.flush()
     return row
+
+
+_LAST_CHUNK = 500  # cases per lookup of their last history rows
+
+
+def append_history_many(entries: list[Entry]) -> int:
+    """Append `entries` (several cases, in order) with one lookup of the cases' last rows and one INSERT.
+
+    For batch writers that already hold the cases' row locks (the escalation sweep claims its cases
+    `FOR UPDATE`; SQLite serialises writers). Flushes; returns the number of rows added."""
+    if not entries:
+        return 0
+    db.session.flush()
+    ids = sorted({entry.case_id for entry in entries})
+    last: dict[int, tuple[int, str]] = {}
+    for start in range(0, len(ids), _LAST_CHUNK):
+        chunk = ids[start : start + _LAST_CHUNK]
+        newest = (
+            select(CaseHistory.case_id, func.max(CaseHistory.seq).label("seq"))
+            .where(CaseHistory.case_id.in_(chunk))
+            .group_by(CaseHistory.case_id)
+            .subquery()
+        )
+        rows = db.session.execute(
+            select(CaseHistory.case_id, CaseHistory.seq, CaseHistory.hash).join(
+                newest, and_(CaseHistory.case_id == newest.c.case_id, CaseHistory.seq == newest.c.seq)
+            )
+        )
+        last.update({case_id: (seq, digest) for case_id, seq, digest in rows})
+    values = []
+    for entry in entries:
+        seq, prev_hash = last.get(entry.case_id, (0, GENESIS))
+        row = _chained(entry, seq + 1, prev_hash)
+        values.append(row)
+        last[entry.case_id] = (seq + 1, row["hash"])
+    db.session.execute(insert(CaseHistory), values)
+    return len(values)
 
 
 def verify_case(case_id: int) -> tuple[bool, int | None]:

@@ -36,6 +36,8 @@ from app.escalations.ladder import Ladder, Rung, load_ladder, working_hours
 from app.escalations.models import EscalationStep
 from app.escalations.routing import Directory, RecipientGroup
 from app.extensions import db
+from notifications.outbox import Email, enqueue_many
+from workflows.history import Entry, append_history_many
 from workflows.states import CaseStatus
 
 log = logging.getLogger(__name__)
@@ -244,6 +246,8 @@ class Sweep:
         self._seen_cases: set[str] = set()
         self._lock = not dry_run and db.session.get_bind().dialect.name == "postgresql"
         self._records: dict[int, dict[str, int]] = {}
+        self._history: list[Entry] = []
+        self._emails: list[Email] = []
 
     # -- reading -------------------------------------------------------------------------------------------
     def claim(self, after_id: int) -> list[_Row]:
@@ -372,36 +376,34 @@ class Sweep:
         return self.calendar.days_left_and_late(plan.today, plan.due_day, plan.agency.id)
 
     def _record(self, plan: _Plan, case: Case, levels: list[int]) -> None:
-        from workflows.history import append_history
-
         days_left, days_late = self._days(plan)
         status = case.status
         for level in levels:
             rung = self.ladder.rung(level)
-            append_history(
-                case,
-                HISTORY_EVENT,
-                status,
-                status,
-                actor=None,
-                payload={
-                    "level": level,
-                    "cycle": plan.row.cycle,
-                    "kind": rung.kind,
-                    "label": rung.label,
-                    "reached_at": plan.reached[level].isoformat(),
-                    "due_at": plan.row.due_at.isoformat(),
-                    "days_late": days_late,
-                    "body": plan.body if "ministry" in rung.recipients_rules else None,
-                    "notified": level == plan.target and bool(plan.groups),
-                },
+            self._history.append(
+                Entry(
+                    case.id,
+                    HISTORY_EVENT,
+                    status,
+                    status,
+                    actor=None,
+                    payload={
+                        "level": level,
+                        "cycle": plan.row.cycle,
+                        "kind": rung.kind,
+                        "label": rung.label,
+                        "reached_at": plan.reached[level].isoformat(),
+                        "due_at": plan.row.due_at.isoformat(),
+                        "days_late": days_late,
+                        "body": plan.body if "ministry" in rung.recipients_rules else None,
+                        "notified": level == plan.target and bool(plan.groups),
+                    },
+                )
             )
         if plan.target in levels and plan.groups:
             self._queue(plan, case, days_left, days_late)
 
     def _queue(self, plan: _Plan, case: Case, days_left: int, days_late: int) -> None:
-        from notifications.outbox import enqueue
-
         rung: Rung = self.ladder.rung(plan.target)
         extra = {
             "level": plan.target,
@@ -426,8 +428,7 @@ class Sweep:
             moment = self.calendar.next_working_moment(self.now, group.tz_name, group.calendar_agency_id, start, end)
             by_moment.setdefault(moment, []).extend(group.emails)
         for send_after, emails in by_moment.items():
-            added = enqueue(rung.kind, case=case, recipients=emails, key=key, extra=extra, send_after=send_after)
-            self.report.emails += len(added)
+            self._emails.append(Email(rung.kind, case, emails, key, extra, send_after))
 
     def process(self, rows: list[_Row]) -> None:
         self.report.examined += len(rows)
@@ -458,6 +459,7 @@ class Sweep:
                 .execution_options(populate_existing=True)
             ).unique()
         }
+        self._history, self._emails = [], []
         for plan in plans:
             levels = [level for level in plan.new_levels if (plan.row.rec_id, level) in inserted]
             if not levels:
@@ -465,6 +467,9 @@ class Sweep:
                 continue
             self._record(plan, cases[plan.row.case_id], levels)
             self._count(plan, levels)
+        # The batch's history rows and emails, each in one statement (the claim holds the cases' locks).
+        append_history_many(self._history)
+        self.report.emails += enqueue_many(self._emails)
         db.session.flush()
 
     def _agency_records(self, plans: list[_Plan]) -> dict[int, dict[str, int]]:

@@ -20,7 +20,7 @@ from app.cases.models import CaseHistory, Recommendation
 from app.escalations.models import EscalationStep
 from app.escalations.sweep import run_sweep
 from app.extensions import db
-from notifications import outbox
+from notifications import rendering
 from notifications.models import OutboxMessage
 from tests.escalations.helpers import bulk_open_cases, count, open_case
 from tests.escalations.test_sweep import RECEIVED, end_of_wib_day
@@ -78,21 +78,21 @@ def assert_batches_whole(expected_max: int) -> int:
 
 def test_an_exception_mid_batch_rolls_that_batch_back_and_a_rerun_completes(overdue, monkeypatch):
     overdue(35)
-    real_enqueue = outbox.enqueue
+    real_render = rendering.render
     calls = {"n": 0}
 
-    def failing_enqueue(*args, **kwargs):
+    def failing_render(*args, **kwargs):
         calls["n"] += 1
-        if calls["n"] == 15:  # the 5th case of the second batch (one call per case)
+        if calls["n"] == 15:  # the 5th case of the second batch (one rendering per case)
             raise RuntimeError("process lost mid-batch")
-        return real_enqueue(*args, **kwargs)
+        return real_render(*args, **kwargs)
 
-    monkeypatch.setattr(outbox, "enqueue", failing_enqueue)
+    monkeypatch.setattr(rendering, "render", failing_render)
     with pytest.raises(RuntimeError, match="mid-batch"):
         run_sweep(NOW, batch_size=10)
     db.session.rollback()
     assert assert_batches_whole(35) == 10  # the first batch committed, the second not at all
-    monkeypatch.setattr(outbox, "enqueue", real_enqueue)
+    monkeypatch.setattr(rendering, "render", real_render)
     report = run_sweep(NOW, batch_size=10)
     assert report.levels[1] == 25
     assert_each_case_escalated_once(35)

@@ -236,6 +236,7 @@ def test_export_and_bundle_endpoints(api):
     bundle = api(cast.investigator).get(f"/api/v1/cases/{case.id}/bundle")
     assert bundle.status_code == 200
     names = zipfile.ZipFile(io.BytesIO(bundle.data)).namelist()
+    bundle.close()  # the file is sent from disk; closing the response removes it
     assert "manifest.json" in names
     assert api(cast.ppk).get(f"/api/v1/cases/{case.id}/bundle").status_code == 403
     assert api(cast.other_ppk).get(f"/api/v1/cases/{case.id}/bundle").status_code == 404
