@@ -25,8 +25,13 @@ from workflows.states import CaseEvent, CaseStatus
 DEMO_PASSWORD = "tindak-demo-2026"  # noqa: S105 - printed on purpose: demo accounts only
 PILOT_AGENCIES = [
     ("KEMENAG", "Kementerian Agama", "kementerian", "Asia/Jakarta", "Menteri Agama"),
-    ("ATRBPN", "Kementerian Agraria dan Tata Ruang/Badan Pertanahan Nasional", "kementerian", "Asia/Jakarta",
-     "Menteri ATR/Kepala BPN"),
+    (
+        "ATRBPN",
+        "Kementerian Agraria dan Tata Ruang/Badan Pertanahan Nasional",
+        "kementerian",
+        "Asia/Jakarta",
+        "Menteri ATR/Kepala BPN",
+    ),
     ("KEMENKEU", "Kementerian Keuangan", "kementerian", "Asia/Jakarta", "Menteri Keuangan"),
     ("KEMENHUB", "Kementerian Perhubungan", "kementerian", "Asia/Jakarta", "Menteri Perhubungan"),
     ("BPOM", "Badan Pengawas Obat dan Makanan", "lembaga", "Asia/Jakarta", "Kepala BPOM"),
@@ -55,10 +60,52 @@ DEMO_USERS = [
     ("menpanrb@tindak.demo", "Deputi SDM Aparatur KemenPAN-RB", "overseer", None, "menpanrb"),
     ("kemendagri@tindak.demo", "Ditjen Otonomi Daerah Kemendagri", "overseer", None, "kemendagri"),
 ]
-FIRST = "Budi Siti Agus Dewi Rudi Sri Andi Nur Eko Wahyu Hadi Yuni Bambang Ratna Joko Fitri Dedi Maya".split()
-LAST = "Santoso Rahayu Hidayat Lestari Saputra Wijaya Kurniawan Pratama Nugroho Sari Setiawan Susanti".split()
-POSITIONS = ["Kepala Seksi", "Analis Kepegawaian", "Camat", "Lurah", "Kepala Bidang", "Pengawas Sekolah",
-             "Penyuluh Agama", "Pranata Komputer", "Kepala Dinas", "Auditor"]
+FIRST = [
+    "Budi",
+    "Siti",
+    "Agus",
+    "Dewi",
+    "Rudi",
+    "Sri",
+    "Andi",
+    "Nur",
+    "Eko",
+    "Wahyu",
+    "Hadi",
+    "Yuni",
+    "Bambang",
+    "Ratna",
+    "Joko",
+    "Fitri",
+    "Dedi",
+    "Maya",
+]
+LAST = [
+    "Santoso",
+    "Rahayu",
+    "Hidayat",
+    "Lestari",
+    "Saputra",
+    "Wijaya",
+    "Kurniawan",
+    "Pratama",
+    "Nugroho",
+    "Sari",
+    "Setiawan",
+    "Susanti",
+]
+POSITIONS = [
+    "Kepala Seksi",
+    "Analis Kepegawaian",
+    "Camat",
+    "Lurah",
+    "Kepala Bidang",
+    "Pengawas Sekolah",
+    "Penyuluh Agama",
+    "Pranata Komputer",
+    "Kepala Dinas",
+    "Auditor",
+]
 SUMMARIES = {
     "netralitas": [
         ("kampanye_medsos", "Mengunggah ajakan memilih bakal calon kepala daerah di akun media sosial pribadi."),
@@ -74,9 +121,14 @@ SUMMARIES = {
 }
 SOURCES = ["bawaslu", "public", "media", "monitoring", "agency"]
 PLAN: list[tuple[CaseStatus, int]] = [
-    (CaseStatus.REPORTED, 6), (CaseStatus.UNDER_REVIEW, 6), (CaseStatus.DISMISSED, 4),
-    (CaseStatus.RECOMMENDATION_DRAFTED, 6), (CaseStatus.AWAITING_FOLLOW_UP, 14),
-    (CaseStatus.CLARIFICATION_REQUESTED, 4), (CaseStatus.FOLLOW_UP_REPORTED, 6), (CaseStatus.COMPLETED, 10),
+    (CaseStatus.REPORTED, 6),
+    (CaseStatus.UNDER_REVIEW, 6),
+    (CaseStatus.DISMISSED, 4),
+    (CaseStatus.RECOMMENDATION_DRAFTED, 6),
+    (CaseStatus.AWAITING_FOLLOW_UP, 14),
+    (CaseStatus.CLARIFICATION_REQUESTED, 4),
+    (CaseStatus.FOLLOW_UP_REPORTED, 6),
+    (CaseStatus.COMPLETED, 10),
     (CaseStatus.CLOSED, 4),
 ]
 E = CaseEvent
@@ -89,7 +141,9 @@ def _nip(rng: random.Random) -> str:
 
 
 def ensure_agencies() -> dict[str, Agency]:
-    found = {a.code: a for a in db.session.scalars(select(Agency).where(Agency.code.in_([p[0] for p in PILOT_AGENCIES])))}
+    found = {
+        a.code: a for a in db.session.scalars(select(Agency).where(Agency.code.in_([p[0] for p in PILOT_AGENCIES])))
+    }
     for code, name, kind, tz, title in PILOT_AGENCIES:
         if code not in found:
             found[code] = Agency(code=code, name=name, kind=kind, timezone=tz, ppk_title=title, source="demo")
@@ -109,8 +163,12 @@ def ensure_users(agencies: dict[str, Agency]) -> dict[str, User]:
             continue
         password_hash = password_hash or hash_password(DEMO_PASSWORD)
         users[email] = User(
-            email=email, name=name, role=role, password_hash=password_hash,
-            agency_id=agencies[agency_code].id if agency_code else None, body=body,
+            email=email,
+            name=name,
+            role=role,
+            password_hash=password_hash,
+            agency_id=agencies[agency_code].id if agency_code else None,
+            body=body,
         )
         db.session.add(users[email])
     db.session.flush()
@@ -123,12 +181,20 @@ PATHS = {
     CaseStatus.DISMISSED: [E.START_REVIEW, E.DISMISS],
     CaseStatus.RECOMMENDATION_DRAFTED: [E.START_REVIEW, E.DRAFT_RECOMMENDATION],
     CaseStatus.AWAITING_FOLLOW_UP: [E.START_REVIEW, E.DRAFT_RECOMMENDATION, E.ISSUE_RECOMMENDATION],
-    CaseStatus.CLARIFICATION_REQUESTED: [E.START_REVIEW, E.DRAFT_RECOMMENDATION, E.ISSUE_RECOMMENDATION,
-                                         E.REQUEST_CLARIFICATION],
-    CaseStatus.FOLLOW_UP_REPORTED: [E.START_REVIEW, E.DRAFT_RECOMMENDATION, E.ISSUE_RECOMMENDATION,
-                                    E.REPORT_FOLLOW_UP],
-    CaseStatus.COMPLETED: [E.START_REVIEW, E.DRAFT_RECOMMENDATION, E.ISSUE_RECOMMENDATION, E.REPORT_FOLLOW_UP,
-                           E.ACCEPT_FOLLOW_UP],
+    CaseStatus.CLARIFICATION_REQUESTED: [
+        E.START_REVIEW,
+        E.DRAFT_RECOMMENDATION,
+        E.ISSUE_RECOMMENDATION,
+        E.REQUEST_CLARIFICATION,
+    ],
+    CaseStatus.FOLLOW_UP_REPORTED: [E.START_REVIEW, E.DRAFT_RECOMMENDATION, E.ISSUE_RECOMMENDATION, E.REPORT_FOLLOW_UP],
+    CaseStatus.COMPLETED: [
+        E.START_REVIEW,
+        E.DRAFT_RECOMMENDATION,
+        E.ISSUE_RECOMMENDATION,
+        E.REPORT_FOLLOW_UP,
+        E.ACCEPT_FOLLOW_UP,
+    ],
     CaseStatus.CLOSED: [E.START_REVIEW, E.CLOSE],
 }
 SANCTIONS = ["sanksi_moral_terbuka", "disiplin_ringan", "disiplin_sedang", "disiplin_sedang", "disiplin_berat"]
@@ -143,17 +209,26 @@ def _payload(event: CaseEvent, rng: random.Random, n: int, at: datetime, sanctio
         return {
             "sanction": sanction,
             "legal_basis": "UU 20/2023; PP 94/2021 Pasal 5 huruf n; SKB 2/2022 Lampiran II",
-            "text": "Merekomendasikan kepada PPK untuk menjatuhkan sanksi sesuai ketentuan peraturan perundang-undangan.",
+            "text": (
+                "Merekomendasikan kepada PPK untuk menjatuhkan sanksi sesuai ketentuan peraturan perundang-undangan."
+            ),
         }
     if event == E.ISSUE_RECOMMENDATION:
         return {"letter_number": f"R-{1000 + n}/KASN/{at.month}/{at.year}"}
     if event == E.REQUEST_CLARIFICATION:
-        return {"letter_number": f"800/{200 + n}/BKD/{at.year}", "reason": "PPK menilai fakta yang digunakan belum lengkap."}
+        return {
+            "letter_number": f"800/{200 + n}/BKD/{at.year}",
+            "reason": "PPK menilai fakta yang digunakan belum lengkap.",
+        }
     if event == E.REPORT_FOLLOW_UP:
         lighter = rng.random() < 0.25
         imposed = "sanksi_moral_tertutup" if lighter else sanction
-        return {"decision_number": f"862/{300 + n}/BKPSDM/{at.year}", "decision_date": at.date().isoformat(),
-                "sanction_imposed": imposed, "note": "SK telah disampaikan kepada yang bersangkutan."}
+        return {
+            "decision_number": f"862/{300 + n}/BKPSDM/{at.year}",
+            "decision_date": at.date().isoformat(),
+            "sanction_imposed": imposed,
+            "note": "SK telah disampaikan kepada yang bersangkutan.",
+        }
     return {}
 
 
@@ -176,7 +251,11 @@ def load_demo(now: datetime | None = None, seed: int = 2026) -> dict[str, int]:
         for _ in range(count):
             n += 1
             ref = f"demo-{n:03d}"
-            agency = agencies[codes[(n * 7) % len(codes)]] if n % 3 else agencies[rng.choice(["KEMENAG", "PROV-32", "PROV-51", "PROV-82"])]
+            agency = (
+                agencies[codes[(n * 7) % len(codes)]]
+                if n % 3
+                else agencies[rng.choice(["KEMENAG", "PROV-32", "PROV-51", "PROV-82"])]
+            )
             category = rng.choice(list(SUMMARIES) + ["netralitas"] * 3)
             sub, summary = rng.choice(SUMMARIES[category])
             start = now - timedelta(days=rng.randint(30, 120))
@@ -184,18 +263,30 @@ def load_demo(now: datetime | None = None, seed: int = 2026) -> dict[str, int]:
                 continue
             investigator, drafter, issuer = investigators[n % 2], commissioners[n % 2], commissioners[(n + 1) % 2]
             payload = {
-                "agency_id": agency.id, "category": category, "subcategory": sub, "source": rng.choice(SOURCES),
-                "reported_person": {"name": f"{rng.choice(FIRST)} {rng.choice(LAST)}", "nip": _nip(rng),
-                                    "position": rng.choice(POSITIONS)},
-                "summary": summary, "occurred_on": (start - timedelta(days=rng.randint(5, 40))).date().isoformat(),
+                "agency_id": agency.id,
+                "category": category,
+                "subcategory": sub,
+                "source": rng.choice(SOURCES),
+                "reported_person": {
+                    "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                    "nip": _nip(rng),
+                    "position": rng.choice(POSITIONS),
+                },
+                "summary": summary,
+                "occurred_on": (start - timedelta(days=rng.randint(5, 40))).date().isoformat(),
                 "reporter": {"name": "Pelapor (dirahasiakan)", "contact": f"pelapor{n}@contoh.id"} if n % 2 else None,
             }
             case = create_case(payload, investigator, now=start)
             case.external_ref = ref
             ppk = ppk_by_agency.get(agency.id)
             if ppk is None:
-                ppk = User(email=f"ppk.{agency.code.lower()}@tindak.demo", name=f"Kantor PPK {agency.name}",
-                           role="ppk", agency_id=agency.id, password_hash=hash_password(DEMO_PASSWORD))
+                ppk = User(
+                    email=f"ppk.{agency.code.lower()}@tindak.demo",
+                    name=f"Kantor PPK {agency.name}",
+                    role="ppk",
+                    agency_id=agency.id,
+                    password_hash=hash_password(DEMO_PASSWORD),
+                )
                 db.session.add(ppk)
                 db.session.flush()
                 ppk_by_agency[agency.id] = ppk
@@ -213,8 +304,13 @@ def load_demo(now: datetime | None = None, seed: int = 2026) -> dict[str, int]:
                 else:
                     at = at + timedelta(days=step + 1)
                 actor = {
-                    E.START_REVIEW: investigator, E.DRAFT_RECOMMENDATION: drafter, E.ISSUE_RECOMMENDATION: issuer,
-                    E.DISMISS: issuer, E.CLOSE: issuer, E.REPORT_FOLLOW_UP: ppk, E.REQUEST_CLARIFICATION: ppk,
+                    E.START_REVIEW: investigator,
+                    E.DRAFT_RECOMMENDATION: drafter,
+                    E.ISSUE_RECOMMENDATION: issuer,
+                    E.DISMISS: issuer,
+                    E.CLOSE: issuer,
+                    E.REPORT_FOLLOW_UP: ppk,
+                    E.REQUEST_CLARIFICATION: ppk,
                     E.ACCEPT_FOLLOW_UP: investigator,
                 }[event]
                 fire(case, event, actor, _payload(event, rng, n, at, sanction), now=at)
@@ -256,7 +352,7 @@ def load() -> None:
 
 def _print_logins() -> None:
     click.echo("Akun demo (kata sandi sama untuk semua): " + DEMO_PASSWORD)
-    for email, name, role, agency, body in DEMO_USERS:
+    for email, _name, role, agency, body in DEMO_USERS:
         extra = agency or body or ""
         click.echo(f"  {role:<13} {email:<28} {extra}")
 

@@ -265,8 +265,17 @@ def bare_writes(rows: list[Any], emails: int, sample: tuple[str, str, str]) -> f
     conn.execute(
         insert(steps),
         [
-            {"recommendation_id": r.id, "case_id": r.case_id, "cycle": r.cycle + 100, "level": 0,
-             "reached_at": NOW, "recorded_at": NOW, "due_at": r.due_at, "body": None, "notified": True}
+            {
+                "recommendation_id": r.id,
+                "case_id": r.case_id,
+                "cycle": r.cycle + 100,
+                "level": 0,
+                "reached_at": NOW,
+                "recorded_at": NOW,
+                "due_at": r.due_at,
+                "body": None,
+                "notified": True,
+            }
             for r in rows
         ],
     )
@@ -291,16 +300,37 @@ def bare_writes(rows: list[Any], emails: int, sample: tuple[str, str, str]) -> f
         payload = {"level": 0, "cycle": r.cycle, "due_at": r.due_at.isoformat()}
         digest = hashlib.sha256(json.dumps([r.case_id, seq + 1, payload, prev], sort_keys=True).encode()).hexdigest()
         history_rows.append(
-            {"case_id": r.case_id, "seq": seq + 1, "event": "escalation", "from_status": "awaiting_follow_up",
-             "to_status": "awaiting_follow_up", "actor_id": None, "actor_label": "system", "payload": payload,
-             "request_id": None, "created_at": NOW, "prev_hash": prev, "hash": digest}
+            {
+                "case_id": r.case_id,
+                "seq": seq + 1,
+                "event": "escalation",
+                "from_status": "awaiting_follow_up",
+                "to_status": "awaiting_follow_up",
+                "actor_id": None,
+                "actor_label": "system",
+                "payload": payload,
+                "request_id": None,
+                "created_at": NOW,
+                "prev_hash": prev,
+                "hash": digest,
+            }
         )
     conn.execute(insert(history), history_rows)
     outbox_rows = [
-        {"idempotency_key": f"bare:{r.id}:{i}", "kind": "escalation", "case_id": r.case_id,
-         "recipient": f"r{i}@bench.go.id", "subject": subject, "body_text": text, "body_html": html,
-         "message_id": f"<bare.{r.id}.{i}@bench>", "status": "pending", "attempts": 0, "next_attempt_at": NOW,
-         "created_at": NOW}
+        {
+            "idempotency_key": f"bare:{r.id}:{i}",
+            "kind": "escalation",
+            "case_id": r.case_id,
+            "recipient": f"r{i}@bench.go.id",
+            "subject": subject,
+            "body_text": text,
+            "body_html": html,
+            "message_id": f"<bare.{r.id}.{i}@bench>",
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": NOW,
+            "created_at": NOW,
+        }
         for r, count in zip(rows, per_row, strict=True)
         for i in range(count)
     ]

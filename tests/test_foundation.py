@@ -185,5 +185,7 @@ def test_rate_limit_is_per_app(app_overrides, client, make_user):
     codes = []
     with limited.app_context():
         for _ in range(22):
-            codes.append(limited_client.post("/api/v1/auth/token", json={"email": "x@y.id", "password": "z"}).status_code)
+            codes.append(
+                limited_client.post("/api/v1/auth/token", json={"email": "x@y.id", "password": "z"}).status_code
+            )
     assert 429 in codes

@@ -32,15 +32,35 @@ def _ph() -> PasswordHasher:
     except RuntimeError:  # outside an application context
         fast = False
     return _fast_hasher if fast else _hasher
+
+
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
 # A dummy hash verified for unknown emails, so response time does not reveal which accounts exist.
 _DUMMY_HASH = _hasher.hash("tindak-dummy-password")
 COMMON_PASSWORDS = frozenset(
     {
-        "password", "password1", "12345678", "123456789", "1234567890", "qwertyuiop", "iloveyou",
-        "admin123", "administrator", "passw0rd", "bismillah", "indonesia", "jakarta123", "11111111",
-        "00000000", "abcdefgh", "sayang123", "qwerty123", "password123", "rahasia123", "rahasia",
+        "password",
+        "password1",
+        "12345678",
+        "123456789",
+        "1234567890",
+        "qwertyuiop",
+        "iloveyou",
+        "admin123",
+        "administrator",
+        "passw0rd",
+        "bismillah",
+        "indonesia",
+        "jakarta123",
+        "11111111",
+        "00000000",
+        "abcdefgh",
+        "sayang123",
+        "qwerty123",
+        "password123",
+        "rahasia123",
+        "rahasia",
     }
 )
 

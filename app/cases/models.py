@@ -79,12 +79,8 @@ class Case(db.Model):
 
     agency: Mapped[Agency] = relationship(lazy="raise")
     created_by: Mapped[User | None] = relationship(lazy="raise")
-    recommendation: Mapped[Recommendation | None] = relationship(
-        back_populates="case", uselist=False, lazy="raise"
-    )
-    follow_ups: Mapped[list[FollowUp]] = relationship(
-        back_populates="case", order_by="FollowUp.id", lazy="raise"
-    )
+    recommendation: Mapped[Recommendation | None] = relationship(back_populates="case", uselist=False, lazy="raise")
+    follow_ups: Mapped[list[FollowUp]] = relationship(back_populates="case", order_by="FollowUp.id", lazy="raise")
     clarifications: Mapped[list[Clarification]] = relationship(
         back_populates="case", order_by="Clarification.id", lazy="raise"
     )

@@ -333,7 +333,6 @@ def test_a_retried_email_is_the_same_email_as_queued(smtp_server):
     assert before <= email.utils.parsedate_to_datetime(delivery.message["Date"]) <= after
 
 
-
 def test_login_with_the_configured_account(smtp_server, app, monkeypatch):
     from aiosmtpd.smtp import AuthResult, LoginPassword
 

@@ -40,8 +40,15 @@ SAMPLE_EXTRA = {
         "as_of": "23 November 2026",
         "since": "16 November 2026",
         "open_cases": [
-            {"number": "NKK-2026-000042", "agency": "Kabupaten Jayapura", "level": 2, "level_label": "Eskalasi",
-             "reached_on": "12 November 2026", "days_late": 9, "link": "https://tindak.test/cases/42"}
+            {
+                "number": "NKK-2026-000042",
+                "agency": "Kabupaten Jayapura",
+                "level": 2,
+                "level_label": "Eskalasi",
+                "reached_on": "12 November 2026",
+                "days_late": 9,
+                "link": "https://tindak.test/cases/42",
+            }
         ],
         "ended_cases": [],
     },
