@@ -41,6 +41,9 @@ def _register_extensions(app: Flask) -> None:
     from app.extensions import api, babel, bootstrap, csrf, db, limiter, login_manager, mail, migrate
 
     db.init_app(app)
+    from app.db import install_session_teardown
+
+    install_session_teardown(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     mail.init_app(app)
     csrf.init_app(app)

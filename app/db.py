@@ -104,3 +104,30 @@ def unit_of_work() -> Iterator[Any]:
     except BaseException:
         db.session.rollback()
         raise
+
+
+def install_session_teardown(app: Any) -> None:
+    """Close each request's session without letting a lost connection escape the request.
+
+    Flask-SQLAlchemy's own teardown rolls the session back, which raises when the database went away
+    mid-request (a restart, a failover): the exception would pass every error handler and the server would
+    answer its own HTML 500 page. Registered after `db.init_app`, this teardown runs first (Flask calls
+    them in reverse order): it closes the session, and on failure invalidates the connection (the pool
+    drops it) and discards the session, so the other teardown finds nothing left to do."""
+    import logging
+
+    from app.extensions import db
+
+    log = logging.getLogger(__name__)
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        try:
+            db.session.remove()
+        except Exception:  # noqa: BLE001 - a dead connection must not fail the response
+            log.warning("database session closed after a lost connection", exc_info=True)
+            try:
+                db.session.invalidate()
+            except Exception:  # noqa: BLE001,S110 - nothing more can be done with this connection
+                pass
+            db.session.registry.clear()

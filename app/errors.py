@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from marshmallow import Schema, fields
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -155,6 +156,27 @@ def register_error_handlers(app: Flask) -> None:
         if not wants_json():
             return _page(status, HTTP_MESSAGES_ID.get(status, exc.description or ""))
         return _http_error_body(exc, status)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(exc: Exception) -> Any:
+        """The database does not answer (restart, failover, network; SQLite busy past its timeout): 503 with
+        Retry-After, never 500. The request's transaction is rolled back."""
+        from app.extensions import db
+
+        log.error(
+            "database unavailable on %s %s: %s", request.method, request.path, exc.__class__.__name__, exc_info=True
+        )
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001,S110 - the connection is gone; the teardown discards it
+            pass
+        message = "Basis data sedang tidak dapat dihubungi. Coba lagi sebentar lagi."
+        response = (
+            error_body(503, "database_unavailable", message) if wants_json() else make_response(_page(503, message))
+        )
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

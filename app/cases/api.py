@@ -25,6 +25,7 @@ from app.cases.schemas import (
 )
 from app.db import unit_of_work
 from app.errors import ValidationFailed
+from app.extensions import db
 from workflows import fire
 
 blp = Blueprint("cases", __name__, description="Perkara, tindakan (transisi), riwayat dan berkas bukti")
@@ -67,7 +68,10 @@ def create_case() -> dict[str, Any]:
     user = current_api_user()
     with unit_of_work():
         case = services.create_case(_json_body(), user)
-    return services.case_detail(case, user)
+        # The answer is built before the commit: a write is acknowledged only with what was committed, and a
+        # connection lost after the commit cannot turn a stored write into an error the client would retry.
+        detail = services.case_detail(case, user)
+    return detail
 
 
 @blp.route("/cases/<id:case_id>")
@@ -90,7 +94,8 @@ def update_case(case_id: int) -> dict[str, Any]:
     user = current_api_user()
     with unit_of_work():
         case = services.update_case(services.get_case_for(user, case_id), _json_body(), user)
-    return services.case_detail(case, user)
+        detail = services.case_detail(case, user)  # before the commit (see create_case)
+    return detail
 
 
 @blp.route("/cases/<id:case_id>/transitions", methods=["POST"])
@@ -116,7 +121,9 @@ def transition(case_id: int) -> dict[str, Any]:
     with unit_of_work():
         case = services.get_case_for(user, case_id)
         fire(case, event, user, body, expected_version=version)
-    return services.case_detail(case, user)
+        db.session.flush()
+        detail = services.case_detail(case, user)  # before the commit (see create_case)
+    return detail
 
 
 @blp.route("/cases/<id:case_id>/history")
@@ -155,7 +162,8 @@ def upload(case_id: int) -> dict[str, Any]:
     with unit_of_work():
         case = services.get_case_for(user, case_id)
         attachment = services.add_attachment(case, request.files.get("file"), user, purpose)  # type: ignore[arg-type]
-    return services.attachment_out(attachment)
+        out = services.attachment_out(attachment)  # before the commit (see create_case)
+    return out
 
 
 @blp.route("/cases/<id:case_id>/attachments")
