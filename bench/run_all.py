@@ -47,9 +47,15 @@ class Bench:
 
 BENCHES = (
     Bench("list", "list_endpoint", "Case list endpoint vs bare JSON endpoint (gunicorn, req/s)", ("min", 1 / 3)),
-    Bench("sweep", "sweep", "Escalation sweep vs bare SQL selecting its rows (time)", ("max", 5.0), ("--n", "20000")),
+    Bench("sweep", "sweep", "Escalation sweep vs bare SQL doing its writes (time)", ("max", 5.0), ("--n", "20000")),
     Bench("index", "index", "NKK Maturity Index vs bare aggregate (time)", ("max", 1.5), ("--n", "20000")),
-    Bench("outbox", "outbox", "Outbox dispatcher vs bare smtplib (emails/s)", ("min", 0.8), ("--messages", "2000")),
+    Bench(
+        "outbox",
+        "outbox",
+        "Outbox dispatcher vs bare smtplib sending the same emails (emails/s)",
+        ("min", 0.8),
+        ("--messages", "2000"),
+    ),
     Bench("import", "import_cases", "Case import vs bare batched INSERT (rows/s)", None, ("--rows", "10000")),
     Bench("export", "export_memory", "Peak memory of a worker exporting all cases", None),
 )
