@@ -19,14 +19,14 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from app.agencies.models import Agency
 from app.cases.models import Case, Clarification, FollowUp, Recommendation
+from app.cases.services import apply_filters
 from app.core.vocab import CATEGORY_LABELS, SANCTION_FORMS, SANCTION_LABELS, SOURCE_LABELS
 from app.db import utcnow
-from app.escalations.models import EscalationStep
 from app.extensions import db
 from workflows.states import STATUS_LABELS, CaseStatus
 
@@ -108,41 +108,6 @@ def export_filename(extension: str, now: datetime | None = None) -> str:
 
 
 # -- the query ---------------------------------------------------------------------------------------------------
-
-
-def apply_filters(stmt: Select[Any], filters: Mapping[str, Any], now: datetime) -> Select[Any]:
-    """The list filters of `GET /api/v1/cases` (status, agency_id, category, overdue, escalated, q)."""
-    if filters.get("status"):
-        statuses = filters["status"] if isinstance(filters["status"], list | tuple) else filters["status"].split(",")
-        stmt = stmt.where(Case._status.in_([s for s in statuses if s]))
-    if filters.get("agency_id") is not None:
-        stmt = stmt.where(Case.agency_id == int(filters["agency_id"]))
-    if filters.get("category"):
-        stmt = stmt.where(Case.category == filters["category"])
-    if filters.get("overdue") is not None:
-        overdue = exists().where(
-            Recommendation.case_id == Case.id, Recommendation.is_open.is_(True), Recommendation.due_at < now
-        )
-        stmt = stmt.where(overdue if _truthy(filters["overdue"]) else ~overdue)
-    if filters.get("escalated") is not None:
-        escalated = exists().where(EscalationStep.case_id == Case.id, EscalationStep.level >= 2)
-        stmt = stmt.where(escalated if _truthy(filters["escalated"]) else ~escalated)
-    if filters.get("q"):
-        term = str(filters["q"]).strip().lower()
-        like = f"%{term}%"
-        clauses = [func.lower(Case.number).like(like), func.lower(Case.reported_name).like(like),
-                   func.lower(Case.summary).like(like)]  # fmt: skip
-        digits = term.replace(" ", "")
-        if digits.isdigit():
-            clauses.append(Case.reported_nip.like(f"%{digits}%"))
-        stmt = stmt.where(or_(*clauses))
-    return stmt
-
-
-def _truthy(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "ya", "on")
-    return bool(value)
 
 
 def export_query(query_or_filters: Select[Any] | Mapping[str, Any] | None, user: Any) -> Select[Any]:

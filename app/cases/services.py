@@ -12,6 +12,7 @@ import os
 import tempfile
 import uuid
 import zipfile
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import filetype
 from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import Select, and_, exists, func, insert, or_, select, update
+from sqlalchemy.orm import aliased
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
@@ -219,6 +221,40 @@ def update_case(case: Case, data: dict[str, Any], actor: User) -> Case:
 # -- listing -----------------------------------------------------------------------------------------------------
 
 
+def apply_filters(stmt: Select[Any], filters: Mapping[str, Any], now: datetime) -> Select[Any]:
+    """The list filters of `GET /api/v1/cases` (status, agency_id, category, overdue, escalated, q)."""
+    if filters.get("status"):
+        statuses = filters["status"] if isinstance(filters["status"], list | tuple) else filters["status"].split(",")
+        stmt = stmt.where(Case._status.in_([s for s in statuses if s]))
+    if filters.get("agency_id") is not None:
+        stmt = stmt.where(Case.agency_id == int(filters["agency_id"]))
+    if filters.get("category"):
+        stmt = stmt.where(Case.category == filters["category"])
+    if filters.get("overdue") is not None:
+        rec = aliased(Recommendation)  # never correlated with a Recommendation the caller's query joins
+        overdue = exists().where(rec.case_id == Case.id, rec.is_open.is_(True), rec.due_at < now)
+        stmt = stmt.where(overdue if _truthy(filters["overdue"]) else ~overdue)
+    if filters.get("escalated") is not None:
+        escalated = exists().where(EscalationStep.case_id == Case.id, EscalationStep.level >= 2)
+        stmt = stmt.where(escalated if _truthy(filters["escalated"]) else ~escalated)
+    if filters.get("q"):
+        term = str(filters["q"]).strip().lower()
+        like = f"%{term}%"
+        clauses = [func.lower(Case.number).like(like), func.lower(Case.reported_name).like(like),
+                   func.lower(Case.summary).like(like)]  # fmt: skip
+        digits = term.replace(" ", "")
+        if digits.isdigit():
+            clauses.append(Case.reported_nip.like(f"%{digits}%"))
+        stmt = stmt.where(or_(*clauses))
+    return stmt
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "ya", "on")
+    return bool(value)
+
+
 def list_cases(
     user: User, filters: dict[str, Any], limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
@@ -231,30 +267,7 @@ def list_cases(
         .outerjoin(Recommendation, Recommendation.case_id == Case.id)
         .where(visibility_clause(user))
     )
-    if filters.get("status"):
-        stmt = stmt.where(Case._status.in_([s for s in filters["status"].split(",") if s]))
-    if filters.get("agency_id") is not None:
-        stmt = stmt.where(Case.agency_id == filters["agency_id"])
-    if filters.get("category"):
-        stmt = stmt.where(Case.category == filters["category"])
-    if filters.get("overdue") is not None:
-        overdue = and_(Recommendation.is_open.is_(True), Recommendation.due_at < now)
-        stmt = stmt.where(overdue if filters["overdue"] else ~func.coalesce(overdue, False))
-    if filters.get("escalated") is not None:
-        escalated = exists().where(EscalationStep.case_id == Case.id, EscalationStep.level >= 2)
-        stmt = stmt.where(escalated if filters["escalated"] else ~escalated)
-    if filters.get("q"):
-        term = filters["q"].strip().lower()
-        like = f"%{term}%"
-        digits = term.replace(" ", "")
-        clauses = [
-            func.lower(Case.number).like(like),
-            func.lower(Case.reported_name).like(like),
-            func.lower(Case.summary).like(like),
-        ]
-        if digits.isdigit():
-            clauses.append(Case.reported_nip.like(f"%{digits}%"))
-        stmt = stmt.where(or_(*clauses))
+    stmt = apply_filters(stmt, filters, now)
     after = decode_cursor(cursor)
     if after is not None:
         try:

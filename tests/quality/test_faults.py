@@ -22,18 +22,16 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from app.calendar.working_days import Calendar, due_at_for, local_today
-from app.cases.models import Case, CaseCounter, CaseHistory, Recommendation
+from app.calendar.working_days import Calendar, local_today
+from app.cases.models import CaseCounter, CaseHistory, Recommendation
 from app.core.models import JobHeartbeat
 from app.db import utcnow
 from app.escalations.ladder import load_ladder
@@ -43,10 +41,9 @@ from app.extensions import db
 from app.scheduling import dispatch_job, run_job
 from notifications.dispatcher import dispatch_all, dispatch_pending
 from notifications.models import OutboxMessage
-from tests.escalations.helpers import bulk_open_cases
+from tests.quality.servers import ROOT, app_env, flask_command, open_overdue_recommendations
 from tests.workflows.helpers import S, case_in, make_cast
 
-ROOT = Path(__file__).resolve().parents[2]
 LONG = os.environ.get("TINDAK_LONG_TESTS") == "1"
 ROUNDS = 20 if LONG else 2
 
@@ -64,25 +61,18 @@ SEED = int(os.environ.get("TINDAK_FAULT_SEED", random.SystemRandom().randrange(1
 
 
 def scheduler_env(database_url: str, overrides: dict) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": overrides["SECRET_KEY"],
-            "BASE_URL": overrides["BASE_URL"],
-            "ATTACHMENT_DIR": overrides["ATTACHMENT_DIR"],
-            "SCHEDULER_ENABLED": "1",
-            "MAIL_SERVER": "127.0.0.1",
-            "MAIL_PORT": "1",  # nothing listens (and the dispatcher's first run is an hour away)
-            "SCHEDULER_OUTBOX_SECONDS": "3600",
-            "ESCALATION_SWEEP_BATCH_SIZE": str(SWEEP_BATCH),
-            "ESCALATION_RECIPIENTS_MENPANRB": ",".join(overrides["ESCALATION_RECIPIENTS_MENPANRB"]),
-            "ESCALATION_RECIPIENTS_KEMENDAGRI": ",".join(overrides["ESCALATION_RECIPIENTS_KEMENDAGRI"]),
-            "ESCALATION_RECIPIENTS_KASN": ",".join(overrides["ESCALATION_RECIPIENTS_KASN"]),
-            "ESCALATION_RECIPIENTS_BKN": ",".join(overrides["ESCALATION_RECIPIENTS_BKN"]),
-        }
+    # No SMTP server listens (app_env), and the dispatcher's first run is an hour away.
+    return app_env(
+        database_url,
+        overrides,
+        SCHEDULER_ENABLED="1",
+        SCHEDULER_OUTBOX_SECONDS="3600",
+        ESCALATION_SWEEP_BATCH_SIZE=str(SWEEP_BATCH),
+        ESCALATION_RECIPIENTS_MENPANRB=",".join(overrides["ESCALATION_RECIPIENTS_MENPANRB"]),
+        ESCALATION_RECIPIENTS_KEMENDAGRI=",".join(overrides["ESCALATION_RECIPIENTS_KEMENDAGRI"]),
+        ESCALATION_RECIPIENTS_KASN=",".join(overrides["ESCALATION_RECIPIENTS_KASN"]),
+        ESCALATION_RECIPIENTS_BKN=",".join(overrides["ESCALATION_RECIPIENTS_BKN"]),
     )
-    return env
 
 
 def expected_level(agency, due_at, now) -> int:
@@ -101,17 +91,7 @@ def expected_level(agency, due_at, now) -> int:
 def overdue_round(make_agency, make_user, n: int):
     """`n` open recommendations of a new agency, due ten working days ago: level 2 today, not level 3."""
     agency = make_agency(kind="kabupaten", ppk_email=f"ppk{random.randrange(10**9)}@kab.go.id")
-    drafter = make_user("investigator")
-    today = local_today(agency, utcnow())
-    received = Calendar.load(agency.id).add_working_days(today, -24, agency.id)
-    due_at, _ = due_at_for(agency, received, 14)
-    bulk_open_cases(agency.id, n, due_at=due_at, received_on=received, drafted_by_id=drafter.id)
-    rec_ids = list(
-        db.session.scalars(
-            select(Recommendation.id).join(Case, Case.id == Recommendation.case_id).where(Case.agency_id == agency.id)
-        )
-    )
-    assert len(rec_ids) == n
+    due_at, rec_ids = open_overdue_recommendations(agency, make_user("investigator"), n)
     level = expected_level(agency, due_at, utcnow())
     assert level >= 1, "the round needs cases past their due day"
     db.session.commit()
@@ -228,7 +208,7 @@ def test_the_scheduler_killed_at_random_points_of_a_sweep_loses_and_duplicates_n
         db.session.remove()  # SQLite: hold no lock while the scheduler runs
         with tempfile.TemporaryFile() as log:
             process = subprocess.Popen(  # noqa: S603 - our own CLI
-                [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run"],
+                flask_command("scheduler", "run"),
                 cwd=ROOT,
                 env=scheduler_env(database_url, app_overrides),
                 stdout=log,
@@ -245,7 +225,9 @@ def test_the_scheduler_killed_at_random_points_of_a_sweep_loses_and_duplicates_n
                             pytest.fail(f"the scheduler exited: {log.read().decode()[-3000:]}")
                         assert time.monotonic() < deadline, "the scheduler's sweep committed too little in time"
                         time.sleep(0.005)
-                    time.sleep(rng.uniform(0, 0.2))
+                    # A batch commits within tens of milliseconds: an extra delay longer than that would let
+                    # the sweep finish before the kill.
+                    time.sleep(rng.uniform(0, 0.01))
                 process.send_signal(signal.SIGKILL)
                 process.wait(timeout=30)
             finally:

@@ -19,21 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import json
 import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -41,36 +33,39 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.audit import verify_all
-from app.auth.services import issue_token
 from app.cases.models import Attachment, Case, CaseHistory
 from app.extensions import db
-from notifications.models import OutboxMessage
 from tests.conftest import ON_POSTGRES
-from tests.workflows.helpers import NIPS, PDF_BYTES, SAMPLE_PAYLOADS, S, case_in, make_cast, new_case_payload
-from workflows.states import CaseEvent
+from tests.quality.servers import (
+    PLAN,
+    Client,
+    app_env,
+    assert_issues_queued_email,
+    check_transition_history,
+    free_port,
+    gunicorn_log,
+    history_events,
+    join_clients,
+    last_versions,
+    list_path,
+    lost_race,
+    payload_for,
+    random_actions,
+    reported_person,
+    role_tokens,
+    sleep_until,
+    start_clients,
+    start_gunicorn,
+    stop,
+)
+from tests.workflows.helpers import PDF_BYTES, S, case_in, make_cast, new_case_payload
 
-ROOT = Path(__file__).resolve().parents[2]
 LONG = os.environ.get("TINDAK_LONG_TESTS") == "1"
 DURATION = 300.0 if LONG else 20.0
 THREADS = 6
 WORKERS = 3
 
-# The next event of each state on the way to `completed`, and who fires it (the drafter may not issue).
-PLAN = {
-    "reported": ("start_review", "investigator"),
-    "under_review": ("draft_recommendation", "investigator"),
-    "recommendation_drafted": ("issue_recommendation", "commissioner"),
-    "awaiting_follow_up": ("report_follow_up", "ppk"),
-    "follow_up_reported": ("accept_follow_up", "investigator"),
-}
-PLAN_EVENTS = {event for event, _ in PLAN.values()}
 ACTIONS = [("list", 28), ("detail", 18), ("history", 6), ("transition", 28), ("upload", 12), ("create", 8)]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -98,67 +93,8 @@ class Ledger:
                 self.server_errors.append((started, action, status))
 
 
-class Client:
-    def __init__(self, port: int, tokens: dict[str, str]):
-        self.port = port
-        self.tokens = tokens
-
-    def call(
-        self, method: str, path: str, role: str, *, body: bytes | None = None, content_type: str | None = None
-    ) -> tuple[int, Any]:
-        headers = {"Authorization": f"Bearer {self.tokens[role]}", "Accept": "application/json"}
-        if content_type:
-            headers["Content-Type"] = content_type
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            data = response.read()
-        finally:
-            connection.close()
-        try:
-            payload = json.loads(data) if data else None
-        except ValueError:
-            payload = None
-        return response.status, payload
-
-    def json(self, method: str, path: str, role: str, payload: dict) -> tuple[int, Any]:
-        return self.call(method, path, role, body=json.dumps(payload).encode(), content_type="application/json")
-
-    def upload(self, case_id: int, content: bytes, name: str) -> tuple[int, Any]:
-        boundary = uuid.uuid4().hex
-        body = (
-            (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nevidence\r\n'
-                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
-                "Content-Type: application/pdf\r\n\r\n"
-            ).encode()
-            + content
-            + f"\r\n--{boundary}--\r\n".encode()
-        )
-        return self.call(
-            "POST",
-            f"/api/v1/cases/{case_id}/attachments",
-            "investigator",
-            body=body,
-            content_type=f"multipart/form-data; boundary={boundary}",
-        )
-
-
-def payload_for(event: str) -> dict[str, Any]:
-    payload = dict(SAMPLE_PAYLOADS[CaseEvent(event)])
-    if event == "report_follow_up":
-        payload["decision_date"] = date.today().isoformat()
-    return payload
-
-
 def worker(client: Client, ledger: Ledger, stop_at: float, seed: int) -> None:
-    rng = random.Random(seed)
-    names, weights = zip(*ACTIONS, strict=True)
-    while time.monotonic() < stop_at:
-        action = rng.choices(names, weights)[0]
-        with ledger.lock:
-            case_id = rng.choice(ledger.cases)
+    for action, case_id, rng in random_actions(ledger, ACTIONS, stop_at, seed):
         started = time.monotonic()
         try:
             status = run_action(client, ledger, action, case_id, rng)
@@ -171,18 +107,14 @@ def worker(client: Client, ledger: Ledger, stop_at: float, seed: int) -> None:
 
 def run_action(client: Client, ledger: Ledger, action: str, case_id: int, rng: random.Random) -> int:
     if action == "list":
-        status_filter = rng.choice(["", "&status=reported", "&status=awaiting_follow_up,follow_up_reported"])
-        status, _ = client.call("GET", f"/api/v1/cases?limit=20{status_filter}", "investigator")
-        return status
+        return client.call("GET", list_path(rng), "investigator")[0]
     if action == "detail":
         return client.call("GET", f"/api/v1/cases/{case_id}", "investigator")[0]
     if action == "history":
         return client.call("GET", f"/api/v1/cases/{case_id}/history", "investigator")[0]
     if action == "create":
-        person = {"name": f"Terlapor Uji {rng.randrange(10**6)}", "nip": rng.choice(NIPS)}
-        status, body = client.json(
-            "POST", "/api/v1/cases", "investigator", new_case_payload(ledger.agency_id, reported_person=person)
-        )
+        payload = new_case_payload(ledger.agency_id, reported_person=reported_person(rng))
+        status, body = client.call("POST", "/api/v1/cases", "investigator", payload)
         if status == 201:
             with ledger.lock:
                 ledger.created.append((body["id"], body["number"]))
@@ -207,7 +139,7 @@ def run_action(client: Client, ledger: Ledger, action: str, case_id: int, rng: r
         return status
     event, role = PLAN[case["status"]]
     try:
-        status, body = client.json(
+        status, body = client.call(
             "POST",
             f"/api/v1/cases/{case_id}/transitions",
             role,
@@ -222,68 +154,9 @@ def run_action(client: Client, ledger: Ledger, action: str, case_id: int, rng: r
             ledger.transitions.append((case_id, event, body["version"]))
         elif status >= 500:
             ledger.uncertain[(case_id, event)] += 1
-        elif not (status == 409 and body["error"]["code"] in ("version_conflict", "invalid_transition")):
+        elif not lost_race(status, body):
             ledger.unexpected.append(f"{event} case {case_id}: {status} {body}")
     return status
-
-
-def start_gunicorn(database_url: str, overrides: dict[str, Any], port: int, log: Path) -> subprocess.Popen:
-    env = dict(os.environ)
-    env.update(
-        {
-            "TINDAK_ENV": "production",
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": overrides["SECRET_KEY"],
-            "ATTACHMENT_DIR": overrides["ATTACHMENT_DIR"],
-            "BASE_URL": overrides["BASE_URL"],
-            "SCHEDULER_ENABLED": "0",
-            "MAIL_SERVER": "127.0.0.1",
-            "MAIL_PORT": "1",
-        }
-    )
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(WORKERS),
-        "--worker-class",
-        "sync",
-        "--timeout",
-        "120",
-        "--graceful-timeout",
-        "20",
-        "--log-level",
-        "warning",
-        "wsgi:app",
-    ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)  # noqa: S603
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited: {log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=5):  # noqa: S310
-                return process
-        except OSError as exc:
-            if getattr(exc, "code", None):  # an HTTP answer (503 while the scheduler is absent is fine)
-                return process
-            time.sleep(0.3)
-    process.kill()
-    pytest.fail("gunicorn did not answer in time")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
 
 
 def terminate_connections() -> int:
@@ -302,47 +175,32 @@ def terminate_connections() -> int:
 def test_mixed_load_under_gunicorn_answers_without_5xx_and_loses_no_write(database_url, app_overrides, tmp_path):
     cast = make_cast()
     seeded = [case_in(cast, S.REPORTED) for _ in range(20)] + [case_in(cast, S.AWAITING_FOLLOW_UP) for _ in range(6)]
-    tokens = {}
-    for role, user in {
-        "investigator": cast.investigator,
-        "commissioner": cast.commissioner2,
-        "ppk": cast.ppk,
-    }.items():
-        tokens[role], _ = issue_token(user)
+    tokens = role_tokens(cast)
     db.session.commit()
     before = {
         "attachment": db.session.scalar(select(func.coalesce(func.max(Attachment.id), 0))),
         "case": db.session.scalar(select(func.coalesce(func.max(Case.id), 0))),
-        "history": Counter(
-            (case_id, event)
-            for case_id, event in db.session.execute(select(CaseHistory.case_id, CaseHistory.event)).all()
-        ),
+        "history": history_events(),
     }
     ledger = Ledger(cases=[c.id for c in seeded], agency_id=cast.agency.id)
     db.session.remove()  # SQLite: the test holds no lock while the server runs
 
     port = free_port()
     log = tmp_path / "gunicorn.log"
-    server = start_gunicorn(database_url, app_overrides, port, log)
-    client = Client(port, tokens)
+    env = app_env(database_url, app_overrides, TINDAK_ENV="production")
+    server = start_gunicorn(env, port, log, workers=WORKERS, timeout=120)
+    client = Client(port, tokens, timeout=120)
     cuts: list[float] = []
     try:
         started = time.monotonic()
         stop_at = started + DURATION
-        threads = [
-            threading.Thread(target=worker, args=(client, ledger, stop_at, seed), daemon=True)
-            for seed in range(THREADS)
-        ]
-        for thread in threads:
-            thread.start()
+        threads = start_clients(worker, client, ledger, THREADS, stop_at)
         if ON_POSTGRES:
             for fraction in (1 / 3, 2 / 3):
-                time.sleep(max(0.0, started + DURATION * fraction - time.monotonic()))
+                sleep_until(started + DURATION * fraction)
                 cuts.append(time.monotonic())
                 assert terminate_connections() > 0
-        for thread in threads:
-            thread.join(timeout=DURATION + 300)
-            assert not thread.is_alive(), "a client thread hung"
+        join_clients(threads, DURATION + 300)
     finally:
         stop(server)
     elapsed = time.monotonic() - started
@@ -359,8 +217,7 @@ def test_mixed_load_under_gunicorn_answers_without_5xx_and_loses_no_write(databa
     )
     assert total > 50, "the load hardly ran"
     assert len(ledger.transitions) > 5 and ledger.uploads and ledger.created
-    server_log = log.read_text(errors="replace")
-    assert "WORKER TIMEOUT" not in server_log, server_log[-3000:]
+    gunicorn_log(log)
     if cuts:
         # Only requests in flight when the connections were cut may fail; afterwards the pool reconnects.
         late = [e for e in ledger.server_errors if not any(cut - 60 <= e[0] <= cut + 5 for cut in cuts)]
@@ -379,21 +236,8 @@ def verify_acknowledged_writes(ledger: Ledger, before: dict[str, Any], overrides
     db.session.remove()
     # Transitions: a history row for each acknowledged one, and none for an unacknowledged one (unless its
     # answer was lost to a cut connection).
-    history = Counter(
-        (case_id, event)
-        for case_id, event in db.session.execute(select(CaseHistory.case_id, CaseHistory.event)).all()
-        if event in PLAN_EVENTS
-    )
-    new_rows = history - Counter({k: v for k, v in before["history"].items() if k[1] in PLAN_EVENTS})
-    acknowledged = Counter((case_id, event) for case_id, event, _ in ledger.transitions)
-    missing = acknowledged - new_rows
-    assert not missing, f"acknowledged but not in the database: {list(missing)[:10]}"
-    phantom = new_rows - acknowledged - ledger.uncertain
-    assert not phantom, f"in the database but never acknowledged: {list(phantom)[:10]}"
-    last_version: dict[int, int] = {}
-    for case_id, _, version in ledger.transitions:
-        last_version[case_id] = max(version, last_version.get(case_id, 0))
-    versions = dict(db.session.execute(select(Case.id, Case.version).where(Case.id.in_(last_version))).all())
+    check_transition_history(ledger.transitions, before["history"], ledger.uncertain)
+    last_version, versions = last_versions(ledger.transitions)
     if not ledger.uncertain:
         assert versions == last_version
     else:
@@ -415,15 +259,7 @@ def verify_acknowledged_writes(ledger: Ledger, before: dict[str, Any], overrides
     # Every history chain still verifies, and each issued recommendation queued its email with it.
     _cases, _rows, broken = verify_all()
     assert broken is None, broken
-    issued = {case_id for case_id, event, _ in ledger.transitions if event == "issue_recommendation"}
-    with_email = set(
-        db.session.scalars(
-            select(OutboxMessage.case_id).where(
-                OutboxMessage.case_id.in_(issued), OutboxMessage.kind == "recommendation_issued"
-            )
-        )
-    )
-    assert with_email == issued
+    assert_issues_queued_email(ledger.transitions)
 
 
 @pytest.mark.postgres
