@@ -12,8 +12,8 @@
    lost or given up, and /api/v1/health shows the backlog. SMTP comes back: every email is delivered exactly
    once, and running the dispatcher again sends nothing more.
 
-A PostgreSQL restart is simulated without touching the shared server: test_load terminates the test
-database's own connections under load (PostgreSQL run only).
+PostgreSQL restarted under load: test_pg_restart (a private cluster, restarted fast and immediate while
+gunicorn serves writes); test_load also terminates the test database's own connections under load.
 """
 
 from __future__ import annotations
