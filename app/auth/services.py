@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, current_app
 from flask_login import LoginManager
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app.agencies.models import Agency
@@ -259,37 +259,74 @@ def totp_provisioning_uri(user: User, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
 
 
-def verify_totp(secret: str | None, code: str | None) -> bool:
-    """Check a 6-digit code against the secret, accepting one 30-second step of clock drift."""
+def totp_step(secret: str | None, code: str | None, now: datetime | None = None) -> int | None:
+    """The 30-second step whose code `code` is (one step of clock drift either way), or None."""
+    import hmac
+
     import pyotp
 
     digits = "".join(ch for ch in (code or "") if ch.isdigit())
     if not secret or len(digits) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    moment = now or utcnow()
+    for drift in (0, -1, 1):
+        at = moment + timedelta(seconds=drift * totp.interval)
+        if hmac.compare_digest(totp.at(at), digits):
+            return totp.timecode(at)
+    return None
+
+
+def verify_totp(secret: str | None, code: str | None) -> bool:
+    """Check a 6-digit code against the secret, accepting one 30-second step of clock drift (no replay
+    check: for proving a new secret; sign-in and account changes use `accept_totp`)."""
+    return totp_step(secret, code) is not None
+
+
+def accept_totp(user: User, code: str | None, now: datetime | None = None) -> bool:
+    """Accept `code` as the user's second factor at most once: the code's step must be later than the last
+    accepted one. The step is recorded with a compare-and-set UPDATE, so two requests racing with the same
+    code cannot both pass. Flushes (the caller commits)."""
+    step = totp_step(user.totp_secret, code, now)
+    if step is None:
         return False
-    return bool(pyotp.TOTP(secret).verify(digits, valid_window=1))
+    table = User.__table__
+    done = db.session.execute(
+        update(table)
+        .where(table.c.id == user.id, or_(table.c.totp_last_step.is_(None), table.c.totp_last_step < step))
+        .values(totp_last_step=step)
+    )
+    if done.rowcount != 1:
+        return False
+    user.totp_last_step = step
+    return True
 
 
 def enable_totp(user: User, secret: str, code: str) -> None:
     """Turn the second factor on once the user proved the authenticator holds `secret`; flushes."""
     if not totp_allowed(user):
         raise ValidationFailed("Verifikasi dua langkah hanya tersedia untuk peran KASN.")
-    if not verify_totp(secret, code):
+    step = totp_step(secret, code)
+    if step is None:
         raise ValidationFailed("Kode verifikasi salah.", details={"fields": {"code": ["Kode verifikasi salah."]}})
     user.totp_secret = secret
+    user.totp_last_step = step  # the code that proved the secret cannot also sign in
     db.session.flush()
 
 
 def disable_totp(user: User, code: str) -> None:
     """Turn the second factor off; the current code is required so a stolen session cannot do it."""
-    if not verify_totp(user.totp_secret, code):
+    if not accept_totp(user, code):
         raise ValidationFailed("Kode verifikasi salah.", details={"fields": {"code": ["Kode verifikasi salah."]}})
     user.totp_secret = None
+    user.totp_last_step = None
     db.session.flush()
 
 
 def reset_totp(user: User) -> None:
     """Administrator: remove a user's second factor (lost phone) and end the user's sessions; flushes."""
     user.totp_secret = None
+    user.totp_last_step = None
     user.session_version += 1
     db.session.flush()
 

@@ -114,7 +114,9 @@ def login_code() -> Any:
         session.pop(PENDING_KEY, None)
         flash(_("Akun tidak dapat masuk saat ini. Coba lagi nanti."), "danger")
         return redirect(url_for("web.login"))
-    if auth_services.verify_totp(user.totp_secret, form.code.data):
+    with unit_of_work():
+        accepted = auth_services.accept_totp(user, form.code.data)
+    if accepted:
         return _start_session(user, pending.get("next"))
     with unit_of_work():
         auth_services.register_failure(user)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 14:03:21.000535
+Create Date: 2026-11-22 14:40:55.694819
 
 """
 from alembic import op
@@ -115,6 +115,7 @@ def upgrade():
     sa.Column('last_login_at', app.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('session_version', sa.Integer(), nullable=False),
     sa.Column('totp_secret', sa.String(length=64), nullable=True),
+    sa.Column('totp_last_step', sa.BigInteger(), nullable=True),
     sa.Column('locale', sa.String(length=8), nullable=True),
     sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("body IS NULL OR body IN ('menpanrb', 'kemendagri')", name=op.f('ck_users_body')),

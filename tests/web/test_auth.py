@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pyotp
+import time_machine
 from sqlalchemy import select
 
 from app.auth.models import LoginThrottle, User
@@ -135,20 +136,42 @@ def test_totp_second_factor_for_kasn_roles(world, pages_for, pages):
     db.session.expire_all()
     assert db.session.get(User, user.id).totp_secret == secret
 
-    # Signing in now takes the password, then the code.
-    response = pages.login(user)
-    assert response.headers["Location"] == "/login/kode"
-    assert pages.get("/").status_code == 302  # not signed in yet
-    bad = pages.post("/login/kode", {"code": "123456"}, page="/login/kode")
-    assert bad.status_code == 401 and "Kode verifikasi salah." in bad.get_data(as_text=True)
-    good = pages.post("/login/kode", {"code": pyotp.TOTP(secret).now()}, page="/login/kode")
-    assert good.status_code == 302 and good.headers["Location"] == "/"
-    assert pages.get("/").status_code == 200
+    totp = pyotp.TOTP(secret)
+    with time_machine.travel(datetime.now(UTC) + timedelta(seconds=30)) as clock:
+        # Signing in now takes the password, then the code (a new one: the code that enabled it is spent).
+        response = pages.login(user)
+        assert response.headers["Location"] == "/login/kode"
+        assert pages.get("/").status_code == 302  # not signed in yet
+        bad = pages.post("/login/kode", {"code": "123456"}, page="/login/kode")
+        assert bad.status_code == 401 and "Kode verifikasi salah." in bad.get_data(as_text=True)
+        good = pages.post("/login/kode", {"code": totp.now()}, page="/login/kode")
+        assert good.status_code == 302 and good.headers["Location"] == "/"
+        assert pages.get("/").status_code == 200
 
-    # Turning it off needs a current code.
-    assert account.post("/akun", {"code": pyotp.TOTP(secret).now()}, page="/akun").status_code == 302
-    db.session.expire_all()
-    assert db.session.get(User, user.id).totp_secret is None
+        # Turning it off needs a current code, not one already used.
+        clock.shift(30)
+        assert account.post("/akun", {"code": totp.now()}, page="/akun").status_code == 302
+        db.session.expire_all()
+        assert db.session.get(User, user.id).totp_secret is None
+
+
+def test_a_totp_code_signs_in_once(world, app):
+    """A code seen over a shoulder or phished in real time cannot be used again within its window."""
+    user = world.investigator
+    secret = pyotp.random_base32()
+    user.totp_secret = secret
+    db.session.commit()
+    code = pyotp.TOTP(secret).now()
+    first, second = Pages(app.test_client()), Pages(app.test_client())
+    for pages in (first, second):
+        assert pages.login(user).headers["Location"] == "/login/kode"
+    assert first.post("/login/kode", {"code": code}, page="/login/kode").status_code == 302
+    replay = second.post("/login/kode", {"code": code}, page="/login/kode")
+    assert replay.status_code == 401 and "Kode verifikasi salah." in replay.get_data(as_text=True)
+    assert second.get("/").status_code == 302  # not signed in
+    # An older code (the previous step, still inside the drift window) is refused too.
+    older = pyotp.TOTP(secret).at(datetime.now(UTC) - timedelta(seconds=30))
+    assert second.post("/login/kode", {"code": older}, page="/login/kode").status_code == 401
 
 
 def test_totp_code_step_gives_up_after_repeated_wrong_codes(world, pages):
