@@ -54,22 +54,32 @@ def tz_abbreviation(tz_name: str) -> str:
     return TIMEZONES.get(tz_name, tz_name)
 
 
-def format_instant(value: datetime | None, tz_name: str | None = None, *, with_time: bool = True) -> str:
-    """`24 Desember 2026 23.59 WIB` in the given (default: the reader's) zone."""
+def format_instant(
+    value: datetime | None, tz_name: str | None = None, *, with_time: bool = True, locale: str = "id"
+) -> str:
+    """`24 Desember 2026 23.59 WIB` in the given (default: the reader's) zone; `locale="en"` gives
+    `24 December 2026 23:59 WIB`. Letters and emails are Indonesian; pages pass the reader's locale."""
     if value is None:
         return "-"
     tz_name = tz_name or reader_timezone()
     local = value.astimezone(ZoneInfo(tz_name))
-    text = f"{local.day} {MONTHS_ID[local.month - 1]} {local.year}"
+    text = _date_text(local.date(), locale, weekday=False)
     if with_time:
-        text += f" {local:%H.%M} {tz_abbreviation(tz_name)}"
+        clock = f"{local:%H:%M}" if locale == "en" else f"{local:%H.%M}"
+        text += f" {clock} {tz_abbreviation(tz_name)}"
     return text
 
 
-def format_day(value: date | None, *, weekday: bool = False) -> str:
+def format_day(value: date | None, *, weekday: bool = False, locale: str = "id") -> str:
     if value is None:
         return "-"
-    text = f"{value.day} {MONTHS_ID[value.month - 1]} {value.year}"
-    if weekday:
-        text = f"{DAYS_ID[value.weekday()]}, {text}"
-    return text
+    return _date_text(value, locale, weekday=weekday)
+
+
+def _date_text(value: date, locale: str, *, weekday: bool) -> str:
+    if locale == "id":
+        text = f"{value.day} {MONTHS_ID[value.month - 1]} {value.year}"
+        return f"{DAYS_ID[value.weekday()]}, {text}" if weekday else text
+    from babel.dates import format_date
+
+    return format_date(value, "EEEE, d MMMM y" if weekday else "d MMMM y", locale=locale)

@@ -17,7 +17,7 @@ from app.cases.schemas import NewCaseSchema
 from app.core import vocab
 from app.extensions import db
 from app.i18n import format_day, format_instant
-from app.web.filters import label
+from app.web.filters import current_locale, label
 from app.web.schema_forms import N_, FieldSpec, field_specs, form_payload
 from workflows import TRANSITIONS
 from workflows.states import TERMINAL_STATUSES, CaseEvent, CaseStatus
@@ -151,12 +151,12 @@ def _payload_value(key: str, value: Any) -> str:
         return gettext("ya") if value else gettext("tidak")
     if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
         try:
-            return format_day(date.fromisoformat(value))
+            return format_day(date.fromisoformat(value), locale=current_locale())
         except ValueError:
             return value
     if isinstance(value, str) and len(value) > 18 and value[4] == "-" and value[10] in "T ":
         try:
-            return format_instant(datetime.fromisoformat(value))
+            return format_instant(datetime.fromisoformat(value), locale=current_locale())
         except ValueError:
             return value
     if isinstance(value, dict):

@@ -50,8 +50,10 @@ def filesize(value: int | None) -> str:
 
 
 FILTERS: dict[str, Any] = {
-    "instant": format_instant,
-    "day": format_day,
+    "instant": lambda value, tz_name=None, with_time=True: format_instant(
+        value, tz_name, with_time=with_time, locale=current_locale()
+    ),
+    "day": lambda value, weekday=False: format_day(value, weekday=weekday, locale=current_locale()),
     "tzabbr": tz_abbreviation,
     "status_label": lambda v: label(STATUS_LABELS, v),
     "event_label": lambda v: label(EVENT_LABELS, v),

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from sqlalchemy import select
+
+from app.cases.models import Recommendation
+from app.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po"
@@ -129,3 +134,20 @@ def test_language_switch_ignores_unknown_languages_and_foreign_targets(pages):
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     assert '<html lang="id">' in pages.get("/login").get_data(as_text=True)
+
+
+def test_dates_follow_the_reader_language(world, make_case, pages_for):
+    """Indonesian pages write `24 Desember 2026 23.59 WIB`; English pages `24 December 2026 23:59 WIB`."""
+    case = make_case("awaiting_follow_up")
+    pages = pages_for(world.investigator)
+    due_at = db.session.scalar(select(Recommendation.due_at).where(Recommendation.case_id == case.id))
+    due = due_at.astimezone(ZoneInfo("Asia/Jakarta"))
+    months_id = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
+                 "Oktober", "November", "Desember"]  # fmt: skip
+    indonesian = f"{due.day} {months_id[due.month - 1]} {due.year} {due:%H.%M} WIB"
+    english = f"{due.day} {due:%B} {due.year} {due:%H:%M} WIB"
+    html = pages.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert indonesian in html and english not in html
+    pages.post("/lang/en", {"next": "/"}, page="/")
+    html = pages.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert english in html and indonesian not in html
