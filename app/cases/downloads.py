@@ -2,7 +2,7 @@
 
 - the filtered case list as CSV or XLSX, streamed row by row (a million rows never sit in memory);
 - a case's evidence bundle (ZIP with summary PDF, timeline, letters, files and a sha256 manifest), written
-  to a temporary file that is sent from disk and removed once the response is closed.
+  to a temporary file that is opened, unlinked and streamed from the open file.
 """
 
 from __future__ import annotations
@@ -49,12 +49,13 @@ def bundle_response(case: Case, user: Any) -> Response:
     directory = Path(tempfile.mkdtemp(prefix="tindak-bundle-"))
     try:
         path = build_case_bundle(case, user=user, dest=directory / f"{case.number}.zip")
-        response = send_file(
-            path, mimetype="application/zip", as_attachment=True, download_name=f"{case.number}.zip", max_age=0
-        )
-    except BaseException:
+        stream = open(path, "rb")  # noqa: SIM115 - handed to the response, which closes it
+    finally:
+        # Removed at once: the open file stays readable until the response closes it (POSIX), and nothing is
+        # left on disk even when a client never finishes reading.
         shutil.rmtree(directory, ignore_errors=True)
-        raise
+    response = send_file(
+        stream, mimetype="application/zip", as_attachment=True, download_name=f"{case.number}.zip", max_age=0
+    )
     response.headers["Cache-Control"] = "no-store"
-    response.call_on_close(lambda: shutil.rmtree(directory, ignore_errors=True))
     return response
