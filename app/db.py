@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.engine import Dialect, Engine
@@ -18,6 +18,12 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+T = TypeVar("T")
+M = TypeVar("M")
+MAX_ROW_ID = 2**31 - 1  # every primary key is an `integer` column on PostgreSQL: a larger id names no row
+IN_CHUNK = 500  # values per IN (…) list (SQLite's bound parameters, PostgreSQL's plan size)
 
 
 def utcnow() -> datetime:
@@ -104,6 +110,24 @@ def unit_of_work() -> Iterator[Any]:
     except BaseException:
         db.session.rollback()
         raise
+
+
+def valid_row_id(value: int) -> bool:
+    return 0 < value <= MAX_ROW_ID
+
+
+def get_row(model: type[M], row_id: int) -> M | None:
+    """`session.get`, except that an id no row can have is None without asking the database (PostgreSQL
+    would refuse the out-of-range value as an error)."""
+    from app.extensions import db
+
+    return db.session.get(model, row_id) if valid_row_id(row_id) else None
+
+
+def in_chunks(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    """`values` in slices of at most `size`: one `IN (…)` list per query stays within the databases' limits."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def install_session_teardown(app: Any) -> None:

@@ -7,11 +7,10 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from app.api.inputs import INT4_MAX
 from app.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_cursor
 from app.api.security import require_role
 from app.core.vocab import Role
-from app.db import unit_of_work
+from app.db import MAX_ROW_ID, unit_of_work
 from notifications import services
 from notifications.models import OUTBOX_STATUSES
 
@@ -40,7 +39,7 @@ class OutboxQuerySchema(Schema):
     limit = fields.Int(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT))
     # outbox_messages.id is an `integer` column: a larger key must not reach PostgreSQL.
     cursor = fields.Str(
-        validate=keyset_cursor(max_id=INT4_MAX), metadata={"description": "next_cursor of the previous page"}
+        validate=keyset_cursor(max_id=MAX_ROW_ID), metadata={"description": "next_cursor of the previous page"}
     )
 
 

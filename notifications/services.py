@@ -10,14 +10,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.api.pagination import decode_cursor, encode_cursor
-from app.db import utcnow
+from app.api.pagination import cursor_id, encode_cursor
+from app.db import MAX_ROW_ID, get_row, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from notifications.models import OUTBOX_STATUSES, OutboxMessage
-
-# Ids beyond a 64-bit integer cannot exist (and would overflow the database driver).
-MAX_ID = 2**63 - 1
 
 STATUS_LABELS = {
     "pending": "Menunggu dikirim",
@@ -42,15 +39,9 @@ def list_messages(
                 details={"fields": {"status": [f"harus salah satu dari: {', '.join(OUTBOX_STATUSES)}"]}},
             )
         stmt = stmt.where(OutboxMessage.status == status)
-    after = decode_cursor(cursor)
-    if after is not None:
-        try:
-            last_id = int(after[0])
-        except (IndexError, TypeError, ValueError) as exc:
-            raise ValidationFailed("Kursor halaman tidak sah.", details={"fields": {"cursor": ["tidak sah"]}}) from exc
-        if not 0 < last_id <= MAX_ID:
-            raise ValidationFailed("Kursor halaman tidak sah.", details={"fields": {"cursor": ["tidak sah"]}})
-        stmt = stmt.where(OutboxMessage.id < last_id)
+    after = cursor_id(cursor)
+    if after is not None and after <= MAX_ROW_ID:  # a larger cursor is past every id: no bound
+        stmt = stmt.where(OutboxMessage.id < after)
     limit = max(1, int(limit))
     rows = list(db.session.scalars(stmt.order_by(OutboxMessage.id.desc()).limit(limit + 1)))
     next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
@@ -58,7 +49,7 @@ def list_messages(
 
 
 def get_message(message_id: int) -> OutboxMessage:
-    message = db.session.get(OutboxMessage, message_id) if 0 < message_id <= MAX_ID else None
+    message = get_row(OutboxMessage, message_id)
     if message is None:
         raise NotFound("Pesan outbox tidak ditemukan.")
     return message

@@ -6,9 +6,9 @@ from zoneinfo import available_timezones
 
 from marshmallow import Schema, fields, validate
 
-from app.api.inputs import INT4_MAX
 from app.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_cursor
 from app.core.vocab import AgencyKind, Body
+from app.db import MAX_ROW_ID
 
 _TIMEZONES = sorted(tz for tz in available_timezones() if tz.startswith("Asia/"))
 
@@ -24,7 +24,7 @@ class AgencySchema(Schema):
     parent_id = fields.Int(
         allow_none=True,
         load_default=None,
-        validate=validate.Range(min=1, max=INT4_MAX, error="Instansi induk tidak ditemukan."),
+        validate=validate.Range(min=1, max=MAX_ROW_ID, error="Instansi induk tidak ditemukan."),
     )
     escalation_body = fields.Str(allow_none=True, load_default=None, validate=validate.OneOf([b.value for b in Body]))
     routed_to = fields.Str(dump_only=True)

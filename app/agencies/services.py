@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from app.agencies.models import Agency
-from app.api.pagination import decode_cursor, encode_cursor
+from app.api.pagination import cursor_id, encode_cursor
 from app.core.vocab import CENTRAL_KINDS, AgencyKind, Body
+from app.db import MAX_ROW_ID, get_row
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 
@@ -21,7 +22,7 @@ def routed_body(agency: Agency) -> str:
 
 
 def get_agency(agency_id: int) -> Agency:
-    agency = db.session.get(Agency, agency_id) if 0 < agency_id <= 2**31 - 1 else None
+    agency = get_row(Agency, agency_id)
     if agency is None:
         raise NotFound("Instansi tidak ditemukan.")
     return agency
@@ -36,12 +37,9 @@ def list_agencies(
     if q:
         like = f"%{q.lower()}%"
         stmt = stmt.where(or_(func.lower(Agency.name).like(like), func.lower(Agency.code).like(like)))
-    after = decode_cursor(cursor)
+    after = cursor_id(cursor)
     if after is not None:
-        try:
-            stmt = stmt.where(Agency.id > max(min(int(after[0]), 2**31 - 1), 0))
-        except (IndexError, TypeError, ValueError) as exc:
-            raise ValidationFailed("Kursor halaman tidak sah.", details={"fields": {"cursor": ["tidak sah"]}}) from exc
+        stmt = stmt.where(Agency.id > min(after, MAX_ROW_ID))
     rows = list(db.session.scalars(stmt.order_by(Agency.id).limit(limit + 1)))
     next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
     return rows[:limit], next_cursor

@@ -15,9 +15,8 @@ from typing import Any
 from flask import request
 from werkzeug.routing import IntegerConverter
 
+from app.db import MAX_ROW_ID
 from app.errors import ValidationFailed
-
-INT4_MAX = 2**31 - 1  # PostgreSQL `integer` (every primary key of the schema)
 
 NUL = "\x00"
 NUL_MESSAGE = "Tidak boleh memuat karakter NUL (\\x00)."
@@ -28,7 +27,7 @@ class RowIdConverter(IntegerConverter):
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's signature
         kwargs.setdefault("min", 1)
-        kwargs.setdefault("max", INT4_MAX)
+        kwargs.setdefault("max", MAX_ROW_ID)
         super().__init__(map, *args, **kwargs)
 
 

@@ -19,6 +19,13 @@ def encode_cursor(key: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
+CURSOR_MESSAGE = "Kursor halaman tidak sah."
+
+
+def _invalid_cursor() -> ValidationFailed:
+    return ValidationFailed(CURSOR_MESSAGE, details={"fields": {"cursor": ["tidak sah"]}})
+
+
 def decode_cursor(cursor: str | None) -> list[Any] | None:
     if not cursor:
         return None
@@ -26,13 +33,22 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed("Kursor halaman tidak sah.", details={"fields": {"cursor": ["tidak sah"]}}) from exc
+        raise _invalid_cursor() from exc
     if not isinstance(value, list):
-        raise ValidationFailed("Kursor halaman tidak sah.", details={"fields": {"cursor": ["tidak sah"]}})
+        raise _invalid_cursor()
     return value
 
 
-CURSOR_MESSAGE = "Kursor halaman tidak sah."
+def cursor_id(cursor: str | None) -> int | None:
+    """The row id a keyset cursor of this module starts after (None: the first page); 422 for a cursor that
+    holds no positive integer first. The id may be beyond the column's range: callers bound it."""
+    key = decode_cursor(cursor)
+    if key is None:
+        return None
+    first = key[0] if key else None
+    if isinstance(first, bool) or not isinstance(first, int) or first < 1:
+        raise _invalid_cursor()
+    return first
 
 
 def keyset_cursor(max_id: int | None = None) -> Callable[[str], None]:
@@ -44,18 +60,11 @@ def keyset_cursor(max_id: int | None = None) -> Callable[[str], None]:
     """
 
     def validate(value: str) -> None:
-        if not value:
-            return  # no cursor: the first page
         try:
-            key = decode_cursor(value)
+            first = cursor_id(value)
         except ValidationFailed as exc:
             raise ValidationError(CURSOR_MESSAGE) from exc
-        if not key:
-            raise ValidationError(CURSOR_MESSAGE)
-        first = key[0]
-        if isinstance(first, bool) or not isinstance(first, int) or first < 1:
-            raise ValidationError(CURSOR_MESSAGE)
-        if max_id is not None and first > max_id:
+        if first is not None and max_id is not None and first > max_id:
             raise ValidationError(CURSOR_MESSAGE)
 
     return validate

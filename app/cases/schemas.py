@@ -7,10 +7,10 @@ from typing import Any
 
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
-from app.api.inputs import INT4_MAX
 from app.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_cursor
 from app.core.nip import InvalidNIP, parse_nip
 from app.core.vocab import NEUTRALITY_SUBCATEGORIES, Category, Source
+from app.db import MAX_ROW_ID
 from workflows.states import CaseEvent, CaseStatus
 
 _required = {"required": "Wajib diisi.", "null": "Wajib diisi."}
@@ -48,7 +48,7 @@ class NewCaseSchema(Schema):
     agency_id = fields.Integer(
         required=True,
         strict=True,
-        validate=validate.Range(min=1, max=INT4_MAX, error="Instansi tidak ditemukan."),
+        validate=validate.Range(min=1, max=MAX_ROW_ID, error="Instansi tidak ditemukan."),
         error_messages=_required,
     )
     category = fields.String(
@@ -101,7 +101,7 @@ class CaseQuerySchema(Schema):
     status = fields.String(
         metadata={"description": "one status or several separated by commas"},
     )
-    agency_id = fields.Integer(validate=validate.Range(min=1, max=INT4_MAX))
+    agency_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ROW_ID))
     category = fields.String(validate=validate.OneOf([c.value for c in Category]))
     overdue = fields.Boolean()
     escalated = fields.Boolean()

@@ -29,7 +29,7 @@ from sqlalchemy import func, insert, literal, select
 from app.agencies.models import Agency
 from app.auth.models import User
 from app.core.vocab import KASN_ROLES, Role
-from app.db import utcnow
+from app.db import MAX_ROW_ID, utcnow, valid_row_id
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.index import queries
@@ -39,12 +39,11 @@ from app.index.scoring import INDICATOR_KEYS, Answer, rank, score_agency
 
 NATIONAL_TZ = "Asia/Jakarta"
 MIN_YEAR, MAX_YEAR = 2000, 2100
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; a larger one names nothing
 
 
 def check_agency_id(agency_id: int) -> int:
     """404 for an id no agency can have (never a database overflow)."""
-    if not 1 <= int(agency_id) <= MAX_ID:
+    if not valid_row_id(int(agency_id)):
         raise NotFound("Instansi tidak ditemukan.")
     return int(agency_id)
 
@@ -54,7 +53,7 @@ def check_cursor(cursor: Any) -> int | None:
     if cursor is None or cursor == "":
         return None
     text = str(cursor)
-    if not text.isdigit() or int(text) > MAX_ID:
+    if not text.isdigit() or int(text) > MAX_ROW_ID:
         raise ValidationFailed("Kursor halaman tidak sah.", details={"fields": {"cursor": ["tidak sah"]}})
     return int(text)
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from app.api.inputs import INT4_MAX
 from app.api.security import required_roles
 from app.core.vocab import Role
+from app.db import MAX_ROW_ID
 from tests.quality.conftest import World
 
 SPEC = "/api/v1/openapi.json"
@@ -136,13 +136,17 @@ def test_path_ids_are_limited_to_the_integer_columns(client, world: World):
         if parameter["in"] == "path" and parameter["name"].endswith("_id")
     ]
     assert len(parameters) >= 10
-    assert all(p["schema"] == {"type": "integer", "minimum": 1, "maximum": INT4_MAX} for p in parameters)
+    assert all(p["schema"] == {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID} for p in parameters)
     headers = world.headers("admin")
-    for url in (f"/api/v1/agencies/{INT4_MAX + 1}", f"/api/v1/cases/{2**64}", f"/api/v1/attachments/{INT4_MAX + 1}"):
+    for url in (
+        f"/api/v1/agencies/{MAX_ROW_ID + 1}",
+        f"/api/v1/cases/{2**64}",
+        f"/api/v1/attachments/{MAX_ROW_ID + 1}",
+    ):
         response = client.get(url, headers=headers)
         assert response.status_code == 404, url
         assert response.get_json()["error"]["code"] == "not_found"
-    assert client.post(f"/api/v1/outbox/{INT4_MAX}/retry", headers=headers).status_code == 404
+    assert client.post(f"/api/v1/outbox/{MAX_ROW_ID}/retry", headers=headers).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -161,7 +165,7 @@ def test_cursors_are_checked_by_the_query_schemas(client, world: World, url, sta
     from app.api.pagination import encode_cursor
 
     cursors = {
-        "c_int4": encode_cursor([INT4_MAX + 1]),
+        "c_int4": encode_cursor([MAX_ROW_ID + 1]),
         "c_zero": encode_cursor([0]),
         "c_text": encode_cursor(["12"]),
         "c_negative": encode_cursor([-(2**40)]),
