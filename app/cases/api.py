@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from flask import current_app, request, send_file
@@ -25,7 +25,6 @@ from app.cases.schemas import (
 )
 from app.db import unit_of_work
 from app.errors import ValidationFailed
-from app.extensions import db
 from workflows import fire
 
 blp = Blueprint("cases", __name__, description="Perkara, tindakan (transisi), riwayat dan berkas bukti")
@@ -54,7 +53,7 @@ def list_cases(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _iso(value: Any) -> str:
-    if isinstance(value, date | datetime):
+    if isinstance(value, date):  # datetimes too
         return value.isoformat()
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
@@ -120,8 +119,7 @@ def transition(case_id: int) -> dict[str, Any]:
         raise ValidationFailed("Data tindakan tidak valid.", details={"fields": fields})
     with unit_of_work():
         case = services.get_case_for(user, case_id)
-        fire(case, event, user, body, expected_version=version)
-        db.session.flush()
+        fire(case, event, user, body, expected_version=version)  # flushes
         detail = services.case_detail(case, user)  # before the commit (see create_case)
     return detail
 
@@ -240,4 +238,5 @@ def bundle(case_id: int) -> Any:
     """The evidence bundle of a case (KASN roles): summary PDF, timeline, letters, files, manifest."""
     from app.cases.downloads import bundle_response
 
-    return bundle_response(services.get_case_for(current_api_user(), case_id), current_api_user())
+    user = current_api_user()
+    return bundle_response(services.get_case_for(user, case_id), user)

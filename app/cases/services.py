@@ -26,20 +26,19 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
 from app.agencies.models import Agency
-from app.api.pagination import decode_cursor, encode_cursor
+from app.api.pagination import cursor_id, encode_cursor
 from app.auth.models import User
 from app.cases.models import Attachment, Case, CaseCounter, CaseHistory, Clarification, FollowUp, Recommendation
 from app.cases.schemas import NewCaseSchema, _partial_update_schema
 from app.core.vocab import KASN_ROLES, Role
-from app.db import utcnow
-from app.errors import Forbidden, NotFound, ValidationFailed, VersionConflict
+from app.db import MAX_ROW_ID, get_row, utcnow, valid_row_id
+from app.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed, VersionConflict
 from app.escalations.models import EscalationStep
 from app.extensions import db
 from workflows.history import append_history, lock_case
 from workflows.states import STATUS_LABELS, CaseStatus
 
 EDITABLE_STATUSES = (CaseStatus.REPORTED, CaseStatus.UNDER_REVIEW, CaseStatus.RECOMMENDATION_DRAFTED)
-MAX_ID = 2**31 - 1  # integer primary keys: a larger id cannot exist (and must not reach PostgreSQL)
 
 
 # -- visibility -----------------------------------------------------------------------------------------------
@@ -62,14 +61,9 @@ def scoped_cases(user: User) -> Select[tuple[Case]]:
     return select(Case).where(visibility_clause(user))
 
 
-def get_case_for(user: User, case_id: int, *, for_update: bool = False) -> Case:
+def get_case_for(user: User, case_id: int) -> Case:
     """The case if `user` may see it, else NotFound (never confirms that another agency's case exists)."""
-    if not 0 < case_id <= MAX_ID:
-        raise NotFound("Perkara tidak ditemukan.")
-    stmt = scoped_cases(user).where(Case.id == case_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    case = db.session.scalar(stmt)
+    case = db.session.scalar(scoped_cases(user).where(Case.id == case_id)) if valid_row_id(case_id) else None
     if case is None:
         raise NotFound("Perkara tidak ditemukan.")
     return case
@@ -125,7 +119,7 @@ def create_case(data: dict[str, Any], actor: User, *, now: datetime | None = Non
     if not may_create_case(actor):
         raise Forbidden("Hanya penyelidik atau komisioner KASN yang dapat mencatat perkara.")
     clean = _load(NewCaseSchema(), data)
-    agency = db.session.get(Agency, clean["agency_id"]) if 0 < clean["agency_id"] <= MAX_ID else None
+    agency = get_row(Agency, clean["agency_id"])
     if agency is None or not agency.is_active:
         raise ValidationFailed(
             "Instansi tidak ditemukan.", details={"fields": {"agency_id": ["instansi tidak ditemukan"]}}
@@ -186,8 +180,6 @@ def update_case(case: Case, data: dict[str, Any], actor: User) -> Case:
             details={"current_version": case.version},
         )
     if CaseStatus(case.status) not in EDITABLE_STATUSES:
-        from app.errors import InvalidTransition
-
         raise InvalidTransition("Perkara hanya dapat diubah sebelum rekomendasi diterbitkan.")
     changed: dict[str, Any] = {}
     simple = {
@@ -268,14 +260,9 @@ def list_cases(
         .where(visibility_clause(user))
     )
     stmt = apply_filters(stmt, filters, now)
-    after = decode_cursor(cursor)
-    if after is not None:
-        try:
-            cursor_id = int(after[0])
-            if cursor_id <= MAX_ID:  # a larger cursor is past every id: no bound
-                stmt = stmt.where(Case.id < cursor_id)
-        except (IndexError, TypeError, ValueError) as exc:
-            raise ValidationFailed("Kursor halaman tidak sah.", details={"fields": {"cursor": ["tidak sah"]}}) from exc
+    after = cursor_id(cursor)
+    if after is not None and after <= MAX_ROW_ID:  # a larger cursor is past every id: no bound
+        stmt = stmt.where(Case.id < after)
     rows = db.session.execute(stmt.order_by(Case.id.desc()).limit(limit + 1)).all()
     # Columns, not entities: a page is read straight into its JSON shape (no identity map, no eager loads).
     items = [_summary(row._mapping, now) for row in rows[:limit]]
@@ -283,59 +270,29 @@ def list_cases(
     return items, next_cursor
 
 
-# What a case list row needs, as labelled columns (the same names `_summary` reads).
+# What a case list row needs, as labelled columns (the names `_summary` reads); `case_summary` reads the same
+# names from loaded objects.
+_CASE_FIELDS = (
+    "id", "number", "version", "agency_id", "category", "subcategory", "source", "reported_name", "reported_nip",
+    "reported_position", "summary", "occurred_on", "created_at", "updated_at", "issued_at",
+)  # fmt: skip
+_AGENCY_FIELDS = ("code", "name", "kind", "timezone")
+_REC_FIELDS = ("id", "due_at", "issued_at", "is_open", "escalation_level")
 SUMMARY_COLUMNS = (
-    Case.id,
-    Case.number,
     Case._status.label("status"),
-    Case.version,
-    Case.agency_id,
-    Agency.code.label("agency_code"),
-    Agency.name.label("agency_name"),
-    Agency.kind.label("agency_kind"),
-    Agency.timezone.label("agency_timezone"),
-    Case.category,
-    Case.subcategory,
-    Case.source,
-    Case.reported_name,
-    Case.reported_nip,
-    Case.reported_position,
-    Case.summary,
-    Case.occurred_on,
-    Case.created_at,
-    Case.updated_at,
-    Case.issued_at,
-    Recommendation.id.label("rec_id"),
-    Recommendation.due_at.label("rec_due_at"),
-    Recommendation.issued_at.label("rec_issued_at"),
-    Recommendation.is_open.label("rec_is_open"),
-    Recommendation.escalation_level.label("rec_escalation_level"),
+    *(getattr(Case, name) for name in _CASE_FIELDS),
+    *(getattr(Agency, name).label(f"agency_{name}") for name in _AGENCY_FIELDS),
+    *(getattr(Recommendation, name).label(f"rec_{name}") for name in _REC_FIELDS),
 )
 
 
 def case_summary(case: Case, agency: Agency, rec: Recommendation | None, now: datetime | None = None) -> dict[str, Any]:
     """The list form of a case from its loaded objects (pages that already hold them)."""
-    values = {column.key: getattr(case, column.key) for column in SUMMARY_COLUMNS[:5] if column.key != "status"}
-    values.update(
-        {key: getattr(case, key) for key in _CASE_FIELDS},
-        status=case.status,
-        agency_code=agency.code,
-        agency_name=agency.name,
-        agency_kind=agency.kind,
-        agency_timezone=agency.timezone,
-        rec_id=rec.id if rec is not None else None,
-        rec_due_at=rec.due_at if rec is not None else None,
-        rec_issued_at=rec.issued_at if rec is not None else None,
-        rec_is_open=rec.is_open if rec is not None else None,
-        rec_escalation_level=rec.escalation_level if rec is not None else None,
-    )
-    return _summary(values, now or utcnow())
-
-
-_CASE_FIELDS = (
-    "category", "subcategory", "source", "reported_name", "reported_nip", "reported_position", "summary",
-    "occurred_on", "created_at", "updated_at", "issued_at",
-)  # fmt: skip
+    row = {name: getattr(case, name) for name in _CASE_FIELDS}
+    row["status"] = case.status
+    row.update({f"agency_{name}": getattr(agency, name) for name in _AGENCY_FIELDS})
+    row.update({f"rec_{name}": getattr(rec, name, None) for name in _REC_FIELDS})
+    return _summary(row, now or utcnow())
 
 
 def _summary(row: Any, now: datetime) -> dict[str, Any]:
@@ -430,6 +387,17 @@ def deadline_status(
     return {"working_days_left": status["working_days_left"], "working_days_late": status["working_days_late"]}
 
 
+def case_records(case: Case) -> tuple[list[FollowUp], list[Clarification], list[EscalationStep]]:
+    """The case's follow-ups, clarifications and escalation steps, each in order (the detail, the PDF summary)."""
+    from app.escalations.services import escalation_steps_for
+
+    follow_ups = list(db.session.scalars(select(FollowUp).where(FollowUp.case_id == case.id).order_by(FollowUp.id)))
+    clarifications = list(
+        db.session.scalars(select(Clarification).where(Clarification.case_id == case.id).order_by(Clarification.id))
+    )
+    return follow_ups, clarifications, escalation_steps_for(case)
+
+
 def case_detail(case: Case, user: User, now: datetime | None = None) -> dict[str, Any]:
     """The case as the API returns it to `user` (reporter only for KASN roles)."""
     from workflows import allowed_events
@@ -438,17 +406,7 @@ def case_detail(case: Case, user: User, now: datetime | None = None) -> dict[str
     agency = db.session.get(Agency, case.agency_id)
     assert agency is not None
     rec = db.session.scalar(select(Recommendation).where(Recommendation.case_id == case.id))
-    follow_ups = list(db.session.scalars(select(FollowUp).where(FollowUp.case_id == case.id).order_by(FollowUp.id)))
-    clarifications = list(
-        db.session.scalars(select(Clarification).where(Clarification.case_id == case.id).order_by(Clarification.id))
-    )
-    steps = list(
-        db.session.scalars(
-            select(EscalationStep)
-            .where(EscalationStep.case_id == case.id)
-            .order_by(EscalationStep.cycle, EscalationStep.level)
-        )
-    )
+    follow_ups, clarifications, steps = case_records(case)
     out = case_summary(case, agency, rec, now)
     out.update(deadline_status(case, agency, rec, now))
     out.update(
@@ -490,11 +448,15 @@ def case_detail(case: Case, user: User, now: datetime | None = None) -> dict[str
 
 
 def case_history(case: Case, user: User | None = None) -> list[dict[str, Any]]:
-    """The ordered history. For PPK and overseers, rows about KASN's evidence files are left out (they may
-    name the reporter); the rows keep their hashes, so the visible chain still shows its sequence numbers."""
+    """The ordered history. For PPK and overseers, the rows about files they may not see are left out (KASN's
+    evidence may name the reporter); the rows keep their hashes, so the visible chain still shows its numbers."""
     rows = list(db.session.scalars(select(CaseHistory).where(CaseHistory.case_id == case.id).order_by(CaseHistory.seq)))
-    if user is not None and user.role not in KASN_ROLES:
-        rows = [r for r in rows if not (r.event == "attachment_added" and r.payload.get("purpose") == "evidence")]
+    if user is not None:
+        rows = [
+            r
+            for r in rows
+            if r.event != "attachment_added" or sees_attachment(user, str(r.payload.get("purpose") or "evidence"))
+        ]
     return [
         {
             "seq": r.seq,
@@ -637,21 +599,28 @@ def add_attachment(case: Case, file: FileStorage, actor: User, purpose: str = "e
     return attachment
 
 
+# The files PPK offices and overseers may see: the PPK's own documents. KASN's evidence (and anything else)
+# may reveal the reporter, so it stays with KASN roles.
+SHARED_PURPOSES = ("follow_up", "clarification")
+
+
+def sees_attachment(user: User, purpose: str) -> bool:
+    return user.role in KASN_ROLES or purpose in SHARED_PURPOSES
+
+
 def visible_attachments(case: Case, user: User) -> list[Attachment]:
-    """Evidence files may reveal the reporter: PPK and overseers see only follow-up/clarification documents."""
+    """The case's files `user` may see (see `sees_attachment`)."""
     stmt = select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)
     if user.role not in KASN_ROLES:
-        stmt = stmt.where(Attachment.purpose.in_(("follow_up", "clarification")))
+        stmt = stmt.where(Attachment.purpose.in_(SHARED_PURPOSES))
     return list(db.session.scalars(stmt))
 
 
 def attachment_for(user: User, attachment_id: int) -> tuple[Attachment, Path]:
-    attachment = db.session.get(Attachment, attachment_id) if 0 < attachment_id <= MAX_ID else None
-    if attachment is None:
+    attachment = get_row(Attachment, attachment_id)
+    if attachment is None or not sees_attachment(user, attachment.purpose):
         raise NotFound("Berkas tidak ditemukan.")
-    case = get_case_for(user, attachment.case_id)
-    if attachment not in visible_attachments(case, user):
-        raise NotFound("Berkas tidak ditemukan.")
+    get_case_for(user, attachment.case_id)  # and the case itself must be visible
     return attachment, attachment_path(attachment.storage_key)
 
 

@@ -115,7 +115,7 @@ def show_case(case_id: int) -> Any:
 def case_event(case_id: int, event: str) -> Any:
     if event not in CaseEvent._value2member_map_:
         abort(404)
-    case = services.get_case_for(current_user, case_id, for_update=request.method == "POST")
+    case = services.get_case_for(current_user, case_id)  # the writers lock the case row themselves (lock_case)
     form = case_pages.event_form(event)
     if request.method == "GET":
         if event not in case_pages.allowed(case, current_user):

@@ -9,7 +9,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.agencies.models import Agency
-from app.cases.models import Attachment, Case, CaseHistory, Clarification, FollowUp, Recommendation
+from app.cases.models import Attachment, Case, CaseHistory, Recommendation
+from app.cases.services import case_records
 from app.core.nip import InvalidNIP, parse_nip
 from app.core.vocab import (
     AGENCY_KIND_LABELS,
@@ -344,17 +345,7 @@ def render_case_summary(
     agency = _agency(case)
     tz = agency.timezone
     rec = _recommendation(case)
-    follow_ups = list(db.session.scalars(select(FollowUp).where(FollowUp.case_id == case.id).order_by(FollowUp.id)))
-    clarifications = list(
-        db.session.scalars(select(Clarification).where(Clarification.case_id == case.id).order_by(Clarification.id))
-    )
-    steps = list(
-        db.session.scalars(
-            select(EscalationStep)
-            .where(EscalationStep.case_id == case.id)
-            .order_by(EscalationStep.cycle, EscalationStep.level)
-        )
-    )
+    follow_ups, clarifications, steps = case_records(case)
     if attachments is None:
         attachments = list(
             db.session.scalars(select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id))
