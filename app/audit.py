@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.cases.models import Case, CaseHistory
 from app.extensions import db
-from workflows.history import GENESIS, row_digest
+from workflows.history import GENESIS, links_to
 
 
 def verify_all() -> tuple[int, int, tuple[str, int] | None]:
@@ -20,19 +20,7 @@ def verify_all() -> tuple[int, int, tuple[str, int] | None]:
             current_case, prev, expected = row.case_id, GENESIS, 1
             cases += 1
         rows += 1
-        digest = row_digest(
-            case_id=row.case_id,
-            seq=row.seq,
-            event=row.event,
-            from_status=row.from_status,
-            to_status=row.to_status,
-            actor_id=row.actor_id,
-            actor_label=row.actor_label,
-            payload=row.payload,
-            created_at=row.created_at,
-            prev_hash=row.prev_hash,
-        )
-        if row.seq != expected or row.prev_hash != prev or row.hash != digest:
+        if not links_to(row, prev, expected):
             return cases, rows, (numbers.get(row.case_id, str(row.case_id)), row.seq)
         prev, expected = row.hash, expected + 1
     return cases, rows, None

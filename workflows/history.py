@@ -12,7 +12,7 @@ from flask import g, has_request_context
 from sqlalchemy import and_, func, insert, select
 
 from app.cases.models import Case, CaseHistory
-from app.db import utcnow
+from app.db import in_chunks, utcnow
 from app.extensions import db
 
 GENESIS = "0" * 64
@@ -81,26 +81,50 @@ class Entry:
     at: datetime | None = None
 
 
-def _chained(entry: Entry, seq: int, prev_hash: str) -> dict[str, Any]:
-    """The column values of `entry` as row `seq` after `prev_hash`, with its digest."""
-    created_at = entry.at or utcnow()
-    clean = _json_safe(entry.payload or {})
-    actor_id = getattr(entry.actor, "id", None)
-    actor_label = getattr(entry.actor, "email", None) or SYSTEM_ACTOR
+def chained_row(
+    *,
+    case_id: int,
+    seq: int,
+    prev_hash: str,
+    event: str,
+    from_status: str | None,
+    to_status: str,
+    actor_id: int | None,
+    actor_label: str,
+    payload: dict[str, Any],
+    created_at: datetime,
+) -> dict[str, Any]:
+    """The column values of a history row numbered `seq` after `prev_hash`, with its digest (for writers that
+    insert rows themselves, like the importer)."""
     content = {
-        "case_id": entry.case_id,
+        "case_id": case_id,
         "seq": seq,
-        "event": entry.event,
-        "from_status": entry.from_status,
-        "to_status": entry.to_status,
+        "event": event,
+        "from_status": from_status,
+        "to_status": to_status,
         "actor_id": actor_id,
         "actor_label": actor_label,
-        "payload": clean,
+        "payload": _json_safe(payload),
         "created_at": created_at,
         "prev_hash": prev_hash,
     }
     request_id = g.get("request_id") if has_request_context() else None
     return content | {"request_id": request_id, "hash": row_digest(**content)}
+
+
+def _chained(entry: Entry, seq: int, prev_hash: str) -> dict[str, Any]:
+    return chained_row(
+        case_id=entry.case_id,
+        seq=seq,
+        prev_hash=prev_hash,
+        event=entry.event,
+        from_status=entry.from_status,
+        to_status=entry.to_status,
+        actor_id=getattr(entry.actor, "id", None),
+        actor_label=getattr(entry.actor, "email", None) or SYSTEM_ACTOR,
+        payload=entry.payload or {},
+        created_at=entry.at or utcnow(),
+    )
 
 
 def append_history(
@@ -113,26 +137,17 @@ def append_history(
     payload: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> CaseHistory:
-    """Add the next history row of `case` (flush, no commit). `actor=None` records the system."""
-    # One writer per case at a time (the row lock; SQLite serialises writers anyway): two appends never read
-    # the same last row and pick the same next number.
-    db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
-    last = db.session.execute(
-        select(CaseHistory.seq, CaseHistory.hash)
-        .where(CaseHistory.case_id == case.id)
-        .order_by(CaseHistory.seq.desc())
-        .limit(1)
-    ).first()
-    seq = (last.seq + 1) if last else 1
-    prev_hash = last.hash if last else GENESIS
+    """Add the next history row of `case` (flush, no commit). `actor=None` records the system.
+
+    The caller holds the case's row lock (`lock_case`, taken by every writer of an existing case before it
+    writes), so two appends never read the same last row and pick the same next number; a case created in
+    this transaction is not visible to any other writer yet."""
+    seq, prev_hash = _last_links([case.id]).get(case.id, (0, GENESIS))
     entry = Entry(case.id, event, from_status, to_status, actor, payload, at)
-    row = CaseHistory(**_chained(entry, seq, prev_hash))
+    row = CaseHistory(**_chained(entry, seq + 1, prev_hash))
     db.session.add(row)
     db.session.flush()
     return row
-
-
-_LAST_CHUNK = 500  # cases per lookup of their last history rows
 
 
 def append_history_many(entries: list[Entry]) -> int:
@@ -143,10 +158,21 @@ def append_history_many(entries: list[Entry]) -> int:
     if not entries:
         return 0
     db.session.flush()
-    ids = sorted({entry.case_id for entry in entries})
+    last = _last_links(sorted({entry.case_id for entry in entries}))
+    values = []
+    for entry in entries:
+        seq, prev_hash = last.get(entry.case_id, (0, GENESIS))
+        row = _chained(entry, seq + 1, prev_hash)
+        values.append(row)
+        last[entry.case_id] = (seq + 1, row["hash"])
+    db.session.execute(insert(CaseHistory), values)
+    return len(values)
+
+
+def _last_links(case_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """Each case's last history row as (seq, hash); cases without history are absent."""
     last: dict[int, tuple[int, str]] = {}
-    for start in range(0, len(ids), _LAST_CHUNK):
-        chunk = ids[start : start + _LAST_CHUNK]
+    for chunk in in_chunks(case_ids):
         newest = (
             select(CaseHistory.case_id, func.max(CaseHistory.seq).label("seq"))
             .where(CaseHistory.case_id.in_(chunk))
@@ -159,39 +185,31 @@ def append_history_many(entries: list[Entry]) -> int:
             )
         )
         last.update({case_id: (seq, digest) for case_id, seq, digest in rows})
-    values = []
-    for entry in entries:
-        seq, prev_hash = last.get(entry.case_id, (0, GENESIS))
-        row = _chained(entry, seq + 1, prev_hash)
-        values.append(row)
-        last[entry.case_id] = (seq + 1, row["hash"])
-    db.session.execute(insert(CaseHistory), values)
-    return len(values)
+    return last
+
+
+def links_to(row: CaseHistory, prev_hash: str, expected_seq: int) -> bool:
+    """Whether `row` is the intact next link after `prev_hash`: its number, its back link and its own hash."""
+    digest = row_digest(
+        case_id=row.case_id,
+        seq=row.seq,
+        event=row.event,
+        from_status=row.from_status,
+        to_status=row.to_status,
+        actor_id=row.actor_id,
+        actor_label=row.actor_label,
+        payload=row.payload,
+        created_at=row.created_at,
+        prev_hash=row.prev_hash,
+    )
+    return row.seq == expected_seq and row.prev_hash == prev_hash and row.hash == digest
 
 
 def verify_case(case_id: int) -> tuple[bool, int | None]:
     """Recompute the chain of one case; returns (ok, seq of the first broken row)."""
-    prev = GENESIS
-    expected_seq = 1
+    prev, expected = GENESIS, 1
     for row in db.session.scalars(select(CaseHistory).where(CaseHistory.case_id == case_id).order_by(CaseHistory.seq)):
-        digest = row_digest(
-            case_id=row.case_id,
-            seq=row.seq,
-            event=row.event,
-            from_status=row.from_status,
-            to_status=row.to_status,
-            actor_id=row.actor_id,
-            actor_label=row.actor_label,
-            payload=row.payload,
-            created_at=row.created_at,
-            prev_hash=row.prev_hash,
-        )
-        if row.seq != expected_seq or row.prev_hash != prev or row.hash != digest:
+        if not links_to(row, prev, expected):
             return False, row.seq
-        prev = row.hash
-        expected_seq += 1
+        prev, expected = row.hash, expected + 1
     return True, None
-
-
-def history_count(case_id: int) -> int:
-    return db.session.scalar(select(func.count()).where(CaseHistory.case_id == case_id)) or 0

@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import re
 import unicodedata
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
-from flask import current_app, g, has_request_context
+from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -57,7 +56,7 @@ from app.core.vocab import (
 from app.db import utcnow
 from app.escalations.models import EscalationStep
 from app.extensions import db
-from workflows.history import GENESIS, SYSTEM_ACTOR, row_digest
+from workflows.history import GENESIS, SYSTEM_ACTOR, chained_row
 from workflows.states import STATUS_LABELS, CaseStatus
 
 IMPORT_EVENT = "imported"
@@ -1059,35 +1058,19 @@ def _allocate_numbers(year: int, count: int) -> list[str]:
 
 
 def _history_row(ctx: _Context, case_id: int, status: str, payload: dict[str, Any], at: datetime) -> dict[str, Any]:
-    """The first history row of an imported case, hashed exactly as `workflows.history.append_history` does."""
-    clean = json.loads(json.dumps(payload, default=str))
-    request_id = g.get("request_id") if has_request_context() else None
-    digest = row_digest(
+    """The first history row of an imported case, chained like every other row."""
+    return chained_row(
         case_id=case_id,
         seq=1,
+        prev_hash=GENESIS,
         event=IMPORT_EVENT,
         from_status=None,
         to_status=status,
         actor_id=ctx.actor_id,
         actor_label=ctx.actor_label,
-        payload=clean,
+        payload=payload,
         created_at=at,
-        prev_hash=GENESIS,
     )
-    return {
-        "case_id": case_id,
-        "seq": 1,
-        "event": IMPORT_EVENT,
-        "from_status": None,
-        "to_status": status,
-        "actor_id": ctx.actor_id,
-        "actor_label": ctx.actor_label,
-        "payload": clean,
-        "request_id": request_id,
-        "created_at": at,
-        "prev_hash": GENESIS,
-        "hash": digest,
-    }
 
 
 def _escalation_steps(
