@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, get_day_names
 from flask import request, session
 from flask_login import current_user
 
@@ -12,21 +13,6 @@ from app.core.vocab import TIMEZONES
 
 SUPPORTED_LOCALES = ("id", "en")
 DEFAULT_TZ = "Asia/Jakarta"
-MONTHS_ID = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-]
-DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 
 
 def select_locale() -> str:
@@ -77,9 +63,10 @@ def format_day(value: date | None, *, weekday: bool = False, locale: str = "id")
 
 
 def _date_text(value: date, locale: str, *, weekday: bool) -> str:
-    if locale == "id":
-        text = f"{value.day} {MONTHS_ID[value.month - 1]} {value.year}"
-        return f"{DAYS_ID[value.weekday()]}, {text}" if weekday else text
-    from babel.dates import format_date
-
+    """`24 Desember 2026` (`Kamis, 24 Desember 2026`) from CLDR's month and day names of `locale`."""
     return format_date(value, "EEEE, d MMMM y" if weekday else "d MMMM y", locale=locale)
+
+
+def day_name(weekday: int, locale: str = "id") -> str:
+    """The name of a weekday, Monday = 0 (`Senin` … `Minggu`)."""
+    return str(get_day_names("wide", locale=locale)[weekday])

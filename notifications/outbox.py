@@ -19,14 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.db import utcnow
+from app.db import in_chunks, utcnow
 from app.extensions import db
 from notifications.models import OutboxMessage
 
 DEFAULT_SENDER = "Tindak <noreply@tindak.local>"
 
 _KEY_LENGTH = OutboxMessage.__table__.c.idempotency_key.type.length or 255
-_LOOKUP_CHUNK = 500  # keys per IN (…) lookup of already queued rows
 
 
 def message_id_for(key: str) -> str:
@@ -105,8 +104,7 @@ def _prepare(emails: list[Email]) -> list[dict[str, Any]]:
         return []
     db.session.flush()
     existing: set[str] = set()
-    for start in range(0, len(all_keys), _LOOKUP_CHUNK):
-        chunk = all_keys[start : start + _LOOKUP_CHUNK]
+    for chunk in in_chunks(all_keys):
         existing.update(
             db.session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(chunk)))
         )

@@ -15,7 +15,7 @@ from app.agencies.models import Agency
 from app.db import unit_of_work
 from app.errors import DomainError
 from app.extensions import db
-from app.i18n import DAYS_ID, format_day, format_instant
+from app.i18n import day_name, format_day, format_instant
 
 
 def _day(value: str, name: str) -> date:
@@ -60,7 +60,7 @@ def explain_command(received_text: str, agency_code: str | None, days: int | Non
         click.echo(f"Aturan {code}: {days} hari kerja — {source}")
     for row in explain_deadline(target, received, days):
         day = row["day"]
-        label = f"{DAYS_ID[day.weekday()]:<7} {day.isoformat()}"
+        label = f"{day_name(day.weekday()):<7} {day.isoformat()}"
         if row["counted"]:
             click.echo(f"  {label}  hari kerja ke-{row['number']}")
         else:
@@ -86,7 +86,7 @@ def check_command(day_text: str, agency_code: str | None) -> None:
     day = _day(day_text, "DAY")
     agency = _agency(agency_code)
     reason = non_working_reason(day, agency.id if agency else None)
-    name = f"{DAYS_ID[day.weekday()]}, {format_day(day)}"
+    name = format_day(day, weekday=True)
     click.echo(f"{name}: hari kerja" if reason is None else f"{name}: bukan hari kerja — {reason}")
 
 

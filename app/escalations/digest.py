@@ -30,7 +30,7 @@ seven-day window and the "days late" figure.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,12 +42,13 @@ from app.agencies.models import Agency
 from app.calendar.working_days import Calendar, local_date
 from app.cases.models import Case, Recommendation
 from app.core.vocab import BODY_LABELS, Body
+from app.db import in_chunks
 from app.escalations.ladder import load_ladder, working_hours
 from app.escalations.models import EscalationStep
 from app.escalations.routing import CENTRAL_TIMEZONE, target_recipients
 from app.escalations.services import ESCALATED_LEVEL
 from app.extensions import db
-from app.i18n import format_day, format_instant
+from app.i18n import day_name, format_day, format_instant
 from config import ConfigError
 from workflows.states import STATUS_LABELS, TERMINAL_STATUSES, CaseStatus
 
@@ -58,12 +59,12 @@ BODIES: tuple[str, ...] = tuple(body.value for body in Body)
 WINDOW = timedelta(days=7)
 _TERMINAL = [status.value for status in TERMINAL_STATUSES]
 
-# DIGEST_WEEKDAY: English (APScheduler's) or Indonesian day names; Monday is 0.
+# DIGEST_WEEKDAY: English (APScheduler's cron) or Indonesian day names; Monday is 0.
+CRON_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAYS: dict[str, int] = {
-    **{name: i for i, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
-    **{name: i for i, name in enumerate(("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu"))},
+    **{name: i for i, name in enumerate(CRON_DAYS)},
+    **{day_name(i).lower(): i for i in range(7)},
 }
-WEEKDAY_LABELS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 
 
 # -- the schedule --------------------------------------------------------------------------------------------
@@ -79,11 +80,11 @@ class DigestSchedule:
 
     @property
     def cron_day(self) -> str:
-        return ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[self.weekday]
+        return CRON_DAYS[self.weekday]
 
     @property
     def label(self) -> str:
-        return f"tiap {WEEKDAY_LABELS[self.weekday]} pukul {self.hour:02d}.00 WIB"
+        return f"tiap {day_name(self.weekday)} pukul {self.hour:02d}.00 WIB"
 
     def slot_of_week(self, now: datetime) -> datetime:
         """This ISO week's sending moment (aware), for the week `now` is in (WIB)."""
@@ -143,17 +144,8 @@ class DigestCase:
     ended_on: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "agency": self.agency,
-            "level": self.level,
-            "level_label": self.level_label,
-            "reached_on": self.reached_on,
-            "days_late": self.days_late,
-            "link": self.link,
-            "note": self.note,
-            "ended_on": self.ended_on,
-        }
+        """What the templates read (the case id only serves the link)."""
+        return {key: value for key, value in asdict(self).items() if key != "case_id"}
 
 
 @dataclass
@@ -293,9 +285,7 @@ def _escalations(body: str, since: datetime, now: datetime) -> list[_Escalation]
         found[(rec_id, cycle)] = _Escalation(rec_id, cycle, *row[2:])
     if not found:
         return []
-    rec_ids = sorted({rec_id for rec_id, _ in found})
-    for start in range(0, len(rec_ids), 500):
-        chunk = rec_ids[start : start + 500]
+    for chunk in in_chunks(sorted({rec_id for rec_id, _ in found})):
         for row in db.session.scalars(select(step).where(step.recommendation_id.in_(chunk))):
             escalation = found.get((row.recommendation_id, row.cycle))
             if escalation is not None:
@@ -393,12 +383,13 @@ def run_digest(now: datetime, *, dry_run: bool = False, bodies: tuple[str, ...] 
             digest.skipped = "tidak ada penerima"
             continue
         key = digest_key(body, digest.week)
-        keys = [row_key(key, r) for r in digest.recipients]
-        existing = set(
-            db.session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys)))
-        )
-        digest.already_queued = len(existing)
         if dry_run:
+            keys = [row_key(key, r) for r in digest.recipients]
+            digest.already_queued = len(
+                db.session.scalars(
+                    select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys))
+                ).all()
+            )
             continue
         added = enqueue(
             KIND,
@@ -409,6 +400,7 @@ def run_digest(now: datetime, *, dry_run: bool = False, bodies: tuple[str, ...] 
             send_after=_send_after(now, calendar),
         )
         digest.queued = len(added)
+        digest.already_queued = len(digest.recipients) - digest.queued  # the outbox skipped their keys
     log.info(
         "escalation digest %s%s: %s",
         report.week,

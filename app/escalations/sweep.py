@@ -477,7 +477,7 @@ class Sweep:
         from notifications.rendering import RECORD_KINDS, agency_records
 
         ids = {p.agency.id for p in plans if p.groups and self.ladder.rung(p.target).kind in RECORD_KINDS}
-        return agency_records(ids, now=self.now) if ids else {}
+        return agency_records(ids, now=self.now)
 
     def _count(self, plan: _Plan, levels: list[int]) -> None:
         for level in levels:
