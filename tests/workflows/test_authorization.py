@@ -136,6 +136,27 @@ def test_history_hides_evidence_rows_from_ppk(api):
     assert len(ppk) == len(kasn) - 1
 
 
+def test_ppk_history_and_files_agree_on_what_it_may_see(api):
+    """A history row about a file appears to the PPK exactly when the PPK may open that file."""
+    cast = make_cast()
+    case = case_in(cast, S.UNDER_REVIEW)
+    upload(case, cast.investigator, purpose="other", name="catatan-internal.pdf")
+    from tests.workflows.helpers import payload_for
+    from workflows import fire
+    from workflows.states import CaseEvent
+
+    for name in ("draft_recommendation", "issue_recommendation"):
+        ev = CaseEvent(name)
+        fire(case, ev, cast.actor_for(ev), payload_for(case, ev))
+        db.session.commit()
+    ppk = api(cast.ppk)
+    files = ppk.get(f"/api/v1/cases/{case.id}/attachments").get_json()
+    history = ppk.get(f"/api/v1/cases/{case.id}/history").get_json()["items"]
+    assert files == []
+    assert not any(r["event"] == "attachment_added" for r in history)
+    assert "catatan-internal" not in str(history)
+
+
 def test_huge_ids_are_404_or_422_never_500(api):
     cast = make_cast()
     user = api(cast.investigator)
