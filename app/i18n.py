@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, get_day_names
@@ -62,6 +63,7 @@ def format_day(value: date | None, *, weekday: bool = False, locale: str = "id")
     return _date_text(value, locale, weekday=weekday)
 
 
+@lru_cache(maxsize=4096)  # emails and pages repeat the same few days
 def _date_text(value: date, locale: str, *, weekday: bool) -> str:
     """`24 Desember 2026` (`Kamis, 24 Desember 2026`) from CLDR's month and day names of `locale`."""
     return format_date(value, "EEEE, d MMMM y" if weekday else "d MMMM y", locale=locale)
