@@ -124,7 +124,10 @@ def finalize(config: dict[str, Any]) -> dict[str, Any]:
     config.setdefault("REMEMBER_COOKIE_SECURE", production)
     config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
     config.setdefault("PERMANENT_SESSION_LIFETIME", 8 * 3600)
-    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    # A server connection can drop (restart, failover): test it at checkout. A SQLite file cannot, and the
+    # ping would cost every request a statement.
+    on_server = not config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": on_server})
     config.setdefault("MAIL_SUPPRESS_SEND", False)
     config.setdefault("BABEL_DEFAULT_LOCALE", "id")
     config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Jakarta")

@@ -16,9 +16,10 @@ from typing import Any, TypeVar
 from flask import current_app, g, request
 
 from app.auth.models import User
-from app.auth.services import user_for_token
+from app.auth.services import TokenCaller, caller_for_token
 from app.core.vocab import Role
 from app.errors import Forbidden, Unauthorized
+from app.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,22 +28,38 @@ F = TypeVar("F", bound=Callable[..., Any])
 AUTH_MARK = "_tindak_api_roles"
 
 
-def current_api_user() -> User:
-    user = request.environ.get("tindak.api_user")
-    if user is None:
+CALLER_KEY = "tindak.api_caller"
+USER_KEY = "tindak.api_user"
+
+
+def current_api_caller() -> TokenCaller:
+    """The authenticated caller (401 without a valid bearer token): id, role, agency and body, read once."""
+    caller = request.environ.get(CALLER_KEY)
+    if caller is None:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Token API diperlukan (Authorization: Bearer <token>).")
-        user = user_for_token(token.strip())
-        if user is None:
+        caller = caller_for_token(token.strip())
+        if caller is None:
             raise Unauthorized("Token API tidak sah atau kedaluwarsa.", code="invalid_token")
-        request.environ["tindak.api_user"] = user
+        request.environ[CALLER_KEY] = caller
+    return caller
+
+
+def current_api_user() -> User:
+    """The authenticated caller as a `User` entity (views that write or read the user's relations)."""
+    user = request.environ.get(USER_KEY)
+    if user is None:
+        user = db.session.get(User, current_api_caller().id)
+        if user is None or not user.is_active:  # deactivated since the token was checked
+            raise Unauthorized("Token API tidak sah atau kedaluwarsa.", code="invalid_token")
+        request.environ[USER_KEY] = user
         g.api_user = user
     return user
 
 
-def _check_role(user: User, roles: tuple[Role, ...]) -> None:
+def _check_role(user: User | TokenCaller, roles: tuple[Role, ...]) -> None:
     if roles and user.role not in roles:
         raise Forbidden("Peran Anda tidak berwenang untuk tindakan ini.")
 
@@ -50,7 +67,7 @@ def _check_role(user: User, roles: tuple[Role, ...]) -> None:
 def require_auth(func: F) -> F:
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        current_api_user()
+        current_api_caller()
         return func(*args, **kwargs)
 
     setattr(wrapper, AUTH_MARK, ())
@@ -61,7 +78,7 @@ def require_role(*roles: Role) -> Callable[[F], F]:
     def decorator(func: F) -> F:
         @wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            _check_role(current_api_user(), roles)
+            _check_role(current_api_caller(), roles)
             return func(*args, **kwargs)
 
         setattr(wrapper, AUTH_MARK, tuple(roles))
@@ -90,4 +107,4 @@ def authorize_request() -> None:
     roles = required_roles(current_app.view_functions.get(request.endpoint))
     if roles is None:
         return
-    _check_role(current_api_user(), roles)
+    _check_role(current_api_caller(), roles)

@@ -12,15 +12,16 @@ import os
 import tempfile
 import uuid
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import filetype
 from flask import current_app
 from marshmallow import ValidationError
-from sqlalchemy import Select, and_, exists, func, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, exists, false, func, insert, or_, select, true, update
 from sqlalchemy.orm import aliased
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
@@ -28,6 +29,7 @@ from werkzeug.utils import secure_filename
 from app.agencies.models import Agency
 from app.api.pagination import cursor_id, encode_cursor
 from app.auth.models import User
+from app.auth.services import TokenCaller
 from app.cases.models import Attachment, Case, CaseCounter, CaseHistory, Clarification, FollowUp, Recommendation
 from app.cases.schemas import NewCaseSchema, _partial_update_schema
 from app.core.vocab import KASN_ROLES, Role
@@ -44,17 +46,45 @@ EDITABLE_STATUSES = (CaseStatus.REPORTED, CaseStatus.UNDER_REVIEW, CaseStatus.RE
 # -- visibility -----------------------------------------------------------------------------------------------
 
 
-def visibility_clause(user: User) -> Any:
-    """The WHERE clause of the cases `user` may see (True for KASN roles)."""
+def _visibility(user: User | TokenCaller) -> tuple[str, dict[str, Any]]:
+    """Which visibility rule applies to `user`, and the values it compares with."""
     if user.role in KASN_ROLES:
-        return True
+        return "all", {}
     if user.role == Role.PPK:
-        return and_(Case.agency_id == user.agency_id, Case.issued_at.is_not(None))
+        return "agency", {"viewer_agency_id": user.agency_id}
     if user.role == Role.OVERSEER:
+        return "body", {"viewer_body": user.body}
+    return "none", {}
+
+
+def _visibility_rule(rule: str, values: Mapping[str, Any] | None = None) -> Any:
+    """The WHERE clause of a visibility rule, its values bound in, or (None) left as parameters to execute
+    with: a statement built once serves every user of the rule."""
+    param = _binder(values)
+    if rule == "all":
+        return true()
+    if rule == "agency":
+        return and_(Case.agency_id == param("viewer_agency_id"), Case.issued_at.is_not(None))
+    if rule == "body":
         return exists().where(
-            EscalationStep.case_id == Case.id, EscalationStep.level >= 2, EscalationStep.body == user.body
+            EscalationStep.case_id == Case.id, EscalationStep.level >= 2, EscalationStep.body == param("viewer_body")
         )
-    return False
+    return false()
+
+
+def _binder(values: Mapping[str, Any] | None) -> Any:
+    """`param(name)`: a bound parameter holding values[name], or a required one when `values` is None."""
+
+    def param(name: str, **options: Any) -> Any:
+        return bindparam(name, **options) if values is None else bindparam(name, values[name], **options)
+
+    return param
+
+
+def visibility_clause(user: User) -> Any:
+    """The WHERE clause of the cases `user` may see (always true for KASN roles)."""
+    rule, values = _visibility(user)
+    return _visibility_rule(rule, values)
 
 
 def scoped_cases(user: User) -> Select[tuple[Case]]:
@@ -213,32 +243,73 @@ def update_case(case: Case, data: dict[str, Any], actor: User) -> Case:
 # -- listing -----------------------------------------------------------------------------------------------------
 
 
-def apply_filters(stmt: Select[Any], filters: Mapping[str, Any], now: datetime) -> Select[Any]:
-    """The list filters of `GET /api/v1/cases` (status, agency_id, category, overdue, escalated, q)."""
+def filter_values(filters: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """The list filters of `GET /api/v1/cases` (status, agency_id, category, overdue, escalated, q) as the
+    named values their clauses compare with."""
+    values: dict[str, Any] = {}
     if filters.get("status"):
         statuses = filters["status"] if isinstance(filters["status"], list | tuple) else filters["status"].split(",")
-        stmt = stmt.where(Case._status.in_([s for s in statuses if s]))
+        values["f_status"] = [s for s in statuses if s]
     if filters.get("agency_id") is not None:
-        stmt = stmt.where(Case.agency_id == int(filters["agency_id"]))
+        values["f_agency_id"] = int(filters["agency_id"])
     if filters.get("category"):
-        stmt = stmt.where(Case.category == filters["category"])
+        values["f_category"] = filters["category"]
     if filters.get("overdue") is not None:
-        rec = aliased(Recommendation)  # never correlated with a Recommendation the caller's query joins
-        overdue = exists().where(rec.case_id == Case.id, rec.is_open.is_(True), rec.due_at < now)
-        stmt = stmt.where(overdue if _truthy(filters["overdue"]) else ~overdue)
+        values["f_overdue"] = _truthy(filters["overdue"])
+        values["f_now"] = now
     if filters.get("escalated") is not None:
-        escalated = exists().where(EscalationStep.case_id == Case.id, EscalationStep.level >= 2)
-        stmt = stmt.where(escalated if _truthy(filters["escalated"]) else ~escalated)
+        values["f_escalated"] = _truthy(filters["escalated"])
     if filters.get("q"):
         term = str(filters["q"]).strip().lower()
-        like = f"%{term}%"
-        clauses = [func.lower(Case.number).like(like), func.lower(Case.reported_name).like(like),
-                   func.lower(Case.summary).like(like)]  # fmt: skip
+        values["f_like"] = f"%{term}%"
         digits = term.replace(" ", "")
         if digits.isdigit():
-            clauses.append(Case.reported_nip.like(f"%{digits}%"))
-        stmt = stmt.where(or_(*clauses))
-    return stmt
+            values["f_digits"] = f"%{digits}%"
+    return values
+
+
+# Filters whose value changes the SQL (EXISTS or NOT EXISTS); the others only change parameters.
+_SHAPING_FILTERS = ("f_overdue", "f_escalated")
+
+
+def filter_shape(values: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """What the SQL of these filter values depends on: which filters are present, and the shaping ones' values."""
+    return tuple((key, values[key] if key in _SHAPING_FILTERS else None) for key in sorted(values))
+
+
+def filter_clauses(shape: tuple[tuple[str, Any], ...], values: Mapping[str, Any] | None = None) -> list[Any]:
+    """The WHERE clauses of a filter shape, values bound in, or (None) as parameters to execute with."""
+    present = dict(shape)
+    param = _binder(values)
+    clauses: list[Any] = []
+    if "f_status" in present:
+        clauses.append(Case._status.in_(param("f_status", expanding=True)))
+    if "f_agency_id" in present:
+        clauses.append(Case.agency_id == param("f_agency_id"))
+    if "f_category" in present:
+        clauses.append(Case.category == param("f_category"))
+    if "f_overdue" in present:
+        rec = aliased(Recommendation)  # never correlated with a Recommendation the caller's query joins
+        overdue = exists().where(rec.case_id == Case.id, rec.is_open.is_(True), rec.due_at < param("f_now"))
+        clauses.append(overdue if present["f_overdue"] else ~overdue)
+    if "f_escalated" in present:
+        escalated = exists().where(EscalationStep.case_id == Case.id, EscalationStep.level >= 2)
+        clauses.append(escalated if present["f_escalated"] else ~escalated)
+    if "f_like" in present:
+        like = param("f_like")
+        texts = [func.lower(Case.number).like(like), func.lower(Case.reported_name).like(like),
+                 func.lower(Case.summary).like(like)]  # fmt: skip
+        if "f_digits" in present:
+            texts.append(Case.reported_nip.like(param("f_digits")))
+        clauses.append(or_(*texts))
+    return clauses
+
+
+def apply_filters(stmt: Select[Any], filters: Mapping[str, Any], now: datetime) -> Select[Any]:
+    """`stmt` narrowed by the list filters (see `filter_values`), their values bound in."""
+    values = filter_values(filters, now)
+    clauses = filter_clauses(filter_shape(values), values)
+    return stmt.where(*clauses) if clauses else stmt
 
 
 def _truthy(value: Any) -> bool:
@@ -248,30 +319,45 @@ def _truthy(value: Any) -> bool:
 
 
 def list_cases(
-    user: User, filters: dict[str, Any], limit: int, cursor: str | None
+    user: User | TokenCaller, filters: dict[str, Any], limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of visible cases, newest first, keyset-paginated; one SQL statement whatever the page size."""
     now = utcnow()
+    rule, params = _visibility(user)
+    values = filter_values(filters, now)
+    after = cursor_id(cursor)
+    paged = after is not None and after <= MAX_ROW_ID  # a larger cursor is past every id: no bound
+    stmt = _list_statement(rule, filter_shape(values), paged)
+    params.update(values, page_size=limit + 1)
+    if paged:
+        params["after"] = after
+    # Columns, not entities, through the session's connection: a page is read straight into its JSON shape
+    # (no identity map, no eager loads), and the statement object is the same for every request of its shape.
+    rows = db.session.connection().execute(stmt, params).all()
+    items = [_summary(row, now) for row in rows[:limit]]
+    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+    return items, next_cursor
+
+
+@lru_cache(maxsize=256)
+def _list_statement(rule: str, shape: tuple[tuple[str, Any], ...], paged: bool) -> Select[Any]:
+    """The list query of a visibility rule, a filter shape and (paged) a cursor, built once with its values
+    left as parameters: SQLAlchemy's per-execution work (cache key, result columns) is then done once per
+    statement object instead of per request."""
     stmt = (
         select(*SUMMARY_COLUMNS)
         .select_from(Case)
         .join(Agency, Agency.id == Case.agency_id)
         .outerjoin(Recommendation, Recommendation.case_id == Case.id)
-        .where(visibility_clause(user))
+        .where(_visibility_rule(rule), *filter_clauses(shape))
     )
-    stmt = apply_filters(stmt, filters, now)
-    after = cursor_id(cursor)
-    if after is not None and after <= MAX_ROW_ID:  # a larger cursor is past every id: no bound
-        stmt = stmt.where(Case.id < after)
-    rows = db.session.execute(stmt.order_by(Case.id.desc()).limit(limit + 1)).all()
-    # Columns, not entities: a page is read straight into its JSON shape (no identity map, no eager loads).
-    items = [_summary(row._mapping, now) for row in rows[:limit]]
-    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
-    return items, next_cursor
+    if paged:
+        stmt = stmt.where(Case.id < bindparam("after"))
+    return stmt.order_by(Case.id.desc()).limit(bindparam("page_size"))
 
 
-# What a case list row needs, as labelled columns (the names `_summary` reads); `case_summary` reads the same
-# names from loaded objects.
+# What a case list row needs, in the order `_summary` unpacks it: the query selects these columns, and
+# `case_summary` reads the same names from loaded objects (tests pin the order to the output fields).
 _CASE_FIELDS = (
     "id", "number", "version", "agency_id", "category", "subcategory", "source", "reported_name", "reported_nip",
     "reported_position", "summary", "occurred_on", "created_at", "updated_at", "issued_at",
@@ -288,47 +374,51 @@ SUMMARY_COLUMNS = (
 
 def case_summary(case: Case, agency: Agency, rec: Recommendation | None, now: datetime | None = None) -> dict[str, Any]:
     """The list form of a case from its loaded objects (pages that already hold them)."""
-    row = {name: getattr(case, name) for name in _CASE_FIELDS}
-    row["status"] = case.status
-    row.update({f"agency_{name}": getattr(agency, name) for name in _AGENCY_FIELDS})
-    row.update({f"rec_{name}": getattr(rec, name, None) for name in _REC_FIELDS})
+    row = (
+        case.status,
+        *(getattr(case, name) for name in _CASE_FIELDS),
+        *(getattr(agency, name) for name in _AGENCY_FIELDS),
+        *(getattr(rec, name, None) for name in _REC_FIELDS),
+    )
     return _summary(row, now or utcnow())
 
 
-def _summary(row: Any, now: datetime) -> dict[str, Any]:
-    has_rec = row["rec_id"] is not None
-    due_at = row["rec_due_at"] if has_rec and row["rec_issued_at"] is not None else None
-    open_clock = has_rec and bool(row["rec_is_open"])
+def _summary(row: Sequence[Any], now: datetime) -> dict[str, Any]:
+    """The list form of a case from a row of SUMMARY_COLUMNS (unpacked by position: the hot path of the list)."""
+    (
+        status, case_id, number, version, agency_id, category, subcategory, source, reported_name, reported_nip,
+        reported_position, summary, occurred_on, created_at, updated_at, issued_at,
+        agency_code, agency_name, agency_kind, agency_timezone,
+        rec_id, rec_due_at, rec_issued_at, rec_is_open, rec_escalation_level,
+    ) = row  # fmt: skip
+    has_rec = rec_id is not None
+    due_at = rec_due_at if has_rec and rec_issued_at is not None else None
     return {
-        "id": row["id"],
-        "number": row["number"],
-        "status": row["status"],
-        "status_label": STATUS_LABELS[CaseStatus(row["status"])],
-        "version": row["version"],
-        "agency_id": row["agency_id"],
+        "id": case_id,
+        "number": number,
+        "status": status,
+        "status_label": STATUS_LABELS[status],  # a StrEnum key: its text finds it
+        "version": version,
+        "agency_id": agency_id,
         "agency": {
-            "id": row["agency_id"],
-            "code": row["agency_code"],
-            "name": row["agency_name"],
-            "kind": row["agency_kind"],
-            "timezone": row["agency_timezone"],
+            "id": agency_id,
+            "code": agency_code,
+            "name": agency_name,
+            "kind": agency_kind,
+            "timezone": agency_timezone,
         },
-        "category": row["category"],
-        "subcategory": row["subcategory"],
-        "source": row["source"],
-        "reported_person": {
-            "name": row["reported_name"],
-            "nip": row["reported_nip"],
-            "position": row["reported_position"],
-        },
-        "summary": row["summary"],
-        "occurred_on": row["occurred_on"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-        "issued_at": row["issued_at"],
+        "category": category,
+        "subcategory": subcategory,
+        "source": source,
+        "reported_person": {"name": reported_name, "nip": reported_nip, "position": reported_position},
+        "summary": summary,
+        "occurred_on": occurred_on,
+        "created_at": created_at,
+        "updated_at": updated_at,
+        "issued_at": issued_at,
         "due_at": due_at,
-        "escalation_level": row["rec_escalation_level"] if has_rec else None,
-        "overdue": bool(open_clock and due_at is not None and due_at < now),
+        "escalation_level": rec_escalation_level if has_rec else None,
+        "overdue": bool(has_rec and rec_is_open and due_at is not None and due_at < now),
     }
 
 

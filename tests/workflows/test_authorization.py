@@ -53,20 +53,7 @@ def test_matrix(role, api):
     case = case_in(cast, S.AWAITING_FOLLOW_UP)
     attachment = upload(case, cast.ppk, purpose="follow_up")
     if role in ("overseer_escalated", "overseer_other_body"):
-        db.session.add(
-            EscalationStep(
-                recommendation_id=db.session.execute(
-                    db.text("select id from recommendations where case_id = :c"), {"c": case.id}
-                ).scalar(),
-                case_id=case.id,
-                cycle=0,
-                level=2,
-                reached_at=case.issued_at,
-                due_at=case.issued_at,
-                body="menpanrb",
-            )
-        )
-        db.session.commit()
+        _escalate_to(case, "menpanrb")
     user = {
         "investigator": cast.investigator,
         "commissioner": cast.commissioner,
@@ -167,3 +154,53 @@ def test_huge_ids_are_404_or_422_never_500(api):
     from app.api.pagination import encode_cursor
 
     assert user.get(f"/api/v1/cases?cursor={encode_cursor([2**40])}").status_code == 200
+
+
+def _escalate_to(case, body: str) -> None:
+    db.session.add(
+        EscalationStep(
+            recommendation_id=db.session.execute(
+                db.text("select id from recommendations where case_id = :c"), {"c": case.id}
+            ).scalar(),
+            case_id=case.id,
+            cycle=0,
+            level=2,
+            reached_at=case.issued_at,
+            due_at=case.issued_at,
+            body=body,
+        )
+    )
+    db.session.commit()
+
+
+def test_one_list_statement_serves_every_caller_with_their_own_values(api):
+    """The list query of a visibility rule is built once and reused: each caller's values (agency, body,
+    filters, cursor) must be the ones it runs with, whoever asked before."""
+    from tests.factories import make_user
+
+    first, second = make_cast(), make_cast()
+    mine = [case_in(first, S.AWAITING_FOLLOW_UP) for _ in range(2)]
+    theirs = case_in(second, S.AWAITING_FOLLOW_UP)
+    _escalate_to(mine[0], "menpanrb")
+    _escalate_to(theirs, "kemendagri")
+    kemendagri = make_user("overseer", body="kemendagri")
+    db.session.commit()
+    expected = {
+        first.ppk: [c.id for c in reversed(mine)],
+        second.ppk: [theirs.id],
+        first.overseer: [mine[0].id],
+        kemendagri: [theirs.id],
+    }
+    for _ in range(2):  # every caller after every other, twice
+        for user, ids in expected.items():
+            assert [c["id"] for c in api(user).get("/api/v1/cases").get_json()["items"]] == ids, user.role
+    staff = api(first.investigator)
+    for cast, cases in ((first, mine), (second, [theirs]), (first, mine)):
+        page = staff.get(f"/api/v1/cases?agency_id={cast.agency.id}&escalated=false").get_json()["items"]
+        assert {c["id"] for c in page} == {c.id for c in cases if c not in (mine[0], theirs)}
+    page = staff.get(f"/api/v1/cases?agency_id={first.agency.id}&limit=1").get_json()
+    assert [c["id"] for c in page["items"]] == [mine[1].id]
+    after = staff.get(f"/api/v1/cases?agency_id={first.agency.id}&limit=1&cursor={page['next_cursor']}").get_json()
+    assert [c["id"] for c in after["items"]] == [mine[0].id]
+    other = staff.get(f"/api/v1/cases?agency_id={second.agency.id}&limit=1&cursor={page['next_cursor']}").get_json()
+    assert other["items"] == []  # the cursor's bound applies to this query too: theirs is newer than mine[1]

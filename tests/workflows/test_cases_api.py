@@ -240,3 +240,45 @@ def test_export_and_bundle_endpoints(api):
     assert "manifest.json" in names
     assert api(cast.ppk).get(f"/api/v1/cases/{case.id}/bundle").status_code == 403
     assert api(cast.other_ppk).get(f"/api/v1/cases/{case.id}/bundle").status_code == 404
+
+
+def test_list_item_fields_come_from_their_own_columns(api):
+    """A list row is unpacked by position: every field must hold the value of the column of its name."""
+    from app.agencies.models import Agency
+    from app.cases.models import Recommendation
+
+    cast = make_cast()
+    case = case_in(cast, S.AWAITING_FOLLOW_UP, reported_person={"name": "Rahmat Hidayat", "nip": NIPS[1],
+                                                                "position": "Kepala Seksi"})  # fmt: skip
+    rec = db.session.scalar(db.select(Recommendation).where(Recommendation.case_id == case.id))
+    agency = db.session.get(Agency, case.agency_id)
+    item = api(cast.investigator).get("/api/v1/cases").get_json()["items"][0]
+    iso = lambda value: value.isoformat() if value is not None else None  # noqa: E731
+    assert item == {
+        "id": case.id,
+        "number": case.number,
+        "status": case.status,
+        "status_label": "Menunggu tindak lanjut PPK",
+        "version": case.version,
+        "agency_id": agency.id,
+        "agency": {
+            "id": agency.id,
+            "code": agency.code,
+            "name": agency.name,
+            "kind": agency.kind,
+            "timezone": agency.timezone,
+        },
+        "category": case.category,
+        "subcategory": case.subcategory,
+        "source": case.source,
+        "reported_person": {"name": "Rahmat Hidayat", "nip": NIPS[1], "position": "Kepala Seksi"},
+        "summary": case.summary,
+        "occurred_on": case.occurred_on.isoformat(),
+        "created_at": iso(case.created_at),
+        "updated_at": iso(case.updated_at),
+        "issued_at": iso(case.issued_at),
+        "due_at": iso(rec.due_at),
+        "escalation_level": rec.escalation_level,
+        "overdue": False,
+    }
+    assert len({item["created_at"], item["issued_at"], item["due_at"]}) == 3
