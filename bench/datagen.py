@@ -436,6 +436,7 @@ class Generator:
         rec: dict[str, Any] = {
             "id": next(self.ids["rec"]),
             "case_id": case["id"],
+            "agency_id": case["agency_id"],
             "sanction": sanction,
             "sanction_form": None,
             "legal_basis": LEGAL_BASIS,

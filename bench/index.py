@@ -137,6 +137,7 @@ def _case_batch(start: int, size: int, agencies: int, rng: random.Random) -> dic
             {
                 "id": case_id,
                 "case_id": case_id,
+                "agency_id": agency_id,
                 "sanction": sanction,
                 "legal_basis": "PP 94/2021",
                 "text": "Rekomendasi",

@@ -102,6 +102,7 @@ def _queue(messages: int, rounds: int, start: datetime) -> list[datetime]:
         db.session.add(
             Recommendation(
                 case_id=case.id,
+                agency_id=case.agency_id,
                 sanction="disiplin_sedang",
                 legal_basis="PP 94/2021",
                 text="Uji kinerja.",

@@ -188,6 +188,7 @@ def seed_recommendations(n: int, rng: random.Random, agencies: list[dict[str, An
                 {
                     "id": i + 1,
                     "case_id": i + 1,
+                    "agency_id": agency["id"],
                     "sanction": "disiplin_sedang",
                     "legal_basis": "PP 94/2021",
                     "text": "Rekomendasi.",

@@ -110,13 +110,22 @@ def _prepare(emails: list[Email]) -> list[dict[str, Any]]:
         )
     now = utcnow()
     values: list[dict[str, Any]] = []
+    # An email that does not name its recipient is rendered once for all of them, also across the Email
+    # objects of one event (the sweep splits an event's recipients by the moment their working hours start).
+    shared: dict[tuple[str, int, int], tuple[str, str, str | None]] = {}
     for email, keys in planned:
         rendered: tuple[str, str, str | None] | None = None
+        personal = uses_recipient(email.kind)
         for idempotency_key, recipient in keys.items():
             if idempotency_key in existing:
                 continue
-            if rendered is None or uses_recipient(email.kind):
+            if personal:
                 rendered = render(email.kind, case=email.case, recipient=recipient, extra=email.extra)
+            elif rendered is None:
+                event = (email.kind, id(email.case), id(email.extra))
+                if event not in shared:
+                    shared[event] = render(email.kind, case=email.case, recipient=recipient, extra=email.extra)
+                rendered = shared[event]
             subject, text, html = rendered
             values.append(
                 {

@@ -133,7 +133,11 @@ def test_an_export_imports_back(world, tmp_path, fmt):
     before = {
         (c.external_ref, c.status, c.reported_nip, c.agency_id, c.occurred_on) for c in db.session.scalars(select(Case))
     }
-    due_before = dict(db.session.execute(select(Case.external_ref, Recommendation.due_at).join(Recommendation)).all())
+    due_before = dict(
+        db.session.execute(
+            select(Case.external_ref, Recommendation.due_at).join(Recommendation, Recommendation.case_id == Case.id)
+        ).all()
+    )
     export = export_cases_csv if fmt == "csv" else export_cases_xlsx
     path = tmp_path / f"export.{fmt}"
     path.write_bytes(b"".join(export({}, user)))
@@ -148,7 +152,11 @@ def test_an_export_imports_back(world, tmp_path, fmt):
         (c.external_ref, c.status, c.reported_nip, c.agency_id, c.occurred_on) for c in db.session.scalars(select(Case))
     }
     assert after == before
-    due_after = dict(db.session.execute(select(Case.external_ref, Recommendation.due_at).join(Recommendation)).all())
+    due_after = dict(
+        db.session.execute(
+            select(Case.external_ref, Recommendation.due_at).join(Recommendation, Recommendation.case_id == Case.id)
+        ).all()
+    )
     assert {k: v.replace(microsecond=0) if v else v for k, v in due_before.items()} == due_after
     assert db.session.scalar(select(func.count()).select_from(EscalationStep)) == 6  # levels 0-2, twice
 

@@ -107,7 +107,7 @@ def _dismiss(fx: Effects) -> None:
 def _draft(fx: Effects) -> None:
     rec = fx.recommendation
     if rec is None:
-        rec = Recommendation(case_id=fx.case.id)
+        rec = Recommendation(case_id=fx.case.id, agency_id=fx.case.agency_id)
         db.session.add(rec)
     rec.sanction = fx.data["sanction"]
     rec.sanction_form = fx.data.get("sanction_form")

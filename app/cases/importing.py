@@ -1121,7 +1121,7 @@ def _write_batch(ctx: _Context, batch: list[_Prepared], bodies: dict[int, str]) 
     now = utcnow()
     for item, case_id in zip(batch, ids, strict=True):
         if item.recommendation is not None:
-            recs.append({**item.recommendation, "case_id": case_id})
+            recs.append({**item.recommendation, "case_id": case_id, "agency_id": item.case["agency_id"]})
             rec_items.append((item, case_id))
         if item.clarification is not None:
             clarifications.append({**item.clarification, "case_id": case_id})

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -46,6 +46,8 @@ class Case(db.Model):
         CheckConstraint("version >= 1", name="version_positive"),
         Index("ix_cases_status_id", "status", "id"),
         Index("ix_cases_agency_status_id", "agency_id", "status", "id"),
+        # The target of the recommendations' (case_id, agency_id) foreign key.
+        UniqueConstraint("id", "agency_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,7 +81,9 @@ class Case(db.Model):
 
     agency: Mapped[Agency] = relationship(lazy="raise")
     created_by: Mapped[User | None] = relationship(lazy="raise")
-    recommendation: Mapped[Recommendation | None] = relationship(back_populates="case", uselist=False, lazy="raise")
+    recommendation: Mapped[Recommendation | None] = relationship(
+        back_populates="case", uselist=False, lazy="raise", foreign_keys="Recommendation.case_id"
+    )
     follow_ups: Mapped[list[FollowUp]] = relationship(back_populates="case", order_by="FollowUp.id", lazy="raise")
     clarifications: Mapped[list[Clarification]] = relationship(
         back_populates="case", order_by="Clarification.id", lazy="raise"
@@ -108,10 +112,31 @@ class Recommendation(db.Model):
         CheckConstraint(f"sanction IN ({_SANCTIONS})", name="sanction"),
         CheckConstraint("escalation_level IS NULL OR escalation_level BETWEEN 0 AND 3", name="level"),
         Index("ix_recommendations_open_due", "is_open", "due_at"),
+        # Per-agency aggregates over recommendations (the PPK's record in escalation emails) read this index
+        # alone: no join to `cases`, no table lookups.
+        Index(
+            "ix_recommendations_agency_issued_open_due_followed_up",
+            "agency_id",
+            "issued_at",
+            "is_open",
+            "due_at",
+            "followed_up_at",
+        ),
+        # `agency_id` is the case's agency, copied so that per-agency aggregates need no join: the database
+        # keeps it equal (a row naming another agency is refused; a change of the case's agency cascades).
+        ForeignKeyConstraint(
+            ["case_id", "agency_id"],
+            ["cases.id", "cases.agency_id"],
+            name="fk_recommendations_case_id_agency_id_cases",
+            onupdate="CASCADE",
+            ondelete="CASCADE",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
+    # Always the case's agency (the composite foreign key above): set it from the case when creating the row.
+    agency_id: Mapped[int]
     sanction: Mapped[str] = mapped_column(String(32))
     sanction_form: Mapped[str | None] = mapped_column(String(60))
     legal_basis: Mapped[str] = mapped_column(Text)
@@ -137,7 +162,7 @@ class Recommendation(db.Model):
     paused_at: Mapped[datetime | None]
     followed_up_at: Mapped[datetime | None]
 
-    case: Mapped[Case] = relationship(back_populates="recommendation", lazy="raise")
+    case: Mapped[Case] = relationship(back_populates="recommendation", lazy="raise", foreign_keys=[case_id])
 
 
 class FollowUp(db.Model):

@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 
 ONE_DAY = timedelta(days=1)
 HISTORY_EVENT = "escalation_level_reached"
-_STEP_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -359,18 +358,18 @@ class Sweep:
                         "notified": level == plan.target and has_recipients,
                     }
                 )
+        if not values:
+            return set()
         dialect = db.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        inserted: set[tuple[int, int]] = set()
-        for start in range(0, len(values), _STEP_CHUNK):
-            stmt = (
-                insert(table)
-                .values(values[start : start + _STEP_CHUNK])
-                .on_conflict_do_nothing(index_elements=["recommendation_id", "cycle", "level"])
-                .returning(table.c.recommendation_id, table.c.level)
-            )
-            inserted.update((rec_id, level) for rec_id, level in db.session.execute(stmt).all())
-        return inserted
+        # The rows as parameters of one statement (SQLAlchemy's "insertmanyvalues" batches them): compiled once
+        # per process, where `.values(rows)` compiled a new statement, with a parameter per value, per batch.
+        stmt = (
+            insert(table)
+            .on_conflict_do_nothing(index_elements=["recommendation_id", "cycle", "level"])
+            .returning(table.c.recommendation_id, table.c.level)
+        )
+        return {(rec_id, level) for rec_id, level in db.session.execute(stmt, values)}
 
     def _days(self, plan: _Plan) -> tuple[int, int]:
         return self.calendar.days_left_and_late(plan.today, plan.due_day, plan.agency.id)
@@ -449,7 +448,7 @@ class Sweep:
         if not plans:
             return
         inserted = self._insert_steps(plans, utcnow())
-        self._records = self._agency_records(plans)
+        self._add_agency_records(plans)
         cases = {
             case.id: case
             for case in db.session.scalars(
@@ -472,12 +471,15 @@ class Sweep:
         self.report.emails += enqueue_many(self._emails)
         db.session.flush()
 
-    def _agency_records(self, plans: list[_Plan]) -> dict[int, dict[str, int]]:
-        """The PPK records the batch's escalation letters show, one query for all their agencies."""
+    def _add_agency_records(self, plans: list[_Plan]) -> None:
+        """The PPK records the batch's escalation letters show, one query for the agencies not met before: the
+        sweep changes levels only, so a record (received, followed up, open past due) holds for the whole run."""
         from notifications.rendering import RECORD_KINDS, agency_records
 
         ids = {p.agency.id for p in plans if p.groups and self.ladder.rung(p.target).kind in RECORD_KINDS}
-        return agency_records(ids, now=self.now)
+        missing = ids - self._records.keys()
+        if missing:
+            self._records.update(agency_records(missing, now=self.now))
 
     def _count(self, plan: _Plan, levels: list[int]) -> None:
         for level in levels:

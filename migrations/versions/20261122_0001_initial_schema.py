@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 14:40:55.694819
+Create Date: 2026-11-22 16:29:15.423406
 
 """
 from alembic import op
@@ -197,6 +197,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_cases_created_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cases')),
     sa.UniqueConstraint('external_ref', name=op.f('uq_cases_external_ref')),
+    sa.UniqueConstraint('id', 'agency_id', name=op.f('uq_cases_id_agency_id')),
     sa.UniqueConstraint('number', name=op.f('uq_cases_number'))
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
@@ -344,6 +345,7 @@ def upgrade():
     op.create_table('recommendations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=False),
     sa.Column('sanction', sa.String(length=32), nullable=False),
     sa.Column('sanction_form', sa.String(length=60), nullable=True),
     sa.Column('legal_basis', sa.Text(), nullable=False),
@@ -367,6 +369,7 @@ def upgrade():
     sa.Column('followed_up_at', app.db.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("sanction IN ('sanksi_moral_tertutup', 'sanksi_moral_terbuka', 'disiplin_ringan', 'disiplin_sedang', 'disiplin_berat', 'ptdh')", name=op.f('ck_recommendations_sanction')),
     sa.CheckConstraint('escalation_level IS NULL OR escalation_level BETWEEN 0 AND 3', name=op.f('ck_recommendations_level')),
+    sa.ForeignKeyConstraint(['case_id', 'agency_id'], ['cases.id', 'cases.agency_id'], name='fk_recommendations_case_id_agency_id_cases', onupdate='CASCADE', ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_recommendations_case_id_cases'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['drafted_by_id'], ['users.id'], name=op.f('fk_recommendations_drafted_by_id_users')),
     sa.ForeignKeyConstraint(['issued_by_id'], ['users.id'], name=op.f('fk_recommendations_issued_by_id_users')),
@@ -374,6 +377,7 @@ def upgrade():
     sa.UniqueConstraint('case_id', name=op.f('uq_recommendations_case_id'))
     )
     with op.batch_alter_table('recommendations', schema=None) as batch_op:
+        batch_op.create_index('ix_recommendations_agency_issued_open_due_followed_up', ['agency_id', 'issued_at', 'is_open', 'due_at', 'followed_up_at'], unique=False)
         batch_op.create_index('ix_recommendations_open_due', ['is_open', 'due_at'], unique=False)
 
     op.create_table('clarifications',
@@ -472,6 +476,7 @@ def downgrade():
     op.drop_table('clarifications')
     with op.batch_alter_table('recommendations', schema=None) as batch_op:
         batch_op.drop_index('ix_recommendations_open_due')
+        batch_op.drop_index('ix_recommendations_agency_issued_open_due_followed_up')
 
     op.drop_table('recommendations')
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:

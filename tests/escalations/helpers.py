@@ -40,10 +40,11 @@ def case_values(agency_id: int, number: str, created_by_id: int | None = None) -
 
 
 def rec_values(
-    case_id: int, due_at: datetime, received_on: date, drafted_by_id: int | None, **kw: Any
+    case_id: int, agency_id: int, due_at: datetime, received_on: date, drafted_by_id: int | None, **kw: Any
 ) -> dict[str, Any]:
     values = {
         "case_id": case_id,
+        "agency_id": agency_id,
         "sanction": "disiplin_sedang",
         "legal_basis": "PP 94/2021 Pasal 5 huruf n",
         "text": "Menjatuhkan hukuman disiplin sedang.",
@@ -97,6 +98,7 @@ def open_case(
     db.session.flush()
     rec = Recommendation(
         case_id=case.id,
+        agency_id=case.agency_id,
         sanction="disiplin_sedang",
         legal_basis="PP 94/2021 Pasal 5 huruf n",
         text="Menjatuhkan hukuman disiplin sedang.",
@@ -137,7 +139,10 @@ def bulk_open_cases(
         ids = db.session.scalars(insert(Case.__table__).returning(Case.__table__.c.id), rows).all()
         db.session.execute(
             insert(Recommendation.__table__),
-            [rec_values(case_id, due_at, received_on, drafted_by_id, escalation_level=level) for case_id in ids],
+            [
+                rec_values(case_id, agency_id, due_at, received_on, drafted_by_id, escalation_level=level)
+                for case_id in ids
+            ],
         )
     db.session.commit()
 

@@ -56,6 +56,7 @@ def issue(
     due_at = issued_at + timedelta(days=due_in_days)
     rec = Recommendation(
         case_id=case.id,
+        agency_id=case.agency_id,
         sanction=sanction,
         legal_basis="PP 94/2021 Pasal 5 huruf n",
         text="Menjatuhkan hukuman disiplin.",

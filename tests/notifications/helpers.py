@@ -46,6 +46,7 @@ def make_case(agency: Agency | None = None, *, due_at: datetime | None = DUE_AT,
     db.session.add(
         Recommendation(
             case_id=case.id,
+            agency_id=case.agency_id,
             sanction="disiplin_sedang",
             sanction_form="potong_tpp_25_6",
             legal_basis="PP 94/2021 Pasal 5 huruf n",

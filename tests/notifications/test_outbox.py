@@ -197,3 +197,38 @@ def test_two_transactions_queuing_the_same_key_at_once_leave_one_row(app):
     assert results["b"] == 0
     assert results["b_was_blocked"] is True
     assert _count() == 1
+
+
+def test_one_event_split_by_send_moment_is_rendered_once(monkeypatch):
+    """The sweep splits an event's recipients into several emails (their working hours start at different
+    moments): an email that does not name its recipient is rendered once for all of them, and a different
+    event (its own values) gets its own rendering."""
+    import notifications.rendering as rendering
+    from notifications.outbox import Email, enqueue_many
+
+    case = make_case()
+    calls: list[dict] = []
+    real = rendering.render
+
+    def counting(kind, **kw):
+        calls.append(kw["extra"])
+        return real(kind, **kw)
+
+    monkeypatch.setattr(rendering, "render", counting)
+    extra = {"days_late": 3}
+    later = utcnow() + timedelta(hours=5)
+    emails = [
+        Email("overdue", case, ["a@instansi.go.id"], f"overdue:{case.id}:1", extra),
+        Email("overdue", case, ["b@instansi.go.id", "c@instansi.go.id"], f"overdue:{case.id}:1", extra, later),
+        Email("overdue", case, ["d@instansi.go.id"], f"overdue:{case.id}:2", {"days_late": 4}),
+    ]
+    with unit_of_work():
+        assert enqueue_many(emails) == 4
+    assert len(calls) == 2
+    rows = {r.recipient: r for r in db.session.scalars(select(OutboxMessage))}
+    assert (
+        rows["a@instansi.go.id"].body_text == rows["b@instansi.go.id"].body_text == rows["c@instansi.go.id"].body_text
+    )
+    assert rows["b@instansi.go.id"].next_attempt_at == later
+    assert "3 hari kerja" in rows["a@instansi.go.id"].body_text
+    assert "4 hari kerja" in rows["d@instansi.go.id"].body_text

@@ -3,9 +3,13 @@ never the reporter's identity."""
 
 from __future__ import annotations
 
-import pytest
+import textwrap
 
-from notifications.rendering import KINDS, UnknownNotificationKind, render, uses_recipient
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from notifications.rendering import KINDS, UnknownNotificationKind, render, uses_recipient, wrap_line
 from tests.factories import make_agency
 from tests.notifications.helpers import REPORTER_CONTACT, REPORTER_NAME, make_case
 
@@ -196,3 +200,18 @@ def test_mail_test_renders_without_a_case():
     assert subject == "[Tindak] Email uji"
     assert "admin@kasn.go.id" in text
     assert "SMTP" in html
+
+
+# -- plain-text wrapping: the same lines as textwrap ---------------------------------------------------------------
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    line=st.lists(st.sampled_from(["a", "bb", "cccccccccc", " ", "  ", "\t", "é"]), max_size=60).map("".join),
+    width=st.integers(min_value=1, max_value=90),
+    indent=st.integers(min_value=0, max_value=12),
+)
+def test_wrap_line_gives_the_lines_of_textwrap(line, width, indent):
+    pad = " " * min(indent, width - 1)
+    expected = textwrap.wrap(line, width, subsequent_indent=pad, break_long_words=False, break_on_hyphens=False)
+    assert wrap_line(line, width, pad) == expected
