@@ -124,12 +124,15 @@ def render(kind: str, *, case: Any | None, recipient: str, extra: dict[str, Any]
     env = _environment()
     text_template = env.get_template(f"notifications/{kind}.txt")
     html_template = env.get_template(f"notifications/{kind}.html")
-    title = _one_line("".join(text_template.blocks["subject"](text_template.new_context(context))))
+    # The subject block and the plain text share one template context (the text names neither `subject` nor
+    # `title`): one copy of the context fewer per email.
+    text_context = text_template.new_context(context)
+    title = _one_line(env.concat(text_template.blocks["subject"](text_context)))  # type: ignore[attr-defined]
     number = context["case"]["number"] if context["case"] else ""
     subject = f"{SUBJECT_PREFIX} {number} — {title}" if number else f"{SUBJECT_PREFIX} {title}"
     context["subject"] = subject[:255]
     context["title"] = title
-    text = _tidy_text(text_template.render(context))
+    text = _tidy_text(env.concat(text_template.root_render_func(text_context)))  # type: ignore[attr-defined]
     html = html_template.render(context)
     return context["subject"], text, html
 
@@ -183,7 +186,9 @@ def _add_case(context: dict[str, Any], case: Any, *, base_url: str) -> None:
     from app.agencies.models import Agency
     from app.agencies.services import routed_body
 
-    agency = db.session.get(Agency, case.agency_id)
+    agency = _loaded(case, "agency")
+    if agency is None:
+        agency = db.session.get(Agency, case.agency_id)
     tz_name = agency.timezone if agency is not None else "Asia/Jakarta"
     context["tz_name"] = tz_name
     context["tz_abbr"] = tz_abbreviation(tz_name)
@@ -230,14 +235,23 @@ def _recommendation_of(case: Any) -> Any | None:
     """The case's recommendation, loaded or queried (the relationship is lazy="raise")."""
     from app.cases.models import Recommendation
 
-    state = inspect(case, raiseerr=False)
-    if state is None:
+    if inspect(case, raiseerr=False) is None:
         return getattr(case, "recommendation", None)
-    if "recommendation" in state.dict:
-        return state.dict["recommendation"]
+    recommendation = _loaded(case, "recommendation", _MISSING)
+    if recommendation is not _MISSING:
+        return recommendation
     if case.id is None:
         return None
     return db.session.scalar(select(Recommendation).where(Recommendation.case_id == case.id))
+
+
+_MISSING = object()
+
+
+def _loaded(case: Any, name: str, default: Any = None) -> Any:
+    """A relationship of `case` as already loaded (the sweep joins them), else `default`: never a lazy load."""
+    state = inspect(case, raiseerr=False)
+    return state.dict.get(name, default) if state is not None else default
 
 
 def _add_event(context: dict[str, Any], extra: dict[str, Any]) -> None:
