@@ -106,7 +106,9 @@ def _sqlite_on_begin(conn: Any) -> None:
         # IMMEDIATE: take the write lock up front, so a read-then-write transaction waits for the lock
         # (busy_timeout) instead of failing with SQLITE_BUSY when another writer got there first. Requests that
         # only read (GET/HEAD) begin deferred, so readers run side by side (WAL) instead of queueing.
-        conn.exec_driver_sql("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")
+        # Straight to the driver: the statement needs none of SQLAlchemy's execution machinery, and every
+        # request that touches the database pays for it.
+        conn.connection.dbapi_connection.execute("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")
 
 
 def _read_only_request() -> bool:

@@ -232,7 +232,9 @@ _CALLER_FOR_TOKEN = (
 
 def caller_for_token(token: str) -> TokenCaller | None:
     """The active user holding this bearer token, while the token is neither revoked nor expired."""
-    row = db.session.execute(_CALLER_FOR_TOKEN, {"token_hash": _token_digest(token), "now": utcnow()}).first()
+    # Columns only: Core execution on the session's connection (no ORM compile or loading step).
+    params = {"token_hash": _token_digest(token), "now": utcnow()}
+    row = db.session.connection().execute(_CALLER_FOR_TOKEN, params).first()
     return TokenCaller(*row) if row is not None else None
 
 
