@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
+from app.calendar.working_days import latest_today
 from app.core.vocab import SANCTION_FORMS, Sanction
 
 _SANCTIONS = [s.value for s in Sanction]
@@ -69,7 +70,7 @@ class RecordReceiptSchema(EventSchema):
 
     @validates("received_on")
     def _not_future(self, value: date, **_: Any) -> None:
-        if value > date.today():
+        if value > latest_today():
             raise ValidationError("Tanggal diterima tidak boleh di masa depan.")
 
 
@@ -147,5 +148,5 @@ class ReportFollowUpSchema(EventSchema):
 
     @validates("decision_date")
     def _not_future(self, value: date, **_: Any) -> None:
-        if value > date.today():
+        if value > latest_today():
             raise ValidationError("Tanggal SK tidak boleh di masa depan.")

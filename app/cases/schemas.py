@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from app.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_cursor
+from app.calendar.working_days import latest_today
 from app.core.nip import InvalidNIP, parse_nip
 from app.core.vocab import NEUTRALITY_SUBCATEGORIES, Category, Source
 from app.db import MAX_ROW_ID
@@ -69,7 +70,7 @@ class NewCaseSchema(Schema):
 
     @validates("occurred_on")
     def _past(self, value: date, **_: Any) -> None:
-        if value > date.today():
+        if value > latest_today():
             raise ValidationError("Tanggal kejadian tidak boleh di masa depan.")
         if value.year < 1990:
             raise ValidationError("Tanggal kejadian tidak masuk akal.")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+
+import time_machine
 
 from app.cases.models import Recommendation
 from app.db import utcnow
@@ -54,6 +56,7 @@ def test_commissioner_home(world, pages_for, make_case):
     assert escalated.number not in _section(html, "drafts")
 
 
+@time_machine.travel(datetime(2026, 11, 18, 3, 0, tzinfo=UTC))  # Wednesday 10:00 WIB, no holiday in reach
 def test_ppk_home_colours_the_working_days_left(world, pages_for, make_case):
     soon = make_case("awaiting_follow_up")
     late = make_case("awaiting_follow_up")
@@ -65,7 +68,10 @@ def test_ppk_home_colours_the_working_days_left(world, pages_for, make_case):
     section = _section(html, "follow_up")
     assert soon.number in section and late.number in section and other.number not in section
     assert "border-danger" in section and "Terlambat" in section
-    assert "Sisa 14 hari kerja" in section or "Sisa 13 hari kerja" in section
+    # Issued Wednesday 18 November: fourteen working days from the next day end on Tuesday 8 December; the
+    # page counts today and the due day (Wednesday 18 … Tuesday 8 December: 15 working days).
+    assert "Tenggat: 8 Desember 2026 23.59 WIB" in section
+    assert "Sisa 15 hari kerja" in section
     # Most urgent first.
     assert section.index(late.number) < section.index(soon.number)
 
