@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,9 +31,14 @@ _KEY_LENGTH = OutboxMessage.__table__.c.idempotency_key.type.length or 255
 
 def message_id_for(key: str) -> str:
     """A Message-ID derived from the idempotency key: the same email keeps it across retries and re-queues."""
-    host = urlsplit(current_app.config.get("BASE_URL", "")).hostname or "tindak.local"
+    host = _message_host(current_app.config.get("BASE_URL", ""))
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     return f"<tindak.{digest}@{host}>"
+
+
+@lru_cache(maxsize=8)
+def _message_host(base_url: str) -> str:
+    return urlsplit(base_url).hostname or "tindak.local"
 
 
 def row_key(key: str, recipient: str) -> str:

@@ -412,18 +412,24 @@ def _one_line(value: str) -> str:
 _FIELD_PREFIX = re.compile(r"^[^\s:][^:]{0,40}?\s+: ")
 
 
+_TRAILING_SPACE = re.compile(r"[^\S\n]+$", re.MULTILINE)
+_LONG_LINE = re.compile(rf"^.{{{TEXT_WIDTH + 1},}}$", re.MULTILINE)
+_BLANK_RUN = re.compile(r"\n{3,}")
+
+
 def _tidy_text(value: str) -> str:
     """Plain text: paragraphs wrapped at 78 columns (words and links never split), no trailing spaces,
-    at most one blank line in a row. `Label : value` lines wrap under their value."""
-    lines: list[str] = []
-    for line in value.splitlines():
-        line = line.rstrip()
-        if len(line) <= TEXT_WIDTH:
-            lines.append(line)
-            continue
-        prefix = _FIELD_PREFIX.match(line)
-        lines.extend(wrap_line(line, TEXT_WIDTH, " " * len(prefix.group(0)) if prefix else ""))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+    at most one blank line in a row. `Label : value` lines wrap under their value. (Whole-text regular
+    expressions: only the long lines reach Python code.)"""
+    text = _TRAILING_SPACE.sub("", "\n".join(value.splitlines()))
+    text = _LONG_LINE.sub(_wrapped, text)
+    return _BLANK_RUN.sub("\n\n", text).strip() + "\n"
+
+
+def _wrapped(match: re.Match[str]) -> str:
+    line = match.group(0)
+    prefix = _FIELD_PREFIX.match(line)
+    return "\n".join(wrap_line(line, TEXT_WIDTH, " " * len(prefix.group(0)) if prefix else ""))
 
 
 def wrap_line(line: str, width: int, indent: str = "") -> list[str]:

@@ -215,3 +215,49 @@ def test_wrap_line_gives_the_lines_of_textwrap(line, width, indent):
     pad = " " * min(indent, width - 1)
     expected = textwrap.wrap(line, width, subsequent_indent=pad, break_long_words=False, break_on_hyphens=False)
     assert wrap_line(line, width, pad) == expected
+
+
+def _tidy_reference(value: str) -> str:
+    """The plain-text rule written line by line (what `_tidy_text` does with whole-text expressions)."""
+    import re
+
+    from notifications.rendering import _FIELD_PREFIX, TEXT_WIDTH
+
+    lines: list[str] = []
+    for line in value.splitlines():
+        line = line.rstrip()
+        if len(line) <= TEXT_WIDTH:
+            lines.append(line)
+            continue
+        prefix = _FIELD_PREFIX.match(line)
+        lines.extend(wrap_line(line, TEXT_WIDTH, " " * len(prefix.group(0)) if prefix else ""))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "kata",
+                "panjang sekali",
+                " ",
+                "  ",
+                "\n",
+                "\n\n\n",
+                "\r\n",
+                "\t",
+                "Label      : ",
+                "\u3000",
+                "\x0c",
+                "https://tindak.example/cases/123456789",
+                "é",
+            ]
+        ),  # fmt: skip
+        max_size=120,
+    ).map("".join)
+)
+def test_plain_text_is_tidied_line_by_line(value):
+    from notifications.rendering import _tidy_text
+
+    assert _tidy_text(value) == _tidy_reference(value)
