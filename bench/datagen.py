@@ -625,27 +625,25 @@ class Generator:
         rec["escalation_level"] = level
 
     def _history(self, case_id: int, events: list, rows: list) -> None:
-        from workflows.history import GENESIS, row_digest
+        from workflows.history import GENESIS, SYSTEM_ACTOR, chained_row
 
         prev = GENESIS
         for seq, (event, from_status, to_status, at, actor) in enumerate(events, start=1):
-            actor_id, label = actor if actor else (None, "system")
-            row = {
-                "case_id": case_id,
-                "seq": seq,
-                "event": event,
-                "from_status": from_status,
-                "to_status": to_status,
-                "actor_id": actor_id,
-                "actor_label": label,
-                "payload": {},
-                "created_at": at,
-                "prev_hash": prev,
-            }
-            row["hash"] = row_digest(**row)
+            actor_id, label = actor if actor else (None, SYSTEM_ACTOR)
+            row = chained_row(
+                case_id=case_id,
+                seq=seq,
+                prev_hash=prev,
+                event=event,
+                from_status=from_status,
+                to_status=to_status,
+                actor_id=actor_id,
+                actor_label=label,
+                payload={},
+                created_at=at,
+            )
             prev = row["hash"]
             row["id"] = next(self.ids["history"])
-            row["request_id"] = None
             rows.append(row)
 
 
