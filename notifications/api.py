@@ -50,7 +50,7 @@ class OutboxPageSchema(Schema):
 
 @blp.route("/outbox")
 @blp.doc(security=[{"bearerAuth": []}])
-@blp.arguments(OutboxQuerySchema, location="query")
+@blp.arguments(OutboxQuerySchema(), location="query")
 @blp.response(200, OutboxPageSchema)
 @require_role(Role.ADMIN)
 def list_outbox(args: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ blp = Blueprint("agencies", __name__, description="Instansi dan PPK-nya")
 
 @blp.route("/agencies")
 @blp.doc(security=[{"bearerAuth": []}])
-@blp.arguments(AgencyQuerySchema, location="query")
+@blp.arguments(AgencyQuerySchema(), location="query")
 @blp.response(200, AgencyPageSchema)
 @require_auth
 def list_agencies(args: dict[str, Any]) -> dict[str, Any]:
@@ -29,7 +29,7 @@ def list_agencies(args: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/agencies", methods=["POST"])
 @blp.doc(security=[{"bearerAuth": []}])
-@blp.arguments(AgencySchema)
+@blp.arguments(AgencySchema())
 @blp.response(201, AgencySchema)
 @require_role(Role.ADMIN)
 def create_agency(data: dict[str, Any]) -> dict[str, Any]:

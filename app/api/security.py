@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import current_app, g, request
+from flask import current_app, request
 
 from app.auth.models import User
 from app.auth.services import TokenCaller, caller_for_token
@@ -55,7 +55,6 @@ def current_api_user() -> User:
         if user is None or not user.is_active:  # deactivated since the token was checked
             raise Unauthorized("Token API tidak sah atau kedaluwarsa.", code="invalid_token")
         request.environ[USER_KEY] = user
-        g.api_user = user
     return user
 
 

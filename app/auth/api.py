@@ -26,7 +26,7 @@ class TokenSchema(Schema):
 
 
 @blp.route("/auth/token", methods=["POST"])
-@blp.arguments(TokenRequestSchema)
+@blp.arguments(TokenRequestSchema())
 @blp.response(201, TokenSchema)
 @limiter.limit("20 per minute", exempt_when=rate_limits_off)
 def create_token(data: dict[str, Any]) -> dict[str, Any]:

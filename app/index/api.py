@@ -253,7 +253,7 @@ class MovedSchema(Schema):
 
 @blp.route("/index")
 @blp.doc(security=SECURITY)
-@blp.arguments(IndexQuerySchema, location="query")
+@blp.arguments(IndexQuerySchema(), location="query")
 @blp.response(200, IndexPageSchema)
 @require_auth
 def get_index(args: dict[str, Any]) -> dict[str, Any]:
@@ -282,7 +282,7 @@ def freeze(year: int) -> dict[str, Any]:
 
 @blp.route("/index/<int:year>/agencies/<id:agency_id>")
 @blp.doc(security=SECURITY)
-@blp.arguments(YearQuerySchema, location="query")
+@blp.arguments(YearQuerySchema(), location="query")
 @blp.response(200, AgencyIndexSchema)
 @require_auth
 def agency_index(args: dict[str, Any], year: int, agency_id: int) -> dict[str, Any]:
@@ -292,7 +292,7 @@ def agency_index(args: dict[str, Any], year: int, agency_id: int) -> dict[str, A
 
 @blp.route("/index/<int:year>/agencies/<id:agency_id>/cases")
 @blp.doc(security=SECURITY)
-@blp.arguments(CaseQuerySchema, location="query")
+@blp.arguments(CaseQuerySchema(), location="query")
 @blp.response(200, CasePageSchema)
 @require_auth
 def indicator_cases(args: dict[str, Any], year: int, agency_id: int) -> dict[str, Any]:
@@ -312,7 +312,7 @@ def indicator_cases(args: dict[str, Any], year: int, agency_id: int) -> dict[str
 
 @blp.route("/self-assessments")
 @blp.doc(security=SECURITY)
-@blp.arguments(AnswerQuerySchema, location="query")
+@blp.arguments(AnswerQuerySchema(), location="query")
 @blp.response(200, AnswerListSchema)
 @require_auth
 def list_answers(args: dict[str, Any]) -> dict[str, Any]:
@@ -331,7 +331,7 @@ def _one(agency_id: int, year: int, subcriterion: str) -> dict[str, Any]:
 
 @blp.route("/self-assessments/<id:agency_id>/<int:year>/<subcriterion>", methods=["PUT"])
 @blp.doc(security=SECURITY)
-@blp.arguments(AnswerInputSchema)
+@blp.arguments(AnswerInputSchema())
 @blp.response(200, AnswerSchema)
 @require_auth
 def save_answer(data: dict[str, Any], agency_id: int, year: int, subcriterion: str) -> dict[str, Any]:
@@ -345,7 +345,7 @@ def save_answer(data: dict[str, Any], agency_id: int, year: int, subcriterion: s
 
 @blp.route("/self-assessments/<id:agency_id>/<int:year>/<subcriterion>/evidence", methods=["POST"])
 @blp.doc(security=SECURITY)
-@blp.arguments(FileSchema, location="files")
+@blp.arguments(FileSchema(), location="files")
 @blp.response(201, AnswerSchema)
 @require_auth
 def upload_evidence(files: dict[str, Any], agency_id: int, year: int, subcriterion: str) -> dict[str, Any]:
@@ -391,7 +391,7 @@ def submit(agency_id: int, year: int) -> dict[str, Any]:
 
 @blp.route("/self-assessments/<id:agency_id>/<int:year>/<subcriterion>/verify", methods=["POST"])
 @blp.doc(security=SECURITY)
-@blp.arguments(VerifyInputSchema)
+@blp.arguments(VerifyInputSchema())
 @blp.response(200, AnswerSchema)
 @require_auth
 def verify(data: dict[str, Any], agency_id: int, year: int, subcriterion: str) -> dict[str, Any]:
@@ -405,7 +405,7 @@ def verify(data: dict[str, Any], agency_id: int, year: int, subcriterion: str) -
 
 @blp.route("/self-assessments/<id:agency_id>/<int:year>/<subcriterion>/clarification", methods=["POST"])
 @blp.doc(security=SECURITY)
-@blp.arguments(ClarificationInputSchema)
+@blp.arguments(ClarificationInputSchema())
 @blp.response(200, AnswerSchema)
 @require_auth
 def request_clarification(data: dict[str, Any], agency_id: int, year: int, subcriterion: str) -> dict[str, Any]:
@@ -417,7 +417,7 @@ def request_clarification(data: dict[str, Any], agency_id: int, year: int, subcr
 
 @blp.route("/self-assessments/<id:agency_id>/<int:year>/<subcriterion>/clarification-answer", methods=["POST"])
 @blp.doc(security=SECURITY)
-@blp.arguments(ClarificationAnswerSchema)
+@blp.arguments(ClarificationAnswerSchema())
 @blp.response(200, AnswerSchema)
 @require_auth
 def answer_clarification(data: dict[str, Any], agency_id: int, year: int, subcriterion: str) -> dict[str, Any]:
