@@ -186,9 +186,7 @@ def _add_case(context: dict[str, Any], case: Any, *, base_url: str) -> None:
     from app.agencies.models import Agency
     from app.agencies.services import routed_body
 
-    agency = _loaded(case, "agency")
-    if agency is None:
-        agency = db.session.get(Agency, case.agency_id)
+    agency = _loaded(case, "agency") or db.session.get(Agency, case.agency_id)
     tz_name = agency.timezone if agency is not None else "Asia/Jakarta"
     context["tz_name"] = tz_name
     context["tz_abbr"] = tz_abbreviation(tz_name)
@@ -235,23 +233,20 @@ def _recommendation_of(case: Any) -> Any | None:
     """The case's recommendation, loaded or queried (the relationship is lazy="raise")."""
     from app.cases.models import Recommendation
 
-    if inspect(case, raiseerr=False) is None:
+    state = inspect(case, raiseerr=False)
+    if state is None:
         return getattr(case, "recommendation", None)
-    recommendation = _loaded(case, "recommendation", _MISSING)
-    if recommendation is not _MISSING:
-        return recommendation
+    if "recommendation" in state.dict:
+        return state.dict["recommendation"]
     if case.id is None:
         return None
     return db.session.scalar(select(Recommendation).where(Recommendation.case_id == case.id))
 
 
-_MISSING = object()
-
-
-def _loaded(case: Any, name: str, default: Any = None) -> Any:
-    """A relationship of `case` as already loaded (the sweep joins them), else `default`: never a lazy load."""
+def _loaded(case: Any, name: str) -> Any | None:
+    """A relationship of `case` as already loaded (the sweep joins them), else None: never a lazy load."""
     state = inspect(case, raiseerr=False)
-    return state.dict.get(name, default) if state is not None else default
+    return state.dict.get(name) if state is not None else None
 
 
 def _add_event(context: dict[str, Any], extra: dict[str, Any]) -> None:
