@@ -206,8 +206,11 @@ def run_command() -> None:
     if not app.config.get("SCHEDULER_ENABLED", True):
         click.echo("Penjadwal dinonaktifkan (SCHEDULER_ENABLED=false): tidak ada yang dijalankan.")
         return
+    from jinja2 import TemplateNotFound, TemplateSyntaxError
+
     from app.escalations.ladder import load_ladder, working_hours
     from config import ConfigError
+    from notifications.rendering import compile_templates
 
     try:  # a wrong ladder, working hours or digest schedule stops the scheduler at start, not at every run
         load_ladder()
@@ -215,6 +218,12 @@ def run_command() -> None:
         digest = _digest_schedule(app)
     except ConfigError as exc:
         raise click.ClickException(f"Konfigurasi eskalasi tidak sah: {exc}") from exc
+    try:  # so does an email template that is missing or does not compile
+        compile_templates()
+    except TemplateNotFound as exc:
+        raise click.ClickException(f"Templat email tidak ditemukan: {exc.name}") from exc
+    except TemplateSyntaxError as exc:
+        raise click.ClickException(f"Templat email tidak sah ({exc.name}, baris {exc.lineno}): {exc.message}") from exc
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     scheduler = build_scheduler(app)
 

@@ -112,6 +112,19 @@ def _environment() -> Environment:
     )
 
 
+def compile_templates() -> int:
+    """Compile every kind's templates (and the layouts they extend) now; return how many.
+
+    The scheduler calls this at start: a template that does not compile stops it there, with the template's
+    name and line, instead of failing the first email of every sweep; and the sweep, whose transaction holds
+    the claimed recommendations, does not compile templates while it holds them."""
+    env = _environment()
+    names = [f"notifications/{kind}.{ext}" for kind in KINDS for ext in ("txt", "html")]
+    for name in names:
+        env.get_template(name)
+    return len(names)
+
+
 def render(kind: str, *, case: Any | None, recipient: str, extra: dict[str, Any]) -> tuple[str, str, str | None]:
     """Return `(subject, text, html)` for `kind` about `case`, addressed to `recipient`.
 
@@ -436,9 +449,10 @@ def wrap_line(line: str, width: int, indent: str = "") -> list[str]:
     out: list[str] = []
     rest = line.rstrip(" ")  # whitespace never ends a line
     while rest:
-        room = width - len(indent) if out else width
+        lead = indent if out else ""  # the first line is not indented
+        room = width - len(lead)
         if len(rest) <= room:
-            out.append(indent + rest if out else rest)
+            out.append(lead + rest)
             break
         cut = rest.rfind(" ", 0, room + 1)
         piece = rest[:cut].rstrip(" ") if cut > 0 else ""
@@ -448,9 +462,9 @@ def wrap_line(line: str, width: int, indent: str = "") -> list[str]:
                 continue
             cut = rest.find(" ")  # a word longer than the room stays whole, on a line of its own
             if cut == -1:
-                out.append(indent + rest if out else rest)
+                out.append(lead + rest)
                 break
             piece = rest[:cut]
-        out.append(indent + piece if out else piece)
+        out.append(lead + piece)
         rest = rest[cut:].lstrip(" ")
     return out

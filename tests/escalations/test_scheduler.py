@@ -130,3 +130,49 @@ def test_scheduler_run_refuses_a_wrong_ladder(app_overrides):
         result = broken.test_cli_runner().invoke(args=["scheduler", "run"])
     assert result.exit_code != 0
     assert "Konfigurasi eskalasi tidak sah" in result.output
+
+
+def test_every_email_template_compiles():
+    from notifications.rendering import KINDS, compile_templates
+
+    assert compile_templates() == 2 * len(KINDS)
+
+
+def _scheduler_run_with_templates(app_overrides, monkeypatch, change):
+    """`flask scheduler run` with the email templates as they are, except for `change(sources)`; the scheduler
+    itself must never be built (a regression fails here instead of blocking the test)."""
+    from jinja2 import DictLoader, Environment
+
+    import app.scheduling
+    from notifications import rendering
+
+    good = rendering._environment()
+    sources = {name: good.loader.get_source(good, name)[0] for name in good.list_templates()}
+    change(sources)
+    broken_env = Environment(loader=DictLoader(sources))
+    monkeypatch.setattr(rendering, "_environment", lambda: broken_env)
+
+    def _never(*_args, **_kwargs):
+        raise AssertionError("the scheduler was built despite a broken template")
+
+    monkeypatch.setattr(app.scheduling, "build_scheduler", _never)
+    broken = create_app({**app_overrides, "SCHEDULER_ENABLED": True})
+    with broken.app_context():
+        return broken.test_cli_runner().invoke(args=["scheduler", "run"])
+
+
+def test_scheduler_run_refuses_a_template_that_does_not_compile(app_overrides, monkeypatch):
+    def unclose(sources):
+        sources["notifications/reminder.txt"] = "{% extends 'notifications/_layout.txt' %}\n{% block body %}{{ x\n"
+
+    result = _scheduler_run_with_templates(app_overrides, monkeypatch, unclose)
+    assert result.exit_code != 0
+    assert "Templat email tidak sah (notifications/reminder.txt, baris" in result.output
+
+
+def test_scheduler_run_refuses_a_missing_template(app_overrides, monkeypatch):
+    result = _scheduler_run_with_templates(
+        app_overrides, monkeypatch, lambda sources: sources.pop("notifications/reminder.html")
+    )
+    assert result.exit_code != 0
+    assert "Templat email tidak ditemukan: notifications/reminder.html" in result.output
