@@ -7,7 +7,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, get_day_names
-from flask import request, session
+from flask import has_request_context, request, session
 from flask_login import current_user
 
 from app.core.vocab import TIMEZONES
@@ -24,12 +24,14 @@ def select_locale() -> str:
 
 
 def reader_timezone() -> str:
-    try:
-        user = current_user
-        if user and user.is_authenticated and user.agency is not None:
-            return user.agency.timezone
-    except Exception:  # noqa: BLE001 - outside a request or before login
+    """The signed-in reader's agency zone; Jakarta outside a request or for an anonymous reader. A database
+    error while loading the agency propagates (swallowed, it would leave the request's transaction invalid
+    and turn the next statement into a 500 instead of the 503 a database outage gets)."""
+    if not has_request_context():
         return DEFAULT_TZ
+    user = current_user
+    if user.is_authenticated and user.agency is not None:
+        return user.agency.timezone
     return DEFAULT_TZ
 
 

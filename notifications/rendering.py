@@ -20,6 +20,7 @@ from typing import Any
 from flask import current_app
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta, select_autoescape
 from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.vocab import (
     AGENCY_KIND_LABELS,
@@ -316,6 +317,10 @@ def _add_computed_days(context: dict[str, Any], due_at: datetime) -> None:
             context["days_left"] = int(working_days_between(now, due_at, agency_id=agency_id))
         elif now > due_at and context["days_late"] is None:
             context["days_late"] = int(working_days_between(due_at, now, agency_id=agency_id))
+    except SQLAlchemyError:
+        # The database failed: the event's transaction is lost whatever happens here, and swallowing the error
+        # would leave the session invalid, so that the next statement fails as a 500 instead of a 503.
+        raise
     except Exception:  # noqa: BLE001 - an email must not fail its event over a courtesy figure
         log.warning("working days for the email could not be computed", exc_info=True)
 

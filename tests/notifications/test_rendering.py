@@ -261,3 +261,35 @@ def test_plain_text_is_tidied_line_by_line(value):
     from notifications.rendering import _tidy_text
 
     assert _tidy_text(value) == _tidy_reference(value)
+
+
+def test_working_days_left_come_from_the_calendar_and_a_calendar_fault_only_drops_them(monkeypatch):
+    import app.calendar.working_days as working_days
+
+    case = make_case(make_agency(timezone="Asia/Jakarta"))
+    _, text, _ = render("reminder", case=case, recipient="a@b.go.id", extra={})
+    assert "hari kerja lagi" in text
+
+    def broken(*_args, **_kwargs):
+        raise ValueError("no calendar for that year")
+
+    monkeypatch.setattr(working_days, "working_days_between", broken)
+    _, text, _ = render("reminder", case=case, recipient="a@b.go.id", extra={})
+    assert case.number in text and "hari kerja lagi" not in text
+
+
+def test_a_database_error_while_counting_working_days_is_not_swallowed(monkeypatch):
+    # Swallowed, it would leave the session's transaction invalid: the next statement of the request would fail
+    # with PendingRollbackError (a 500) instead of the 503 a database outage answers.
+    from sqlalchemy.exc import OperationalError
+
+    import app.calendar.working_days as working_days
+
+    case = make_case(make_agency(timezone="Asia/Jakarta"))
+
+    def database_down(*_args, **_kwargs):
+        raise OperationalError("SELECT calendar_overrides", {}, Exception("the database system is starting up"))
+
+    monkeypatch.setattr(working_days, "working_days_between", database_down)
+    with pytest.raises(OperationalError):
+        render("reminder", case=case, recipient="a@b.go.id", extra={})

@@ -151,3 +151,38 @@ def test_dates_follow_the_reader_language(world, make_case, pages_for):
     pages.post("/lang/en", {"next": "/"}, page="/")
     html = pages.get(f"/cases/{case.id}").get_data(as_text=True)
     assert english in html and indonesian not in html
+
+
+def test_reader_zone_is_the_agency_zone_and_a_database_error_loading_it_propagates(app, world, monkeypatch):
+    import flask_login
+    from sqlalchemy.exc import OperationalError
+
+    from app.i18n import DEFAULT_TZ, reader_timezone
+
+    assert reader_timezone() == DEFAULT_TZ  # outside a request
+    with app.test_request_context("/"):
+        assert reader_timezone() == DEFAULT_TZ  # nobody signed in
+
+    class Reader:
+        is_authenticated = True
+
+        def __init__(self, agency):
+            self._agency = agency
+
+        @property
+        def agency(self):
+            if self._agency is None:
+                raise OperationalError("SELECT agencies", {}, Exception("the database system is shutting down"))
+            return self._agency
+
+    class Zone:
+        timezone = "Asia/Makassar"
+
+    for reader, expected in ((Reader(Zone()), "Asia/Makassar"), (Reader(None), OperationalError)):
+        with app.test_request_context("/"):
+            monkeypatch.setattr(flask_login.utils, "_get_user", lambda reader=reader: reader)
+            if expected is OperationalError:
+                with pytest.raises(OperationalError):
+                    reader_timezone()
+            else:
+                assert reader_timezone() == expected
