@@ -1,10 +1,11 @@
-"""Benchmark: the escalation sweep over many open recommendations against the bare SQL query selecting its rows.
+"""Benchmark: the escalation sweep over many open recommendations against bare SQL doing the same writes.
 
 Seeds N open recommendations (default 200,000) across ~716 agencies in the three zones, with receipt days
 spread over fourteen months, each already at the level it had three hours earlier. The sweep runs just after
 midnight WIB, when every zone has passed midnight: the daily peak, when a day's worth of recommendations
-climb a level. One run prints one line: the bare query (best of three), the dry-run sweep, the real sweep,
-and the ratios.
+climb a level. One run prints one line: the bare query selecting the sweep's rows (best of three), the bare
+writes (hand-written SQL doing the sweep's writes and committing them; best of three), the dry-run sweep, the
+real sweep, and the ratios (the target is the sweep against the bare writes).
 
     python -m bench.sweep                      # fresh SQLite file, N = 200,000
     python -m bench.sweep --n 20000
@@ -33,6 +34,8 @@ NOW = datetime(2026, 11, 25, 17, 5, tzinfo=UTC)  # Thursday 26 Nov 00:05 WIB (01
 BEFORE = NOW - timedelta(hours=3)  # the last sweep before every zone's midnight
 ZONES = (("Asia/Jakarta", 0.6), ("Asia/Makassar", 0.25), ("Asia/Jayapura", 0.15))
 CHUNK = 5000
+BARE_CYCLE = 1000  # the bare writes' escalation steps: cycle + BARE_CYCLE, deleted after each repetition
+BARE_MARK = "bench-bare"  # and their history rows' request_id
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -233,14 +236,37 @@ def due_rows(statement: Any) -> list[Any]:
     ).all()
 
 
+def table_counts() -> tuple[int, ...]:
+    """Rows of the tables the bare writes write, and the sum of the levels they set."""
+    from sqlalchemy import func, select
+
+    from app.cases.models import CaseHistory, Recommendation
+    from app.escalations.models import EscalationStep
+    from app.extensions import db
+    from notifications.models import OutboxMessage
+
+    counts = tuple(
+        db.session.scalar(select(func.count()).select_from(model)) or 0
+        for model in (OutboxMessage, EscalationStep, CaseHistory)
+    )
+    levels = db.session.scalar(select(func.coalesce(func.sum(Recommendation.escalation_level), 0))) or 0
+    db.session.rollback()
+    return (*counts, int(levels))
+
+
 def bare_writes(rows: list[Any], emails: int, sample: tuple[str, str, str]) -> float:
     """Hand-written SQL doing the sweep's writes for `rows` (level compare-and-set, one escalation step and
-    one chained history row per recommendation, `emails` outbox rows of the sweep's own size), then rolled
-    back: the baseline the sweep's own bookkeeping (ladder, calendar, routing, rendering) is compared with."""
+    one chained history row per recommendation, `emails` outbox rows of the sweep's own size) and committing
+    them, as the sweep commits its own: the baseline the sweep's own bookkeeping (ladder, calendar, routing,
+    rendering) is compared with. Untimed, the rows it wrote are then deleted and the levels set back, so the
+    next repetition finds the same database.
+
+    It runs after the sweep: the compare-and-set reads each recommendation's current level first (untimed), so
+    that every UPDATE changes its row as the sweep's did."""
     import hashlib
     import json
 
-    from sqlalchemy import bindparam, func, insert, select, tuple_, update
+    from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
 
     from app.cases.models import CaseHistory, Recommendation
     from app.escalations.models import EscalationStep
@@ -255,13 +281,18 @@ def bare_writes(rows: list[Any], emails: int, sample: tuple[str, str, str]) -> f
         OutboxMessage.__table__,
     )
     per_row = [emails // len(rows) + (1 if i < emails % len(rows) else 0) for i in range(len(rows))] if rows else []
+    conn = db.session.connection()
+    levels = dict(
+        conn.execute(select(rec.c.id, rec.c.escalation_level).where(rec.c.id.in_([r.id for r in rows]))).all()
+    )
+    db.session.commit()
     started = time.perf_counter()
     conn = db.session.connection()
     conn.execute(
         update(rec)
         .where(rec.c.id == bindparam("b_id"), rec.c.escalation_level.is_not_distinct_from(bindparam("b_old")))
         .values(escalation_level=bindparam("b_new")),
-        [{"b_id": r.id, "b_old": r.escalation_level, "b_new": min(3, (r.escalation_level or -1) + 1)} for r in rows],
+        [{"b_id": r.id, "b_old": levels[r.id], "b_new": min(3, (levels[r.id] or -1) + 1)} for r in rows],
     )
     conn.execute(
         insert(steps),
@@ -269,7 +300,7 @@ def bare_writes(rows: list[Any], emails: int, sample: tuple[str, str, str]) -> f
             {
                 "recommendation_id": r.id,
                 "case_id": r.case_id,
-                "cycle": r.cycle + 100,
+                "cycle": r.cycle + BARE_CYCLE,
                 "level": 0,
                 "reached_at": NOW,
                 "recorded_at": NOW,
@@ -310,7 +341,7 @@ def bare_writes(rows: list[Any], emails: int, sample: tuple[str, str, str]) -> f
                 "actor_id": None,
                 "actor_label": "system",
                 "payload": payload,
-                "request_id": None,
+                "request_id": BARE_MARK,
                 "created_at": NOW,
                 "prev_hash": prev,
                 "hash": digest,
@@ -337,9 +368,17 @@ def bare_writes(rows: list[Any], emails: int, sample: tuple[str, str, str]) -> f
     ]
     if outbox_rows:
         conn.execute(insert(outbox), outbox_rows)
-    db.session.flush()
+    db.session.commit()
     elapsed = time.perf_counter() - started
-    db.session.rollback()
+    conn = db.session.connection()  # undo, untimed
+    conn.execute(delete(outbox).where(outbox.c.idempotency_key.like("bare:%")))
+    conn.execute(delete(steps).where(steps.c.cycle >= BARE_CYCLE))
+    conn.execute(delete(history).where(history.c.request_id == BARE_MARK))
+    conn.execute(
+        update(rec).where(rec.c.id == bindparam("b_id")).values(escalation_level=bindparam("b_old")),
+        [{"b_id": r.id, "b_old": levels[r.id]} for r in rows],
+    )
+    db.session.commit()
     return elapsed
 
 
@@ -391,7 +430,9 @@ def main(argv: list[str] | None = None) -> None:
             select(OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.body_html).limit(1)
         ).one_or_none() or ("", "", "")
         db.session.rollback()
+        before = table_counts()
         writes = min(bare_writes(targets, report.emails, tuple(sample)) for _ in range(3))
+        assert table_counts() == before, "the bare writes did not leave the database as they found it"
     print(
         f"sweep-bench backend={backend} n={args.n} rows={rows} climbing={len(report.cases)} steps={report.steps} "
         f"emails={report.emails} query={query:.3f}s bare_writes={writes:.3f}s dry_run={dry:.2f}s "
