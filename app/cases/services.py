@@ -22,6 +22,7 @@ import filetype
 from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import Select, and_, bindparam, exists, false, func, insert, or_, select, true, update
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
@@ -328,13 +329,13 @@ def list_cases(
     after = cursor_id(cursor)
     paged = after is not None and after <= MAX_ROW_ID  # a larger cursor is past every id: no bound
     stmt = _list_statement(rule, filter_shape(values), paged)
-    params.update(values, page_size=limit + 1)
+    params.update(values, page_size=limit + 1, now=now)
     if paged:
         params["after"] = after
     # Columns, not entities, through the session's connection: a page is read straight into its JSON shape
     # (no identity map, no eager loads), and the statement object is the same for every request of its shape.
     rows = db.session.connection().execute(stmt, params).all()
-    items = [_summary(row, now) for row in rows[:limit]]
+    items = [_summary(row) for row in rows[:limit]]
     next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
     return items, next_cursor
 
@@ -357,42 +358,51 @@ def _list_statement(rule: str, shape: tuple[tuple[str, Any], ...], paged: bool) 
 
 
 # What a case list row needs, in the order `_summary` unpacks it: the query selects these columns, and
-# `case_summary` reads the same names from loaded objects (tests pin the order to the output fields).
+# `case_summary` reads the same names from loaded objects (a test compares both forms on every kind of case).
 _CASE_FIELDS = (
     "id", "number", "version", "agency_id", "category", "subcategory", "source", "reported_name", "reported_nip",
     "reported_position", "summary", "occurred_on", "created_at", "updated_at", "issued_at",
 )  # fmt: skip
 _AGENCY_FIELDS = ("code", "name", "kind", "timezone")
-_REC_FIELDS = ("id", "due_at", "issued_at", "is_open", "escalation_level")
+# The recommendation's part is decided by the database (the row fetch costs per column): the due instant once
+# the recommendation is issued, its escalation level, and whether its clock runs past the due instant at :now.
+_ISSUED = Recommendation.issued_at.is_not(None)
 SUMMARY_COLUMNS = (
     Case._status.label("status"),
     *(getattr(Case, name) for name in _CASE_FIELDS),
     *(getattr(Agency, name).label(f"agency_{name}") for name in _AGENCY_FIELDS),
-    *(getattr(Recommendation, name).label(f"rec_{name}") for name in _REC_FIELDS),
+    sql_case((_ISSUED, Recommendation.due_at)).label("rec_due_at"),
+    Recommendation.escalation_level.label("rec_escalation_level"),
+    sql_case(
+        (and_(_ISSUED, Recommendation.is_open.is_(True), Recommendation.due_at < bindparam("now")), True), else_=False
+    ).label("rec_overdue"),
 )
 
 
 def case_summary(case: Case, agency: Agency, rec: Recommendation | None, now: datetime | None = None) -> dict[str, Any]:
-    """The list form of a case from its loaded objects (pages that already hold them)."""
+    """The list form of a case from its loaded objects (pages that already hold them): the same rules as
+    SUMMARY_COLUMNS' recommendation part."""
+    due_at = rec.due_at if rec is not None and rec.issued_at is not None else None
+    overdue = rec is not None and rec.is_open and due_at is not None and due_at < (now or utcnow())
     row = (
         case.status,
         *(getattr(case, name) for name in _CASE_FIELDS),
         *(getattr(agency, name) for name in _AGENCY_FIELDS),
-        *(getattr(rec, name, None) for name in _REC_FIELDS),
+        due_at,
+        rec.escalation_level if rec is not None else None,
+        bool(overdue),
     )
-    return _summary(row, now or utcnow())
+    return _summary(row)
 
 
-def _summary(row: Sequence[Any], now: datetime) -> dict[str, Any]:
+def _summary(row: Sequence[Any]) -> dict[str, Any]:
     """The list form of a case from a row of SUMMARY_COLUMNS (unpacked by position: the hot path of the list)."""
     (
         status, case_id, number, version, agency_id, category, subcategory, source, reported_name, reported_nip,
         reported_position, summary, occurred_on, created_at, updated_at, issued_at,
         agency_code, agency_name, agency_kind, agency_timezone,
-        rec_id, rec_due_at, rec_issued_at, rec_is_open, rec_escalation_level,
+        due_at, escalation_level, overdue,
     ) = row  # fmt: skip
-    has_rec = rec_id is not None
-    due_at = rec_due_at if has_rec and rec_issued_at is not None else None
     return {
         "id": case_id,
         "number": number,
@@ -417,8 +427,8 @@ def _summary(row: Sequence[Any], now: datetime) -> dict[str, Any]:
         "updated_at": updated_at,
         "issued_at": issued_at,
         "due_at": due_at,
-        "escalation_level": rec_escalation_level if has_rec else None,
-        "overdue": bool(has_rec and rec_is_open and due_at is not None and due_at < now),
+        "escalation_level": escalation_level,
+        "overdue": overdue,
     }
 
 

@@ -282,3 +282,48 @@ def test_list_item_fields_come_from_their_own_columns(api):
         "overdue": False,
     }
     assert len({item["created_at"], item["issued_at"], item["due_at"]}) == 3
+
+
+def test_list_rows_and_loaded_cases_give_the_same_item(api):
+    """The list's recommendation part (due instant once issued, level, overdue at now) is computed by the
+    database; pages holding loaded objects compute it with `case_summary`: both forms agree on every kind of case."""
+    from datetime import timedelta
+
+    import orjson
+
+    from app.agencies.models import Agency
+    from app.cases.models import Case, Recommendation
+    from app.cases.services import case_summary
+    from app.db import utcnow
+
+    cast = make_cast()
+    cases = {
+        "no recommendation": case_in(cast, S.REPORTED),
+        "drafted, not issued": case_in(cast, S.RECOMMENDATION_DRAFTED),
+        "issued, clock running": case_in(cast, S.AWAITING_FOLLOW_UP),
+        "issued, past due": case_in(cast, S.AWAITING_FOLLOW_UP),
+        "followed up (clock stopped)": case_in(cast, S.FOLLOW_UP_REPORTED),
+    }
+    late = db.session.scalar(db.select(Recommendation).where(Recommendation.case_id == cases["issued, past due"].id))
+    late.due_at = utcnow() - timedelta(days=3)
+    late.escalation_level = 2
+    stopped = cases["followed up (clock stopped)"]
+    db.session.execute(
+        db.update(Recommendation)
+        .where(Recommendation.case_id == stopped.id)
+        .values(due_at=utcnow() - timedelta(days=3))
+    )
+    db.session.commit()
+
+    listed = {item["id"]: item for item in api(cast.investigator).get("/api/v1/cases?limit=100").get_json()["items"]}
+    now = utcnow()
+    for label, listed_case in cases.items():
+        case = db.session.get(Case, listed_case.id)
+        rec = db.session.scalar(db.select(Recommendation).where(Recommendation.case_id == case.id))
+        loaded = orjson.loads(orjson.dumps(case_summary(case, db.session.get(Agency, case.agency_id), rec, now)))
+        assert listed[case.id] == loaded, label
+    assert listed[cases["no recommendation"].id]["due_at"] is None
+    assert listed[cases["drafted, not issued"].id]["due_at"] is None
+    assert listed[cases["issued, clock running"].id]["due_at"] is not None
+    assert [listed[c.id]["overdue"] for c in cases.values()] == [False, False, False, True, False]
+    assert listed[cases["issued, past due"].id]["escalation_level"] == 2
