@@ -341,7 +341,7 @@ def agency_records(agency_ids: set[int] | list[int], now: datetime | None = None
         return records
     # One table: each recommendation carries its case's agency (kept equal by the database), and the covering
     # index (agency_id, issued_at, is_open, due_at, followed_up_at) answers without reading the rows.
-    late = Recommendation.is_open.is_(True) & (Recommendation.due_at < now)
+    late = Recommendation.is_overdue(now)
     stmt = (
         select(
             Recommendation.agency_id,

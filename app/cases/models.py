@@ -9,8 +9,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
-from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    case,
+)
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.agencies.models import Agency
@@ -163,6 +175,28 @@ class Recommendation(db.Model):
     followed_up_at: Mapped[datetime | None]
 
     case: Mapped[Case] = relationship(back_populates="recommendation", lazy="raise", foreign_keys=[case_id])
+
+    # Each rule below has one definition for both forms: on a loaded row (Python) and in a query (SQL), so that
+    # the case list, the pages holding loaded objects, the `overdue` filter and the PPK's record agree.
+    @hybrid_property
+    def issued_due_at(self) -> datetime | None:
+        """The due instant as shown to readers: only once the recommendation is issued."""
+        return self.due_at if self.issued_at is not None else None
+
+    @issued_due_at.inplace.expression
+    @classmethod
+    def _issued_due_at(cls) -> ColumnElement[datetime | None]:
+        return case((cls.issued_at.is_not(None), cls.due_at))
+
+    @hybrid_method
+    def is_overdue(self, now: datetime) -> bool:
+        """The clock of the issued recommendation runs and its due instant has passed at `now`."""
+        return bool(self.is_open and self.issued_at is not None and self.due_at is not None and self.due_at < now)
+
+    @is_overdue.inplace.expression
+    @classmethod
+    def _is_overdue(cls, now: Any) -> ColumnElement[bool]:
+        return and_(cls.is_open.is_(True), cls.issued_at.is_not(None), cls.due_at < now)
 
 
 class FollowUp(db.Model):

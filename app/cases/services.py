@@ -37,6 +37,7 @@ from app.core.vocab import KASN_ROLES, Role
 from app.db import MAX_ROW_ID, get_row, utcnow, valid_row_id
 from app.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed, VersionConflict
 from app.escalations.models import EscalationStep
+from app.escalations.services import escalated_clause
 from app.extensions import db
 from workflows.history import append_history, lock_case
 from workflows.states import STATUS_LABELS, CaseStatus
@@ -291,10 +292,10 @@ def filter_clauses(shape: tuple[tuple[str, Any], ...], values: Mapping[str, Any]
         clauses.append(Case.category == param("f_category"))
     if "f_overdue" in present:
         rec = aliased(Recommendation)  # never correlated with a Recommendation the caller's query joins
-        overdue = exists().where(rec.case_id == Case.id, rec.is_open.is_(True), rec.due_at < param("f_now"))
+        overdue = exists().where(rec.case_id == Case.id, rec.is_overdue(param("f_now")))
         clauses.append(overdue if present["f_overdue"] else ~overdue)
     if "f_escalated" in present:
-        escalated = exists().where(EscalationStep.case_id == Case.id, EscalationStep.level >= 2)
+        escalated = escalated_clause()
         clauses.append(escalated if present["f_escalated"] else ~escalated)
     if "f_like" in present:
         like = param("f_like")
@@ -364,33 +365,29 @@ _CASE_FIELDS = (
     "reported_position", "summary", "occurred_on", "created_at", "updated_at", "issued_at",
 )  # fmt: skip
 _AGENCY_FIELDS = ("code", "name", "kind", "timezone")
-# The recommendation's part is decided by the database (the row fetch costs per column): the due instant once
-# the recommendation is issued, its escalation level, and whether its clock runs past the due instant at :now.
-_ISSUED = Recommendation.issued_at.is_not(None)
+# The recommendation's part is decided by the database (the row fetch costs per column), with the rules
+# `case_summary` applies to loaded objects: Recommendation's hybrids `issued_due_at` and `is_overdue`.
 SUMMARY_COLUMNS = (
     Case._status.label("status"),
     *(getattr(Case, name) for name in _CASE_FIELDS),
     *(getattr(Agency, name).label(f"agency_{name}") for name in _AGENCY_FIELDS),
-    sql_case((_ISSUED, Recommendation.due_at)).label("rec_due_at"),
+    Recommendation.issued_due_at.label("rec_due_at"),
     Recommendation.escalation_level.label("rec_escalation_level"),
-    sql_case(
-        (and_(_ISSUED, Recommendation.is_open.is_(True), Recommendation.due_at < bindparam("now")), True), else_=False
-    ).label("rec_overdue"),
+    sql_case((Recommendation.is_overdue(bindparam("now")), True), else_=False).label("rec_overdue"),
 )
 
 
 def case_summary(case: Case, agency: Agency, rec: Recommendation | None, now: datetime | None = None) -> dict[str, Any]:
-    """The list form of a case from its loaded objects (pages that already hold them): the same rules as
-    SUMMARY_COLUMNS' recommendation part."""
-    due_at = rec.due_at if rec is not None and rec.issued_at is not None else None
-    overdue = rec is not None and rec.is_open and due_at is not None and due_at < (now or utcnow())
+    """The list form of a case from its loaded objects (pages that already hold them)."""
     row = (
         case.status,
         *(getattr(case, name) for name in _CASE_FIELDS),
         *(getattr(agency, name) for name in _AGENCY_FIELDS),
-        due_at,
-        rec.escalation_level if rec is not None else None,
-        bool(overdue),
+        *(
+            (rec.issued_due_at, rec.escalation_level, rec.is_overdue(now or utcnow()))
+            if rec is not None
+            else (None, None, False)
+        ),
     )
     return _summary(row)
 

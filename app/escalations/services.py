@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy import ColumnElement, exists, select
 
 from app.agencies.models import Agency
 from app.calendar.working_days import Calendar
@@ -47,11 +47,6 @@ def step_dump(step: EscalationStep) -> dict[str, Any]:
         "notified": step.notified,
         "resolved_at": step.resolved_at,
     }
-
-
-def overdue_clause(now: datetime) -> ColumnElement[bool]:
-    """SQL condition on Recommendation: the clock runs and the deadline has passed (API filter `overdue`)."""
-    return and_(Recommendation.is_open.is_(True), Recommendation.due_at.is_not(None), Recommendation.due_at < now)
 
 
 def escalated_clause() -> ColumnElement[bool]:
