@@ -305,11 +305,9 @@ def _add_event(context: dict[str, Any], extra: dict[str, Any]) -> None:
 
 
 def _add_computed_days(context: dict[str, Any], due_at: datetime) -> None:
-    """Working days left before / late after the due instant, from the working-day calendar when present."""
-    try:
-        from app.calendar.working_days import working_days_between
-    except ImportError:
-        return
+    """Working days left before / late after the due instant, from the working-day calendar."""
+    from app.calendar.working_days import working_days_between
+
     agency_id = context["agency"]["id"] if context["agency"] else None
     now = datetime.now(UTC)
     try:
