@@ -65,7 +65,9 @@ migration: $(BIN)/activate
 scheduler: $(BIN)/activate
 	$(FLASK) scheduler run
 
+## make bench: every benchmark against its bare baseline, table in bench/RESULTS.md (wrk from Debian for the list)
 bench: $(BIN)/activate
+	bash .ci/setup-system bench || echo "wrk could not be installed: the list benchmark falls back to its Python client"
 	$(BIN)/python -m bench.run_all
 
 clean:

@@ -7,11 +7,12 @@ The data set is bench.datagen's (1,000,000 cases, 650 agencies; a cached SQLite 
 a throwaway PostgreSQL database, emptied). One gunicorn (sync workers, 2 × cores + 1, production
 configuration) serves the application with one extra route, `/bench/bare`, a constant `jsonify` that goes
 through the same Flask request pipeline (request id, security headers) but touches no database. The load
-generator is wrk when installed (`-t1 -cN`, p95 from a Lua `done` hook), else a bounded Python client of
-the same shape (N concurrent connections over two processes). Both endpoints are measured in the same run,
-alternating, `--repeat` times; the figure is the median ratio rps(list) / rps(bare) of those pairs, printed
-with their range. Many short pairs rather than a few long ones: on a shared machine the speed of both endpoints
-drifts by a fifth within a minute, and a ratio is only fair between runs measured moments apart.
+generator is wrk when installed (`make bench` installs Debian's package; `-t1 -cN`, p95 from a Lua `done` hook),
+else a bounded Python client of the same shape (N concurrent connections over two processes). Both endpoints
+are measured in the same run, alternating, `--repeat` times; the figure is the median ratio rps(list) /
+rps(bare) of those pairs, printed with their range. Many short pairs rather than a few long ones: on a shared
+machine the speed of both endpoints drifts by a fifth within a minute, and a ratio is only fair between runs
+measured moments apart.
 
 SQL statements per request are counted inside a server of their own (one worker; a `before_cursor_execute`
 listener, reported in an `X-Bench-SQL` response header) for page sizes 1 to 100: keyset pagination keeps them
