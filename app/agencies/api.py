@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 
 from app.agencies import services
 from app.agencies.schemas import AgencyPageSchema, AgencyQuerySchema, AgencySchema
+from app.api.reads import read_only
 from app.api.security import require_auth, require_role
 from app.core.vocab import Role
 from app.db import unit_of_work
@@ -20,6 +21,7 @@ blp = Blueprint("agencies", __name__, description="Instansi dan PPK-nya")
 @blp.arguments(AgencyQuerySchema(), location="query")
 @blp.response(200, AgencyPageSchema)
 @require_auth
+@read_only
 def list_agencies(args: dict[str, Any]) -> dict[str, Any]:
     rows, next_cursor = services.list_agencies(
         kind=args.get("kind"), q=args.get("q"), limit=args["limit"], cursor=args.get("cursor")
@@ -42,5 +44,6 @@ def create_agency(data: dict[str, Any]) -> dict[str, Any]:
 @blp.doc(security=[{"bearerAuth": []}])
 @blp.response(200, AgencySchema)
 @require_auth
+@read_only
 def get_agency(agency_id: int) -> dict[str, Any]:
     return services.agency_dump(services.get_agency(agency_id))

@@ -9,6 +9,7 @@ from app.extensions import api, csrf
 
 def register_api(app: Flask) -> None:
     from app.api.inputs import RowIdConverter, reject_nul_characters
+    from app.api.reads import begin_read_only_request
     from app.api.security import authorize_request
 
     # Before any API route is added: `<id:...>` path parameters (row ids within the integer columns).
@@ -19,6 +20,7 @@ def register_api(app: Flask) -> None:
         """Every /api/ request, before the view parses its arguments: 401, then 403, then NUL → 422."""
         if not request.path.startswith("/api/"):
             return
+        begin_read_only_request()  # before the token check, the request's first statement
         authorize_request()
         reject_nul_characters()
 

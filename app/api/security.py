@@ -86,17 +86,24 @@ def require_role(*roles: Role) -> Callable[[F], F]:
     return decorator
 
 
-def required_roles(view: Callable[..., Any] | None) -> tuple[Role, ...] | None:
-    """The roles a view requires (empty: any authenticated user), or None for a public view."""
+def view_mark(view: Callable[..., Any] | None, name: str) -> Any:
+    """The mark `name` that a decorator set on a view, looked for down its chain of decorators (and, for a
+    MethodView, on the handler of this request's method), or None."""
     for _ in range(50):  # a chain of decorators, never a cycle
         if view is None:
             return None
-        roles = getattr(view, AUTH_MARK, None)
-        if roles is not None:
-            return tuple(roles)
+        mark = getattr(view, name, None)
+        if mark is not None:
+            return mark
         view_class = getattr(view, "view_class", None)  # a MethodView: the handler of this method
         view = getattr(view_class, request.method.lower(), None) if view_class else getattr(view, "__wrapped__", None)
     return None
+
+
+def required_roles(view: Callable[..., Any] | None) -> tuple[Role, ...] | None:
+    """The roles a view requires (empty: any authenticated user), or None for a public view."""
+    roles = view_mark(view, AUTH_MARK)
+    return tuple(roles) if roles is not None else None
 
 
 def authorize_request() -> None:

@@ -9,6 +9,7 @@ from flask import current_app, request, send_file
 from flask_smorest import Blueprint
 
 from app.api.openapi import file_response
+from app.api.reads import read_only
 from app.api.security import current_api_caller, current_api_user, require_auth
 from app.cases import services
 from app.cases.schemas import (
@@ -42,6 +43,7 @@ def _json_body() -> dict[str, Any]:
 @blp.arguments(CaseQuerySchema(), location="query")
 @blp.response(200, CasePageOut)
 @require_auth
+@read_only
 def list_cases(args: dict[str, Any]) -> dict[str, Any]:
     """List the cases visible to the caller, newest first (keyset pagination with `cursor`)."""
     items, next_cursor = services.list_cases(current_api_caller(), args, args["limit"], args.get("cursor"))
@@ -70,6 +72,7 @@ def create_case() -> dict[str, Any]:
 @blp.doc(security=SECURITY)
 @blp.response(200, CaseOut)
 @require_auth
+@read_only
 def get_case(case_id: int) -> dict[str, Any]:
     user = current_api_user()
     return services.case_detail(services.get_case_for(user, case_id), user)
@@ -121,6 +124,7 @@ def transition(case_id: int) -> dict[str, Any]:
 @blp.doc(security=SECURITY)
 @blp.response(200, HistoryOut)
 @require_auth
+@read_only
 def history(case_id: int) -> dict[str, Any]:
     user = current_api_user()
     case = services.get_case_for(user, case_id)

@@ -1,0 +1,107 @@
+"""Views marked `@read_only` (app.api.reads): they write nothing, and on PostgreSQL they run in autocommit while
+every other request keeps its transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import event
+
+from app.api.reads import READ_ONLY_MARK
+from app.api.security import view_mark
+from app.extensions import db
+from tests.conftest import ON_POSTGRES
+from tests.workflows.helpers import S, case_in, make_cast, new_case_payload
+
+WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE")
+
+
+def _read_only_endpoints(app: Flask) -> set[str]:
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()):
+            continue
+        with app.test_request_context(rule.rule, method="GET"):
+            if view_mark(app.view_functions[rule.endpoint], READ_ONLY_MARK):
+                found.add(rule.endpoint)
+    return found
+
+
+def _urls(case_id: int, agency_id: int) -> dict[str, str]:
+    return {
+        "cases.list_cases": "/api/v1/cases?limit=5",
+        "cases.get_case": f"/api/v1/cases/{case_id}",
+        "cases.history": f"/api/v1/cases/{case_id}/history",
+        "agencies.list_agencies": "/api/v1/agencies?limit=5",
+        "agencies.get_agency": f"/api/v1/agencies/{agency_id}",
+    }
+
+
+@pytest.fixture
+def seen(app: Flask) -> Any:
+    """Every statement sent during the test: (SQL, the driver's connection, its autocommit flag then)."""
+    statements: list[tuple[str, Any, bool]] = []
+
+    def _record(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        dbapi = conn.connection.dbapi_connection
+        statements.append((statement, dbapi, _autocommit(dbapi)))
+
+    event.listen(db.engine, "before_cursor_execute", _record)
+    yield statements
+    event.remove(db.engine, "before_cursor_execute", _record)
+
+
+def _autocommit(dbapi: Any) -> bool:
+    # psycopg: its own flag; pysqlite: isolation_level None is the driver's autocommit, which app.db sets on
+    # every SQLite connection (SQLAlchemy issues BEGIN itself), so it says nothing here.
+    return bool(dbapi.autocommit) if ON_POSTGRES else False
+
+
+def _fresh_session() -> None:
+    """As each request of a server starts: the test client's requests share the test's application context,
+    and with it the session the test has been using."""
+    db.session.remove()
+
+
+def test_every_read_only_view_is_checked_here(app):
+    assert _read_only_endpoints(app) == set(_urls(1, 1)), "a view marked @read_only needs its URL in _urls"
+
+
+def test_read_only_views_write_nothing(app, api, seen):
+    cast = make_cast()
+    case = case_in(cast, S.AWAITING_FOLLOW_UP)
+    urls = _urls(case.id, cast.agency.id)
+    # Tokens are issued (a write) before the reads are watched.
+    callers = [(api(user), user.role) for user in (cast.investigator, cast.ppk)]
+    for caller, role in callers:
+        for endpoint, url in urls.items():
+            _fresh_session()
+            seen.clear()
+            response = caller.get(url)
+            assert response.status_code == 200, (endpoint, role, response.get_json())
+            writes = [sql for sql, _, _ in seen if sql.lstrip().upper().startswith(WRITES)]
+            assert seen and not writes, (endpoint, writes)
+
+
+def test_only_read_only_views_run_in_autocommit_on_postgresql(app, api, seen):
+    cast = make_cast()
+    caller = api(cast.investigator)
+    payload = new_case_payload(cast.agency.id)
+    _fresh_session()
+    seen.clear()
+    assert caller.get("/api/v1/cases?limit=5").status_code == 200
+    read = list(seen)
+    _fresh_session()
+    seen.clear()
+    created = caller.post("/api/v1/cases", json=payload)
+    assert created.status_code == 201, created.get_json()
+    write = list(seen)
+    assert read and write
+    # On PostgreSQL the read ran without a transaction (no BEGIN, no ROLLBACK round trips); on SQLite as before.
+    assert all(autocommit for _, _, autocommit in read) is ON_POSTGRES
+    # The write kept its transaction, and the read's connection went back to the pool with the default level.
+    assert not any(autocommit for _, _, autocommit in write)
+    assert not _autocommit(read[0][1])
+    assert caller.get(f"/api/v1/cases/{created.get_json()['id']}").get_json()["status"] == "reported"
