@@ -62,6 +62,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "TINDAK_ENV": tindak_env,
         "SECRET_KEY": env.get("SECRET_KEY") or DEV_SECRET_KEY,
         "DATABASE_URL": env.get("DATABASE_URL") or default_database_url(),
+        # PostgreSQL: let psycopg prepare statements a connection runs often (off behind a pooler that cannot
+        # track them: PgBouncer older than 1.21 in transaction mode, docs/operations.md)
+        "DATABASE_PREPARED_STATEMENTS": _bool(env.get("DATABASE_PREPARED_STATEMENTS"), default=True),
         # mail
         "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": _int(env.get("MAIL_PORT"), 25),
@@ -127,7 +130,10 @@ def finalize(config: dict[str, Any]) -> dict[str, Any]:
     # A server connection can drop (restart, failover): test it at checkout. A SQLite file cannot, and the
     # ping would cost every request a statement.
     on_server = not config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
-    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": on_server})
+    engine_options: dict[str, Any] = {"pool_pre_ping": on_server}
+    if on_server and not config.get("DATABASE_PREPARED_STATEMENTS", True):
+        engine_options["connect_args"] = {"prepare_threshold": None}  # psycopg: never prepare
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
     config.setdefault("MAIL_SUPPRESS_SEND", False)
     config.setdefault("BABEL_DEFAULT_LOCALE", "id")
     config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Jakarta")

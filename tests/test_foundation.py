@@ -52,6 +52,22 @@ def test_postgres_urls_use_psycopg3(app_overrides):
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
 
 
+@pytest.mark.parametrize(("value", "threshold"), [(None, 5), ("0", None), ("1", 5)])
+def test_prepared_statements_can_be_turned_off_for_poolers(app_overrides, value, threshold):
+    env = {} if value is None else {"DATABASE_PREPARED_STATEMENTS": value}
+    prepared = load_config(env)["DATABASE_PREPARED_STATEMENTS"]
+    assert prepared is (threshold is not None)
+    app = create_app({**app_overrides, "DATABASE_PREPARED_STATEMENTS": prepared})
+    with app.app_context():
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        if db.engine.dialect.name != "postgresql":
+            assert "connect_args" not in options  # SQLite: nothing to prepare on a server
+            return
+        with db.engine.connect() as connection:
+            assert connection.connection.dbapi_connection.prepare_threshold == threshold
+        db.engine.dispose()
+
+
 def test_migrations_have_a_single_head():
     config = AlembicConfig(str(MIGRATIONS / "alembic.ini"))
     config.set_main_option("script_location", str(MIGRATIONS))
