@@ -1,6 +1,8 @@
 """Run every benchmark present under bench/ and write their figures to bench/RESULTS.md (a markdown table).
 
     make bench                                   # the issue's sizes (1,000,000 cases; takes a while)
+    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1/tindak_bench make bench
+                                                 # on PostgreSQL (emptied): bench/RESULTS-postgresql.md
     BENCH_SCALE=small make bench                 # small sizes, for a quick look
     .venv/bin/python -m bench.run_all [--only list,sweep] [--timeout 7200] [--strict]
 
@@ -31,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
 RESULTS = BENCH_DIR / "RESULTS.md"
+RESULTS_POSTGRESQL = BENCH_DIR / "RESULTS-postgresql.md"
 LOG_DIR = BENCH_DIR / "results"
 RATIO_RE = re.compile(r"\bratio[ =:]+([0-9]+(?:\.[0-9]+)?)")
 
@@ -141,8 +144,12 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def on_postgresql() -> bool:
+    return os.environ.get("BENCH_DATABASE_URL", "").startswith("postgres")
+
+
 def table(outcomes: list[Outcome], scale: str) -> str:
-    database = "PostgreSQL" if os.environ.get("BENCH_DATABASE_URL", "").startswith("postgres") else "SQLite"
+    database = "PostgreSQL" if on_postgresql() else "SQLite"
     head = [
         "# Benchmark results",
         "",
@@ -168,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated names: " + ",".join(b.name for b in BENCHES))
     parser.add_argument("--timeout", type=float, default=float(os.environ.get("BENCH_TIMEOUT", 4 * 3600)))
     parser.add_argument("--strict", action="store_true", default=os.environ.get("BENCH_STRICT") == "1")
-    parser.add_argument("--output", default=str(RESULTS))
+    parser.add_argument("--output", default=str(RESULTS_POSTGRESQL if on_postgresql() else RESULTS))
     args = parser.parse_args(argv)
     scale = os.environ.get("BENCH_SCALE", "full").strip().lower()
     if scale not in ("full", "small"):
