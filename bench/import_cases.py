@@ -135,21 +135,16 @@ def main(argv: list[str] | None = None) -> int:
 
     import os
 
-    from flask_migrate import upgrade
-
     from app import create_app
     from app.agencies.reference import load_reference
     from app.extensions import db
+    from bench.datagen import reset_database
 
     workdir = Path(tempfile.mkdtemp(prefix="tindak-bench-"))
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{workdir / 'bench.db'}"
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 40, "SCHEDULER_ENABLED": False})
+    reset_database(app)  # PostgreSQL: the public schema dropped; then migrated
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
         load_reference()
         db.session.commit()
         codes = [c for c, kind in db.session.execute(text("SELECT code, kind FROM agencies")).all()]

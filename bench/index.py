@@ -5,7 +5,8 @@
 Builds (once, then reused) a database of `--agencies` agencies and `--n` cases whose recommendations were
 issued in one year, with a realistic mix of outcomes: accepted follow-ups (some late, some lighter), open
 and overdue recommendations with escalation steps, clarifications, reported follow-ups awaiting a verdict,
-closed cases and rejected follow-ups. Default: an SQLite file under instance/bench/.
+closed cases and rejected follow-ups. Default: BENCH_DATABASE_URL (emptied and filled again each run), else an
+SQLite file under instance/bench/ (built once).
 
 Then times, interleaved and repeated, (1) `compute_index(year)` — every agency's criteria, score, index,
 category and rank: the aggregate with its working-days histogram (for the median), the agencies, the
@@ -19,6 +20,7 @@ ratio (target: ratio <= 1.5).
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -226,6 +228,10 @@ def _prepare(database_url: str, n: int, agencies: int, fresh: bool) -> Any:
     if database_url.startswith("sqlite:///") and fresh:
         Path(database_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
     app = _make_app(database_url)
+    if fresh and not database_url.startswith("sqlite"):
+        from bench.datagen import reset_database
+
+        reset_database(app)  # PostgreSQL: the public schema dropped
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         existing = db.session.scalar(select(func.count()).select_from(Case))
@@ -257,11 +263,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=1_000_000, help="number of cases (default 1,000,000)")
     parser.add_argument("--agencies", type=int, default=650)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--database-url", help="default: an SQLite file under instance/bench/")
+    parser.add_argument(
+        "--database-url", help="default: BENCH_DATABASE_URL (emptied: a throwaway database), else an SQLite file"
+    )
     parser.add_argument("--fresh", action="store_true", help="rebuild the data even if the database exists")
     args = parser.parse_args(argv)
 
     url = args.database_url
+    if not url and os.environ.get("BENCH_DATABASE_URL"):
+        url, args.fresh = os.environ["BENCH_DATABASE_URL"], True  # the other benchmarks leave their own data there
     if not url:
         directory = ROOT / "instance" / "bench"
         directory.mkdir(parents=True, exist_ok=True)
