@@ -2,8 +2,8 @@
 
     .venv/bin/python -m bench.outbox [--messages 10000] [--batch-size 200]
 
-Starts an aiosmtpd server on 127.0.0.1, queues the emails in a fresh SQLite database (rendering happens
-there, as in production), then times
+Starts an aiosmtpd server on 127.0.0.1, queues the emails in a fresh database (an SQLite file, or
+BENCH_DATABASE_URL, emptied; rendering happens there, as in production), then times
 (1) a bare smtplib loop sending the same emails over one connection: for each stored row, the standard
     library's `EmailMessage` with the row's subject, text and HTML, Message-ID and Date, sent with
     `send_message` — the least code that sends these emails; and
@@ -16,6 +16,7 @@ sends prebuilt bytes (to show what building a message costs), and the time queui
 from __future__ import annotations
 
 import argparse
+import os
 import smtplib
 import socket
 import sys
@@ -53,12 +54,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _make_app(db_path: Path, port: int, batch_size: int) -> Any:
+def _make_app(database_url: str, port: int, batch_size: int) -> Any:
     from app import create_app
 
     return create_app(
         {
-            "DATABASE_URL": f"sqlite:///{db_path}",
+            "DATABASE_URL": database_url,
             "SECRET_KEY": "bench-secret-key-0123456789-0123456789",
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": port,
@@ -204,8 +205,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds of both loops")
     args = parser.parse_args(argv)
 
+    from bench.datagen import reset_database
+
     handler = CountingHandler()
     port = _free_port()
+    database = "?"
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     bare_seconds = dispatch_seconds = bytes_seconds = 0.0
@@ -213,11 +217,13 @@ def main(argv: list[str] | None = None) -> int:
     prebuilt: list[tuple[str, bytes]] = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            app = _make_app(Path(tmp) / "bench.db", port, args.batch_size)
+            url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{Path(tmp) / 'bench.db'}"
+            app = _make_app(url, port, args.batch_size)
+            reset_database(app)
             with app.app_context():
                 from app.extensions import db
 
-                db.create_all()
+                database = db.engine.dialect.name
                 start = datetime.now(UTC) - timedelta(days=1)
                 queue_started = time.perf_counter()
                 due_times = _queue(args.messages, args.rounds, start)
@@ -251,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     ratio = outbox_rate / bare_rate
     verdict = "ok" if ratio >= TARGET_RATIO else "below target"
     print(
-        f"outbox: {sent} emails, dispatcher {outbox_rate:,.0f}/s ({dispatch_seconds:.2f} s), "
+        f"outbox ({database}): {sent} emails, dispatcher {outbox_rate:,.0f}/s ({dispatch_seconds:.2f} s), "
         f"bare smtplib {bare_rate:,.0f}/s ({bare_seconds:.2f} s), ratio {ratio:.2f} "
         f"(target >= {TARGET_RATIO}, {verdict}; batch {args.batch_size}, {args.rounds} interleaved rounds; "
         f"queuing incl. rendering took {queue_seconds / args.messages * 1000:.1f} ms per email; "
