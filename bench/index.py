@@ -224,14 +224,11 @@ def _prepare(database_url: str, n: int, agencies: int, fresh: bool) -> Any:
 
     from app.cases.models import Case
     from app.extensions import db
+    from bench.datagen import reset_database
 
-    if database_url.startswith("sqlite:///") and fresh:
-        Path(database_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
     app = _make_app(database_url)
-    if fresh and not database_url.startswith("sqlite"):
-        from bench.datagen import reset_database
-
-        reset_database(app)  # PostgreSQL: the public schema dropped
+    if fresh:
+        reset_database(app)  # SQLite: a new file; PostgreSQL: the public schema dropped; then migrated
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         existing = db.session.scalar(select(func.count()).select_from(Case))

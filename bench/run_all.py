@@ -46,19 +46,11 @@ class Bench:
     # ("min", x): the ratio must be at least x; ("max", x): at most x; None: no target.
     target: tuple[str, float] | None
     small_args: tuple[str, ...] = ()
-    postgresql_args: tuple[str, ...] = ()  # on BENCH_DATABASE_URL, which run_all may empty
 
 
 BENCHES = (
     Bench("list", "list_endpoint", "Case list endpoint vs bare JSON endpoint (gunicorn, req/s)", ("min", 1 / 3)),
-    Bench(
-        "sweep",
-        "sweep",
-        "Escalation sweep vs bare SQL doing its writes (time)",
-        ("max", 5.0),
-        ("--n", "20000"),
-        ("--reset",),
-    ),
+    Bench("sweep", "sweep", "Escalation sweep vs bare SQL doing its writes (time)", ("max", 5.0), ("--n", "20000")),
     Bench("index", "index", "NKK Maturity Index vs bare aggregate (time)", ("max", 1.5), ("--n", "20000")),
     Bench(
         "outbox",
@@ -118,8 +110,6 @@ def run(bench: Bench, scale: str, timeout: float) -> Outcome:
     command = [sys.executable, "-m", f"bench.{bench.module}"]
     if scale == "small":
         command += list(bench.small_args)
-    if on_postgresql():
-        command += list(bench.postgresql_args)
     env = dict(os.environ, BENCH_SCALE=scale, PYTHONPATH=str(ROOT))
     started = time.perf_counter()
     print(f"== {bench.name}: {' '.join(command[1:])}", file=sys.stderr, flush=True)

@@ -10,7 +10,7 @@ real sweep, and the ratios (the target is the sweep against the bare writes).
     python -m bench.sweep                      # fresh SQLite file, N = 200,000
     python -m bench.sweep --n 20000
     python -m bench.sweep --database-url postgresql://postgres@127.0.0.1/tindak_bench --reset
-    BENCH_DATABASE_URL=postgresql://... python -m bench.sweep --reset
+    BENCH_DATABASE_URL=postgresql://... python -m bench.sweep     # a throwaway database, emptied as by datagen
 """
 
 from __future__ import annotations
@@ -41,8 +41,10 @@ BARE_MARK = "bench-bare"  # and their history rows' request_id
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200_000, help="open recommendations to seed (default 200000)")
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"), help="default: fresh SQLite")
-    parser.add_argument("--reset", action="store_true", help="drop and recreate the tables of a non-empty database")
+    parser.add_argument(
+        "--database-url", help="default: BENCH_DATABASE_URL (a throwaway database, emptied), else a fresh SQLite file"
+    )
+    parser.add_argument("--reset", action="store_true", help="empty a non-empty --database-url first")
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--seed", type=int, default=20261126)
     return parser.parse_args(argv)
@@ -65,17 +67,18 @@ def make_app(database_url: str) -> Any:
     )
 
 
-def prepare_schema(reset: bool) -> None:
+def prepare_schema(app: Any, reset: bool) -> None:
+    """An empty database at the newest migration; a non-empty one only with `reset`."""
     from sqlalchemy import inspect
 
     from app.extensions import db
+    from bench.datagen import reset_database
 
-    existing = inspect(db.engine).get_table_names()
+    with app.app_context():
+        existing = inspect(db.engine).get_table_names()
     if existing and not reset:
         raise SystemExit(f"the database already has {len(existing)} tables; pass --reset to drop them")
-    if existing:
-        db.drop_all()
-    db.create_all()
+    reset_database(app)
 
 
 def _zone(rng: random.Random) -> str:
@@ -386,17 +389,18 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.disable(logging.INFO)
     tmp = None
-    url = args.database_url
+    url = args.database_url or os.environ.get("BENCH_DATABASE_URL")
+    reset = args.reset or (url is not None and not args.database_url)  # BENCH_DATABASE_URL is a throwaway
     if not url:
         tmp = tempfile.TemporaryDirectory(prefix="tindak-bench-")
         url = f"sqlite:///{Path(tmp.name) / 'bench.db'}"
     app = make_app(url)
+    prepare_schema(app, reset)
     with app.app_context():
         from app.escalations.sweep import due_rows_statement, run_sweep
         from app.extensions import db
 
         backend = db.engine.dialect.name
-        prepare_schema(args.reset)
         rng = random.Random(args.seed)
         seed_time, _ = timed(lambda: seed_recommendations(args.n, rng, seed_agencies(rng), seed_users()))
         db.session.commit()
