@@ -40,9 +40,11 @@ def is_read_only(view: Callable[..., Any] | None) -> bool:
 
 def begin_read_only_request() -> None:
     """Before the request's first statement: a read-only view's connection in autocommit (PostgreSQL)."""
-    if request.endpoint is None or not is_read_only(current_app.view_functions.get(request.endpoint)):
+    if db.engine.dialect.name != "postgresql" or request.endpoint is None:
+        return
+    if not is_read_only(current_app.view_functions.get(request.endpoint)):
         return
     session = db.session()
-    if db.engine.dialect.name != "postgresql" or session.in_transaction():
+    if session.in_transaction():
         return  # a request always starts with a fresh session; one begun outside it (a test's) is left as it is
     session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
