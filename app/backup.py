@@ -35,7 +35,7 @@ from flask import current_app
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import Connection, make_url
 
-from app.db import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 
 FORMAT = 1

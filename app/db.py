@@ -26,11 +26,6 @@ MAX_ROW_ID = 2**31 - 1  # every primary key is an `integer` column on PostgreSQL
 IN_CHUNK = 500  # values per IN (…) list (SQLite's bound parameters, PostgreSQL's plan size)
 
 
-def utcnow() -> datetime:
-    """The current instant, timezone-aware UTC (use as a callable default, never evaluated at import)."""
-    return datetime.now(UTC)
-
-
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC instant on every backend; naive datetimes are refused.
 

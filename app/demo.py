@@ -18,7 +18,7 @@ from app.auth.models import User
 from app.auth.services import hash_password
 from app.cases.models import Case
 from app.cases.services import create_case
-from app.db import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 from workflows.states import CaseEvent, CaseStatus
 

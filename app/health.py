@@ -25,7 +25,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import case, func, select, text
 
-from app.db import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 
 log = logging.getLogger(__name__)

@@ -36,8 +36,9 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app.core.clock import utcnow
 from app.core.models import JobHeartbeat
-from app.db import unit_of_work, utcnow
+from app.db import unit_of_work
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ def build_scheduler(
         job_defaults=JOB_DEFAULTS,
         timezone=UTC,
     )
-    start = now or datetime.now(UTC)
+    start = now or utcnow()
     for spec in JOBS:
         seconds = int(app.config.get(spec.interval_key, spec.default_seconds))
         extra: dict[str, Any] = {"next_run_time": start} if spec.run_at_start else {}

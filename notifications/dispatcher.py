@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import random
+import secrets
 import smtplib
 import socket
 import time
@@ -39,7 +40,8 @@ from flask import current_app
 from flask_mail import Message, email_dispatched, sanitize_address
 from sqlalchemy import and_, or_, select, update
 
-from app.db import unit_of_work, utcnow
+from app.core.clock import utcnow
+from app.db import unit_of_work
 from notifications.messages import build_message
 from notifications.models import OutboxMessage
 from notifications.outbox import DEFAULT_SENDER
@@ -419,7 +421,7 @@ def send_test_message(recipient: str) -> str:
 
     address = recipient.strip()
     subject, text, html = render("mail_test", case=None, recipient=address, extra={})
-    message_id = message_id_for(f"mail_test:{address}:{time.time_ns()}")
+    message_id = message_id_for(f"mail_test:{address}:{secrets.token_hex(8)}")
     sender = current_app.config.get("MAIL_DEFAULT_SENDER") or DEFAULT_SENDER
     message = build_message(
         subject=subject,

@@ -20,7 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.db import in_chunks, utcnow
+from app.core.clock import utcnow
+from app.db import in_chunks
 from app.extensions import db
 from notifications.models import OutboxMessage
 

@@ -22,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta, select_
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.core.clock import utcnow
 from app.core.vocab import (
     AGENCY_KIND_LABELS,
     BODY_LABELS,
@@ -309,7 +310,7 @@ def _add_computed_days(context: dict[str, Any], due_at: datetime) -> None:
     from app.calendar.working_days import working_days_between
 
     agency_id = context["agency"]["id"] if context["agency"] else None
-    now = datetime.now(UTC)
+    now = utcnow()
     try:
         if now <= due_at and context["days_left"] is None:
             context["days_left"] = int(working_days_between(now, due_at, agency_id=agency_id))
@@ -333,7 +334,7 @@ def agency_records(agency_ids: set[int] | list[int], now: datetime | None = None
     from app.cases.models import Recommendation
 
     ids = sorted(set(agency_ids))
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     records = {agency_id: {"received": 0, "followed_up": 0, "open_overdue": 0} for agency_id in ids}
     if not ids:
         return records

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.api.pagination import cursor_id, encode_cursor
-from app.db import MAX_ROW_ID, get_row, utcnow
+from app.core.clock import utcnow
+from app.db import MAX_ROW_ID, get_row
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from notifications.models import OUTBOX_STATUSES, OutboxMessage

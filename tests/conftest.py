@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
@@ -21,6 +23,11 @@ from app.extensions import db
 from tests import factories
 
 ON_POSTGRES = os.environ.get("TINDAK_TEST_DB") == "postgres"
+# The suite's clock. Every test starts at this instant, whatever the day the suite runs on (and CI runs it again
+# under a shifted system clock): Wednesday 18 November 2026, 10.00 WIB, a working day with no holiday within
+# three weeks either way. The clock moves on from there (tick), so waits and timeouts behave; a test that needs
+# another moment travels there itself (time_machine.travel, nested) or passes `now` explicitly.
+SUITE_NOW = datetime(2026, 11, 18, 3, 0, tzinfo=UTC)
 pytest_plugins = ["tests.smtp"]
 
 
@@ -97,7 +104,16 @@ def empty_all_tables() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _app_context(app: Flask) -> Iterator[None]:
+def suite_clock() -> Iterator[time_machine.Coordinates]:
+    """Every test runs on the suite's clock (SUITE_NOW, moving), never on the day the suite happens to run.
+
+    Programs a test starts read the same clock: they are run through `tests.clocked` (see its docstring)."""
+    with time_machine.travel(SUITE_NOW, tick=True) as clock:
+        yield clock
+
+
+@pytest.fixture(autouse=True)
+def _app_context(app: Flask, suite_clock: time_machine.Coordinates) -> Iterator[None]:
     with app.app_context():
         yield
         db.session.remove()

@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 
 from app import create_app
 from app.agencies.models import Agency
-from app.db import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 from config import DEV_SECRET_KEY, ConfigError, load_config
 

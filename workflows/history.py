@@ -12,7 +12,8 @@ from flask import g, has_request_context
 from sqlalchemy import and_, func, insert, select
 
 from app.cases.models import Case, CaseHistory
-from app.db import in_chunks, utcnow
+from app.core.clock import utcnow
+from app.db import in_chunks
 from app.extensions import db
 
 GENESIS = "0" * 64

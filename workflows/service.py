@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 
 from app.auth.models import User
 from app.cases.models import Case
-from app.db import utcnow
+from app.core.clock import utcnow
 from app.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed, VersionConflict
 from app.extensions import db
 from workflows.effects import Effects, apply_effects, queue_emails

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -14,6 +13,8 @@ from app.agencies import services as agency_services
 from app.agencies.schemas import AgencySchema
 from app.auth import services as auth_services
 from app.calendar import services as calendar_services
+from app.calendar.working_days import DEFAULT_TIMEZONE, local_date
+from app.core.clock import utcnow
 from app.core.vocab import Role
 from app.db import unit_of_work
 from app.errors import Conflict, DomainError, ValidationFailed
@@ -233,7 +234,11 @@ def recipients() -> Any:
 @bp.route("/calendar", methods=["GET", "POST"])
 def calendar() -> Any:
     year_arg = request.args.get("year", "")
-    year = int(year_arg) if year_arg.isdigit() and 1990 <= int(year_arg) <= 2100 else date.today().year
+    year = (
+        int(year_arg)
+        if year_arg.isdigit() and 1990 <= int(year_arg) <= 2100
+        else local_date(utcnow(), DEFAULT_TIMEZONE).year
+    )
     specs = forms.override_fields()
     values: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}

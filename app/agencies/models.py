@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.clock import utcnow
 from app.core.vocab import AgencyKind, Body
-from app.db import utcnow
 from app.extensions import db
 
 _KINDS = ", ".join(f"'{k.value}'" for k in AgencyKind)

@@ -8,8 +8,8 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.agencies.models import Agency
+from app.core.clock import utcnow
 from app.core.vocab import Body, Role
-from app.db import utcnow
 from app.extensions import db
 
 _ROLES = ", ".join(f"'{r.value}'" for r in Role)

@@ -16,8 +16,8 @@ from sqlalchemy import bindparam, or_, select, update
 
 from app.agencies.models import Agency
 from app.auth.models import ApiToken, User
+from app.core.clock import utcnow
 from app.core.vocab import Body, Role
-from app.db import utcnow
 from app.errors import Unauthorized, ValidationFailed
 from app.extensions import db
 

@@ -24,6 +24,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import or_, select
 
 from app.calendar.models import CalendarOverride, DeadlineRule
+from app.core.clock import utcnow
 from app.core.vocab import TIMEZONES
 from app.extensions import db
 
@@ -116,7 +117,7 @@ def latest_today(now: datetime | None = None) -> date:
     """The newest calendar day it is anywhere in Indonesia (WIT, UTC+9): a day entered by a user is in the
     future only after this one. The server's own date (UTC) is a day behind every Indonesian zone for the
     first hours of their morning, and would refuse "today" there."""
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     return max(local_date(now, tz_name) for tz_name in TIMEZONES)
 
 

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
 from app.cases.models import Attachment, Case, CaseHistory, Recommendation
-from app.db import utcnow
+from app.core.clock import utcnow
 from app.escalations.models import EscalationStep
 from app.extensions import db
 from workflows.history import GENESIS

@@ -25,8 +25,8 @@ from sqlalchemy.orm import aliased
 from app.agencies.models import Agency
 from app.cases.models import Case, Clarification, FollowUp, Recommendation
 from app.cases.services import apply_filters
+from app.core.clock import utcnow
 from app.core.vocab import CATEGORY_LABELS, SANCTION_FORMS, SANCTION_LABELS, SOURCE_LABELS
-from app.db import utcnow
 from app.extensions import db
 from workflows.states import STATUS_LABELS, CaseStatus
 

@@ -40,6 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from app.agencies.models import Agency
 from app.cases.models import Case, CaseCounter, CaseHistory, Clarification, FollowUp, Recommendation
 from app.cases.schemas import NewCaseSchema
+from app.core.clock import utcnow
 from app.core.vocab import (
     CATEGORY_LABELS,
     CENTRAL_KINDS,
@@ -53,7 +54,6 @@ from app.core.vocab import (
     Source,
     is_lighter,
 )
-from app.db import utcnow
 from app.escalations.models import EscalationStep
 from app.extensions import db
 from workflows.history import GENESIS, SYSTEM_ACTOR, chained_row

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.agencies.models import Agency
 from app.auth.models import User
+from app.core.clock import utcnow
 from app.core.vocab import Category, Sanction, Source
-from app.db import utcnow
 from app.extensions import db
 from workflows.states import CaseStatus
 

@@ -33,8 +33,9 @@ from app.auth.models import User
 from app.auth.services import TokenCaller
 from app.cases.models import Attachment, Case, CaseCounter, CaseHistory, Clarification, FollowUp, Recommendation
 from app.cases.schemas import NewCaseSchema, _partial_update_schema
+from app.core.clock import utcnow
 from app.core.vocab import KASN_ROLES, Role
-from app.db import MAX_ROW_ID, get_row, utcnow, valid_row_id
+from app.db import MAX_ROW_ID, get_row, valid_row_id
 from app.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed, VersionConflict
 from app.escalations.models import EscalationStep
 from app.escalations.services import escalated_clause

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from app.core.clock import utcnow
+
 _NIP_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{4})(\d{2})([12])(\d{3})$", re.ASCII)
 MIN_AGE_AT_APPOINTMENT = 18
 PPPK_MARKER = 21  # NI PPPK: digits 13-14 reportedly "21" instead of a month (DOMAIN §8, unverified)
@@ -55,7 +57,7 @@ def parse_nip(raw: str, *, pppk: bool = False) -> NIP:
         birth = date(int(by), int(bm), int(bd))
     except ValueError as exc:
         raise InvalidNIP("8 digit pertama NIP bukan tanggal lahir yang sah") from exc
-    today = date.today()
+    today = utcnow().date()
     if birth.year < 1900 or birth > today:
         raise InvalidNIP("tanggal lahir pada NIP tidak masuk akal")
     month = int(am)

@@ -10,7 +10,8 @@ import click
 from flask.cli import with_appcontext
 
 from app.calendar.cli import calendar_group
-from app.db import unit_of_work, utcnow
+from app.core.clock import utcnow
+from app.db import unit_of_work
 from app.escalations.ladder import load_ladder
 from app.escalations.routing import TARGETS, set_target_recipients, target_recipients
 from app.escalations.sweep import run_sweep

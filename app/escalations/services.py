@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, exists, select
 from app.agencies.models import Agency
 from app.calendar.working_days import Calendar
 from app.cases.models import Case, Recommendation
-from app.db import utcnow
+from app.core.clock import utcnow
 from app.escalations.ladder import load_ladder, working_hours
 from app.escalations.models import EscalationStep
 from app.escalations.routing import CENTRAL_TIMEZONE, TARGETS, target_recipients

@@ -31,7 +31,8 @@ from app.agencies.models import Agency
 from app.agencies.services import routed_body
 from app.calendar.working_days import LEAST, MOST, Calendar, end_of_day, local_date
 from app.cases.models import Case, Recommendation
-from app.db import unit_of_work, utcnow
+from app.core.clock import utcnow
+from app.db import unit_of_work
 from app.escalations.ladder import Ladder, Rung, load_ladder, working_hours
 from app.escalations.models import EscalationStep
 from app.escalations.routing import Directory, RecipientGroup

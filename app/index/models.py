@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 
 STAGES = ("self_assessment", "verification", "clarification", "plenary")

@@ -22,6 +22,7 @@ from sqlalchemy.sql import Subquery
 
 from app.agencies.models import Agency
 from app.cases.models import Case, Clarification, FollowUp, Recommendation
+from app.core.clock import utcnow
 from app.core.vocab import Sanction
 from app.db import UTCDateTime
 from app.escalations.models import EscalationStep
@@ -287,7 +288,7 @@ def enforcement_facts(
 
 def bare_aggregate(year: int) -> list[Any]:
     """The plain GROUP BY agency over the same rows and joins (UTC year): the benchmark's baseline."""
-    sources = Sources(datetime.now(UTC))
+    sources = Sources(utcnow())
     predicates = sources.predicates()
     start, end = year_bounds(year, "UTC")
     columns = [
@@ -378,7 +379,7 @@ def frozen_cases(
     """The cases frozen behind one indicator of a snapshot (current case data, frozen membership)."""
     from app.index.models import IndexSnapshotCase
 
-    sources = Sources(datetime.now(UTC))
+    sources = Sources(utcnow())
     snap = IndexSnapshotCase.__table__
     stmt = (
         select(

@@ -28,8 +28,9 @@ from sqlalchemy import func, insert, literal, select
 
 from app.agencies.models import Agency
 from app.auth.models import User
+from app.core.clock import utcnow
 from app.core.vocab import KASN_ROLES, Role
-from app.db import MAX_ROW_ID, utcnow, valid_row_id
+from app.db import MAX_ROW_ID, valid_row_id
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.index import queries

@@ -9,8 +9,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.agencies.models import Agency
+from app.calendar.working_days import DEFAULT_TIMEZONE, local_date
 from app.cases.models import Attachment, Case, CaseHistory, Recommendation
 from app.cases.services import case_records
+from app.core.clock import utcnow
 from app.core.nip import InvalidNIP, parse_nip
 from app.core.vocab import (
     AGENCY_KIND_LABELS,
@@ -22,7 +24,6 @@ from app.core.vocab import (
     SOURCE_LABELS,
     AgencyKind,
 )
-from app.db import utcnow
 from app.escalations.models import EscalationStep
 from app.extensions import db
 from app.i18n import format_day, format_instant
@@ -68,7 +69,7 @@ def _letterhead(short_name: str, on: date | None) -> Letterhead:
     from app.core.authority import authority_on
 
     config = current_app.config
-    row = authority_on(on or date.today())
+    row = authority_on(on or local_date(utcnow(), DEFAULT_TIMEZONE))
     if row is not None and row.short_name == short_name:
         full = row.name
     else:
@@ -183,7 +184,7 @@ def render_recommendation_letter(case: Case) -> bytes:
     letter = Letter(
         letterhead=head,
         number=rec.letter_number or "(belum diterbitkan)",
-        date_text=format_day(issued_day or date.today()),
+        date_text=format_day(issued_day or local_date(utcnow(), DEFAULT_TIMEZONE)),
         subject=SUBJECT_RECOMMENDATION,
         addressee=[f"Yth. {context['ppk']}", "di", "    Tempat"],
         paragraphs=paragraphs,

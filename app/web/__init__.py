@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import time
 from typing import Any
 
 from flask import Flask, current_app, flash, redirect, render_template, request, session, url_for
@@ -11,6 +10,7 @@ from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 
+from app.core.clock import epoch_seconds
 from app.errors import wants_json
 
 # Page modules of other domains register themselves when present.
@@ -43,7 +43,7 @@ def _expire_idle_session() -> Any:
         return None
     from app.auth.services import session_expired
 
-    now = time.time()
+    now = epoch_seconds()
     lifetime = current_app.permanent_session_lifetime.total_seconds()
     if session_expired(
         session.get("last_seen"),

@@ -13,8 +13,8 @@ from app.agencies.models import Agency
 from app.auth.models import User
 from app.cases import services
 from app.cases.models import Case, Recommendation
+from app.core.clock import utcnow
 from app.core.vocab import Role
-from app.db import utcnow
 from app.escalations.models import EscalationStep
 from app.extensions import db
 from workflows.states import TERMINAL_STATUSES, CaseStatus

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,7 +11,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import services as auth_services
 from app.auth.models import User
-from app.db import unit_of_work, utcnow
+from app.core.clock import epoch_seconds, utcnow
+from app.db import unit_of_work
 from app.errors import Unauthorized, ValidationFailed
 from app.extensions import db, limiter, rate_limits_off
 from app.i18n import SUPPORTED_LOCALES, format_instant
@@ -46,8 +46,11 @@ def _start_session(user: User, next_url: str | None) -> Any:
     if locale in SUPPORTED_LOCALES:
         session["locale"] = locale
     login_user(user)
-    session.permanent = True
-    now = time.time()
+    # A browser-session cookie (no Expires): closing the browser ends it, and the server ends it after
+    # SESSION_IDLE_MINUTES idle or PERMANENT_SESSION_LIFETIME after sign-in (the stamps below, and the age of
+    # the cookie's signature), by its own clock: no browser's clock decides when a session ends.
+    session.permanent = False
+    now = epoch_seconds()
     session["signed_in_at"] = now
     session["last_seen"] = now
     return redirect(_safe_next(next_url) or url_for("web.home"))
@@ -90,7 +93,7 @@ def login() -> Any:
         return render_template("login.html", form=form), 401
     if user.totp_secret:
         session.clear()
-        session[PENDING_KEY] = {"uid": user.id, "at": time.time(), "tries": 0, "next": request.args.get("next")}
+        session[PENDING_KEY] = {"uid": user.id, "at": epoch_seconds(), "tries": 0, "next": request.args.get("next")}
         return redirect(url_for("web.login_code"))
     return _start_session(user, request.args.get("next"))
 
@@ -99,7 +102,7 @@ def login() -> Any:
 @limiter.limit("30 per minute", methods=["POST"], exempt_when=rate_limits_off)
 def login_code() -> Any:
     pending = session.get(PENDING_KEY)
-    if not pending or time.time() - float(pending.get("at", 0)) > PENDING_SECONDS:
+    if not pending or epoch_seconds() - float(pending.get("at", 0)) > PENDING_SECONDS:
         session.pop(PENDING_KEY, None)
         flash(_("Langkah verifikasi kedaluwarsa. Silakan masuk lagi."), "warning")
         return redirect(url_for("web.login"))

@@ -25,7 +25,7 @@ from app.calendar.working_days import (
     working_days_between,
 )
 from app.cases.models import Recommendation
-from app.db import utcnow
+from app.core.clock import utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
 

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from app.calendar.working_days import due_at_for
 from app.cases.models import Case, Recommendation
 from app.cases.services import create_case, scoped_cases
-from app.db import unit_of_work, utcnow
+from app.core.clock import utcnow
+from app.db import unit_of_work
 from app.escalations.models import EscalationStep
 from app.escalations.sweep import run_sweep
 from app.extensions import db

@@ -22,6 +22,7 @@ from app.escalations.sweep import run_sweep
 from app.extensions import db
 from notifications import rendering
 from notifications.models import OutboxMessage
+from tests.clocked import on_suite_clock
 from tests.escalations.helpers import bulk_open_cases, count, open_case
 from tests.escalations.test_sweep import RECEIVED, end_of_wib_day
 
@@ -117,7 +118,9 @@ def _env(database_url: str) -> dict[str, str]:
 
 
 def _sweep_process(database_url: str, *extra: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "flask", "--app", "wsgi", "escalations", "run", "--now", NOW.isoformat(), *extra]
+    command = on_suite_clock(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "escalations", "run", "--now", NOW.isoformat(), *extra]
+    )
     return subprocess.Popen(  # noqa: S603 - our own CLI
         command, cwd=ROOT, env=_env(database_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

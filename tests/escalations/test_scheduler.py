@@ -17,6 +17,7 @@ from app.core.models import JobHeartbeat
 from app.escalations.models import EscalationStep
 from app.extensions import db
 from app.scheduling import JOBS, build_scheduler, dispatch_job, run_job
+from tests.clocked import on_suite_clock
 from tests.escalations.helpers import count, open_case
 from tests.escalations.test_reliability import ROOT, _env
 
@@ -94,7 +95,7 @@ def test_scheduler_run_is_its_own_process_and_stops_on_sigterm(make_agency, make
     db.session.remove()
     env = {**_env(database_url), "SCHEDULER_ENABLED": "1"}
     process = subprocess.Popen(  # noqa: S603 - our own CLI
-        [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run"],
+        on_suite_clock([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run"]),
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

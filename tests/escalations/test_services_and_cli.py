@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.calendar.models import CalendarOverride
 from app.cases.models import Case, Recommendation
-from app.db import utcnow
+from app.core.clock import utcnow
 from app.escalations.models import EscalationRecipient, EscalationStep
 from app.escalations.services import escalation_steps_for, on_follow_up_reported, step_dump
 from app.extensions import db

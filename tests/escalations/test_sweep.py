@@ -10,7 +10,7 @@ import time_machine
 from sqlalchemy import select
 
 from app.cases.models import Case, CaseHistory, Recommendation
-from app.db import utcnow
+from app.core.clock import utcnow
 from app.escalations.models import EscalationRecipient, EscalationStep
 from app.escalations.sweep import run_sweep
 from app.extensions import db

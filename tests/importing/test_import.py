@@ -235,7 +235,7 @@ def test_imported_cases_carry_their_state_dates_and_history(agencies, tmp_path, 
 
     # the sweep afterwards: nothing for what the import recorded; the case the file put at level 2, still open
     # years after its deadline, goes on to level 3 (the file said how far it went, so the ladder continues)
-    from app.db import utcnow
+    from app.core.clock import utcnow
     from app.escalations.sweep import run_sweep
 
     run_sweep(utcnow())

@@ -14,7 +14,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.db import unit_of_work, utcnow
+from app.core.clock import utcnow
+from app.db import unit_of_work
 from app.extensions import db
 from notifications.dispatcher import BACKOFF_SECONDS, JITTER_FRACTION, dispatch_all, dispatch_pending, retry_delay
 from notifications.models import OutboxMessage

@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from app.db import unit_of_work, utcnow
+from app.core.clock import utcnow
+from app.db import unit_of_work
 from app.extensions import db
 from notifications.models import OutboxMessage
 from notifications.outbox import _insert_ignoring_duplicates, enqueue, message_id_for, row_key

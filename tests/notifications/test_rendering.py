@@ -4,14 +4,16 @@ never the reporter's identity."""
 from __future__ import annotations
 
 import textwrap
+from datetime import timedelta
 
 import pytest
+import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notifications.rendering import KINDS, UnknownNotificationKind, render, uses_recipient, wrap_line
 from tests.factories import make_agency
-from tests.notifications.helpers import REPORTER_CONTACT, REPORTER_NAME, make_case
+from tests.notifications.helpers import DUE_AT, REPORTER_CONTACT, REPORTER_NAME, make_case
 
 # The kinds the workflow and the escalation sweep queue (DESIGN §4, §5): each must have its templates.
 EXPECTED_KINDS = {
@@ -267,15 +269,17 @@ def test_working_days_left_come_from_the_calendar_and_a_calendar_fault_only_drop
     import app.calendar.working_days as working_days
 
     case = make_case(make_agency(timezone="Asia/Jakarta"))
-    _, text, _ = render("reminder", case=case, recipient="a@b.go.id", extra={})
-    assert "hari kerja lagi" in text
+    # A reminder is sent before the deadline: the email counts the working days still left at that moment.
+    with time_machine.travel(DUE_AT - timedelta(days=4), tick=False):  # Thursday 26 Nov: Fri and Mon left
+        _, text, _ = render("reminder", case=case, recipient="a@b.go.id", extra={})
+        assert "hari kerja lagi" in text
 
-    def broken(*_args, **_kwargs):
-        raise ValueError("no calendar for that year")
+        def broken(*_args, **_kwargs):
+            raise ValueError("no calendar for that year")
 
-    monkeypatch.setattr(working_days, "working_days_between", broken)
-    _, text, _ = render("reminder", case=case, recipient="a@b.go.id", extra={})
-    assert case.number in text and "hari kerja lagi" not in text
+        monkeypatch.setattr(working_days, "working_days_between", broken)
+        _, text, _ = render("reminder", case=case, recipient="a@b.go.id", extra={})
+        assert case.number in text and "hari kerja lagi" not in text
 
 
 def test_a_database_error_while_counting_working_days_is_not_swallowed(monkeypatch):

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.db import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 from notifications.dispatcher import dispatch_all
 from notifications.models import OutboxMessage

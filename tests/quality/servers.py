@@ -31,9 +31,10 @@ from sqlalchemy import select
 from app.auth.services import issue_token
 from app.calendar.working_days import Calendar, due_at_for, local_today
 from app.cases.models import Case, CaseHistory, Recommendation
-from app.db import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 from notifications.models import OutboxMessage
+from tests.clocked import on_suite_clock
 from tests.escalations.helpers import bulk_open_cases
 from tests.workflows.helpers import NIPS, SAMPLE_PAYLOADS, Cast
 from workflows.states import CaseEvent
@@ -70,7 +71,7 @@ def app_env(database_url: str, overrides: dict[str, Any], **extra: str) -> dict[
 
 def flask_command(*args: str) -> list[str]:
     """The application's own CLI (`flask --app wsgi …`), to run with cwd=ROOT."""
-    return [sys.executable, "-m", "flask", "--app", "wsgi", *args]
+    return on_suite_clock([sys.executable, "-m", "flask", "--app", "wsgi", *args])
 
 
 def start_gunicorn(
@@ -79,24 +80,26 @@ def start_gunicorn(
     """gunicorn serving the app on 127.0.0.1:`port` with `workers` sync workers (each request at most `timeout`
     seconds), its output in `log`; returned once /api/v1/health answers with any HTTP status (503 while no
     scheduler has run is fine) and, with `wait_for_workers`, all the workers are up."""
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        "sync",
-        "--timeout",
-        str(timeout),
-        "--graceful-timeout",
-        "20",
-        "--log-level",
-        "warning",
-        "wsgi:app",
-    ]
+    command = on_suite_clock(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--timeout",
+            str(timeout),
+            "--graceful-timeout",
+            "20",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ]
+    )
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)  # noqa: S603
     deadline = time.monotonic() + 120

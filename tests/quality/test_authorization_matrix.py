@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from app.auth.models import ApiToken
-from app.db import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 from tests.quality.conftest import World
 from tests.workflows.helpers import upload

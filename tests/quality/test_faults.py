@@ -32,8 +32,8 @@ from sqlalchemy import func, select
 
 from app.calendar.working_days import Calendar, local_today
 from app.cases.models import CaseCounter, CaseHistory, Recommendation
+from app.core.clock import utcnow
 from app.core.models import JobHeartbeat
-from app.db import utcnow
 from app.escalations.ladder import load_ladder
 from app.escalations.models import EscalationStep
 from app.escalations.sweep import HISTORY_EVENT, run_sweep

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import insert
 
 from app import create_app
+from app.core.clock import utcnow
 from app.core.models import JobHeartbeat
-from app.db import utcnow
 from app.extensions import db
 from app.scheduling import JOBS, record_heartbeat
 from notifications.models import OutboxMessage

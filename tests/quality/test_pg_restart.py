@@ -47,8 +47,8 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.cases.models import Case, CaseCounter, CaseHistory, Recommendation
+from app.core.clock import utcnow
 from app.core.models import JobHeartbeat
-from app.db import utcnow
 from app.escalations.models import EscalationStep
 from app.escalations.sweep import HISTORY_EVENT
 from app.extensions import db

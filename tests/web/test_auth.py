@@ -10,7 +10,7 @@ import time_machine
 from sqlalchemy import select
 
 from app.auth.models import LoginThrottle, User
-from app.db import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 from tests import factories
 from tests.web.conftest import Pages

@@ -62,8 +62,13 @@ def live_server(app: Any) -> Iterator[str]:
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
+    # The browser needs no clock of ours: the server decides when a session ends (its cookie has no Expires),
+    # and the pages read no time. So Chromium runs on the machine's own clock even in CI's shifted-clock run:
+    # libfaketime, inherited through LD_PRELOAD, slows Chromium's start-up to minutes. (The environment of this
+    # process is left alone: libfaketime here re-reads it.)
+    own_clock = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")}
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=own_clock)
         yield instance
         instance.close()
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 
 from app.cases.models import Recommendation
-from app.db import utcnow
+from app.core.clock import utcnow
 from app.escalations.models import EscalationStep
 from app.extensions import db
 from workflows import TRANSITIONS

@@ -294,7 +294,7 @@ def test_list_rows_and_loaded_cases_give_the_same_item(api):
     from app.agencies.models import Agency
     from app.cases.models import Case, Recommendation
     from app.cases.services import case_summary
-    from app.db import utcnow
+    from app.core.clock import utcnow
 
     cast = make_cast()
     cases = {
