@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres lint fmt migrate migration demo scheduler bench browser-deps clean
+.PHONY: run test test-dates test-sqlite test-postgres lint fmt migrate migration demo scheduler bench browser-deps clean
 
 $(BIN)/activate: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ test: $(BIN)/activate
 	  echo "== PostgreSQL: $$TEST_DATABASE_URL"; \
 	  TINDAK_TEST_DB=postgres $(BIN)/pytest -q $(PYTEST_ARGS); \
 	fi
+
+## make test-dates: the suite (SQLite) once at each date of .ci/shifted-clock (weekend, holiday, cuti bersama,
+## New Year's Eve in WIT, 29 February, 2030) under libfaketime; CI runs one of them on every run
+test-dates: $(BIN)/activate
+	bash .ci/setup-system
+	bash .ci/shifted-clock all
 
 lint: $(BIN)/activate
 	$(BIN)/ruff check .

@@ -5,7 +5,10 @@ It reports, in a few cheap statements:
 - the outbox: pending rows, how many are due now, the age of the oldest pending and of the oldest due row,
   rows being sent, and dead rows (emails that need an administrator);
 - the scheduler: each job's last run from `job_heartbeats`, whether it succeeded, and whether it is stale
-  (no run for three intervals plus a margin, or never).
+  (no run for three intervals plus a margin, or never);
+- the working-day calendar: the years from today to the end of a deadline issued today whose cuti bersama are
+  not known (neither in the `holidays` package nor entered by an administrator with their decree), so that
+  deadlines there would count only weekends and national holidays.
 
 HTTP 200 whenever the database answers (`status` is `ok`, or `degraded` when the scheduler is stale, a job
 failed, an email is dead or the backlog is old): the web host itself can serve, so a load balancer keeps it.
@@ -30,7 +33,7 @@ from app.extensions import db
 
 log = logging.getLogger(__name__)
 
-blp = Blueprint("health", __name__, description="Kesehatan layanan (basis data, outbox, penjadwal)")
+blp = Blueprint("health", __name__, description="Kesehatan layanan (basis data, outbox, penjadwal, kalender)")
 
 # A job is stale when it has not run for STALE_INTERVALS of its interval plus STALE_MARGIN_SECONDS.
 STALE_INTERVALS = 3
@@ -70,12 +73,26 @@ class SchedulerHealthSchema(Schema):
     jobs = fields.List(fields.Nested(JobHealthSchema), required=True)
 
 
+class CalendarYearSchema(Schema):
+    year = fields.Int(required=True)
+    cuti_bersama_known = fields.Bool(required=True)
+    estimated_holidays = fields.Int(required=True, metadata={"description": "Hari libur yang tanggalnya perkiraan"})
+    maintained_by_admin = fields.Bool(required=True)
+    message = fields.Str(allow_none=True)
+
+
+class CalendarHealthSchema(Schema):
+    ok = fields.Bool(required=True)
+    incomplete_years = fields.List(fields.Nested(CalendarYearSchema), required=True)
+
+
 class HealthSchema(Schema):
     status = fields.Str(required=True, metadata={"enum": ["ok", "degraded", "down"]})
     checked_at = fields.DateTime(required=True)
     database = fields.Nested(DatabaseHealthSchema, required=True)
     outbox = fields.Nested(OutboxHealthSchema, allow_none=True)
     scheduler = fields.Nested(SchedulerHealthSchema, allow_none=True)
+    calendar = fields.Nested(CalendarHealthSchema, allow_none=True)
     problems = fields.List(fields.Str(), required=True)
 
 
@@ -167,6 +184,24 @@ def check_scheduler(now: datetime) -> dict[str, Any]:
     return {"ok": ok, "jobs": jobs}
 
 
+def check_calendar(now: datetime) -> dict[str, Any]:
+    """Years ahead whose cuti bersama the calendar does not know (a deadline there would skip them silently)."""
+    from app.calendar.working_days import calendar_gaps
+
+    gaps = calendar_gaps(now)
+    years = [
+        {
+            "year": gap.year,
+            "cuti_bersama_known": gap.cuti_bersama_known,
+            "estimated_holidays": gap.estimated_holidays,
+            "maintained_by_admin": gap.maintained_by_admin,
+            "message": gap.message,
+        }
+        for gap in gaps
+    ]
+    return {"ok": not years, "incomplete_years": years}
+
+
 def health_report(now: datetime | None = None) -> tuple[dict[str, Any], int]:
     """The report and its HTTP status (200 while the database answers, else 503)."""
     now = now or utcnow()
@@ -177,6 +212,7 @@ def health_report(now: datetime | None = None) -> tuple[dict[str, Any], int]:
         "database": database,
         "outbox": None,
         "scheduler": None,
+        "calendar": None,
         "problems": [],
     }
     if not database["ok"]:
@@ -186,10 +222,11 @@ def health_report(now: datetime | None = None) -> tuple[dict[str, Any], int]:
     try:
         outbox = report["outbox"] = check_outbox(now)
         scheduler = report["scheduler"] = check_scheduler(now)
+        calendar = report["calendar"] = check_calendar(now)
     except Exception as exc:  # noqa: BLE001 - a half-migrated or locked database still gets an answer
         log.warning("health: check failed: %s", exc)
         db.session.rollback()
-        problems.append("Pemeriksaan outbox atau penjadwal gagal.")
+        problems.append("Pemeriksaan outbox, penjadwal atau kalender gagal.")
         report["status"] = "degraded"
         return report, 200
     for job in scheduler["jobs"]:
@@ -201,6 +238,7 @@ def health_report(now: datetime | None = None) -> tuple[dict[str, Any], int]:
         problems.append(f"{outbox['dead']} email gagal terkirim permanen (perlu tindakan administrator).")
     if (outbox["oldest_due_age_seconds"] or 0) > BACKLOG_WARN_SECONDS:
         problems.append("Antrean email tertunda lebih lama dari batas wajar.")
+    problems.extend(year["message"] for year in calendar["incomplete_years"])
     report["status"] = "degraded" if problems else "ok"
     return report, 200
 
@@ -209,6 +247,7 @@ def health_report(now: datetime | None = None) -> tuple[dict[str, Any], int]:
 @blp.response(200, HealthSchema)
 @blp.alt_response(503, schema=HealthSchema, description="Basis data tidak dapat dihubungi")
 def health() -> Any:
-    """Service health: database, outbox backlog and dead emails, scheduler heartbeat. No authentication."""
+    """Service health: database, outbox backlog and dead emails, scheduler heartbeat, the working-day calendar's
+    coverage of the days ahead. No authentication."""
     report, status = health_report()
     return report, status, {"Cache-Control": "no-store"}

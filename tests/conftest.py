@@ -7,8 +7,9 @@ Tests commit for real (threads, processes and the CLI see their data); cleaning 
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +22,18 @@ from sqlalchemy import text
 from app import create_app
 from app.extensions import db
 from tests import factories
+from tests.clocked import SUITE_NOW
 
 ON_POSTGRES = os.environ.get("TINDAK_TEST_DB") == "postgres"
-# The suite's clock. Every test starts at this instant, whatever the day the suite runs on (and CI runs it again
-# under a shifted system clock): Wednesday 18 November 2026, 10.00 WIB, a working day with no holiday within
-# three weeks either way. The clock moves on from there (tick), so waits and timeouts behave; a test that needs
-# another moment travels there itself (time_machine.travel, nested) or passes `now` explicitly.
-SUITE_NOW = datetime(2026, 11, 18, 3, 0, tzinfo=UTC)
+if "faketime" in os.environ.get("LD_PRELOAD", ""):
+    # CI's shifted-clock run (.ci/shifted-clock): libfaketime 0.9.10, with the monotonic clock left real (faked,
+    # every timed lock or event wait of Python hangs), rewrites the absolute deadline of clock_nanosleep, which
+    # `time.sleep` uses, and the kernel answers EINVAL. A timed event wait is the same pause without that call;
+    # it stands in for `time.sleep` in this process (the tests' and the standard library's, e.g. Popen.wait).
+    def _sleep(seconds: float) -> None:
+        threading.Event().wait(max(float(seconds), 0.0))
+
+    time.sleep = _sleep
 pytest_plugins = ["tests.smtp"]
 
 

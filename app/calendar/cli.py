@@ -50,7 +50,7 @@ def calendar_group() -> None:
 @click.option("--days", type=click.IntRange(1, 365), help="Jumlah hari kerja (default: aturan yang berlaku).")
 @with_appcontext
 def explain_command(received_text: str, agency_code: str | None, days: int | None) -> None:
-    from app.calendar.working_days import due_at_for, explain_deadline, follow_up_rule
+    from app.calendar.working_days import deadline_gaps, due_at_for, explain_deadline, follow_up_rule
 
     received = _day(received_text, "--received")
     agency = _agency(agency_code)
@@ -67,6 +67,8 @@ def explain_command(received_text: str, agency_code: str | None, days: int | Non
             click.echo(f"  {label}  dilewati: {row['reason']}")
     due_at, version = due_at_for(target, received, days)
     click.echo(f"Tenggat: {format_instant(due_at, target.timezone)} (kalender {version})")
+    for gap in deadline_gaps(target, received, days):
+        click.echo(f"Perhatian: {gap.message}")
 
 
 class _NationalAgency:

@@ -92,6 +92,50 @@ def holidays_for_year(year: int) -> dict[date, str]:
     return reasons
 
 
+@dataclass(frozen=True)
+class YearCoverage:
+    """What the calendar knows of one year: whether its cuti bersama are known (from the `holidays` package or
+    entered by an administrator with their decree) and how many holiday dates are still estimates."""
+
+    year: int
+    cuti_bersama_known: bool
+    estimated_holidays: int
+    maintained_by_admin: bool
+
+    @property
+    def complete(self) -> bool:
+        """The year's decree is in: the package lists its cuti bersama, or an administrator entered them.
+        (Estimated religious holidays alone do not make a year incomplete: their rows say "perkiraan".)"""
+        return self.maintained_by_admin or self.cuti_bersama_known
+
+    @property
+    def message(self) -> str | None:
+        """What a reader of a deadline (or an administrator) must know about this year, in Indonesian."""
+        if self.complete:
+            return None
+        parts = [
+            f"cuti bersama tahun {self.year} belum ada dalam data kalender (SKB 3 Menteri belum dimuat), "
+            "sehingga tidak dikurangkan"
+        ]
+        if self.estimated_holidays:
+            parts.append(f"{self.estimated_holidays} tanggal hari libur keagamaan tahun {self.year} masih perkiraan")
+        return (
+            f"Kalender {self.year} belum lengkap: "
+            + "; ".join(parts)
+            + ". Tenggat dapat bergeser setelah administrator menambahkan pengecualian kalender sesuai keputusan "
+            "resmi."
+        )
+
+
+@lru_cache(maxsize=128)
+def package_coverage(year: int) -> tuple[bool, int]:
+    """(cuti bersama listed, holidays whose date is an estimate) for `year` in the `holidays` package."""
+    government = holidays.country_holidays("ID", years=year, categories=("government",))
+    public = holidays.country_holidays("ID", years=year, categories=("public",), language="id")
+    estimated = sum(1 for name in public.values() if "perkiraan" in str(name).lower())
+    return bool(government), estimated
+
+
 @lru_cache(maxsize=64)
 def zone(name: str | None) -> ZoneInfo:
     return ZoneInfo(name or DEFAULT_TIMEZONE)
@@ -199,6 +243,18 @@ class Calendar:
         if override is not None:
             return override.reason if override.kind == "closed" else None
         return self._base_reason(day)
+
+    def coverage(self, year: int) -> YearCoverage:
+        """What is known of `year`. A year an administrator keeps (at least one national day closed with its
+        decree, e.g. the year's cuti bersama typed in from the SKB) counts as complete."""
+        known, estimated = package_coverage(year)
+        maintained = any(o.kind == "closed" and o.decree and o.day.year == year for o in self._national.values())
+        return YearCoverage(year, known, estimated, maintained)
+
+    def gaps(self, first: date, last: date) -> list[YearCoverage]:
+        """The incomplete years among those of [first, last]."""
+        years = (self.coverage(year) for year in range(first.year, max(first.year, last.year) + 1))
+        return [item for item in years if not item.complete]
 
     # -- arithmetic ---------------------------------------------------------------------------------------
     def add_working_days(self, start: date, n: int, agency_id: Any = None) -> date:
@@ -337,6 +393,20 @@ def due_at_for(agency: Any, received_on: date, working_days: int) -> tuple[datet
 def explain_deadline(agency: Any, received_on: date, working_days: int) -> list[dict[str, Any]]:
     """Every calendar day from the day after receipt to the due day: counted or not, and why."""
     return Calendar.load(getattr(agency, "id", None)).explain(agency, received_on, working_days)
+
+
+def deadline_gaps(agency: Any, received_on: date, working_days: int) -> list[YearCoverage]:
+    """The years counted towards this deadline whose calendar is incomplete (say so beside the due date)."""
+    calendar = Calendar.load(getattr(agency, "id", None))
+    due_day = calendar.add_working_days(received_on, working_days, getattr(agency, "id", None))
+    return calendar.gaps(received_on, due_day)
+
+
+def calendar_gaps(now: datetime, *, horizon_days: int = 60) -> list[YearCoverage]:
+    """Incomplete years among this year and the days ahead within `horizon_days` (a deadline issued today
+    ends within it), by the national calendar in WIB: what the health check reports."""
+    today = local_date(now, DEFAULT_TIMEZONE)
+    return Calendar.load().gaps(today, today + timedelta(days=horizon_days))
 
 
 # -- deadline rules -------------------------------------------------------------------------------------------

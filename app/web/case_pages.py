@@ -198,6 +198,17 @@ def deadline_explanation(case: Case, detail: dict[str, Any]) -> list[dict[str, A
     return list(explain_deadline(agency, rec["received_on"], rec["working_days"]))
 
 
+def deadline_calendar_gaps(case: Case, detail: dict[str, Any]) -> list[Any]:
+    """Why the counted days may still change: years of the deadline whose cuti bersama are not known yet."""
+    rec = detail.get("recommendation")
+    if not rec or rec.get("received_on") is None or not rec.get("working_days"):
+        return []
+    from app.calendar.working_days import deadline_gaps
+
+    agency = db.session.get(Agency, case.agency_id)
+    return deadline_gaps(agency, rec["received_on"], rec["working_days"])
+
+
 def escalation_steps(case: Case) -> list[dict[str, Any]]:
     """Every escalation step the case reached, with the ladder's label."""
     from app.escalations.services import escalation_steps_for, step_dump
@@ -261,6 +272,7 @@ def case_page(case: Case, user: User) -> dict[str, Any]:
         "attachments": services.visible_attachments(case, user),
         "can_upload": services.may_upload(case, user, "evidence"),
         "explanation": deadline_explanation(case, detail),
+        "calendar_gaps": deadline_calendar_gaps(case, detail),
         "escalations": escalation_steps(case),
         "deadline_class": deadline_class(detail),
         "names": _names({rec.get("drafted_by"), rec.get("issued_by")}),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -22,7 +21,7 @@ from app.escalations.sweep import run_sweep
 from app.extensions import db
 from notifications import rendering
 from notifications.models import OutboxMessage
-from tests.clocked import on_suite_clock
+from tests.clocked import environ_without_faketime, on_suite_clock
 from tests.escalations.helpers import bulk_open_cases, count, open_case
 from tests.escalations.test_sweep import RECEIVED, end_of_wib_day
 
@@ -101,7 +100,7 @@ def test_an_exception_mid_batch_rolls_that_batch_back_and_a_rerun_completes(over
 
 
 def _env(database_url: str) -> dict[str, str]:
-    env = dict(os.environ)
+    env = environ_without_faketime()
     env.update(
         {
             "DATABASE_URL": database_url,

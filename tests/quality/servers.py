@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import random
 import signal
 import socket
@@ -34,7 +33,7 @@ from app.cases.models import Case, CaseHistory, Recommendation
 from app.core.clock import utcnow
 from app.extensions import db
 from notifications.models import OutboxMessage
-from tests.clocked import on_suite_clock
+from tests.clocked import environ_without_faketime, on_suite_clock
 from tests.escalations.helpers import bulk_open_cases
 from tests.workflows.helpers import NIPS, SAMPLE_PAYLOADS, Cast
 from workflows.states import CaseEvent
@@ -53,7 +52,7 @@ def free_port() -> int:
 def app_env(database_url: str, overrides: dict[str, Any], **extra: str) -> dict[str, str]:
     """This process's environment, configured for `database_url` and the test app's secrets and directories;
     no scheduler and no reachable SMTP server unless `extra` says otherwise."""
-    env = dict(os.environ)
+    env = environ_without_faketime()
     env.update(
         {
             "DATABASE_URL": database_url,

@@ -21,6 +21,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests import factories
+from tests.clocked import environ_without_faketime
 
 pytestmark = pytest.mark.browser
 
@@ -66,7 +67,7 @@ def browser() -> Iterator[Any]:
     # and the pages read no time. So Chromium runs on the machine's own clock even in CI's shifted-clock run:
     # libfaketime, inherited through LD_PRELOAD, slows Chromium's start-up to minutes. (The environment of this
     # process is left alone: libfaketime here re-reads it.)
-    own_clock = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")}
+    own_clock = environ_without_faketime()
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=own_clock)
         yield instance

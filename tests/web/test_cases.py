@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
+import time_machine
 from sqlalchemy import func, select
 
 from app.cases.models import Attachment, Case, FollowUp
@@ -277,3 +278,14 @@ def test_deadline_explanation_and_timeline_on_the_case_page(world, pages_for, ma
     timeline = html.split('id="timeline"')[1].split("</ol>")[0]
     for title in ("Perkara dicatat", "Mulai penelaahan", "Susun draf rekomendasi", "Terbitkan rekomendasi"):
         assert title in timeline
+
+
+def test_the_case_page_warns_beside_a_deadline_in_a_year_the_calendar_does_not_know(world, pages_for, make_case):
+    with time_machine.travel(datetime(2029, 12, 12, 3, 0, tzinfo=UTC)):  # issued in December 2029
+        case = make_case("awaiting_follow_up")
+        html = pages_for(world.ppk).get(f"/cases/{case.id}").get_data(as_text=True)
+    notes = re.findall(r'class="[^"]*calendar-gap[^"]*"[^>]*>(.*?)</p>', html, re.S)
+    assert [re.search(r"Kalender (\d{4})", note).group(1) for note in notes] == ["2029", "2030"]
+    assert "Tenggat dapat bergeser" in notes[0]
+    known = make_case("awaiting_follow_up")  # at the suite's clock, November 2026: nothing to say
+    assert "calendar-gap" not in pages_for(world.ppk).get(f"/cases/{known.id}").get_data(as_text=True)
