@@ -1,5 +1,5 @@
-"""The scheduler process: `flask scheduler run` runs the escalation sweep, the outbox dispatcher and the
-ministries' weekly digest.
+"""The scheduler process: `flask scheduler run` runs the escalation sweep, the outbox dispatcher, the
+ministries' weekly digest and the audit checkpoint.
 
 Web workers never start a scheduler (`create_app` only wires). This process runs APScheduler 3's
 BlockingScheduler with the in-memory job store: jobs are code, with explicit ids, `replace_existing`,
@@ -12,6 +12,10 @@ digest (`DIGEST_JOB_ID`) is a cron job beside them, with the same settings, regi
 `DIGEST_ENABLED` is false: `DIGEST_WEEKDAY` at `DIGEST_HOUR`:00 WIB, and once at start when this week's
 moment has passed without a successful run (its heartbeat): a scheduler down on Monday morning still sends the
 week's digest. The outbox key holds the ISO week, so a digest already queued is never queued again.
+
+The audit checkpoint (`CHECKPOINT_JOB_ID`, docs/audit.md) is an interval job beside them, registered when a
+checkpoint directory is configured: at start and every AUDIT_CHECKPOINT_SECONDS. Its heartbeat shows on the
+health endpoint (a refused checkpoint, i.e. a history cut since the last one, degrades it).
 """
 
 from __future__ import annotations
@@ -74,6 +78,14 @@ def digest_job() -> Any:
     return run_digest(utcnow())
 
 
+def checkpoint_job() -> Any:
+    """Sign every case's history head into a checkpoint file outside the database (app/audit/checkpoints.py).
+    A history that went backwards since the last checkpoint makes it fail, which the heartbeat records."""
+    from app.audit.checkpoints import run_checkpoint_job
+
+    return run_checkpoint_job(utcnow())
+
+
 @dataclass(frozen=True)
 class JobSpec:
     id: str
@@ -91,6 +103,11 @@ JOBS: tuple[JobSpec, ...] = (
 
 DIGEST_JOB_ID = "escalation_digest"
 DIGEST_JOB_NAME = "Ringkasan mingguan eskalasi"
+
+# The audit checkpoint runs beside JOBS, at start and every AUDIT_CHECKPOINT_SECONDS (default daily), when a
+# checkpoint directory is configured (none under TESTING without AUDIT_CHECKPOINT_DIR) and the interval is > 0.
+CHECKPOINT_JOB_ID = "audit_checkpoint"
+CHECKPOINT_JOB_NAME = "Checkpoint riwayat perkara"
 
 
 def _host() -> str:
@@ -134,9 +151,14 @@ def build_scheduler(
 ) -> BaseScheduler:
     """The scheduler with every job of JOBS and the weekly digest; the sweep's first run is at start (`now`)."""
     digest = _digest_schedule(app)
+    checkpoint_seconds = _checkpoint_seconds(app)
     scheduler = scheduler_class(
         jobstores={"default": MemoryJobStore()},
-        executors={"default": ThreadPoolExecutor(max_workers=len(JOBS) + (1 if digest else 0))},
+        executors={
+            "default": ThreadPoolExecutor(
+                max_workers=len(JOBS) + (1 if digest else 0) + (1 if checkpoint_seconds else 0)
+            )
+        },
         job_defaults=JOB_DEFAULTS,
         timezone=UTC,
     )
@@ -165,7 +187,29 @@ def build_scheduler(
             **JOB_DEFAULTS,
             **({"next_run_time": start} if _digest_missed(app, digest, start) else {}),
         )
+    if checkpoint_seconds:
+        scheduler.add_job(
+            run_job,
+            trigger=IntervalTrigger(seconds=checkpoint_seconds, timezone=UTC),
+            args=(app, CHECKPOINT_JOB_ID, checkpoint_job),
+            id=CHECKPOINT_JOB_ID,
+            name=CHECKPOINT_JOB_NAME,
+            replace_existing=True,
+            next_run_time=start,
+            **JOB_DEFAULTS,
+        )
     return scheduler
+
+
+def _checkpoint_seconds(app: Flask) -> int:
+    """The audit checkpoint's interval, 0 when it does not run (no checkpoint directory, or an interval ≤ 0)."""
+    seconds = int(app.config.get("AUDIT_CHECKPOINT_SECONDS") or 0)
+    if seconds <= 0:
+        return 0
+    with app.app_context():
+        from app.audit.checkpoints import checkpoint_dir
+
+        return seconds if checkpoint_dir() is not None else 0
 
 
 def _digest_schedule(app: Flask) -> Any:
@@ -225,6 +269,9 @@ def run_command() -> None:
         raise click.ClickException(f"Templat email tidak ditemukan: {exc.name}") from exc
     except TemplateSyntaxError as exc:
         raise click.ClickException(f"Templat email tidak sah ({exc.name}, baris {exc.lineno}): {exc.message}") from exc
+    from app.escalations.cli import check_recipients_at_start
+
+    check_recipients_at_start(app)  # names every target without a mailbox; production refuses the level-2 ones
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     scheduler = build_scheduler(app)
 
@@ -240,6 +287,13 @@ def run_command() -> None:
         click.echo(f"Penjadwal: {DIGEST_JOB_NAME} ({DIGEST_JOB_ID}) {digest.label}.")
     else:
         click.echo(f"Penjadwal: {DIGEST_JOB_NAME} dinonaktifkan (DIGEST_ENABLED=false).")
+    checkpoint_seconds = _checkpoint_seconds(app)
+    if checkpoint_seconds:
+        click.echo(
+            f"Penjadwal: {CHECKPOINT_JOB_NAME} ({CHECKPOINT_JOB_ID}) saat mulai dan tiap {checkpoint_seconds} detik."
+        )
+    else:
+        click.echo(f"Penjadwal: {CHECKPOINT_JOB_NAME} tidak berjalan (AUDIT_CHECKPOINT_DIR/AUDIT_CHECKPOINT_SECONDS).")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -94,6 +94,7 @@ def free_port() -> int:
 
 def server_env(database_url: str) -> dict[str, str]:
     from bench.datagen import SECRET_KEY
+    from workflows.history import dev_chain_keys
 
     env = dict(os.environ)
     env.update(
@@ -101,6 +102,7 @@ def server_env(database_url: str) -> dict[str, str]:
             "TINDAK_ENV": "production",
             "DATABASE_URL": database_url,
             "SECRET_KEY": SECRET_KEY,
+            "AUDIT_CHAIN_KEYS": dev_chain_keys(SECRET_KEY),  # the key datagen sealed the history with
             "SCHEDULER_ENABLED": "0",
             "PYTHONPATH": str(ROOT),
         }

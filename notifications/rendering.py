@@ -56,6 +56,7 @@ KINDS: dict[str, str] = {
     "clarification_requested": "Penyelidik / komisioner",
     "clarification_answered": "PPK",
     "mail_test": "Administrator",
+    "audit_checkpoint": "Kotak surat independen penyimpan jangkar riwayat (docs/audit.md)",
 }
 
 SUBJECT_PREFIX = "[Tindak]"

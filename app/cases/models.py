@@ -252,7 +252,12 @@ class Clarification(db.Model):
 
 
 class CaseHistory(db.Model):
-    """Append-only, hash-chained record of every applied event (and the creation of the case)."""
+    """Append-only, hash-chained record of every applied event (and the creation of the case).
+
+    `hash` is the SHA-256 of the row's content and the previous row's hash (anyone can recompute it, e.g. from
+    an evidence bundle); `mac` seals it with the case version after the event (`case_version`) under the key
+    named by `key_id` (AUDIT_CHAIN_KEYS, never in the database). Rows written before the chain was keyed have
+    `key_id`, `mac` and `case_version` NULL (workflows/history.py)."""
 
     __tablename__ = "case_history"
     __table_args__ = (UniqueConstraint("case_id", "seq"),)
@@ -270,6 +275,9 @@ class CaseHistory(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(16))
+    mac: Mapped[str | None] = mapped_column(String(64))
+    case_version: Mapped[int | None]
 
 
 class Attachment(db.Model):

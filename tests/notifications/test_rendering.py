@@ -75,6 +75,13 @@ SAMPLE_EXTRA = {
         "sanction": "disiplin_berat",
     },
     "mail_test": {},
+    "audit_checkpoint": {
+        "at": "18 November 2026 10.00 WIB",
+        "cases": 42,
+        "global_head": "5f" * 32,
+        "key_id": "k2026",
+        "file": "checkpoint-20261118T030000000000Z-1a2b3c4d.json",
+    },
 }
 
 # A value of each sample that must appear in the text and the HTML of that email.

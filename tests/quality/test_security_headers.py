@@ -12,6 +12,7 @@ from app.extensions import db
 from tests.factories import PASSWORD
 from tests.quality.conftest import Pages, World, csrf_token
 from tests.workflows.helpers import PDF_BYTES, upload
+from workflows.history import dev_chain_keys
 
 PUBLIC_PATHS = [
     "/login",  # an HTML page
@@ -52,6 +53,7 @@ def set_cookies(response: Any) -> dict[str, dict[str, Any]]:
 def production_app(app_overrides):
     overrides = dict(app_overrides)
     overrides.update({"TESTING": False, "TINDAK_ENV": "production", "RATELIMIT_ENABLED": False})
+    overrides["AUDIT_CHAIN_KEYS"] = dev_chain_keys(overrides["SECRET_KEY"])  # production requires a chain key
     return create_app(overrides)
 
 
