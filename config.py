@@ -41,6 +41,26 @@ def _list(value: str | None) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+def parse_chain_keys(value: Any) -> list[tuple[str, str]]:
+    """AUDIT_CHAIN_KEYS, `id:secret,id:secret,…` (or a list of `id:secret`), as (id, secret) pairs: the first
+    key signs new history rows and checkpoints, the others only verify what they signed (docs/audit.md)."""
+    if not value:
+        return []
+    items = _list(value) if isinstance(value, str) else [str(item).strip() for item in value]
+    keys: list[tuple[str, str]] = []
+    for item in items:
+        key_id, _, secret = item.partition(":")
+        key_id, secret = key_id.strip(), secret.strip()
+        if not (0 < len(key_id) <= 16 and all(c.isascii() and (c.isalnum() or c in "._-") for c in key_id)):
+            raise ConfigError(f"AUDIT_CHAIN_KEYS: key id {key_id!r} must be 1-16 of A-Z a-z 0-9 . _ -")
+        if not secret:
+            raise ConfigError(f"AUDIT_CHAIN_KEYS: key {key_id!r} has no secret (write id:secret)")
+        if key_id in {k for k, _ in keys}:
+            raise ConfigError(f"AUDIT_CHAIN_KEYS: key id {key_id!r} appears twice")
+        keys.append((key_id, secret))
+    return keys
+
+
 def normalize_database_url(url: str) -> str:
     """Map the common `postgres://` / `postgresql://` spellings to the psycopg 3 driver."""
     if url.startswith("postgres://"):
@@ -85,6 +105,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "ESCALATION_RECIPIENTS_KEMENDAGRI": _list(env.get("ESCALATION_RECIPIENTS_KEMENDAGRI")),
         "ESCALATION_RECIPIENTS_KASN": _list(env.get("ESCALATION_RECIPIENTS_KASN")),
         "ESCALATION_RECIPIENTS_BKN": _list(env.get("ESCALATION_RECIPIENTS_BKN")),
+        # production: `flask scheduler run` starts without a mailbox for a level-2 target only when this is true
+        "ESCALATION_RECIPIENTS_OPTIONAL": _bool(env.get("ESCALATION_RECIPIENTS_OPTIONAL")),
         # escalation ladder as JSON (app/escalations/ladder.py; unset = the DESIGN §4 defaults), the working
         # hours emails to people wait for, the scheduler's intervals and the sweep's batch (0 = by database)
         "ESCALATION_LADDER": env.get("ESCALATION_LADDER") or None,
@@ -100,6 +122,13 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "DIGEST_HOUR": _int(env.get("DIGEST_HOUR"), 8),
         # storage and limits
         "ATTACHMENT_DIR": env.get("ATTACHMENT_DIR") or str(INSTANCE_DIR / "attachments"),
+        # the history chain's keys (`id:secret,…`, the first signs; required in production) and its signed
+        # checkpoints: directory (unset: instance/audit-checkpoints, none under TESTING) and interval
+        "AUDIT_CHAIN_KEYS": env.get("AUDIT_CHAIN_KEYS") or None,
+        "AUDIT_CHECKPOINT_DIR": env.get("AUDIT_CHECKPOINT_DIR") or None,
+        "AUDIT_CHECKPOINT_SECONDS": _int(env.get("AUDIT_CHECKPOINT_SECONDS"), 86400),
+        # mailboxes outside this system that receive each checkpoint's global head (comma-separated)
+        "AUDIT_CHECKPOINT_RECIPIENTS": _list(env.get("AUDIT_CHECKPOINT_RECIPIENTS")),
         # IM-NKK method overrides: a JSON file merged over the defaults of app/index/method.py
         "INDEX_METHOD_FILE": env.get("INDEX_METHOD_FILE") or None,
         "MAX_CONTENT_LENGTH": _int(env.get("MAX_UPLOAD_BYTES"), 20 * 1024 * 1024),
@@ -107,8 +136,31 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SESSION_IDLE_MINUTES": _int(env.get("SESSION_IDLE_MINUTES"), 30),
         "LOGIN_MAX_FAILURES": _int(env.get("LOGIN_MAX_FAILURES"), 5),
         "LOGIN_LOCK_MINUTES": _int(env.get("LOGIN_LOCK_MINUTES"), 15),
+        # per client address, for the web form and the API alike (counted in the database)
+        "LOGIN_IP_MAX_FAILURES": _int(env.get("LOGIN_IP_MAX_FAILURES"), 20),
+        "LOGIN_IP_WINDOW_MINUTES": _int(env.get("LOGIN_IP_WINDOW_MINUTES"), 15),
+        "LOGIN_IP_BLOCK_MINUTES": _int(env.get("LOGIN_IP_BLOCK_MINUTES"), 5),
+        # second factor mandatory for KASN roles and admins (unset: on in production, off elsewhere)
+        "TOTP_REQUIRED": _bool(env.get("TOTP_REQUIRED"), default=tindak_env == "production"),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
     }
+
+
+RECIPIENT_SETTINGS = (
+    *(f"ESCALATION_RECIPIENTS_{target}" for target in ("MENPANRB", "KEMENDAGRI", "KASN", "BKN")),
+    "AUDIT_CHECKPOINT_RECIPIENTS",
+)
+
+
+def recipient_setting(key: str, value: Any) -> list[str]:
+    """An `ESCALATION_RECIPIENTS_*` value (a comma-separated string, or a list, from the environment or from
+    `create_app` overrides) as a list of addresses; ConfigError naming what is not an email address."""
+    from app.core.addresses import InvalidAddresses, address_list
+
+    try:
+        return address_list(value)
+    except InvalidAddresses as exc:
+        raise ConfigError(f"{key}: bukan alamat email: {exc}") from exc
 
 
 def finalize(config: dict[str, Any]) -> dict[str, Any]:
@@ -117,10 +169,17 @@ def finalize(config: dict[str, Any]) -> dict[str, Any]:
     config.setdefault("SQLALCHEMY_DATABASE_URI", config["DATABASE_URL"])
     config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(config["SQLALCHEMY_DATABASE_URI"])
     production = config.get("TINDAK_ENV") == "production"
+    for key in RECIPIENT_SETTINGS:
+        config[key] = recipient_setting(key, config.get(key))
     if production and config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):
         raise ConfigError("SECRET_KEY must be set to a secret value in production (TINDAK_ENV=production)")
     if production and len(str(config["SECRET_KEY"])) < 32:
         raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+    chain_keys = parse_chain_keys(config.get("AUDIT_CHAIN_KEYS"))
+    if production and not chain_keys:
+        raise ConfigError("AUDIT_CHAIN_KEYS must be set in production (TINDAK_ENV=production): see docs/audit.md")
+    if production and any(len(secret) < 32 for _, secret in chain_keys):
+        raise ConfigError("every AUDIT_CHAIN_KEYS secret must be at least 32 characters in production")
     config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     config.setdefault("SESSION_COOKIE_SECURE", production)

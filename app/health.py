@@ -8,10 +8,13 @@ It reports, in a few cheap statements:
   (no run for three intervals plus a margin, or never);
 - the working-day calendar: the years from today to the end of a deadline issued today whose cuti bersama are
   not known (neither in the `holidays` package nor entered by an administrator with their decree), so that
-  deadlines there would count only weekends and national holidays.
+  deadlines there would count only weekends and national holidays;
+- the escalation targets the ladder writes to that have no mailbox (their emails wait, still due, until an
+  administrator gives them one).
 
 HTTP 200 whenever the database answers (`status` is `ok`, or `degraded` when the scheduler is stale, a job
-failed, an email is dead or the backlog is old): the web host itself can serve, so a load balancer keeps it.
+failed, an email is dead, the backlog is old, a calendar year is incomplete or an escalation target has no
+mailbox): the web host itself can serve, so a load balancer keeps it.
 HTTP 503 when the database does not answer. Nothing secret is reported: no connection string, host name,
 process id or error text (those go to the log).
 """
@@ -86,6 +89,20 @@ class CalendarHealthSchema(Schema):
     incomplete_years = fields.List(fields.Nested(CalendarYearSchema), required=True)
 
 
+class EscalationTargetSchema(Schema):
+    target = fields.Str(required=True, metadata={"enum": ["menpanrb", "kemendagri", "kasn", "bkn"]})
+    label = fields.Str(required=True)
+
+
+class EscalationHealthSchema(Schema):
+    ok = fields.Bool(required=True)
+    targets_without_mailbox = fields.List(
+        fields.Nested(EscalationTargetSchema),
+        required=True,
+        metadata={"description": "Tujuan eskalasi tanpa alamat email: emailnya menunggu sampai alamat diisi"},
+    )
+
+
 class HealthSchema(Schema):
     status = fields.Str(required=True, metadata={"enum": ["ok", "degraded", "down"]})
     checked_at = fields.DateTime(required=True)
@@ -93,6 +110,7 @@ class HealthSchema(Schema):
     outbox = fields.Nested(OutboxHealthSchema, allow_none=True)
     scheduler = fields.Nested(SchedulerHealthSchema, allow_none=True)
     calendar = fields.Nested(CalendarHealthSchema, allow_none=True)
+    escalation = fields.Nested(EscalationHealthSchema, allow_none=True)
     problems = fields.List(fields.Str(), required=True)
 
 
@@ -202,6 +220,18 @@ def check_calendar(now: datetime) -> dict[str, Any]:
     return {"ok": not years, "incomplete_years": years}
 
 
+def check_escalation() -> dict[str, Any]:
+    """The escalation targets the ladder writes to that have no mailbox (admin rows, else configuration)."""
+    from app.core.vocab import ESCALATION_TARGET_LABELS
+    from app.escalations.routing import targets_without_mailbox
+
+    missing = targets_without_mailbox()
+    return {
+        "ok": not missing,
+        "targets_without_mailbox": [{"target": t, "label": ESCALATION_TARGET_LABELS[t]} for t in missing],
+    }
+
+
 def health_report(now: datetime | None = None) -> tuple[dict[str, Any], int]:
     """The report and its HTTP status (200 while the database answers, else 503)."""
     now = now or utcnow()
@@ -213,6 +243,7 @@ def health_report(now: datetime | None = None) -> tuple[dict[str, Any], int]:
         "outbox": None,
         "scheduler": None,
         "calendar": None,
+        "escalation": None,
         "problems": [],
     }
     if not database["ok"]:
@@ -223,10 +254,11 @@ def health_report(now: datetime | None = None) -> tuple[dict[str, Any], int]:
         outbox = report["outbox"] = check_outbox(now)
         scheduler = report["scheduler"] = check_scheduler(now)
         calendar = report["calendar"] = check_calendar(now)
+        escalation = report["escalation"] = check_escalation()
     except Exception as exc:  # noqa: BLE001 - a half-migrated or locked database still gets an answer
         log.warning("health: check failed: %s", exc)
         db.session.rollback()
-        problems.append("Pemeriksaan outbox, penjadwal atau kalender gagal.")
+        problems.append("Pemeriksaan outbox, penjadwal, kalender atau penerima eskalasi gagal.")
         report["status"] = "degraded"
         return report, 200
     for job in scheduler["jobs"]:
@@ -239,6 +271,12 @@ def health_report(now: datetime | None = None) -> tuple[dict[str, Any], int]:
     if (outbox["oldest_due_age_seconds"] or 0) > BACKLOG_WARN_SECONDS:
         problems.append("Antrean email tertunda lebih lama dari batas wajar.")
     problems.extend(year["message"] for year in calendar["incomplete_years"])
+    if not escalation["ok"]:
+        names = ", ".join(t["label"] for t in escalation["targets_without_mailbox"])
+        problems.append(
+            f"Tujuan eskalasi tanpa alamat email: {names}. Email eskalasi kepadanya tertunda sampai "
+            "administrator mengisi alamatnya."
+        )
     report["status"] = "degraded" if problems else "ok"
     return report, 200
 
@@ -248,6 +286,6 @@ def health_report(now: datetime | None = None) -> tuple[dict[str, Any], int]:
 @blp.alt_response(503, schema=HealthSchema, description="Basis data tidak dapat dihubungi")
 def health() -> Any:
     """Service health: database, outbox backlog and dead emails, scheduler heartbeat, the working-day calendar's
-    coverage of the days ahead. No authentication."""
+    coverage of the days ahead, escalation targets without a mailbox. No authentication."""
     report, status = health_report()
     return report, status, {"Cache-Control": "no-store"}

@@ -9,6 +9,7 @@ neither fails and exactly one row exists afterwards.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -20,10 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from app.core.addresses import is_email_address
 from app.core.clock import utcnow
 from app.db import in_chunks
 from app.extensions import db
 from notifications.models import OutboxMessage
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SENDER = "Tindak <noreply@tindak.local>"
 
@@ -52,8 +56,21 @@ def row_key(key: str, recipient: str) -> str:
 
 
 def normalize_recipients(recipients: list[str]) -> list[str]:
-    """Lower-cased, stripped, de-duplicated and sorted addresses (one row per distinct mailbox)."""
-    return sorted({r.strip().lower() for r in recipients if r and r.strip()})
+    """Lower-cased, stripped, de-duplicated and sorted addresses (one row per distinct mailbox).
+
+    A value that is not an email address (`app.core.addresses`) is refused: no row is queued for it and the
+    refusal is logged, so that a bad mailbox cannot stop the event that sends the email (the others still
+    get it). A string instead of a list is a programming error (it would be read one character at a time)."""
+    if isinstance(recipients, str):
+        raise TypeError("recipients must be a list of addresses, not a string")
+    found: set[str] = set()
+    for raw in recipients:
+        address = raw.strip().lower() if isinstance(raw, str) else ""
+        if is_email_address(address):
+            found.add(address)
+        elif raw and (not isinstance(raw, str) or raw.strip()):
+            log.warning("outbox: recipient %r refused: not an email address", raw)
+    return sorted(found)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.db import get_row
 from app.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
 from app.extensions import db
 
@@ -51,7 +52,7 @@ def document_belongs_to_case(case: Any, actor: Any, payload: dict[str, Any]) -> 
         return None
     from app.cases.models import Attachment
 
-    attachment = db.session.get(Attachment, document_id)
+    attachment = get_row(Attachment, document_id)
     if attachment is None or attachment.case_id != case.id:
         message = "Dokumen tidak ditemukan pada perkara ini."
         return ValidationFailed(message, details={"fields": {"document_id": [message]}})

@@ -48,7 +48,7 @@ def list_agencies(
 def create_agency(data: dict[str, Any], *, source: str = "admin") -> Agency:
     if db.session.scalar(select(Agency.id).where(Agency.code == data["code"])) is not None:
         raise ValidationFailed("Kode instansi sudah dipakai.", details={"fields": {"code": ["sudah dipakai"]}})
-    if data.get("parent_id") is not None and db.session.get(Agency, data["parent_id"]) is None:
+    if data.get("parent_id") is not None and get_row(Agency, data["parent_id"]) is None:
         raise ValidationFailed(
             "Instansi induk tidak ditemukan.", details={"fields": {"parent_id": ["tidak ditemukan"]}}
         )

@@ -3,9 +3,9 @@
 - No NUL character ("\\x00") in a query string, a path segment, a form field or a JSON string (keys
   included): PostgreSQL text cannot hold it, and no legitimate value contains it. Answered 422 with the
   JSON error envelope, naming the offending fields.
-- Row ids in paths are PostgreSQL `integer` columns: the `id` URL converter accepts 1 … 2**31 - 1 only, so a
-  larger id (which cannot exist) is a 404 from the router and never reaches the database. Cursors holding an
-  id are checked by `app.api.pagination.keyset_cursor` in each query schema.
+- Row ids in paths are PostgreSQL `integer` columns: the `id` URL converter accepts 1 … 2**31 - 1 only, so
+  any other id (which cannot exist) is a 404 from the router, whatever the method, and never reaches the
+  database. Cursors holding an id are checked by `app.api.pagination.keyset_cursor` in each query schema.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
-from app.db import MAX_ROW_ID
+from app.db import MAX_ROW_ID, valid_row_id
 from app.errors import ValidationFailed
 
 NUL = "\x00"
@@ -23,12 +24,22 @@ NUL_MESSAGE = "Tidak boleh memuat karakter NUL (\\x00)."
 
 
 class RowIdConverter(IntegerConverter):
-    """`<id:name>`: a positive row id that fits the `integer` primary keys (else the route does not match)."""
+    """`<id:name>`: a row id; one no row can have (0, beyond the `integer` primary keys) is 404 Not Found.
+
+    The bounds (documented in the OpenAPI parameter) are `app.db.valid_row_id`'s. Refused with werkzeug's
+    NotFound rather than a failed match: a failed match on a path served by several routes (GET and POST of
+    `/cases/<id>/attachments`) would answer 405 Method Not Allowed for an id that merely names no row."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's signature
         kwargs.setdefault("min", 1)
         kwargs.setdefault("max", MAX_ROW_ID)
         super().__init__(map, *args, **kwargs)
+
+    def to_python(self, value: str) -> int:
+        row_id = int(value)  # the regex admits digits only
+        if not valid_row_id(row_id):
+            raise NotFound()
+        return row_id
 
 
 def _json_fields_with_nul(data: Any) -> list[str]:

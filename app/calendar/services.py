@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.agencies.models import Agency
 from app.calendar.models import CalendarOverride, DeadlineRule
 from app.calendar.working_days import FOLLOW_UP_RULE, Calendar, local_date
+from app.db import get_row
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 
@@ -47,7 +48,7 @@ def add_override(
         errors["kind"] = ["pilih 'closed' (libur) atau 'open' (hari kerja)"]
     if not description or not description.strip():
         errors["description"] = ["wajib diisi"]
-    if agency_id is not None and db.session.get(Agency, agency_id) is None:
+    if agency_id is not None and get_row(Agency, agency_id) is None:
         errors["agency_id"] = ["instansi tidak ditemukan"]
     if errors:
         raise ValidationFailed("Data hari kalender tidak valid.", details={"fields": errors})
@@ -76,7 +77,7 @@ def add_override(
 
 
 def remove_override(override_id: int) -> CalendarOverride:
-    row = db.session.get(CalendarOverride, override_id)
+    row = get_row(CalendarOverride, override_id)
     if row is None:
         raise NotFound("Pengecualian kalender tidak ditemukan.")
     db.session.delete(row)

@@ -20,8 +20,8 @@ from app.cases.schemas import (
     CaseUpdateSchema,
     HistoryOut,
     NewCaseSchema,
-    TransitionRequestSchema,
     WorkflowOut,
+    transition_request_doc,
 )
 from app.db import unit_of_work
 from app.errors import ValidationFailed
@@ -96,7 +96,7 @@ def update_case(case_id: int) -> dict[str, Any]:
 @blp.route("/cases/<id:case_id>/transitions", methods=["POST"])
 @blp.doc(
     security=SECURITY,
-    requestBody={"required": True, "content": {"application/json": {"schema": TransitionRequestSchema}}},
+    requestBody={"required": True, "content": {"application/json": {"schema": transition_request_doc()}}},
 )
 @blp.response(200, CaseOut)
 @require_auth

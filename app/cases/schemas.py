@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from typing import Any
 
-from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from app.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_cursor
 from app.calendar.working_days import latest_today
 from app.core.nip import InvalidNIP, parse_nip
 from app.core.vocab import NEUTRALITY_SUBCATEGORIES, Category, Source
 from app.db import MAX_ROW_ID
-from workflows.states import CaseEvent, CaseStatus
+from workflows.states import CaseStatus
 
 _required = {"required": "Wajib diisi.", "null": "Wajib diisi."}
 
@@ -118,14 +119,47 @@ class CaseQuerySchema(Schema):
             raise ValidationError(f"Status tidak dikenal: {', '.join(bad)}")
 
 
-class TransitionRequestSchema(Schema):
-    """`{event, version, ...payload}`: payload fields are validated by the event's own schema."""
+TRANSITION_SCHEMA_PREFIX = "Transition"
 
-    class Meta:
-        unknown = INCLUDE
 
-    event = fields.String(required=True, validate=validate.OneOf([e.value for e in CaseEvent]))
-    version = fields.Integer(required=True)
+@cache
+def transition_request_schemas() -> dict[str, type[Schema]]:
+    """The body of `POST /cases/<id>/transitions` for each event, `{event, version, ...payload}`: the event's own
+    payload schema (workflows/transitions.py, the one table) with `event` (that event) and `version` added. Built
+    once: the OpenAPI document names each one (`TransitionStartReview` ...)."""
+    from workflows.transitions import TRANSITIONS
+
+    schemas: dict[str, type[Schema]] = {}
+    for event, transition in TRANSITIONS.items():
+        name = TRANSITION_SCHEMA_PREFIX + "".join(part.capitalize() for part in event.value.split("_"))
+        schemas[event.value] = type(
+            f"{name}Schema",
+            (transition.schema,),
+            {
+                "__doc__": transition.label,
+                "__module__": __name__,
+                "event": fields.String(required=True, validate=validate.OneOf([event.value])),
+                "version": fields.Integer(
+                    required=True, strict=True, metadata={"description": "versi perkara yang dibaca pengirim"}
+                ),
+            },
+        )
+    return schemas
+
+
+def transition_request_doc() -> dict[str, Any]:
+    """The OpenAPI schema of a transition request: one of the per-event schemas, told apart by `event`."""
+    schemas = transition_request_schemas()
+    return {
+        "oneOf": list(schemas.values()),
+        "discriminator": {
+            "propertyName": "event",
+            "mapping": {
+                event: f"#/components/schemas/{schema.__name__.removesuffix('Schema')}"
+                for event, schema in schemas.items()
+            },
+        },
+    }
 
 
 # Answer schemas (documentation; the services build the dicts)

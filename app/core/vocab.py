@@ -33,6 +33,14 @@ class Body(StrEnum):
 
 BODY_LABELS = {Body.MENPANRB: "Kementerian PANRB", Body.KEMENDAGRI: "Kementerian Dalam Negeri"}
 
+# The official mailboxes escalations go to (app/escalations/routing.py TARGETS): the ministries and the rest.
+ESCALATION_TARGET_LABELS = {
+    Body.MENPANRB.value: BODY_LABELS[Body.MENPANRB],
+    Body.KEMENDAGRI.value: BODY_LABELS[Body.KEMENDAGRI],
+    "kasn": "KASN / otoritas pengawas",
+    "bkn": "Badan Kepegawaian Negara",
+}
+
 
 class AgencyKind(StrEnum):
     KEMENTERIAN = "kementerian"

@@ -7,13 +7,21 @@ import json
 from datetime import UTC, datetime
 
 import click
+from flask import Flask
 from flask.cli import with_appcontext
 
 from app.calendar.cli import calendar_group
 from app.core.clock import utcnow
 from app.db import unit_of_work
 from app.escalations.ladder import load_ladder
-from app.escalations.routing import TARGETS, set_target_recipients, target_recipients
+from app.escalations.routing import (
+    TARGETS,
+    ladder_targets,
+    set_target_recipients,
+    target_names,
+    target_recipients,
+    targets_without_mailbox,
+)
 from app.escalations.sweep import run_sweep
 from app.extensions import db
 
@@ -52,11 +60,21 @@ def run_command(now_text: str | None, dry_run: bool, batch_size: int, as_json: b
     for rung in ladder:
         steps = report.levels.get(rung.level, 0)
         notified = report.notified.get(rung.level, 0)
+        waiting = report.unaddressed.get(rung.level, 0)
         line = f"  level {rung.level} ({rung.label}): {steps} langkah"
         if steps != notified:
-            line += f", {notified} dengan email, {steps - notified} terlewati tanpa email"
+            line += f", {notified} dengan email, {steps - notified - waiting} terlewati tanpa email"
+        if waiting:
+            line += f", {waiting} menunggu alamat email"
+        if report.sent_late.get(rung.level):
+            line += f"; {report.sent_late[rung.level]} langkah tertunda kini terkirim"
         click.echo(line)
     click.echo(f"  perkara diperiksa: {report.examined}, perkara naik level: {len(report.cases)}")
+    if report.targets_without_mailbox:
+        click.echo(
+            f"  tujuan eskalasi tanpa alamat email: {target_names(report.targets_without_mailbox)}; emailnya "
+            "menunggu sampai alamat diisi (Admin → Penerima eskalasi, atau ESCALATION_RECIPIENTS_*)."
+        )
     if dry_run:
         click.echo("  tidak ada yang disimpan (--dry-run).")
         for number in report.cases:
@@ -136,6 +154,39 @@ def recipients_set(target: str, emails: tuple[str, ...]) -> None:
     else:
         fallback = target_recipients(target)
         click.echo(f"{target}: alamat dihapus; memakai konfigurasi ({', '.join(fallback) or 'kosong'}).")
+
+
+def check_recipients_at_start(app: Flask) -> None:
+    """`flask scheduler run` at start: name every escalation target the ladder writes to that has no mailbox
+    (its emails wait, still due, until it has one). In production a missing mailbox of a level-2 target (the
+    escalation to the ministry) stops the scheduler, unless ESCALATION_RECIPIENTS_OPTIONAL is true."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.escalations.services import ESCALATED_LEVEL
+
+    try:
+        missing = targets_without_mailbox()
+    except SQLAlchemyError:
+        click.echo("Penjadwal: penerima eskalasi tidak dapat diperiksa (basis data tidak dapat dihubungi).")
+        return
+    finally:
+        db.session.remove()
+    if not missing:
+        return
+    settings = ", ".join(f"ESCALATION_RECIPIENTS_{t.upper()}" for t in missing)
+    click.echo(
+        f"Penjadwal: tujuan eskalasi tanpa alamat email: {target_names(missing)}. Emailnya menunggu (langkahnya "
+        f"tetap jatuh tempo) dan dikirim pada sapuan pertama setelah alamat diisi: Admin → Penerima eskalasi, "
+        f"`flask escalations recipients set`, atau {settings}."
+    )
+    required = [t for t in missing if t in ladder_targets(level=ESCALATED_LEVEL)]
+    strict = app.config.get("TINDAK_ENV") == "production" and not app.config.get("ESCALATION_RECIPIENTS_OPTIONAL")
+    if required and strict:
+        raise click.ClickException(
+            f"Penjadwal tidak dijalankan: eskalasi level {ESCALATED_LEVEL} ke {target_names(required)} tidak "
+            "punya alamat email. Isi alamatnya, atau setel ESCALATION_RECIPIENTS_OPTIONAL=true untuk tetap "
+            "menjalankan penjadwal (email eskalasi itu menunggu sampai alamatnya ada)."
+        )
 
 
 commands = [escalations_group, calendar_group]

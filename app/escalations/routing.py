@@ -17,12 +17,14 @@ from sqlalchemy import delete, select
 
 from app.agencies.services import ppk_recipients, routed_body
 from app.auth.models import User
-from app.core.vocab import AgencyKind
+from app.core.addresses import InvalidAddresses, address_list
+from app.core.vocab import ESCALATION_TARGET_LABELS, AgencyKind, Body
 from app.errors import ValidationFailed
 from app.escalations.models import EscalationRecipient
 from app.extensions import db
 
 TARGETS = ("menpanrb", "kemendagri", "kasn", "bkn")
+MINISTRIES = tuple(body.value for body in Body)  # where the `ministry` rule can route
 # The ministries, the oversight authority and BKN sit in Jakarta: their working hours are WIB.
 CENTRAL_TIMEZONE = "Asia/Jakarta"
 GOVERNED_KINDS = frozenset({AgencyKind.KABUPATEN.value, AgencyKind.KOTA.value})
@@ -44,6 +46,35 @@ def target_recipients(target: str) -> list[str]:
     return list(current_app.config.get(f"ESCALATION_RECIPIENTS_{target.upper()}") or [])
 
 
+def rule_targets(rules: Iterable[str]) -> list[str]:
+    """The escalation targets that recipient rules can write to, in TARGETS order: `ministry` is either
+    ministry (routing decides per agency), `kasn`, `bkn`, `menpanrb`, `kemendagri` themselves."""
+    named = set()
+    for rule in rules:
+        named |= set(MINISTRIES) if rule == "ministry" else ({rule} & set(TARGETS))
+    return [t for t in TARGETS if t in named]
+
+
+def ladder_targets(ladder: Any = None, *, level: int | None = None) -> list[str]:
+    """The targets the escalation ladder writes to (only those of `level` when given)."""
+    from app.escalations.ladder import load_ladder
+
+    rungs = list(ladder or load_ladder())
+    return rule_targets(rule for rung in rungs if level in (None, rung.level) for rule in rung.recipients_rules)
+
+
+def targets_without_mailbox(targets: Iterable[str] | None = None) -> list[str]:
+    """The escalation targets the ladder writes to (or `targets`) that have no mailbox: their emails wait,
+    each step still due, until an administrator gives them one (the sweep sends them then)."""
+    wanted = ladder_targets() if targets is None else list(targets)
+    return [t for t in wanted if not target_recipients(t)]
+
+
+def target_names(targets: Iterable[str]) -> str:
+    """`Kementerian PANRB, Badan Kepegawaian Negara`: the targets' Indonesian names, for messages."""
+    return ", ".join(ESCALATION_TARGET_LABELS.get(t, t) for t in targets)
+
+
 def set_target_recipients(target: str, emails: list[str]) -> list[str]:
     """Replace the mailboxes of `target` (an empty list falls back to the configuration). Flushes only."""
     if target not in TARGETS:
@@ -51,15 +82,10 @@ def set_target_recipients(target: str, emails: list[str]) -> list[str]:
             "Tujuan eskalasi tidak dikenal.",
             details={"fields": {"target": [f"pilih salah satu: {', '.join(TARGETS)}"]}},
         )
-    clean = []
-    for email in emails:
-        value = email.strip().lower()
-        if not value:
-            continue
-        if "@" not in value or value.startswith("@") or value.endswith("@"):
-            raise ValidationFailed("Alamat email tidak valid.", details={"fields": {"emails": [value]}})
-        if value not in clean:
-            clean.append(value)
+    try:
+        clean = address_list(emails)
+    except InvalidAddresses as exc:
+        raise ValidationFailed("Alamat email tidak valid.", details={"fields": {"emails": exc.invalid}}) from exc
     db.session.execute(delete(EscalationRecipient).where(EscalationRecipient.target == target))
     for value in clean:
         db.session.add(EscalationRecipient(target=target, email=value))
@@ -86,6 +112,15 @@ class Directory:
 
     def target(self, target: str) -> list[str]:
         return self._targets.get(target, [])
+
+    def missing_targets(self, rules: tuple[str, ...], *, agency: Any, body: str | None) -> list[str]:
+        """The escalation targets among `rules` (the ministry as routed) that have no mailbox."""
+        missing: list[str] = []
+        for rule in rules:
+            target = (body or routed_body(agency)) if rule == "ministry" else rule
+            if target in TARGETS and not self.target(target) and target not in missing:
+                missing.append(target)
+        return missing
 
     def ppk(self, agency: Any) -> list[str]:
         if agency.id not in self._ppk:

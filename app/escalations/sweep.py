@@ -3,6 +3,12 @@
 - Time-based: the level a recommendation should have is computed from its due date and `now`, so one sweep
   after any downtime catches up; the levels passed over are recorded (notified=False) and only the highest
   level's email is queued.
+- Never lost for want of a mailbox: a level whose email cannot be addressed to everyone it is for (an
+  escalation target without a mailbox, or nobody in its `to`) is recorded with notified=False and stays due
+  (`unaddressed_clause`): every sweep addresses it again, queues its email to whoever has a mailbox by then
+  (the outbox keys send each recipient's copy once) and sets notified once nobody is missing. A level passed
+  over, a step resolved by the follow-up, a recommendation no longer open or a step the importer recorded
+  (no `escalation_level_reached` history row: history, never emailed) is not due.
 - Idempotent: a step is unique per (recommendation, cycle, level) (`INSERT … ON CONFLICT DO NOTHING
   RETURNING`); the recommendation's level moves by compare-and-set; emails go through the outbox, whose
   keys are unique, in the transaction that records the step. A crash rolls the batch back whole.
@@ -23,19 +29,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy import Select, and_, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from app.agencies.models import Agency
 from app.agencies.services import routed_body
 from app.calendar.working_days import LEAST, MOST, Calendar, end_of_day, local_date
-from app.cases.models import Case, Recommendation
+from app.cases.models import Case, CaseHistory, Recommendation
 from app.core.clock import utcnow
 from app.db import unit_of_work
 from app.escalations.ladder import Ladder, Rung, load_ladder, working_hours
 from app.escalations.models import EscalationStep
-from app.escalations.routing import Directory, RecipientGroup
+from app.escalations.routing import TARGETS, Directory, RecipientGroup
 from app.extensions import db
 from notifications.outbox import Email, enqueue_many
 from workflows.history import Entry, append_history_many
@@ -79,8 +85,14 @@ class SweepReport:
     dry_run: bool
     # Steps recorded (or, in a dry run, that would be) per level, the passed-over ones included.
     levels: dict[int, int] = field(default_factory=lambda: defaultdict(int))
-    # Steps whose email was queued, per level.
+    # Steps whose email was queued to everyone it is for, per level.
     notified: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    # Steps reached now whose email could not be addressed to everyone (still due), per level.
+    unaddressed: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    # Steps of earlier sweeps, still due, whose email is now addressed to everyone (sent late), per level.
+    sent_late: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    # The escalation targets without a mailbox that some step of this run needed.
+    targets_without_mailbox: list[str] = field(default_factory=list)
     emails: int = 0
     examined: int = 0
     batches: int = 0
@@ -97,6 +109,9 @@ class SweepReport:
             "dry_run": self.dry_run,
             "levels": {str(k): v for k, v in sorted(self.levels.items())},
             "notified": {str(k): v for k, v in sorted(self.notified.items())},
+            "unaddressed": {str(k): v for k, v in sorted(self.unaddressed.items())},
+            "sent_late": {str(k): v for k, v in sorted(self.sent_late.items())},
+            "targets_without_mailbox": list(self.targets_without_mailbox),
             "steps": self.steps,
             "emails": self.emails,
             "examined": self.examined,
@@ -120,6 +135,17 @@ class _Row:
 
 
 @dataclass
+class _Pending:
+    """A step of an earlier sweep still due, with its recommendation's row."""
+
+    step_id: int
+    level: int
+    body: str | None
+    reached_at: datetime
+    row: _Row
+
+
+@dataclass
 class _Plan:
     row: _Row
     agency: AgencyInfo
@@ -131,6 +157,10 @@ class _Plan:
     groups: list[RecipientGroup] = field(default_factory=list)
     to: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
+    # Escalation targets of the level without a mailbox.
+    missing: list[str] = field(default_factory=list)
+    # A step of an earlier sweep still due (its email not addressed to everyone): this plan addresses it again.
+    pending_step_id: int | None = None
 
     @property
     def current(self) -> int:
@@ -138,7 +168,14 @@ class _Plan:
 
     @property
     def new_levels(self) -> range:
+        if self.pending_step_id is not None:
+            return range(self.target, self.target + 1)
         return range(self.current + 1, self.target + 1)
+
+    @property
+    def addressed(self) -> bool:
+        """The level's email reaches everyone it is for: someone in `to`, and every target has a mailbox."""
+        return bool(self.to) and not self.missing
 
 
 # -- which rows: the SQL pre-selection ---------------------------------------------------------------------------
@@ -210,6 +247,36 @@ def _zones_in_use() -> list[str]:
     return [z for z in db.session.scalars(select(Agency.timezone).distinct()) if z]
 
 
+def unaddressed_clause(steps: Any = None) -> Any:
+    """SQL condition on escalation steps (the table, or a selection of its rows) joined to their Recommendation
+    and Case: a step still due because its email could not be addressed to everyone it is for. It is the current
+    level of the current cycle of a recommendation still open and awaiting follow-up, not resolved, not notified,
+    and recorded by the sweep: its case has an `escalation_level_reached` history row (the importer records past
+    levels without one, never to be emailed; a level passed over is below the current one)."""
+    step = (EscalationStep.__table__ if steps is None else steps).c
+    return and_(
+        step.notified.is_(False),
+        step.resolved_at.is_(None),
+        step.cycle == Recommendation.cycle,
+        step.level == Recommendation.escalation_level,
+        Recommendation.is_open.is_(True),
+        Case.status == CaseStatus.AWAITING_FOLLOW_UP.value,
+        exists().where(CaseHistory.case_id == step.case_id, CaseHistory.event == HISTORY_EVENT),
+    )
+
+
+def unnotified_steps() -> Any:
+    """The steps neither notified nor resolved, computed first (a materialized CTE): few in a healthy database,
+    so the planners start there and not from the open recommendations (SQLite would, one lookup per case)."""
+    table = EscalationStep.__table__
+    return (
+        select(table)
+        .where(table.c.notified.is_(False), table.c.resolved_at.is_(None))
+        .cte("unnotified_steps")
+        .prefix_with("MATERIALIZED")
+    )
+
+
 def due_rows_statement(now: datetime, *, ladder: Ladder | None = None, calendar: Calendar | None = None) -> Select:
     """The bare query selecting the rows a sweep at `now` examines (no batches, no locks)."""
     ladder = ladder or load_ladder()
@@ -246,6 +313,7 @@ class Sweep:
         self._seen_cases: set[str] = set()
         self._lock = not dry_run and db.session.get_bind().dialect.name == "postgresql"
         self._records: dict[int, dict[str, int]] = {}
+        self._advanced: set[int] = set()  # recommendations this run moved up (or, in a dry run, would)
         self._history: list[Entry] = []
         self._emails: list[Email] = []
 
@@ -303,6 +371,7 @@ class Sweep:
         )
         _, plan.to = self.directory.groups(rung.to, agency=plan.agency, investigator_ids=investigators, body=plan.body)
         plan.cc = [email for email in everyone if email not in plan.to]
+        plan.missing = self.directory.missing_targets(rung.recipients_rules, agency=plan.agency, body=plan.body)
 
     def _prior_bodies(self, plans: list[_Plan]) -> dict[tuple[int, int], str]:
         """Ministry already recorded for a recommendation's cycle (level 3 copies the level-2 ministry)."""
@@ -344,7 +413,6 @@ class Sweep:
         table = EscalationStep.__table__
         values = []
         for plan in plans:
-            has_recipients = bool(plan.groups)
             for level in plan.new_levels:
                 values.append(
                     {
@@ -356,7 +424,7 @@ class Sweep:
                         "recorded_at": recorded_at,
                         "due_at": plan.row.due_at,
                         "body": plan.body if "ministry" in self.ladder.rung(level).recipients_rules else None,
-                        "notified": level == plan.target and has_recipients,
+                        "notified": level == plan.target and plan.addressed,
                     }
                 )
         if not values:
@@ -396,7 +464,7 @@ class Sweep:
                         "due_at": plan.row.due_at.isoformat(),
                         "days_late": days_late,
                         "body": plan.body if "ministry" in rung.recipients_rules else None,
-                        "notified": level == plan.target and bool(plan.groups),
+                        "notified": level == plan.target and plan.addressed,
                     },
                 )
             )
@@ -443,22 +511,16 @@ class Sweep:
             self.address(plan, bodies.get((plan.row.rec_id, plan.row.cycle)))
         if self.dry_run:
             for plan in plans:
+                self._advanced.add(plan.row.rec_id)
                 self._count(plan, list(plan.new_levels))
             return
         plans = self._advance(plans)
         if not plans:
             return
+        self._advanced.update(p.row.rec_id for p in plans)
         inserted = self._insert_steps(plans, utcnow())
         self._add_agency_records(plans)
-        cases = {
-            case.id: case
-            for case in db.session.scalars(
-                select(Case)
-                .where(Case.id.in_({p.row.case_id for p in plans}))
-                .options(joinedload(Case.agency), joinedload(Case.recommendation))
-                .execution_options(populate_existing=True)
-            ).unique()
-        }
+        cases = self._cases({p.row.case_id for p in plans})
         self._history, self._emails = [], []
         for plan in plans:
             levels = [level for level in plan.new_levels if (plan.row.rec_id, level) in inserted]
@@ -471,6 +533,117 @@ class Sweep:
         append_history_many(self._history)
         self.report.emails += enqueue_many(self._emails)
         db.session.flush()
+
+    def _cases(self, ids: set[int]) -> dict[int, Case]:
+        """The batch's cases as they are now, with what the emails show (agency, recommendation)."""
+        return {
+            case.id: case
+            for case in db.session.scalars(
+                select(Case)
+                .where(Case.id.in_(ids))
+                .options(joinedload(Case.agency), joinedload(Case.recommendation))
+                .execution_options(populate_existing=True)
+            ).unique()
+        }
+
+    # -- steps of earlier sweeps still due -----------------------------------------------------------------
+    def claim_pending(self, after_id: int) -> list[_Pending]:
+        """The next batch of steps still due (`unaddressed_clause`), by step id, their recommendation and case
+        locked like the main batches' (PostgreSQL)."""
+        step = unnotified_steps()
+        stmt = (
+            select(
+                step.c.id,
+                step.c.level,
+                step.c.body,
+                step.c.reached_at,
+                Recommendation.id,
+                Recommendation.case_id,
+                Recommendation.cycle,
+                Recommendation.escalation_level,
+                Recommendation.due_at,
+                Recommendation.drafted_by_id,
+                Case.agency_id,
+                Case.number,
+                Case.created_by_id,
+            )
+            .select_from(step)
+            .join(Recommendation, Recommendation.id == step.c.recommendation_id)
+            .join(Case, Case.id == Recommendation.case_id)
+            .where(unaddressed_clause(step), step.c.id > after_id)
+            .order_by(step.c.id)
+            .limit(self.batch_size)
+        )
+        if self._lock:
+            stmt = stmt.with_for_update(skip_locked=True, of=[Recommendation.__table__, Case.__table__])
+        return [_Pending(*r[:4], row=_Row(*r[4:])) for r in db.session.execute(stmt).all()]
+
+    def plan_pending(self, pending: _Pending) -> _Plan:
+        agency = self._agencies[pending.row.agency_id]
+        return _Plan(
+            row=pending.row,
+            agency=agency,
+            target=pending.level,
+            due_day=local_date(pending.row.due_at, agency.timezone),
+            today=local_date(self.now, agency.timezone),
+            reached={pending.level: pending.reached_at},
+            pending_step_id=pending.step_id,
+        )
+
+    def process_pending(self, batch: list[_Pending]) -> None:
+        """Address each step again; queue its email to whoever has a mailbox now (each recipient's copy once,
+        by its outbox key) and set `notified` once nobody it is for is missing."""
+        # Not those this run recorded (or superseded), nor a level a shortened ladder no longer has.
+        batch = [p for p in batch if p.row.rec_id not in self._advanced and p.level <= self.ladder.top]
+        if not batch:
+            return
+        self.agencies({p.row.agency_id for p in batch})
+        plans = [self.plan_pending(p) for p in batch]
+        self.directory.preload_users({p.row.drafted_by_id for p in plans} | {p.row.created_by_id for p in plans})
+        self.directory.preload_ppk({p.agency.id: p.agency for p in plans}.values())
+        for plan, pending in zip(plans, batch, strict=True):
+            self.address(plan, pending.body)
+            if not plan.addressed:
+                self._note_missing(plan)
+        plans = [p for p in plans if p.groups]  # still nobody to write to: nothing to queue, still due
+        if not plans:
+            return
+        if self.dry_run:
+            for plan in plans:
+                if plan.addressed:
+                    self.report.sent_late[plan.target] += 1
+            return
+        self._mark_notified([p for p in plans if p.addressed])
+        self._add_agency_records(plans)
+        cases = self._cases({p.row.case_id for p in plans})
+        self._emails = []
+        for plan in plans:
+            days_left, days_late = self._days(plan)
+            self._queue(plan, cases[plan.row.case_id], days_left, days_late)
+        self.report.emails += enqueue_many(self._emails)
+        db.session.flush()
+
+    def _mark_notified(self, plans: list[_Plan]) -> None:
+        """Compare-and-set `notified` on the steps now addressed to everyone; counted once, by the winner."""
+        if not plans:
+            return
+        table = EscalationStep.__table__
+        won = set(
+            db.session.execute(
+                update(table)
+                .where(table.c.id.in_([p.pending_step_id for p in plans]), table.c.notified.is_(False))
+                .values(notified=True)
+                .returning(table.c.id)
+            ).scalars()
+        )
+        for plan in plans:
+            if plan.pending_step_id in won:
+                self.report.sent_late[plan.target] += 1
+
+    def _note_missing(self, plan: _Plan) -> None:
+        for target in plan.missing:
+            if target not in self.report.targets_without_mailbox:
+                self.report.targets_without_mailbox.append(target)
 
     def _add_agency_records(self, plans: list[_Plan]) -> None:
         """The PPK records the batch's escalation letters show, one query for the agencies not met before: the
@@ -485,8 +658,12 @@ class Sweep:
     def _count(self, plan: _Plan, levels: list[int]) -> None:
         for level in levels:
             self.report.levels[level] += 1
-            if level == plan.target and plan.groups:
-                self.report.notified[level] += 1
+            if level == plan.target:
+                if plan.addressed:
+                    self.report.notified[level] += 1
+                else:
+                    self.report.unaddressed[level] += 1
+                    self._note_missing(plan)
         if plan.row.number not in self._seen_cases:
             self._seen_cases.add(plan.row.number)
             self.report.cases.append(plan.row.number)
@@ -508,9 +685,28 @@ class Sweep:
                     break
             self.report.batches += 1
             after_id = rows[-1].rec_id
+        self.run_pending()
         if self.dry_run:
             db.session.rollback()
+        self.report.targets_without_mailbox.sort(key=TARGETS.index)
         return self.report
+
+    def run_pending(self) -> None:
+        """The steps of earlier sweeps still due, in batches committed like the main ones."""
+        after_id = 0
+        while True:
+            if self.dry_run:
+                pending = self.claim_pending(after_id)
+                if pending:
+                    self.process_pending(pending)
+            else:
+                with unit_of_work():
+                    pending = self.claim_pending(after_id)
+                    if pending:
+                        self.process_pending(pending)
+            if not pending:
+                break
+            after_id = pending[-1].step_id
 
 
 def run_sweep(now: datetime, *, dry_run: bool = False, batch_size: int = 500) -> SweepReport:
@@ -526,4 +722,11 @@ def run_sweep(now: datetime, *, dry_run: bool = False, batch_size: int = 500) ->
         report.emails,
         len(report.cases),
     )
+    if report.targets_without_mailbox:
+        log.warning(
+            "escalation sweep: no mailbox for %s: %s step(s) wait for one (%s sent late now)",
+            ", ".join(report.targets_without_mailbox),
+            sum(report.unaddressed.values()),
+            sum(report.sent_late.values()),
+        )
     return report

@@ -30,7 +30,7 @@ from app.agencies.models import Agency
 from app.auth.models import User
 from app.core.clock import utcnow
 from app.core.vocab import KASN_ROLES, Role
-from app.db import MAX_ROW_ID, valid_row_id
+from app.db import MAX_ROW_ID, get_row, valid_row_id
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.index import queries
@@ -345,7 +345,7 @@ def indicator_cases(
             "Indikator tidak dikenal.",
             details={"fields": {"indicator": [f"pilih: {', '.join(sorted(INDICATOR_KEYS))}"]}},
         )
-    agency = db.session.get(Agency, agency_id)
+    agency = get_row(Agency, agency_id)
     if agency is None:
         raise NotFound("Instansi tidak ditemukan.")
     snapshot = None if live else latest_snapshot(year)
@@ -433,7 +433,7 @@ def list_answers(user: User, agency_id: int, year: int, method: Method | None = 
     """Every self-assessed sub-criterion of the agency and year, answered or not, in method order."""
     year = check_year(year)
     check_self_assessment_visible(user, agency_id)
-    if db.session.get(Agency, agency_id) is None:
+    if get_row(Agency, agency_id) is None:
         raise NotFound("Instansi tidak ditemukan.")
     method = method or current_method()
     rows = {

@@ -48,6 +48,7 @@ def label_texts() -> list[str]:
     for mapping in (
         vocab.ROLE_LABELS,
         vocab.BODY_LABELS,
+        vocab.ESCALATION_TARGET_LABELS,
         vocab.AGENCY_KIND_LABELS,
         vocab.CATEGORY_LABELS,
         vocab.NEUTRALITY_SUBCATEGORIES,

@@ -65,6 +65,7 @@ FILTERS: dict[str, Any] = {
     "role_label": lambda v: label(vocab.ROLE_LABELS, v),
     "kind_label": lambda v: label(vocab.AGENCY_KIND_LABELS, v),
     "body_label": lambda v: label(vocab.BODY_LABELS, v),
+    "target_label": lambda v: label(vocab.ESCALATION_TARGET_LABELS, v),
     "filesize": filesize,
     "translated": lambda v: gettext(v) if v else v,
 }
