@@ -52,6 +52,11 @@ class Unauthorized(DomainError):
     code = "unauthorized"
 
 
+class TooManyRequests(DomainError):
+    status = 429
+    code = "too_many_requests"
+
+
 class Conflict(DomainError):
     status = 409
     code = "conflict"

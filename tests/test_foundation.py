@@ -43,7 +43,10 @@ def test_environment_is_read_at_call_time():
 def test_production_refuses_development_secret_key():
     with pytest.raises(ConfigError):
         create_app({"TINDAK_ENV": "production", "SECRET_KEY": DEV_SECRET_KEY})
-    app = create_app({"TINDAK_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "sqlite://"})
+    with pytest.raises(ConfigError, match="AUDIT_CHAIN_KEYS"):  # nor without a key for the history chain
+        create_app({"TINDAK_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "sqlite://"})
+    production = {"TINDAK_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "sqlite://"}
+    app = create_app({**production, "AUDIT_CHAIN_KEYS": "k1:" + "y" * 40})
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 
@@ -190,8 +193,10 @@ def test_readable_api_page_lists_every_path(client):
     assert "cdn" not in text.lower()
 
 
-def test_rate_limit_is_per_app(app_overrides, client, make_user):
+def test_rate_limit_is_per_app(app, app_overrides, client, make_user, monkeypatch):
     """Building another app with limits on must not switch them on for the app under test."""
+    # The per-address block of failed sign-ins (in the database, on in every app) is not what is looked at here.
+    monkeypatch.setitem(app.config, "LOGIN_IP_MAX_FAILURES", 1000)
     limited = create_app({**app_overrides, "RATELIMIT_ENABLED": True})
     user = make_user("investigator")
     for _ in range(25):

@@ -13,6 +13,7 @@ from app.agencies.schemas import AgencySchema
 from app.auth import services as auth_services
 from app.auth.models import User
 from app.core.models import OversightAuthority
+from app.db import get_row
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 
@@ -39,7 +40,7 @@ def search_agencies(q: str | None, kind: str | None, offset: int) -> tuple[list[
 
 
 def get_agency(agency_id: int) -> Agency:
-    agency = db.session.get(Agency, agency_id)
+    agency = get_row(Agency, agency_id)
     if agency is None:
         raise NotFound("Instansi tidak ditemukan.")
     return agency
@@ -49,7 +50,7 @@ def update_agency(agency: Agency, data: dict[str, Any]) -> Agency:
     """Change an agency's fields (its code stays: cases, imports and users refer to it)."""
     clean = _load(AgencySchema(exclude=("code",)), data, "Data instansi tidak valid.")
     parent_id = clean.get("parent_id")
-    if parent_id is not None and (parent_id == agency.id or db.session.get(Agency, parent_id) is None):
+    if parent_id is not None and (parent_id == agency.id or get_row(Agency, parent_id) is None):
         message = "Instansi induk tidak sah."
         raise ValidationFailed(message, details={"fields": {"parent_id": [message]}})
     for key, value in clean.items():
@@ -76,25 +77,25 @@ def search_users(q: str | None, role: str | None, offset: int) -> tuple[list[Use
 
 
 def get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
+    user = get_row(User, user_id)
     if user is None:
         raise NotFound("Pengguna tidak ditemukan.")
     return user
 
 
 def set_user_active(user: User, active: bool, actor: User) -> User:
-    """Disable (every session of the user ends at once) or enable an account."""
+    """Disable (every session and API token of the user ends at once) or enable an account."""
     if user.id == actor.id and not active:
         raise ValidationFailed("Anda tidak dapat menonaktifkan akun Anda sendiri.")
     user.is_active = active
     if not active:
-        user.session_version += 1
+        auth_services.end_all_sessions(user)
     db.session.flush()
     return user
 
 
 def reset_password(user: User, password: str) -> User:
-    """Set a new password chosen by the administrator; unlocks the account and ends its sessions."""
+    """Set a new password chosen by the administrator; unlocks the account and ends its sessions and tokens."""
     try:
         auth_services.check_password_policy(password)
     except ValidationFailed as exc:
@@ -102,8 +103,7 @@ def reset_password(user: User, password: str) -> User:
     user.password_hash = auth_services.hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
-    user.session_version += 1
-    db.session.flush()
+    auth_services.end_all_sessions(user)
     return user
 
 
@@ -112,7 +112,7 @@ def list_authorities() -> list[OversightAuthority]:
 
 
 def get_authority(authority_id: int) -> OversightAuthority:
-    row = db.session.get(OversightAuthority, authority_id)
+    row = get_row(OversightAuthority, authority_id)
     if row is None:
         raise NotFound("Otoritas pengawas tidak ditemukan.")
     return row

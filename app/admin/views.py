@@ -43,7 +43,11 @@ def _offset() -> int:
 
 @bp.route("/")
 def index() -> Any:
-    return render_template("admin/index.html", counts=outbox_services.outbox_counts())
+    return render_template(
+        "admin/index.html",
+        counts=outbox_services.outbox_counts(),
+        targets_without_mailbox=routing.targets_without_mailbox(),
+    )
 
 
 # -- agencies ----------------------------------------------------------------------------------------------------
@@ -186,7 +190,10 @@ def user_action(user_id: int, action: str) -> Any:
                 flash(_("Kata sandi diganti; akun tidak lagi terkunci."), "success")
             elif action == "totp":
                 auth_services.reset_totp(row)
-                flash(_("Verifikasi dua langkah pengguna dihapus."), "info")
+                flash(_("Verifikasi dua langkah pengguna dihapus; semua sesinya berakhir."), "info")
+            elif action == "sessions":
+                auth_services.end_all_sessions(row)
+                flash(_("Semua sesi dan token API pengguna diakhiri."), "info")
             else:
                 abort(404)
     except ValidationFailed as exc:
@@ -286,7 +293,7 @@ def delete_override(override_id: int) -> Any:
 @bp.route("/authorities", methods=["GET", "POST"])
 @bp.route("/authorities/<int:authority_id>", methods=["GET", "POST"])
 def authorities(authority_id: int | None = None) -> Any:
-    editing = services.get_authority(authority_id) if authority_id else None
+    editing = services.get_authority(authority_id) if authority_id is not None else None
     specs = forms.authority_fields()
     values = forms.authority_values(editing) if editing else {}
     errors: dict[str, list[str]] = {}

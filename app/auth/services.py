@@ -12,13 +12,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, current_app
 from flask_login import LoginManager
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from app.agencies.models import Agency
-from app.auth.models import ApiToken, User
+from app.auth.models import ApiToken, RecoveryCode, User, WebSession
 from app.core.clock import utcnow
 from app.core.vocab import Body, Role
-from app.errors import Unauthorized, ValidationFailed
+from app.errors import Forbidden, Unauthorized, ValidationFailed
 from app.extensions import db
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -179,18 +179,89 @@ def register_success(user: User, now: datetime | None = None) -> None:
     user.last_login_at = now or utcnow()
 
 
-def authenticate(email: str, password: str) -> User:
-    """Return the user for valid credentials; raises Unauthorized (same message for every failure)."""
+# One answer for every refused sign-in (unknown email, wrong password, disabled or locked account), by web and
+# by API alike: it must not tell whether an email is an account, nor whether a guessed password was right.
+SIGN_IN_REFUSED = (
+    "Email atau kata sandi salah. Bila keduanya benar, akun mungkin dikunci sementara karena terlalu banyak "
+    "percobaan gagal; coba lagi nanti."
+)
+SECOND_FACTOR_REFUSED = "Kode verifikasi salah."
+
+
+def check_credentials(email: str, password: str, now: datetime | None = None) -> User:
+    """The user whose email and password these are, when the account may sign in; else Unauthorized with the
+    one answer for every refusal. The password is hashed whatever the case (same work for an unknown email or
+    a locked account). A wrong password counts towards the account's lock; the second factor (if any) is still
+    to come, so success is not registered here (`register_success` once the sign-in is complete)."""
+    now = now or utcnow()
     user = find_user_by_email(email or "")
-    if user is not None and is_locked(user):
-        raise Unauthorized(
-            "Akun dikunci sementara karena terlalu banyak percobaan gagal. Coba lagi nanti.", code="account_locked"
-        )
     ok = verify_password(user, password or "")
-    if not ok or user is None or not user.is_active:
-        register_failure(user)
-        raise Unauthorized("Email atau kata sandi salah.", code="invalid_credentials")
+    if user is None or not user.is_active or is_locked(user, now) or not ok:
+        if user is not None and not ok and not is_locked(user, now):
+            register_failure(user, now)
+        raise Unauthorized(SIGN_IN_REFUSED, code="invalid_credentials")
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    """Email and password alone, for accounts without a second factor (tests, the CLI): the user, with the
+    success registered; raises Unauthorized as `check_credentials` does."""
+    user = check_credentials(email, password)
     register_success(user)
+    return user
+
+
+def second_factor_required(user: User) -> bool:
+    """A KASN role (investigator, commissioner, admin) must use a second factor when TOTP_REQUIRED is on
+    (the default in production): it reads the confidential reporter."""
+    return bool(current_app.config.get("TOTP_REQUIRED")) and totp_allowed(user)
+
+
+def accept_second_factor(user: User, code: str | None, now: datetime | None = None) -> bool:
+    """A current TOTP code (6 digits, once) or one of the user's unused recovery codes (once). Flushes."""
+    digits = "".join(ch for ch in (code or "") if ch.isdigit())
+    if len(digits) == 6 and len((code or "").strip()) <= 7:
+        return accept_totp(user, code, now)
+    return use_recovery_code(user, code, now)
+
+
+def sign_in_for_token(email: str, password: str, code: str | None, address: str, now: datetime | None = None) -> User:
+    """The API's way in: the same counts and blocks as the web form (per address and per account, in the
+    database, so every worker and host sees them), the same answer for every refused password, and the second
+    factor in the same request (`totp`: a current code or a recovery code). Flushes; the caller commits even
+    when this raises, so the counters persist."""
+    from app.errors import TooManyRequests
+
+    now = now or utcnow()
+    until = address_blocked_until(address, now)
+    if until is not None:
+        raise TooManyRequests(
+            "Terlalu banyak percobaan masuk yang gagal dari alamat ini. Coba lagi nanti.",
+            details={"retry_after": until.isoformat()},
+        )
+    try:
+        user = check_credentials(email, password, now)
+    except Unauthorized:
+        register_address_failure(address, now)
+        raise
+    if user.totp_secret:
+        if not (code or "").strip():
+            raise Unauthorized(
+                "Akun ini memakai verifikasi dua langkah: sertakan kode dari aplikasi autentikator (field totp) "
+                "atau kode pemulihan.",
+                code="second_factor_required",
+            )
+        if not accept_second_factor(user, code, now):
+            register_failure(user, now)
+            register_address_failure(address, now)
+            raise Unauthorized(SECOND_FACTOR_REFUSED, code="invalid_second_factor")
+    elif second_factor_required(user):
+        raise Forbidden(
+            "Akun ini wajib memakai verifikasi dua langkah. Aktifkan dahulu di halaman Akun pada web, lalu minta "
+            "token dengan kodenya.",
+            code="second_factor_enrolment_required",
+        )
+    register_success(user, now)
     return user
 
 
@@ -336,20 +407,149 @@ def enable_totp(user: User, secret: str, code: str) -> None:
 
 
 def disable_totp(user: User, code: str) -> None:
-    """Turn the second factor off; the current code is required so a stolen session cannot do it."""
+    """Turn the second factor off; the current code is required so a stolen session cannot do it. Refused
+    where the second factor is mandatory."""
+    if second_factor_required(user):
+        raise ValidationFailed("Verifikasi dua langkah wajib untuk peran Anda dan tidak dapat dimatikan.")
     if not accept_totp(user, code):
         raise ValidationFailed("Kode verifikasi salah.", details={"fields": {"code": ["Kode verifikasi salah."]}})
     user.totp_secret = None
     user.totp_last_step = None
+    db.session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id))
     db.session.flush()
 
 
 def reset_totp(user: User) -> None:
-    """Administrator: remove a user's second factor (lost phone) and end the user's sessions; flushes."""
+    """Administrator: remove a user's second factor (lost phone) and end the user's sessions and tokens."""
     user.totp_secret = None
     user.totp_last_step = None
-    user.session_version += 1
+    db.session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id))
+    end_all_sessions(user)
+
+
+# --- Recovery codes ------------------------------------------------------------------------------------------
+
+RECOVERY_CODES = 10
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (0/o, 1/l/i)
+
+
+def _recovery_digest(code: str | None) -> str:
+    normal = "".join(ch for ch in (code or "").lower() if ch.isalnum())
+    return hashlib.sha256(f"tindak-recovery:{normal}".encode()).hexdigest()
+
+
+def new_recovery_codes(user: User) -> list[str]:
+    """Replace the user's recovery codes with RECOVERY_CODES new ones, returned once to be shown (only their
+    digests are kept). Each is 10 characters (about 49 bits): a guess is counted like a wrong code. Flushes."""
+    db.session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id))
+    codes = []
+    for _ in range(RECOVERY_CODES):
+        raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+        db.session.add(RecoveryCode(user_id=user.id, code_hash=_recovery_digest(raw)))
     db.session.flush()
+    return codes
+
+
+def recovery_codes_left(user: User) -> int:
+    return int(
+        db.session.scalar(select(func.count()).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)))
+        or 0
+    )
+
+
+def use_recovery_code(user: User, code: str | None, now: datetime | None = None) -> bool:
+    """Spend one of the user's recovery codes (compare-and-set: two requests cannot both use it). Flushes."""
+    if not user.totp_secret or not (code or "").strip():
+        return False
+    table = RecoveryCode.__table__
+    done = db.session.execute(
+        update(table)
+        .where(
+            table.c.user_id == user.id,
+            table.c.code_hash == _recovery_digest(code),
+            table.c.used_at.is_(None),
+        )
+        .values(used_at=now or utcnow())
+    )
+    return done.rowcount == 1
+
+
+# --- Sessions: one row per signed-in browser; ending them all ---------------------------------------------------
+
+
+def _sid_digest(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+def open_web_session(user: User, now: datetime | None = None) -> str:
+    """A new browser session of `user`: its random id (for the cookie); the user's sessions older than the
+    absolute lifetime are removed on the way. Flushes."""
+    now = now or utcnow()
+    lifetime = current_app.permanent_session_lifetime
+    table = WebSession.__table__
+    db.session.execute(table.delete().where(table.c.user_id == user.id, table.c.created_at < now - lifetime))
+    sid = secrets.token_urlsafe(32)
+    db.session.add(WebSession(sid_hash=_sid_digest(sid), user_id=user.id, created_at=now))
+    db.session.flush()
+    return sid
+
+
+_LIVE_SESSION = select(WebSession.id).where(
+    WebSession.sid_hash == bindparam("sid_hash"),
+    WebSession.user_id == bindparam("user_id"),
+    WebSession.revoked_at.is_(None),
+)
+
+
+def web_session_live(sid: str | None, user_id: int) -> bool:
+    """The browser session `sid` of the user has not been signed out (one indexed read per page)."""
+    if not sid:
+        return False
+    params = {"sid_hash": _sid_digest(sid), "user_id": user_id}
+    return db.session.connection().execute(_LIVE_SESSION, params).first() is not None
+
+
+def close_web_session(sid: str | None, now: datetime | None = None) -> None:
+    """Sign-out: this browser session ends for good (a copy of its cookie no longer opens anything)."""
+    if not sid:
+        return
+    table = WebSession.__table__
+    db.session.execute(
+        update(table)
+        .where(table.c.sid_hash == _sid_digest(sid), table.c.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+    )
+
+
+def end_all_sessions(user: User, now: datetime | None = None) -> None:
+    """Every web session and API token of the user ends at once (sign out everywhere, a password change, a
+    disabled account, a removed second factor). Flushes."""
+    now = now or utcnow()
+    user.session_version += 1
+    sessions, tokens = WebSession.__table__, ApiToken.__table__
+    db.session.execute(
+        update(sessions).where(sessions.c.user_id == user.id, sessions.c.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    db.session.execute(
+        update(tokens).where(tokens.c.user_id == user.id, tokens.c.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    db.session.flush()
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    """The user changes their password: the current one is required; every session and token ends (the
+    caller opens a new session for the browser that asked). Flushes."""
+    if not verify_password(user, current or ""):
+        raise ValidationFailed(
+            "Kata sandi saat ini salah.", details={"fields": {"current_password": ["Kata sandi saat ini salah."]}}
+        )
+    try:
+        check_password_policy(new or "")
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.message, details={"fields": {"new_password": [exc.message]}}) from exc
+    user.password_hash = hash_password(new)
+    end_all_sessions(user)
 
 
 def session_expired(

@@ -433,10 +433,12 @@ def _summary(row: Sequence[Any]) -> dict[str, Any]:
 # -- detail ------------------------------------------------------------------------------------------------------
 
 
-def _recommendation_out(rec: Recommendation | None) -> dict[str, Any] | None:
+def _recommendation_out(rec: Recommendation | None, *, party: bool = False) -> dict[str, Any] | None:
+    """The recommendation; for an outside party (`party`), without who drafted and issued it (staff): the
+    issuing authority is its `authority`."""
     if rec is None:
         return None
-    return {
+    out = {
         "sanction": rec.sanction,
         "sanction_form": rec.sanction_form,
         "legal_basis": rec.legal_basis,
@@ -455,6 +457,9 @@ def _recommendation_out(rec: Recommendation | None) -> dict[str, Any] | None:
         "cycle": rec.cycle,
         "escalation_level": rec.escalation_level,
     }
+    if party:
+        out.update(drafted_by=None, drafted_at=None, issued_by=None)
+    return out
 
 
 def _follow_up_out(row: FollowUp) -> dict[str, Any]:
@@ -510,7 +515,7 @@ def case_detail(case: Case, user: User, now: datetime | None = None) -> dict[str
     out.update(
         {
             "allowed_events": allowed_events(case, user),
-            "recommendation": _recommendation_out(rec),
+            "recommendation": _recommendation_out(rec, party=not sees_deliberation(user)),
             "follow_up": _follow_up_out(follow_ups[-1]) if follow_ups else None,
             "follow_ups": [_follow_up_out(f) for f in follow_ups],
             "clarifications": [
@@ -545,26 +550,100 @@ def case_detail(case: Case, user: User, now: datetime | None = None) -> dict[str
     return out
 
 
-def case_history(case: Case, user: User | None = None) -> list[dict[str, Any]]:
-    """The ordered history. For PPK and overseers, the rows about files they may not see are left out (KASN's
-    evidence may name the reporter); the rows keep their hashes, so the visible chain still shows its numbers."""
+# What a party outside the oversight authority (the PPK's office, a supervising ministry) sees of a case's
+# history: the events that concern it, from the issued recommendation on, with who acted by role and office;
+# never the authority's deliberation (review, drafts and redrafts, dismissal, edits of the report), staff names
+# or addresses, request ids, or anything about the reporter. The API and the case page both read it here.
+PARTY_EVENTS = frozenset(
+    {
+        "issue_recommendation",
+        "acknowledge",
+        "record_receipt",
+        "extend_deadline",
+        "request_clarification",
+        "answer_clarification",
+        "report_follow_up",
+        "accept_follow_up",
+        "reject_follow_up",
+        "close",
+        "attachment_added",
+        "escalation_level_reached",
+        "escalation",
+    }
+)
+PARTY_HIDDEN_PAYLOAD_KEYS = frozenset(
+    {"has_reporter", "reporter", "reporter_name", "reporter_contact", "note_internal", "notes", "review_note"}
+)
+
+
+def sees_deliberation(user: Any) -> bool:
+    """Whether `user` reads the authority's own side of a case: its history in full, staff included."""
+    return user.role in KASN_ROLES
+
+
+def _party_actor_labels(rows: Sequence[CaseHistory]) -> dict[int, str]:
+    """Who acted, as an outside party may read it: the role and the office (the authority in force on the day
+    of the row, for its staff), never the person. Keyed by the row's seq."""
+    from app.core.authority import authority_name_on
+    from app.core.vocab import BODY_LABELS, ROLE_LABELS
+
+    ids = {r.actor_id for r in rows if r.actor_id is not None}
+    people: dict[int, tuple[str, str | None, str | None]] = {}
+    if ids:
+        stmt = (
+            select(User.id, User.role, User.body, Agency.name)
+            .outerjoin(Agency, Agency.id == User.agency_id)
+            .where(User.id.in_(ids))
+        )
+        people = {uid: (role, body, agency) for uid, role, body, agency in db.session.execute(stmt)}
+    authorities: dict[Any, str] = {}
+    labels: dict[int, str] = {}
+    for row in rows:
+        role, body, agency_name = people.get(row.actor_id, (None, None, None))
+        if role is None:
+            labels[row.seq] = "Sistem"
+        elif role == Role.PPK:
+            labels[row.seq] = f"{ROLE_LABELS[Role.PPK]} {agency_name or ''}".strip()
+        elif role == Role.OVERSEER:
+            labels[row.seq] = f"{ROLE_LABELS[Role.OVERSEER]}: {BODY_LABELS.get(body, body or '')}"
+        else:
+            day = row.created_at.date()
+            if day not in authorities:
+                authorities[day] = authority_name_on(day)
+            labels[row.seq] = f"{ROLE_LABELS.get(role, role)} {authorities[day]}"
+    return labels
+
+
+def case_history(case: Case, user: Any | None = None) -> list[dict[str, Any]]:
+    """The ordered history, as `user` may read it (None: in full, for internal use).
+
+    The authority's roles read every row. A PPK or an overseer reads the rows of PARTY_EVENTS only, an upload
+    only when it may see the file (KASN's evidence may name the reporter), the actor as role and office, and
+    no internal payload keys; the rows keep their hashes, so the visible chain still shows its numbers."""
     rows = list(db.session.scalars(select(CaseHistory).where(CaseHistory.case_id == case.id).order_by(CaseHistory.seq)))
-    if user is not None:
+    party = user is not None and not sees_deliberation(user)
+    if party:
         rows = [
             r
             for r in rows
-            if r.event != "attachment_added" or sees_attachment(user, str(r.payload.get("purpose") or "evidence"))
+            if r.event in PARTY_EVENTS
+            and (r.event != "attachment_added" or sees_attachment(user, str(r.payload.get("purpose") or "evidence")))
         ]
+        actors = _party_actor_labels(rows)
     return [
         {
             "seq": r.seq,
             "event": r.event,
             "from_status": r.from_status,
             "to_status": r.to_status,
-            "actor": r.actor_label,
-            "actor_id": r.actor_id,
-            "payload": r.payload,
-            "request_id": r.request_id,
+            "actor": actors[r.seq] if party else r.actor_label,
+            "actor_id": None if party else r.actor_id,
+            "payload": (
+                {k: v for k, v in (r.payload or {}).items() if k not in PARTY_HIDDEN_PAYLOAD_KEYS}
+                if party
+                else r.payload
+            ),
+            "request_id": None if party else r.request_id,
             "created_at": r.created_at,
             "hash": r.hash,
             "prev_hash": r.prev_hash,

@@ -38,14 +38,17 @@ def register_web(app: Flask) -> None:
 
 
 def _expire_idle_session() -> Any:
-    """End a web session idle longer than SESSION_IDLE_MINUTES or older than PERMANENT_SESSION_LIFETIME."""
+    """End a web session that was signed out (its row revoked: a copied cookie opens nothing), idle longer than
+    SESSION_IDLE_MINUTES or older than PERMANENT_SESSION_LIFETIME; keep a user whose role must use a second
+    factor on the account page until it is set up."""
     if request.path.startswith(("/api/", "/static/", "/bootstrap/")) or not current_user.is_authenticated:
         return None
-    from app.auth.services import session_expired
+    from app.auth import services as auth_services
 
     now = epoch_seconds()
     lifetime = current_app.permanent_session_lifetime.total_seconds()
-    if session_expired(
+    signed_out = not auth_services.web_session_live(session.get("sid"), current_user.id)
+    if signed_out or auth_services.session_expired(
         session.get("last_seen"),
         session.get("signed_in_at"),
         now,
@@ -57,12 +60,30 @@ def _expire_idle_session() -> Any:
         session.clear()
         if locale:
             session["locale"] = locale
-        flash(gettext("Sesi Anda berakhir karena tidak ada aktivitas. Silakan masuk lagi."), "warning")
+        if signed_out:
+            flash(gettext("Sesi ini telah berakhir. Silakan masuk lagi."), "warning")
+        else:
+            flash(gettext("Sesi Anda berakhir karena tidak ada aktivitas. Silakan masuk lagi."), "warning")
         if request.method == "GET":
             return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
         return redirect(url_for("web.login"))
     session["last_seen"] = now
+    if (
+        not current_user.totp_secret
+        and auth_services.second_factor_required(current_user)
+        and request.endpoint not in ENROLMENT_ENDPOINTS
+    ):
+        flash(
+            gettext("Peran Anda wajib memakai verifikasi dua langkah. Aktifkan sekarang untuk melanjutkan."), "warning"
+        )
+        return redirect(url_for("web.account"))
     return None
+
+
+# What a user who must still set up the second factor may open: the set-up page itself, and the way out.
+ENROLMENT_ENDPOINTS = frozenset(
+    {"web.account", "web.logout", "web.set_language", "web.help", "web.sign_out_everywhere"}
+)
 
 
 def _csrf_refused(exc: CSRFError) -> Any:

@@ -170,7 +170,7 @@ def timeline(case: Case, user: User) -> list[dict[str, Any]]:
     labels = _payload_labels()
     files = {a.id: a.filename for a in services.visible_attachments(case, user)}
     rows = []
-    for row in services.case_history(case):
+    for row in services.case_history(case, user):
         event = row["event"]
         if event == "attachment_added" and (row["payload"] or {}).get("attachment_id") not in files:
             continue

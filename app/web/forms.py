@@ -70,3 +70,32 @@ class CodeForm(TindakForm):
 def translated(message: str) -> str:
     """A message written in Indonesian elsewhere (services, errors), translated when the catalogue has it."""
     return gettext(message) if message else message
+
+
+class SignInCodeForm(TindakForm):
+    """The second step of signing in: the authenticator's code, or one of the recovery codes."""
+
+    code = StringField(
+        lazy_gettext("Kode verifikasi (6 angka) atau kode pemulihan"),
+        validators=[
+            DataRequired(lazy_gettext("Kode verifikasi wajib diisi.")),
+            Regexp(
+                r"^\s*(\d{3}\s?\d{3}|[A-Za-z0-9]{5}-?[A-Za-z0-9]{5})\s*$",
+                message=lazy_gettext("Masukkan 6 angka dari aplikasi, atau kode pemulihan (10 karakter)."),
+            ),
+        ],
+    )
+
+
+class PasswordChangeForm(TindakForm):
+    current_password = PasswordField(
+        lazy_gettext("Kata sandi saat ini"),
+        validators=[DataRequired(lazy_gettext("Kata sandi saat ini wajib diisi.")), Length(max=128)],
+    )
+    new_password = PasswordField(
+        lazy_gettext("Kata sandi baru"),
+        validators=[
+            DataRequired(lazy_gettext("Kata sandi baru wajib diisi.")),
+            Length(max=128, message=lazy_gettext("Kata sandi terlalu panjang.")),
+        ],
+    )

@@ -16,7 +16,7 @@ from app.db import unit_of_work
 from app.errors import Unauthorized, ValidationFailed
 from app.extensions import db, limiter, rate_limits_off
 from app.i18n import SUPPORTED_LOCALES, format_instant
-from app.web.forms import CodeForm, LoginForm, translated
+from app.web.forms import CodeForm, LoginForm, PasswordChangeForm, SignInCodeForm, translated
 
 bp = Blueprint("web", __name__)
 
@@ -24,6 +24,8 @@ PENDING_KEY = "pending_2fa"
 PENDING_SECONDS = 300
 PENDING_ATTEMPTS = 5
 SETUP_KEY = "totp_setup_secret"
+SESSION_ID_KEY = "sid"
+CODES_ONCE_KEY = "recovery_codes_once"
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -40,11 +42,15 @@ def _client_address() -> str:
 
 
 def _start_session(user: User, next_url: str | None) -> Any:
-    """A fresh session for the user (no fixation): keep only the chosen language."""
+    """A fresh session for the user (no fixation): keep only the chosen language. The sign-in is complete:
+    the failure counter starts again, and the session gets its own row (so signing out ends it for good)."""
     locale = session.get("locale") or user.locale
     session.clear()
     if locale in SUPPORTED_LOCALES:
         session["locale"] = locale
+    with unit_of_work():
+        auth_services.register_success(user)
+        session[SESSION_ID_KEY] = auth_services.open_web_session(user)
     login_user(user)
     # A browser-session cookie (no Expires): closing the browser ends it, and the server ends it after
     # SESSION_IDLE_MINUTES idle or PERMANENT_SESSION_LIFETIME after sign-in (the stamps below, and the age of
@@ -53,6 +59,9 @@ def _start_session(user: User, next_url: str | None) -> Any:
     now = epoch_seconds()
     session["signed_in_at"] = now
     session["last_seen"] = now
+    if auth_services.second_factor_required(user) and not user.totp_secret:
+        flash(_("Peran Anda wajib memakai verifikasi dua langkah. Aktifkan sekarang untuk melanjutkan."), "warning")
+        return redirect(url_for("web.account"))
     return redirect(_safe_next(next_url) or url_for("web.home"))
 
 
@@ -84,16 +93,22 @@ def login() -> Any:
     failure: Unauthorized | None = None
     with unit_of_work():  # commits the failure counters too
         try:
-            user = auth_services.authenticate(form.email.data or "", form.password.data or "")
+            user = auth_services.check_credentials(form.email.data or "", form.password.data or "")
         except Unauthorized as exc:
             failure = exc
             auth_services.register_address_failure(_client_address())
     if failure is not None:
-        flash(translated(failure.message), "danger")
+        flash(
+            _(
+                "Email atau kata sandi salah. Bila keduanya benar, akun mungkin dikunci sementara karena terlalu "
+                "banyak percobaan gagal; coba lagi nanti."
+            ),
+            "danger",
+        )
         return render_template("login.html", form=form), 401
     if user.totp_secret:
         session.clear()
-        session[PENDING_KEY] = {"uid": user.id, "at": epoch_seconds(), "tries": 0, "next": request.args.get("next")}
+        session[PENDING_KEY] = {"uid": user.id, "at": epoch_seconds(), "next": request.args.get("next")}
         return redirect(url_for("web.login_code"))
     return _start_session(user, request.args.get("next"))
 
@@ -106,7 +121,7 @@ def login_code() -> Any:
         session.pop(PENDING_KEY, None)
         flash(_("Langkah verifikasi kedaluwarsa. Silakan masuk lagi."), "warning")
         return redirect(url_for("web.login"))
-    form = CodeForm()
+    form = SignInCodeForm()
     if not form.validate_on_submit():
         return render_template("login_code.html", form=form), 422 if request.method == "POST" else 200
     blocked = _blocked_response(form, "login_code.html")
@@ -118,18 +133,18 @@ def login_code() -> Any:
         flash(_("Akun tidak dapat masuk saat ini. Coba lagi nanti."), "danger")
         return redirect(url_for("web.login"))
     with unit_of_work():
-        accepted = auth_services.accept_totp(user, form.code.data)
+        accepted = auth_services.accept_second_factor(user, form.code.data)
     if accepted:
         return _start_session(user, pending.get("next"))
+    # The wrong-code count is the account's failure count, on the server (a replayed cookie resets nothing):
+    # at the limit the account locks for a while and this step starts again from the password.
     with unit_of_work():
         auth_services.register_failure(user)
         auth_services.register_address_failure(_client_address())
-    pending["tries"] = int(pending.get("tries", 0)) + 1
-    if pending["tries"] >= PENDING_ATTEMPTS:
+    if auth_services.is_locked(user):
         session.pop(PENDING_KEY, None)
         flash(_("Terlalu banyak kode yang salah. Silakan masuk lagi."), "danger")
         return redirect(url_for("web.login"))
-    session[PENDING_KEY] = pending
     form.code.errors = [_("Kode verifikasi salah.")]
     return render_template("login_code.html", form=form), 401
 
@@ -137,6 +152,8 @@ def login_code() -> Any:
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
     locale = session.get("locale")
+    with unit_of_work():
+        auth_services.close_web_session(session.get(SESSION_ID_KEY))
     logout_user()
     session.clear()
     if locale:
@@ -166,7 +183,8 @@ def home() -> Any:
 @bp.route("/akun", methods=["GET", "POST"])
 @login_required
 def account() -> Any:
-    """The user's second factor: set it up (KASN roles) or turn it off."""
+    """The user's account: the second factor (set it up, its recovery codes, turn it off where optional), the
+    password, and signing out everywhere."""
     allowed = auth_services.totp_allowed(current_user)
     form = CodeForm()
     secret = session.get(SETUP_KEY)
@@ -183,20 +201,93 @@ def account() -> Any:
                         flash(_("Verifikasi dua langkah dimatikan."), "info")
                     else:
                         auth_services.enable_totp(current_user, secret or "", form.code.data or "")
+                        session[CODES_ONCE_KEY] = auth_services.new_recovery_codes(current_user)
                         flash(
                             _("Verifikasi dua langkah aktif. Mulai sekarang, masuk memerlukan kode dari aplikasi."),
                             "success",
                         )
                 session.pop(SETUP_KEY, None)
                 return redirect(url_for("web.account"))
-            except ValidationFailed:
-                form.code.errors = [_("Kode verifikasi salah.")]
+            except ValidationFailed as exc:
+                form.code.errors = [translated(exc.message)]
         status = 422
-    context: dict[str, Any] = {"form": form, "allowed": allowed, "secret": None, "uri": None, "qr_svg": None}
+    return _account_page(form=form, secret=secret, status=status)
+
+
+def _account_page(*, form: Any = None, secret: str | None = None, status: int = 200, **extra: Any) -> Any:
+    allowed = auth_services.totp_allowed(current_user)
+    context: dict[str, Any] = {
+        "form": form or CodeForm(),
+        "codes_form": CodeForm(prefix="codes"),
+        "password_form": extra.pop("password_form", None) or PasswordChangeForm(),
+        "allowed": allowed,
+        "required": auth_services.second_factor_required(current_user),
+        "secret": None,
+        "uri": None,
+        "qr_svg": None,
+        "new_codes": session.pop(CODES_ONCE_KEY, None),
+        "codes_left": auth_services.recovery_codes_left(current_user) if current_user.totp_secret else 0,
+        **extra,
+    }
+    secret = secret or session.get(SETUP_KEY)
     if allowed and not current_user.totp_secret and secret:
         uri = auth_services.totp_provisioning_uri(current_user, secret)
         context.update(secret=secret, uri=uri, qr_svg=_qr_svg(uri))
     return render_template("account/totp.html", **context), status
+
+
+@bp.route("/akun/kode-pemulihan", methods=["POST"])
+@login_required
+def recovery_codes() -> Any:
+    """New recovery codes (the old ones stop working); a current code is required."""
+    form = CodeForm(prefix="codes")
+    if current_user.totp_secret and form.validate_on_submit():
+        with unit_of_work():
+            accepted = auth_services.accept_totp(current_user, form.code.data)
+            if accepted:
+                session[CODES_ONCE_KEY] = auth_services.new_recovery_codes(current_user)
+        if accepted:
+            flash(_("Kode pemulihan baru dibuat; kode yang lama tidak berlaku lagi."), "success")
+            return redirect(url_for("web.account"))
+        form.code.errors = [_("Kode verifikasi salah.")]
+    return _account_page(codes_form=form, status=422)
+
+
+@bp.route("/akun/kata-sandi", methods=["POST"])
+@login_required
+def change_password() -> Any:
+    """Change one's own password: every other session and API token ends; this browser stays signed in."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work():
+                auth_services.change_own_password(
+                    current_user, form.current_password.data or "", form.new_password.data or ""
+                )
+        except ValidationFailed as exc:
+            for name, messages in (exc.details.get("fields") or {}).items():
+                getattr(form, name).errors = [translated(m) for m in messages]
+        else:
+            user = db.session.get(User, current_user.id)
+            _start_session(user, None)
+            flash(_("Kata sandi diganti. Sesi lain dan token API Anda telah diakhiri."), "success")
+            return redirect(url_for("web.account"))
+    return _account_page(password_form=form, status=422)
+
+
+@bp.route("/akun/keluar-semua", methods=["POST"])
+@login_required
+def sign_out_everywhere() -> Any:
+    """End every session (this one too) and every API token of the signed-in user."""
+    with unit_of_work():
+        auth_services.end_all_sessions(db.session.get(User, current_user.id))
+    locale = session.get("locale")
+    logout_user()
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    flash(_("Anda telah keluar dari semua perangkat; semua token API Anda dicabut."), "info")
+    return redirect(url_for("web.login"))
 
 
 def _qr_svg(data: str) -> str:

@@ -111,6 +111,7 @@ def _env(database_url: str) -> dict[str, str]:
             "ESCALATION_RECIPIENTS_KASN": "ketua@kasn.go.id",
             "ESCALATION_RECIPIENTS_BKN": "blokir@bkn.go.id",
             "SCHEDULER_ENABLED": "0",
+            "AUDIT_CHECKPOINT_SECONDS": "0",  # a scheduler writes no checkpoint into the instance folder
         }
     )
     return env

@@ -36,6 +36,7 @@ from notifications.models import OutboxMessage
 from tests.clocked import environ_without_faketime, on_suite_clock
 from tests.escalations.helpers import bulk_open_cases
 from tests.workflows.helpers import NIPS, SAMPLE_PAYLOADS, Cast
+from workflows.history import dev_chain_keys
 from workflows.states import CaseEvent
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +63,8 @@ def app_env(database_url: str, overrides: dict[str, Any], **extra: str) -> dict[
             "SCHEDULER_ENABLED": "0",
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": "1",  # nothing listens there
+            "AUDIT_CHAIN_KEYS": dev_chain_keys(overrides["SECRET_KEY"]),  # the test app's own (production needs one)
+            "AUDIT_CHECKPOINT_SECONDS": "0",  # a scheduler writes no checkpoint into the instance folder
             **extra,
         }
     )
@@ -352,7 +355,7 @@ def open_overdue_recommendations(agency: Any, drafter: Any, n: int) -> tuple[dat
     today = local_today(agency, utcnow())
     received = Calendar.load(agency.id).add_working_days(today, -24, agency.id)
     due_at, _ = due_at_for(agency, received, 14)
-    bulk_open_cases(agency.id, n, due_at=due_at, received_on=received, drafted_by_id=drafter.id)
+    bulk_open_cases(agency.id, n, due_at=due_at, received_on=received, drafted_by_id=drafter.id, with_history=True)
     rec_ids = list(
         db.session.scalars(
             select(Recommendation.id).join(Case, Case.id == Recommendation.case_id).where(Case.agency_id == agency.id)

@@ -275,7 +275,13 @@ def test_deadline_explanation_and_timeline_on_the_case_page(world, pages_for, ma
     table = html.split('id="deadline-explanation"')[1].split("</table>")[0]
     assert table.count("<tr") >= 15  # header + at least 14 working days
     assert "Sabtu" in table and "Minggu" in table
+    # The PPK's timeline starts at the issued recommendation: the authority's deliberation is its own (issue 16).
     timeline = html.split('id="timeline"')[1].split("</ol>")[0]
+    assert "Terbitkan rekomendasi" in timeline
+    for title in ("Perkara dicatat", "Mulai penelaahan", "Susun draf rekomendasi"):
+        assert title not in timeline
+    own = _text(pages_for(world.investigator).get(f"/cases/{case.id}"))
+    timeline = own.split('id="timeline"')[1].split("</ol>")[0]
     for title in ("Perkara dicatat", "Mulai penelaahan", "Susun draf rekomendasi", "Terbitkan rekomendasi"):
         assert title in timeline
 

@@ -120,7 +120,11 @@ def test_history_hides_evidence_rows_from_ppk(api):
     assert any(r["event"] == "attachment_added" for r in kasn)
     assert not any(r["event"] == "attachment_added" for r in ppk)
     assert "tangkapan-layar-pelapor" not in str(ppk)
-    assert len(ppk) == len(kasn) - 1
+    # Everything else the PPK reads is what concerns it, from the issued recommendation on (issue 16, hole 8).
+    from app.cases.services import PARTY_EVENTS
+
+    expected = [r["seq"] for r in kasn if r["event"] in PARTY_EVENTS and r["event"] != "attachment_added"]
+    assert [r["seq"] for r in ppk] == expected and expected
 
 
 def test_ppk_history_and_files_agree_on_what_it_may_see(api):
