@@ -120,6 +120,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "DIGEST_ENABLED": _bool(env.get("DIGEST_ENABLED"), default=True),
         "DIGEST_WEEKDAY": (env.get("DIGEST_WEEKDAY") or "mon").strip().lower(),
         "DIGEST_HOUR": _int(env.get("DIGEST_HOUR"), 8),
+        # how many open cases (by lateness) and ended ones the digest lists; the rest are counted and linked
+        "DIGEST_TOP": _int(env.get("DIGEST_TOP"), 50),
         # storage and limits
         "ATTACHMENT_DIR": env.get("ATTACHMENT_DIR") or str(INSTANCE_DIR / "attachments"),
         # the history chain's keys (`id:secret,…`, the first signs; required in production) and its signed

@@ -14,11 +14,11 @@ from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
-from app.db import Base
+from app.db import Base, include_schema_object
 from app.errors import ErrorSchema
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate(render_as_batch=True, compare_type=True)
+migrate = Migrate(render_as_batch=True, compare_type=True, include_object=include_schema_object)
 login_manager = LoginManager()
 mail = Mail()
 csrf = CSRFProtect()

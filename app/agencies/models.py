@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, String, and_, case
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
@@ -13,6 +14,7 @@ from app.extensions import db
 
 _KINDS = ", ".join(f"'{k.value}'" for k in AgencyKind)
 _BODIES = ", ".join(f"'{b.value}'" for b in Body)
+_REGIONAL_CHILDREN = (AgencyKind.KABUPATEN.value, AgencyKind.KOTA.value)
 
 
 class Agency(db.Model):
@@ -39,6 +41,19 @@ class Agency(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     parent: Mapped[Agency | None] = relationship(remote_side=[id], lazy="joined", innerjoin=False)
+
+    @hybrid_property
+    def rollup_id(self) -> int:
+        """The agency totals are grouped under: a kabupaten/kota's province (its parent), else the agency itself
+        (a province, a central agency, or a kabupaten/kota whose province is not recorded)."""
+        if self.kind in _REGIONAL_CHILDREN and self.parent_id is not None:
+            return self.parent_id
+        return self.id
+
+    @rollup_id.inplace.expression
+    @classmethod
+    def _rollup_id(cls) -> ColumnElement[int]:
+        return case((and_(cls.kind.in_(_REGIONAL_CHILDREN), cls.parent_id.is_not(None)), cls.parent_id), else_=cls.id)
 
     def __repr__(self) -> str:
         return f"<Agency {self.code} {self.name!r}>"

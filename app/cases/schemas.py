@@ -17,6 +17,21 @@ from workflows.states import CaseStatus
 
 _required = {"required": "Wajib diisi.", "null": "Wajib diisi."}
 
+# The case list's search (`q`): a term needs three letters or digits, the shortest the trigram index of
+# PostgreSQL (app.cases.models `SEARCH_INDEX`) can serve; a shorter one would read every case.
+SEARCH_MIN_CHARS = 3
+SEARCH_TOO_SHORT = f"Kata pencarian (q) minimal {SEARCH_MIN_CHARS} huruf atau angka."
+
+
+def search_term_too_short(term: str) -> bool:
+    """Whether `term` has fewer letters and digits than a search needs (spaces and punctuation do not count)."""
+    return sum(char.isalnum() for char in term) < SEARCH_MIN_CHARS
+
+
+def _search_term(value: str) -> None:
+    if search_term_too_short(value):
+        raise ValidationError(SEARCH_TOO_SHORT)
+
 
 class ReportedPersonSchema(Schema):
     class Meta:
@@ -107,7 +122,13 @@ class CaseQuerySchema(Schema):
     category = fields.String(validate=validate.OneOf([c.value for c in Category]))
     overdue = fields.Boolean()
     escalated = fields.Boolean()
-    q = fields.String(validate=validate.Length(min=1, max=100))
+    q = fields.String(
+        validate=[validate.Length(max=100), _search_term],
+        metadata={
+            "description": f"cari di nomor perkara, nama dan NIP terlapor, dan uraian (minimal {SEARCH_MIN_CHARS} "
+            "huruf atau angka)"
+        },
+    )
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT))
     # A key beyond the integer ids is "past every case" (an empty page); the service never sends it on.
     cursor = fields.String(validate=keyset_cursor(), metadata={"description": "next_cursor of the previous page"})

@@ -21,7 +21,7 @@ from typing import Any
 import filetype
 from flask import current_app
 from marshmallow import ValidationError
-from sqlalchemy import Select, and_, bindparam, exists, false, func, insert, or_, select, true, update
+from sqlalchemy import Select, and_, bindparam, exists, false, insert, or_, select, true, update
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased
 from werkzeug.datastructures import FileStorage
@@ -31,8 +31,17 @@ from app.agencies.models import Agency
 from app.api.pagination import cursor_id, encode_cursor
 from app.auth.models import User
 from app.auth.services import TokenCaller
-from app.cases.models import Attachment, Case, CaseCounter, CaseHistory, Clarification, FollowUp, Recommendation
-from app.cases.schemas import NewCaseSchema, _partial_update_schema
+from app.cases.models import (
+    Attachment,
+    Case,
+    CaseCounter,
+    CaseHistory,
+    Clarification,
+    FollowUp,
+    Recommendation,
+    search_text,
+)
+from app.cases.schemas import SEARCH_TOO_SHORT, NewCaseSchema, _partial_update_schema, search_term_too_short
 from app.core.clock import utcnow
 from app.core.vocab import KASN_ROLES, Role
 from app.db import MAX_ROW_ID, get_row, valid_row_id
@@ -264,9 +273,11 @@ def filter_values(filters: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         values["f_escalated"] = _truthy(filters["escalated"])
     if filters.get("q"):
         term = str(filters["q"]).strip().lower()
+        if search_term_too_short(term):  # the schema refuses it first; a caller passing filters directly too
+            raise ValidationFailed(SEARCH_TOO_SHORT, details={"fields": {"q": [SEARCH_TOO_SHORT]}})
         values["f_like"] = f"%{term}%"
         digits = term.replace(" ", "")
-        if digits.isdigit():
+        if digits.isdigit() and digits != term:  # a NIP typed in groups
             values["f_digits"] = f"%{digits}%"
     return values
 
@@ -299,12 +310,13 @@ def filter_clauses(shape: tuple[tuple[str, Any], ...], values: Mapping[str, Any]
         escalated = escalated_clause()
         clauses.append(escalated if present["f_escalated"] else ~escalated)
     if "f_like" in present:
-        like = param("f_like")
-        texts = [func.lower(Case.number).like(like), func.lower(Case.reported_name).like(like),
-                 func.lower(Case.summary).like(like)]  # fmt: skip
-        if "f_digits" in present:
-            texts.append(Case.reported_nip.like(param("f_digits")))
-        clauses.append(or_(*texts))
+        # One text, one condition: `search_text ILIKE :term`, which PostgreSQL's trigram index on that expression
+        # serves (app.cases.models `search_text`); `lower(…) LIKE lower(:term)` on SQLite, a scan.
+        text = search_text()
+        match = text.ilike(param("f_like"))
+        if "f_digits" in present:  # "1986 0926" also finds the NIP 198609262015051001
+            match = or_(match, text.like(param("f_digits")))
+        clauses.append(match)
     return clauses
 
 
@@ -584,7 +596,7 @@ def sees_deliberation(user: Any) -> bool:
 def _party_actor_labels(rows: Sequence[CaseHistory]) -> dict[int, str]:
     """Who acted, as an outside party may read it: the role and the office (the authority in force on the day
     of the row, for its staff), never the person. Keyed by the row's seq."""
-    from app.core.authority import authority_name_on
+    from app.core.authority import authority_name_on, role_labels
     from app.core.vocab import BODY_LABELS, ROLE_LABELS
 
     ids = {r.actor_id for r in rows if r.actor_id is not None}
@@ -610,7 +622,7 @@ def _party_actor_labels(rows: Sequence[CaseHistory]) -> dict[int, str]:
             day = row.created_at.date()
             if day not in authorities:
                 authorities[day] = authority_name_on(day)
-            labels[row.seq] = f"{ROLE_LABELS.get(role, role)} {authorities[day]}"
+            labels[row.seq] = f"{role_labels(day).get(role, role)} {authorities[day]}"
     return labels
 
 

@@ -105,8 +105,8 @@ def digest_command(now_text: str | None, dry_run: bool, as_json: bool) -> None:
     click.echo(f"{title} pekan {report.week} ({now.isoformat()}):")
     for digest in report.bodies:
         line = (
-            f"  {digest.body} ({digest.label}): {len(digest.open_cases)} perkara masih terbuka, "
-            f"{len(digest.ended_cases)} berakhir sepekan terakhir, {len(digest.recipients)} penerima"
+            f"  {digest.body} ({digest.label}): {digest.open_total} perkara masih terbuka, "
+            f"{digest.ended_total} berakhir sepekan terakhir, {len(digest.recipients)} penerima"
         )
         if digest.skipped:
             line += f"; tidak dikirim ({digest.skipped})"
@@ -117,7 +117,7 @@ def digest_command(now_text: str | None, dry_run: bool, as_json: bool) -> None:
         if digest.already_queued:
             line += f", {digest.already_queued} sudah diantrekan sebelumnya"
         click.echo(line)
-        if dry_run:
+        if dry_run:  # what the email lists (DIGEST_TOP of each)
             for item in digest.open_cases + digest.ended_cases:
                 click.echo(f"    {item.number}")
     if dry_run:

@@ -45,6 +45,12 @@ SAMPLE_EXTRA = {
         "week": "2026-W48",
         "as_of": "23 November 2026",
         "since": "16 November 2026",
+        "open_total": 1,
+        "ended_total": 0,
+        "open_by_level": [{"level": 2, "label": "Eskalasi", "count": 1}],
+        "group_label": "Instansi",
+        "groups": [{"name": "Kabupaten Jayapura", "open": 1}],
+        "list_link": "https://tindak.test/cases?escalated=true",
         "open_cases": [
             {
                 "number": "NKK-2026-000042",
