@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta, select_autoescape
@@ -191,11 +192,24 @@ def build_context(kind: str, *, case: Any | None, recipient: str, extra: dict[st
     }
     if case is not None:
         _add_case(context, case, base_url=base_url)
+    context["authority_profile"] = _authority_profile(context, case)
     _add_event(context, extra)
     if kind in RECORD_KINDS and context["agency"] is not None:
         given = extra.get("record")
         context["record"] = dict(given) if isinstance(given, Mapping) else _agency_record(context["agency"]["id"])
     return context
+
+
+def _authority_profile(context: dict[str, Any], case: Any | None) -> dict[str, Any]:
+    """What the email says of the authority: the one that issued the case's recommendation, as it was on the
+    day of issue (app/core/authority.py), else the one in force today."""
+    from app.core.authority import profile_for
+
+    recommendation = _recommendation_of(case) if case is not None else None
+    if recommendation is not None and recommendation.issued_at is not None:
+        day = recommendation.issued_at.astimezone(ZoneInfo(context.get("tz_name", "Asia/Jakarta"))).date()
+        return profile_for(recommendation.authority_name, day).as_context()
+    return profile_for(None, utcnow().date()).as_context()
 
 
 def _add_case(context: dict[str, Any], case: Any, *, base_url: str) -> None:

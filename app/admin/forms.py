@@ -127,6 +127,19 @@ def authority_values(row: OversightAuthority) -> dict[str, Any]:
         "short_name": row.short_name,
         "letter_format": row.letter_format,
         "legal_basis": row.legal_basis or "",
+        **{
+            key: getattr(row, key) or ""
+            for key in (
+                "head_title",
+                "signer_title",
+                "address",
+                "level3_addressee",
+                "level3_request",
+                "level3_copies",
+                "sources",
+                "signer_role_label",
+            )
+        },
         "valid_from": row.valid_from.isoformat(),
         "valid_to": row.valid_to.isoformat() if row.valid_to else "",
     }

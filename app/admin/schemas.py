@@ -36,6 +36,58 @@ class AuthoritySchema(Schema):
         validate=validate.Length(max=2000),
         metadata={"label": "Dasar hukum", "widget": "textarea"},
     )
+    head_title = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={"label": "Sebutan pimpinan", "help": "Mis. Ketua KASN, Kepala BKN."},
+    )
+    signer_title = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={"label": "Jabatan penanda tangan surat"},
+    )
+    address = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=300),
+        metadata={"label": "Alamat pada kop surat"},
+    )
+    level3_addressee = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=300),
+        metadata={"label": "Tujuan eskalasi tingkat 3"},
+    )
+    level3_request = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=4000),
+        metadata={
+            "label": "Isi permohonan eskalasi tingkat 3",
+            "help": "Langkah yang diminta sesuai kewenangan lembaga ini dan dasar hukumnya.",
+            "widget": "textarea",
+        },
+    )
+    level3_copies = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=2000),
+        metadata={"label": "Tembusan eskalasi tingkat 3", "help": "Pisahkan dengan titik koma (;)."},
+    )
+    signer_role_label = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=100),
+        metadata={"label": "Sebutan peran pejabat penanda tangan", "help": "Mis. Komisioner (KASN)."},
+    )
+    sources = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=4000),
+        metadata={"label": "Sumber", "widget": "textarea"},
+    )
     valid_from = fields.Date(
         required=True,
         error_messages={**_required, "invalid": "Tanggal tidak sah."},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import g
 from marshmallow import ValidationError
 from sqlalchemy import func, or_, select
 
@@ -127,4 +128,6 @@ def save_authority(data: dict[str, Any], authority: OversightAuthority | None = 
     if authority is None:
         db.session.add(row)
     db.session.flush()
+    g.pop("_authority_profiles", None)  # what emails, letters and role names say of it changes now
+    g.pop("_role_labels", None)
     return row

@@ -25,16 +25,23 @@ def agencies() -> None:
     help="Berkas CSV lain (bawaan: data referensi yang dikirim bersama aplikasi).",
 )
 def load_reference_command(path: str | None) -> None:
-    """Load (or refresh) the reference agencies; running it again changes nothing."""
+    """Load (or refresh) the reference agencies and oversight authorities; running it again changes nothing."""
+    from app.core.authority import load_authorities
+
     try:
         with unit_of_work():
             counts = load_reference(path)
+            authorities = load_authorities()
     except ReferenceDataError as exc:
         raise click.ClickException(str(exc)) from exc
     for kind, count in counts["by_kind"].items():
         click.echo(f"{AGENCY_KIND_LABELS[AgencyKind(kind)]:<22} {count:>5}")
     click.echo(f"{'Jumlah':<22} {counts['total']:>5}")
     click.echo(f"Baru {counts['created']}, diperbarui {counts['updated']}, tidak berubah {counts['unchanged']}.")
+    click.echo(
+        f"Otoritas pengawas: baru {authorities['created']}, diperbarui {authorities['updated']}, "
+        f"tidak berubah {authorities['unchanged']}."
+    )
 
 
 @agencies.command("list")

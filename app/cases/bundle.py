@@ -25,7 +25,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
@@ -174,7 +173,8 @@ def build_case_bundle(
                 "status": case.status,
                 "generated_at": now.isoformat(timespec="seconds"),
                 "generated_by": generated_by,
-                "authority": str(current_app.config.get("OVERSIGHT_AUTHORITY_NAME") or "KASN"),
+                # the authority that issued the recommendation (as on its day of issue), else the one in force
+                **_issuing_authority(case, now),
                 "includes_reporter": include_reporter,
                 "history_rows": len(history),
                 "history_head": history[-1]["hash"] if history else GENESIS,
@@ -242,3 +242,16 @@ def _add_evidence(writer: _Writer, attachments: list[Attachment]) -> list[dict[s
 
 
 __all__ = ["build_case_bundle", "history_rows"]
+
+
+def _issuing_authority(case: Case, now: datetime) -> dict[str, str]:
+    """`authority` (short name) and `authority_name` of the authority the bundle speaks for
+    (app/core/authority.py)."""
+    from app.core.authority import profile_for
+
+    rec = db.session.scalar(select(Recommendation).where(Recommendation.case_id == case.id))
+    if rec is not None and rec.issued_at is not None:
+        profile = profile_for(rec.authority_name, rec.issued_at.date())
+    else:
+        profile = profile_for(None, now.date())
+    return {"authority": profile.short_name, "authority_name": profile.name}

@@ -24,6 +24,19 @@ class OversightAuthority(db.Model):
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What letters and emails of a recommendation issued in this period say (app/core/authority.py): the head's
+    # title ("Ketua KASN", "Kepala BKN"), the signing official's title, the letterhead's address line, the
+    # addressee of the level-3 escalation, what level 3 asks for (this body's own powers, under its law), who
+    # gets copies of it, and where all this comes from.
+    head_title: Mapped[str | None] = mapped_column(String(200))
+    signer_title: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(300))
+    level3_addressee: Mapped[str | None] = mapped_column(String(300))
+    level3_request: Mapped[str | None] = mapped_column(Text)
+    level3_copies: Mapped[str | None] = mapped_column(Text)
+    sources: Mapped[str | None] = mapped_column(Text)
+    # what people see as the name of the `commissioner` role (the signing official) while this body is in force
+    signer_role_label: Mapped[str | None] = mapped_column(String(100))
 
 
 class JobHeartbeat(db.Model):

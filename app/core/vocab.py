@@ -21,6 +21,10 @@ ROLE_LABELS = {
     Role.ADMIN: "Administrator",
 }
 
+# The `commissioner` role's name under a body without commissioners (BKN, and until a row says otherwise):
+# the authority in force decides (app/core/authority.py: role_labels).
+SIGNER_ROLE_LABEL = "Pejabat penanda tangan"
+
 KASN_ROLES = frozenset({Role.INVESTIGATOR, Role.COMMISSIONER, Role.ADMIN})
 
 

@@ -31,11 +31,6 @@ from app.letters.layout import Letter, Letterhead, Report, render_letter
 from workflows.states import STATUS_LABELS, CaseStatus
 
 # Full names of the oversight authorities we know, for the kop when no OversightAuthority row names it.
-KNOWN_AUTHORITIES = {
-    "KASN": "Komisi Aparatur Sipil Negara",
-    "BKN": "Badan Kepegawaian Negara",
-    "KEMENPANRB": "Kementerian Pendayagunaan Aparatur Negara dan Reformasi Birokrasi",
-}
 BODY_ADDRESSEES = {
     "menpanrb": "Menteri Pendayagunaan Aparatur Negara dan Reformasi Birokrasi",
     "kemendagri": "Menteri Dalam Negeri",
@@ -65,25 +60,21 @@ def _recommendation(case: Case) -> Recommendation | None:
     return db.session.scalar(select(Recommendation).where(Recommendation.case_id == case.id))
 
 
-def _letterhead(short_name: str, on: date | None) -> Letterhead:
-    from app.core.authority import authority_on
-
+def _letterhead(profile: dict[str, Any]) -> Letterhead:
+    """The letterhead of the authority that issued the recommendation (`authority_profile` of the email context:
+    its row for the day of issue, app/core/authority.py)."""
     config = current_app.config
-    row = authority_on(on or local_date(utcnow(), DEFAULT_TIMEZONE))
-    if row is not None and row.short_name == short_name:
-        full = row.name
-    else:
-        full = KNOWN_AUTHORITIES.get(short_name.upper().replace("-", ""), short_name)
     return Letterhead(
-        authority=full,
-        address=str(config.get("LETTER_ADDRESS") or ""),
+        authority=profile["name"],
+        address=str(profile.get("address") or config.get("LETTER_ADDRESS") or ""),
         city=str(config.get("LETTER_CITY") or "Jakarta"),
     )
 
 
-def _signatory(head: Letterhead) -> tuple[str, str]:
+def _signatory(profile: dict[str, Any]) -> tuple[str, str]:
+    """The signing official: the authority's title for it, unless the deployment names one (LETTER_SIGNATORY_*)."""
     config = current_app.config
-    title = config.get("LETTER_SIGNATORY_TITLE") or f"Pimpinan {head.authority}"
+    title = config.get("LETTER_SIGNATORY_TITLE") or profile["signer_title"]
     return str(title), str(config.get("LETTER_SIGNATORY_NAME") or "")
 
 
@@ -161,8 +152,8 @@ def render_recommendation_letter(case: Case) -> bytes:
         raise ValueError("the case has no recommendation")
     context = _email_context("recommendation_issued", case, {})
     issued_day = _local_day(rec.issued_at, agency.timezone)
-    head = _letterhead(context["authority"], issued_day)
-    title, name = _signatory(head)
+    head = _letterhead(context["authority_profile"])
+    title, name = _signatory(context["authority_profile"])
     paragraphs = [
         f"Dengan hormat, berdasarkan hasil penelaahan dan klarifikasi atas laporan dugaan pelanggaran nilai dasar, "
         f"kode etik, dan kode perilaku pegawai ASN di lingkungan {agency.name}, {head.authority} menyimpulkan "
@@ -235,8 +226,9 @@ def render_escalation_letter(
             _local_day(rec.due_at, agency.timezone), _local_day(when, agency.timezone), agency.id
         )
     context = _email_context(kind, case, extra)
-    head = _letterhead(context["authority"], _local_day(when, agency.timezone))
-    title, name = _signatory(head)
+    profile = context["authority_profile"]
+    head = _letterhead(profile)
+    title, name = _signatory(profile)
     issued = f" tanggal {context['recommendation']['issued_on']}" if context.get("recommendation") else ""
     late = (
         f"; keterlambatan hingga surat ini dibuat {context['days_late']} hari kerja" if context.get("days_late") else ""
@@ -259,16 +251,13 @@ def render_escalation_letter(
             f"Sesuai ketentuan, kami mohon {addressee_name} mengambil langkah pembinaan terhadap Pejabat Pembina "
             "Kepegawaian agar rekomendasi tersebut segera ditindaklanjuti."
         )
-        copies = _copies(agency, f"{context['ppk']}", f"Pimpinan {head.authority}")
+        copies = _copies(agency, f"{context['ppk']}", profile["head_title"])
         subject = SUBJECT_ESCALATION
     else:
-        addressee_name = f"Pimpinan {head.authority}"
-        paragraphs.append(
-            "Rekomendasi tersebut tetap tidak ditindaklanjuti setelah eskalasi kepada kementerian pengawas. Kami "
-            "laporkan untuk diteruskan kepada Presiden sesuai ketentuan, dan kami mohon Kepala Badan Kepegawaian "
-            "Negara memblokir data kepegawaian yang bersangkutan sampai rekomendasi ditindaklanjuti."
-        )
-        copies = _copies(agency, BODY_ADDRESSEES.get(body, ""), f"{context['ppk']}")
+        # What level 3 asks for, and of whom, is the issuing authority's own (its powers under its law).
+        addressee_name = profile["level3_addressee"]
+        paragraphs.append(profile["level3_request"])
+        copies = _copies(agency, BODY_ADDRESSEES.get(body, ""), *profile["level3_copies"], f"{context['ppk']}")
         subject = SUBJECT_FINAL
     letter = Letter(
         letterhead=head,
@@ -355,12 +344,7 @@ def render_case_summary(
         history = list(
             db.session.scalars(select(CaseHistory).where(CaseHistory.case_id == case.id).order_by(CaseHistory.seq))
         )
-    short = (
-        rec.authority_name
-        if rec is not None and rec.authority_name
-        else str(current_app.config.get("OVERSIGHT_AUTHORITY_NAME") or "KASN")
-    )
-    head = _letterhead(short, _local_day(case.created_at, tz))
+    head = _letterhead(_email_context("mail_test", case, {})["authority_profile"])
     report = Report(
         f"Ringkasan Perkara {case.number}", head, footer_text=f"{case.number} — dibuat {format_instant(utcnow(), tz)}"
     )

@@ -61,6 +61,7 @@ def label_texts() -> list[str]:
         OUTBOX_LABELS,
     ):
         texts.extend(mapping.values())
+    texts.append(vocab.SIGNER_ROLE_LABEL)
     texts.extend(rung["label"] for rung in DEFAULT_LADDER)
     for transition in TRANSITIONS.values():
         if transition.description:

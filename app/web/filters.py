@@ -8,6 +8,7 @@ from flask import Flask, current_app, request
 from flask_babel import get_locale, gettext
 
 from app.core import vocab
+from app.core.authority import role_labels
 from app.i18n import format_day, format_instant, tz_abbreviation
 from workflows.states import EVENT_LABELS, STATUS_LABELS
 
@@ -62,7 +63,7 @@ FILTERS: dict[str, Any] = {
     "source_label": lambda v: label(vocab.SOURCE_LABELS, v),
     "sanction_label": lambda v: label(vocab.SANCTION_LABELS, v),
     "sanction_form_label": lambda v: label(vocab.SANCTION_FORMS, v),
-    "role_label": lambda v: label(vocab.ROLE_LABELS, v),
+    "role_label": lambda v: label(role_labels(), v),
     "kind_label": lambda v: label(vocab.AGENCY_KIND_LABELS, v),
     "body_label": lambda v: label(vocab.BODY_LABELS, v),
     "target_label": lambda v: label(vocab.ESCALATION_TARGET_LABELS, v),

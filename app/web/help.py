@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import gettext
 
-from app.core.vocab import ROLE_LABELS
+from app.core.authority import role_labels
 from app.web.filters import label
 from app.web.schema_forms import field_specs
 from workflows import TRANSITIONS
@@ -23,7 +23,7 @@ def help_context() -> dict[str, Any]:
                 "label": gettext(transition.label),
                 "sources": [label(STATUS_LABELS, s.value) for s in transition.sources],
                 "target": label(STATUS_LABELS, transition.target.value) if transition.target else None,
-                "roles": [label(ROLE_LABELS, r.value) for r in sorted(transition.roles)],
+                "roles": [label(role_labels(), r.value) for r in sorted(transition.roles)],
                 "fields": [
                     spec.label + ("" if spec.required else " " + gettext("(opsional)"))
                     for spec in field_specs(transition.schema)
