@@ -13,6 +13,7 @@ from app.admin.schemas import AuthoritySchema
 from app.agencies.models import Agency
 from app.agencies.schemas import AgencySchema
 from app.core import vocab
+from app.core.authority import PROFILE_FIELDS
 from app.core.models import OversightAuthority
 from app.errors import ValidationFailed
 from app.escalations.models import EscalationRecipient
@@ -122,24 +123,10 @@ def authority_fields() -> list[FieldSpec]:
 
 
 def authority_values(row: OversightAuthority) -> dict[str, Any]:
+    """The form's values of an authority row: its period and every field the reference data carries."""
     return {
-        "name": row.name,
         "short_name": row.short_name,
-        "letter_format": row.letter_format,
-        "legal_basis": row.legal_basis or "",
-        **{
-            key: getattr(row, key) or ""
-            for key in (
-                "head_title",
-                "signer_title",
-                "address",
-                "level3_addressee",
-                "level3_request",
-                "level3_copies",
-                "sources",
-                "signer_role_label",
-            )
-        },
+        **{key: getattr(row, key) or "" for key in PROFILE_FIELDS},
         "valid_from": row.valid_from.isoformat(),
         "valid_to": row.valid_to.isoformat() if row.valid_to else "",
     }
