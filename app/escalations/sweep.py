@@ -293,6 +293,20 @@ def due_rows_statement(now: datetime, *, ladder: Ladder | None = None, calendar:
 # -- the sweep ---------------------------------------------------------------------------------------------------
 
 
+# The columns of a recommendation the sweep reads (its row), for the main batches and the retried steps alike.
+_ROW_COLUMNS = (
+    Recommendation.id,
+    Recommendation.case_id,
+    Recommendation.cycle,
+    Recommendation.escalation_level,
+    Recommendation.due_at,
+    Recommendation.drafted_by_id,
+    Case.agency_id,
+    Case.number,
+    Case.created_by_id,
+)
+
+
 class Sweep:
     """One run: ladder, calendar (all overrides), thresholds and recipients loaded once."""
 
@@ -320,17 +334,7 @@ class Sweep:
     # -- reading -------------------------------------------------------------------------------------------
     def claim(self, after_id: int) -> list[_Row]:
         stmt = (
-            select(
-                Recommendation.id,
-                Recommendation.case_id,
-                Recommendation.cycle,
-                Recommendation.escalation_level,
-                Recommendation.due_at,
-                Recommendation.drafted_by_id,
-                Case.agency_id,
-                Case.number,
-                Case.created_by_id,
-            )
+            select(*_ROW_COLUMNS)
             .join(Case, Case.id == Recommendation.case_id)
             .where(self.predicate, Recommendation.id > after_id)
             .order_by(Recommendation.id)
@@ -557,15 +561,7 @@ class Sweep:
                 step.c.level,
                 step.c.body,
                 step.c.reached_at,
-                Recommendation.id,
-                Recommendation.case_id,
-                Recommendation.cycle,
-                Recommendation.escalation_level,
-                Recommendation.due_at,
-                Recommendation.drafted_by_id,
-                Case.agency_id,
-                Case.number,
-                Case.created_by_id,
+                *_ROW_COLUMNS,
             )
             .select_from(step)
             .join(Recommendation, Recommendation.id == step.c.recommendation_id)
