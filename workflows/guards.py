@@ -32,17 +32,35 @@ def not_yet_acknowledged(case: Any, actor: Any, payload: dict[str, Any]) -> Doma
 
 
 def receipt_not_before_issue(case: Any, actor: Any, payload: dict[str, Any]) -> DomainError | None:
+    return _not_before_issue(
+        case, payload, "received_on", "Tanggal diterima tidak boleh sebelum tanggal terbit rekomendasi."
+    )
+
+
+def decision_not_before_issue(case: Any, actor: Any, payload: dict[str, Any]) -> DomainError | None:
+    """The SK that follows a recommendation up cannot predate it (a sanction decided earlier is not its
+    follow-up)."""
+    return _not_before_issue(
+        case,
+        payload,
+        "decision_date",
+        "Tanggal SK tidak boleh sebelum tanggal terbit rekomendasi: SK yang menindaklanjuti rekomendasi "
+        "ditetapkan sesudah rekomendasi diterbitkan.",
+    )
+
+
+def _not_before_issue(case: Any, payload: dict[str, Any], field: str, message: str) -> DomainError | None:
+    """`payload[field]` (a day) is not before the recommendation's day of issue in the agency's zone."""
     rec = _recommendation(case)
-    received_on = payload.get("received_on")
-    if rec is None or rec.issued_at is None or received_on is None:
+    day = payload.get(field)
+    if rec is None or rec.issued_at is None or day is None:
         return None
     from app.agencies.models import Agency
     from app.calendar.working_days import local_today
 
     agency = db.session.get(Agency, case.agency_id)
-    if received_on < local_today(agency, rec.issued_at):
-        message = "Tanggal diterima tidak boleh sebelum tanggal terbit rekomendasi."
-        return ValidationFailed(message, details={"fields": {"received_on": [message]}})
+    if day < local_today(agency, rec.issued_at):
+        return ValidationFailed(message, details={"fields": {field: [message]}})
     return None
 
 

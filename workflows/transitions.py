@@ -112,7 +112,7 @@ TRANSITIONS: dict[CaseEvent, Transition] = {
             ST.FOLLOW_UP_REPORTED,
             PPK,
             s.ReportFollowUpSchema,
-            guards=(guards.document_belongs_to_case,),
+            guards=(guards.decision_not_before_issue, guards.document_belongs_to_case),
         ),
         Transition(
             CaseEvent.ACCEPT_FOLLOW_UP,

@@ -126,7 +126,7 @@ def test_a_real_id_still_reaches_its_page(app, client, world: World):
         ("request_clarification", {"letter_number": "800/12/2026", "reason": "Sanksi tidak sesuai."}),
         (
             "report_follow_up",
-            {"decision_number": "SK-1/2026", "decision_date": "2026-11-16", "sanction_imposed": "disiplin_sedang"},
+            {"decision_number": "SK-1/2026", "decision_date": "2026-11-18", "sanction_imposed": "disiplin_sedang"},
         ),
     ],
 )

@@ -165,7 +165,7 @@ def test_full_life_with_clarification_and_rejection(api):
         user=cast.ppk,
         version=body["version"],
         decision_number="SK 1/2026",
-        decision_date="2026-11-02",
+        decision_date="2026-11-18",  # the day of issue (the suite's clock): an SK is not older than it
         sanction_imposed="sanksi_moral_terbuka",
     )
     body = r.get_json()
@@ -191,7 +191,7 @@ def test_full_life_with_clarification_and_rejection(api):
         user=cast.ppk,
         version=body["version"],
         decision_number="SK 2/2026",
-        decision_date="2026-11-03",
+        decision_date="2026-11-18",
         sanction_imposed="disiplin_sedang",
     )
     assert r.get_json()["follow_up"]["is_lighter"] is False
