@@ -13,14 +13,14 @@ from typing import Any
 import click
 from sqlalchemy import select, update
 
-from app.agencies.models import Agency
-from app.auth.models import User
 from app.auth.services import hash_password
-from app.cases.models import Case
 from app.cases.services import create_case
 from app.core.clock import utcnow
+from app.core.states import CaseEvent, CaseStatus
 from app.extensions import db
-from workflows.states import CaseEvent, CaseStatus
+from app.models.agencies import Agency
+from app.models.auth import User
+from app.models.cases import Case
 
 DEMO_PASSWORD = "tindak-demo-2026"  # noqa: S105 - printed on purpose: demo accounts only
 PILOT_AGENCIES = [

@@ -137,7 +137,7 @@ def check_database() -> dict[str, Any]:
 
 def check_outbox(now: datetime) -> dict[str, Any]:
     """One aggregate over the rows that are not sent (the (status, next_attempt_at) index covers it)."""
-    from notifications.models import OutboxMessage as M
+    from app.models.outbox import OutboxMessage as M
 
     pending = M.status == "pending"
     due = (M.status == "pending") & (M.next_attempt_at <= now)
@@ -164,7 +164,7 @@ def check_outbox(now: datetime) -> dict[str, Any]:
 
 def check_scheduler(now: datetime) -> dict[str, Any]:
     """Every job of the scheduler process with its last heartbeat; unknown jobs that wrote one too."""
-    from app.core.models import JobHeartbeat
+    from app.models.core import JobHeartbeat
     from app.scheduling import JOBS
 
     beats = {row.job_id: row for row in db.session.scalars(select(JobHeartbeat))}

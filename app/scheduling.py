@@ -41,9 +41,9 @@ from flask.cli import with_appcontext
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.core.clock import utcnow
-from app.core.models import JobHeartbeat
 from app.db import unit_of_work
 from app.extensions import db
+from app.models.core import JobHeartbeat
 
 log = logging.getLogger(__name__)
 

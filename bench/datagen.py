@@ -734,12 +734,12 @@ def seed_reference(app: Any, agencies: int, seed: int) -> tuple[list[AgencyRow],
     """Reference agencies (plus generated ones up to `agencies`), staff and one PPK user per agency."""
     from sqlalchemy import insert, select, update
 
-    from app.agencies.models import Agency
     from app.agencies.reference import load_reference
     from app.agencies.services import routed_body
-    from app.auth.models import User
     from app.auth.services import hash_password
     from app.extensions import db
+    from app.models.agencies import Agency
+    from app.models.auth import User
 
     rng = random.Random(seed)
     with app.app_context():
@@ -815,8 +815,8 @@ def generate(
     """Fill an empty, migrated database (see `reset_database`)."""
     from sqlalchemy import text
 
-    from app.cases.models import CaseCounter
     from app.extensions import db
+    from app.models.cases import CaseCounter
 
     started = time.perf_counter()
     now = now or datetime.now(UTC)

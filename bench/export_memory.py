@@ -26,8 +26,8 @@ from sqlalchemy import insert, text
 
 
 def seed(n: int, batch: int = 5000) -> None:
-    from app.cases.models import Case
     from app.extensions import db
+    from app.models.cases import Case
 
     agencies = [a for (a,) in db.session.execute(text("SELECT id FROM agencies ORDER BY id"))]
     db.session.commit()
@@ -54,10 +54,10 @@ def child(url: str, fmt: str, limit: int | None) -> None:
     from sqlalchemy import select
 
     from app import create_app
-    from app.auth.models import User
     from app.cases.exports import export_cases_csv, export_cases_xlsx
-    from app.cases.models import Case
     from app.extensions import db
+    from app.models.auth import User
+    from app.models.cases import Case
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 40, "SCHEDULER_ENABLED": False})
     with app.app_context():
@@ -94,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from app import create_app
     from app.agencies.reference import load_reference
-    from app.auth.models import User
     from app.extensions import db
+    from app.models.auth import User
     from bench.datagen import reset_database
 
     workdir = Path(tempfile.mkdtemp(prefix="tindak-bench-"))

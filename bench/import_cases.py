@@ -76,9 +76,9 @@ def generate(path: Path, rows: int, codes: list[str], seed: int = 7) -> None:
 
 def bare_insert(path: Path, batch_size: int) -> tuple[int, float]:
     """The baseline: the same rows as `cases` rows, pre-parsed, inserted with executemany in batches."""
-    from app.agencies.models import Agency
-    from app.cases.models import Case
     from app.extensions import db
+    from app.models.agencies import Agency
+    from app.models.cases import Case
 
     agencies = dict(db.session.execute(select(Agency.code, Agency.id)).all())
     db.session.commit()  # SQLite: the session's transaction holds the write lock
@@ -117,9 +117,9 @@ def run_import(path: Path, batch_size: int) -> tuple[int, float]:
 
 
 def empty_cases() -> None:
-    from app.cases.models import Case, CaseCounter, CaseHistory, Clarification, FollowUp, Recommendation
-    from app.escalations.models import EscalationStep
     from app.extensions import db
+    from app.models.cases import Case, CaseCounter, CaseHistory, Clarification, FollowUp, Recommendation
+    from app.models.escalations import EscalationStep
 
     for model in (EscalationStep, CaseHistory, FollowUp, Clarification, Recommendation, Case, CaseCounter):
         db.session.execute(delete(model))

@@ -189,10 +189,10 @@ def generate(n: int, agencies: int, *, seed: int = 20250101, progress: bool = Tr
     """Bulk-insert `agencies` agencies and `n` cases of year YEAR into the app's (empty, migrated) database."""
     from sqlalchemy import insert
 
-    from app.agencies.models import Agency
-    from app.cases.models import Case, Clarification, FollowUp, Recommendation
-    from app.escalations.models import EscalationStep
     from app.extensions import db
+    from app.models.agencies import Agency
+    from app.models.cases import Case, Clarification, FollowUp, Recommendation
+    from app.models.escalations import EscalationStep
 
     rng = random.Random(seed)
     tables = {
@@ -222,8 +222,8 @@ def _prepare(database_url: str, n: int, agencies: int, fresh: bool) -> Any:
     from flask_migrate import upgrade
     from sqlalchemy import func, select
 
-    from app.cases.models import Case
     from app.extensions import db
+    from app.models.cases import Case
     from bench.datagen import reset_database
 
     app = _make_app(database_url)

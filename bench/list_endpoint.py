@@ -304,9 +304,9 @@ def bench_token(database_url: str) -> str:
     """A fresh bearer token of an investigator (sees every case) in the data set."""
     from sqlalchemy import select
 
-    from app.auth.models import User
     from app.auth.services import issue_token
     from app.extensions import db
+    from app.models.auth import User
     from bench.datagen import make_app
 
     app = make_app(database_url)

@@ -76,10 +76,10 @@ def _make_app(database_url: str, port: int, batch_size: int) -> Any:
 def _queue(messages: int, rounds: int, start: datetime) -> list[datetime]:
     """One case and `messages` outbox rows (100 recipients per event, as a sweep over many cases would),
     split into `rounds` chunks that fall due one minute apart; returns the instant each chunk is due."""
-    from app.agencies.models import Agency
-    from app.cases.models import Case, Recommendation
     from app.db import unit_of_work
     from app.extensions import db
+    from app.models.agencies import Agency
+    from app.models.cases import Case, Recommendation
     from notifications.outbox import enqueue
 
     due = datetime(2026, 11, 30, 16, 59, 59, tzinfo=UTC)
@@ -139,7 +139,7 @@ def _stored_messages(due: datetime) -> list[Stored]:
     from sqlalchemy import select
 
     from app.extensions import db
-    from notifications.models import OutboxMessage
+    from app.models.outbox import OutboxMessage
 
     rows = db.session.execute(
         select(

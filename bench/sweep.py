@@ -95,8 +95,8 @@ def seed_agencies(rng: random.Random) -> list[dict[str, Any]]:
     """38 provinces, 508 kabupaten/kota under them, 170 central agencies (DOMAIN §6)."""
     from sqlalchemy import insert
 
-    from app.agencies.models import Agency
     from app.extensions import db
+    from app.models.agencies import Agency
 
     rows: list[dict[str, Any]] = []
     provinces = []
@@ -126,8 +126,8 @@ def seed_agencies(rng: random.Random) -> list[dict[str, Any]]:
 def seed_users() -> list[int]:
     from sqlalchemy import insert
 
-    from app.auth.models import User
     from app.extensions import db
+    from app.models.auth import User
 
     rows = [
         {
@@ -148,10 +148,10 @@ def seed_recommendations(n: int, rng: random.Random, agencies: list[dict[str, An
     from sqlalchemy import insert
 
     from app.calendar.working_days import Calendar, end_of_day, local_date
-    from app.cases.models import Case, Recommendation
     from app.escalations.ladder import load_ladder
     from app.escalations.sweep import demanded_level, level_days
     from app.extensions import db
+    from app.models.cases import Case, Recommendation
 
     cal = Calendar()
     ladder = load_ladder()
@@ -224,8 +224,8 @@ def due_rows(statement: Any) -> list[Any]:
     """The rows the bare writes act on: what the sweep's query selects, with what its writes need."""
     from sqlalchemy import select
 
-    from app.cases.models import Recommendation
     from app.extensions import db
+    from app.models.cases import Recommendation
 
     ids = select(statement.subquery().c.id)
     return db.session.execute(
@@ -243,10 +243,10 @@ def table_counts() -> tuple[int, ...]:
     """Rows of the tables the bare writes write, and the sum of the levels they set."""
     from sqlalchemy import func, select
 
-    from app.cases.models import CaseHistory, Recommendation
-    from app.escalations.models import EscalationStep
     from app.extensions import db
-    from notifications.models import OutboxMessage
+    from app.models.cases import CaseHistory, Recommendation
+    from app.models.escalations import EscalationStep
+    from app.models.outbox import OutboxMessage
 
     counts = tuple(
         db.session.scalar(select(func.count()).select_from(model)) or 0
@@ -271,10 +271,10 @@ def bare_writes(rows: list[Any], emails: int, sample: tuple[str, str, str]) -> f
 
     from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
 
-    from app.cases.models import CaseHistory, Recommendation
-    from app.escalations.models import EscalationStep
     from app.extensions import db
-    from notifications.models import OutboxMessage
+    from app.models.cases import CaseHistory, Recommendation
+    from app.models.escalations import EscalationStep
+    from app.models.outbox import OutboxMessage
 
     subject, text, html = sample
     rec, steps, history, outbox = (
@@ -428,7 +428,7 @@ def main(argv: list[str] | None = None) -> None:
         assert again_report.steps == 0, "a second sweep at the same instant must find nothing"
         from sqlalchemy import select
 
-        from notifications.models import OutboxMessage
+        from app.models.outbox import OutboxMessage
 
         sample = db.session.execute(
             select(OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.body_html).limit(1)

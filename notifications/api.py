@@ -11,8 +11,8 @@ from app.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_cursor
 from app.api.security import require_role
 from app.core.vocab import Role
 from app.db import MAX_ROW_ID, unit_of_work
+from app.models.outbox import OUTBOX_STATUSES
 from notifications import services
-from notifications.models import OUTBOX_STATUSES
 
 blp = Blueprint("outbox", __name__, description="Kotak keluar email (khusus administrator)")
 

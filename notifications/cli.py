@@ -8,8 +8,8 @@ import click
 
 from app.db import unit_of_work
 from app.errors import DomainError
+from app.models.outbox import OUTBOX_STATUSES
 from notifications import services
-from notifications.models import OUTBOX_STATUSES
 
 
 @click.group("outbox", help="Kotak keluar email: kirim, lihat, dan kirim ulang.")

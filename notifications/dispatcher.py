@@ -42,8 +42,8 @@ from sqlalchemy import and_, or_, select, update
 
 from app.core.clock import utcnow
 from app.db import unit_of_work
+from app.models.outbox import OutboxMessage
 from notifications.messages import build_message
-from notifications.models import OutboxMessage
 from notifications.outbox import DEFAULT_SENDER
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from app.core.addresses import is_email_address
 from app.core.clock import utcnow
 from app.db import in_chunks
 from app.extensions import db
-from notifications.models import OutboxMessage
+from app.models.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
 

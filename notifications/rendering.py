@@ -202,8 +202,8 @@ def build_context(kind: str, *, case: Any | None, recipient: str, extra: dict[st
 
 def _authority_profile(context: dict[str, Any], case: Any | None) -> dict[str, Any]:
     """What the email says of the authority: the one that issued the case's recommendation, as it was on the
-    day of issue (app/core/authority.py), else the one in force today."""
-    from app.core.authority import profile_for
+    day of issue (app/agencies/authority.py), else the one in force today."""
+    from app.agencies.authority import profile_for
 
     recommendation = _recommendation_of(case) if case is not None else None
     if recommendation is not None and recommendation.issued_at is not None:
@@ -213,8 +213,8 @@ def _authority_profile(context: dict[str, Any], case: Any | None) -> dict[str, A
 
 
 def _add_case(context: dict[str, Any], case: Any, *, base_url: str) -> None:
-    from app.agencies.models import Agency
     from app.agencies.services import routed_body
+    from app.models.agencies import Agency
 
     agency = _loaded(case, "agency") or db.session.get(Agency, case.agency_id)
     tz_name = agency.timezone if agency is not None else "Asia/Jakarta"
@@ -261,7 +261,7 @@ def _add_case(context: dict[str, Any], case: Any, *, base_url: str) -> None:
 
 def _recommendation_of(case: Any) -> Any | None:
     """The case's recommendation, loaded or queried (the relationship is lazy="raise")."""
-    from app.cases.models import Recommendation
+    from app.models.cases import Recommendation
 
     state = inspect(case, raiseerr=False)
     if state is None:
@@ -346,7 +346,7 @@ RECORD_KINDS = frozenset({"escalation", "final_report"})
 def agency_records(agency_ids: set[int] | list[int], now: datetime | None = None) -> dict[int, dict[str, int]]:
     """The PPK's record shown in escalation letters, for several agencies in one query: recommendations
     received, followed up, and still open past their due time."""
-    from app.cases.models import Recommendation
+    from app.models.cases import Recommendation
 
     ids = sorted(set(agency_ids))
     now = now or utcnow()

@@ -15,7 +15,7 @@ from app.core.clock import utcnow
 from app.db import MAX_ROW_ID, get_row
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
-from notifications.models import OUTBOX_STATUSES, OutboxMessage
+from app.models.outbox import OUTBOX_STATUSES, OutboxMessage
 
 STATUS_LABELS = {
     "pending": "Menunggu dikirim",
@@ -115,7 +115,7 @@ def message_dump(message: OutboxMessage, case_number: str | None = None) -> dict
 
 def case_numbers(messages: list[OutboxMessage]) -> dict[int, str]:
     """Case numbers of the rows' cases, in one query."""
-    from app.cases.models import Case
+    from app.models.cases import Case
 
     ids = {m.case_id for m in messages if m.case_id is not None}
     if not ids:

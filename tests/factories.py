@@ -5,10 +5,10 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from app.agencies.models import Agency
-from app.auth.models import User
 from app.auth.services import hash_password
 from app.extensions import db
+from app.models.agencies import Agency
+from app.models.auth import User
 
 PASSWORD = "kata-sandi-uji-123"  # noqa: S105
 _seq = itertools.count(1)

@@ -17,15 +17,15 @@ from sqlalchemy import func, select, text, update
 
 from app import create_app
 from app.audit.checkpoints import CheckpointError, load_checkpoints, write_checkpoint
-from app.cases.models import Case, CaseHistory
-from app.core.models import JobHeartbeat
+from app.core.states import CaseEvent
 from app.extensions import db
+from app.models.cases import Case, CaseHistory
+from app.models.core import JobHeartbeat
 from app.scheduling import CHECKPOINT_JOB_ID, build_scheduler, checkpoint_job, run_job
 from config import ConfigError, parse_chain_keys
 from tests.workflows.helpers import S, case_in, make_cast, payload_for, upload
 from workflows import fire
 from workflows.history import GENESIS, chain_keys, row_digest, seal_unsealed_rows, verify_case
-from workflows.states import CaseEvent
 
 OLD_KEY = "k2025:" + "o" * 40
 NEW_KEY = "k2026:" + "n" * 40
@@ -393,7 +393,7 @@ def test_chain_keys_parse_in_order():
 
 
 def test_each_checkpoint_sends_its_global_head_to_the_independent_mailbox(app, runner, checkpoints, monkeypatch):
-    from notifications.models import OutboxMessage
+    from app.models.outbox import OutboxMessage
 
     monkeypatch.setitem(app.config, "AUDIT_CHECKPOINT_RECIPIENTS", ["jangkar@inspektorat.go.id"])
     cast = make_cast()

@@ -15,12 +15,12 @@ import time_machine
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from app.agencies.authority import load_authorities, profile_for
 from app.cases.bundle import build_case_bundle
-from app.cases.models import Recommendation
-from app.core.authority import load_authorities, profile_for
 from app.db import unit_of_work
 from app.extensions import db
 from app.letters import render_escalation_letter, render_recommendation_letter
+from app.models.cases import Recommendation
 from notifications.rendering import render
 from tests.factories import PASSWORD
 from tests.web.conftest import Pages

@@ -12,9 +12,9 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import inspect, select, text
 
-from app.cases.models import Attachment, Case
 from app.cases.services import add_attachment, attachment_path
 from app.extensions import db
+from app.models.cases import Attachment, Case
 from tests.importing.helpers import standard_cases
 from workflows.history import verify_case
 

@@ -11,10 +11,10 @@ from sqlalchemy import delete, func, select
 
 from app.cases.exports import export_cases_csv, export_cases_xlsx
 from app.cases.importing import import_file
-from app.cases.models import Case, CaseHistory, Clarification, FollowUp, Recommendation
 from app.cases.services import scoped_cases
-from app.escalations.models import EscalationStep
 from app.extensions import db
+from app.models.cases import Case, CaseHistory, Clarification, FollowUp, Recommendation
+from app.models.escalations import EscalationStep
 from tests.importing.helpers import case_row, import_rows, standard_cases
 
 
@@ -284,8 +284,8 @@ def test_export_memory_stays_flat_as_rows_grow(make_agency, make_user, tmp_path,
     same row stream and writes it in openpyxl's write-only mode, which spools rows to disk.)"""
     import tracemalloc
 
-    from app.auth.models import User
     from app.cases import exports
+    from app.models.auth import User
 
     monkeypatch.setattr(exports, "YIELD_PER", 50)
     monkeypatch.setattr(exports, "CSV_CHUNK_ROWS", 50)

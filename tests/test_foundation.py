@@ -12,10 +12,10 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from app import create_app
-from app.agencies.models import Agency
 from app.core.clock import utcnow
 from app.db import include_schema_object
 from app.extensions import db
+from app.models.agencies import Agency
 from config import DEV_SECRET_KEY, ConfigError, load_config
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"

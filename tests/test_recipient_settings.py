@@ -17,8 +17,8 @@ from app.errors import ValidationFailed
 from app.escalations.routing import set_target_recipients, target_recipients
 from app.escalations.sweep import run_sweep
 from app.extensions import db
+from app.models.outbox import OutboxMessage
 from config import ConfigError
-from notifications.models import OutboxMessage
 from notifications.outbox import enqueue
 from tests.escalations.helpers import open_case
 from tests.notifications.helpers import make_case

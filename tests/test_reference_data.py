@@ -7,10 +7,10 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from app.agencies.models import Agency
 from app.agencies.reference import REFERENCE_CSV, ReferenceDataError, load_reference, read_reference
 from app.db import unit_of_work
 from app.extensions import db
+from app.models.agencies import Agency
 
 WIT_PROVINCES = {"81", "82", "91", "92", "93", "94", "95", "96"}  # Maluku, Maluku Utara, the six Papua provinces
 WITA_PROVINCES = {"51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75", "76"}

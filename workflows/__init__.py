@@ -1,7 +1,7 @@
 """The case workflow: the transition table and the one service that applies events.
 
 Public API: `fire(case, event, actor, payload, expected_version)`, `allowed_events(case, user)`,
-`TRANSITIONS`. Loaded lazily so that models can import `workflows.states` without a cycle.
+`TRANSITIONS`. Loaded lazily so that models can import `app.core.states` without a cycle.
 """
 
 from __future__ import annotations

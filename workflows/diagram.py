@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workflows.states import STATUS_LABELS, TERMINAL_STATUSES, CaseStatus
+from app.core.states import STATUS_LABELS, TERMINAL_STATUSES, CaseStatus
 from workflows.transitions import TRANSITIONS
 
 

@@ -12,13 +12,13 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from app.agencies.models import Agency
 from app.agencies.services import ppk_recipients
-from app.auth.models import User
-from app.cases.models import Case, Clarification, FollowUp, Recommendation
+from app.core.states import CaseEvent
 from app.core.vocab import Role, is_lighter
 from app.extensions import db
-from workflows.states import CaseEvent
+from app.models.agencies import Agency
+from app.models.auth import User
+from app.models.cases import Case, Clarification, FollowUp, Recommendation
 
 
 class Effects:
@@ -118,7 +118,7 @@ def _draft(fx: Effects) -> None:
 
 
 def _issue(fx: Effects) -> None:
-    from app.core.authority import authority_name_on
+    from app.agencies.authority import authority_name_on
 
     rec = fx._require_recommendation()
     rec.letter_number = fx.data["letter_number"]

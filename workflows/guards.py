@@ -55,8 +55,8 @@ def _not_before_issue(case: Any, payload: dict[str, Any], field: str, message: s
     day = payload.get(field)
     if rec is None or rec.issued_at is None or day is None:
         return None
-    from app.agencies.models import Agency
     from app.calendar.working_days import local_today
+    from app.models.agencies import Agency
 
     agency = db.session.get(Agency, case.agency_id)
     if day < local_today(agency, rec.issued_at):
@@ -68,7 +68,7 @@ def document_belongs_to_case(case: Any, actor: Any, payload: dict[str, Any]) -> 
     document_id = payload.get("document_id")
     if document_id is None:
         return None
-    from app.cases.models import Attachment
+    from app.models.cases import Attachment
 
     attachment = get_row(Attachment, document_id)
     if attachment is None or attachment.case_id != case.id:
@@ -80,6 +80,6 @@ def document_belongs_to_case(case: Any, actor: Any, payload: dict[str, Any]) -> 
 def _recommendation(case: Any) -> Any:
     from sqlalchemy import select
 
-    from app.cases.models import Recommendation
+    from app.models.cases import Recommendation
 
     return db.session.scalar(select(Recommendation).where(Recommendation.case_id == case.id))

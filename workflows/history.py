@@ -26,10 +26,10 @@ from typing import Any
 from flask import current_app, g, has_request_context
 from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
-from app.cases.models import Case, CaseHistory
 from app.core.clock import utcnow
 from app.db import in_chunks
 from app.extensions import db
+from app.models.cases import Case, CaseHistory
 from config import ConfigError, parse_chain_keys
 
 GENESIS = "0" * 64

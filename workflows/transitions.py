@@ -13,10 +13,10 @@ from typing import Any
 
 from marshmallow import Schema
 
+from app.core.states import EVENT_LABELS, TERMINAL_STATUSES, CaseEvent, CaseStatus
 from app.core.vocab import Role
 from workflows import guards
 from workflows import schemas as s
-from workflows.states import EVENT_LABELS, TERMINAL_STATUSES, CaseEvent, CaseStatus
 
 ST = CaseStatus
 KASN_STAFF = frozenset({Role.INVESTIGATOR, Role.COMMISSIONER})

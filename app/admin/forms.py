@@ -10,14 +10,14 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from app.admin.schemas import AuthoritySchema
-from app.agencies.models import Agency
+from app.agencies.authority import PROFILE_FIELDS
 from app.agencies.schemas import AgencySchema
 from app.core import vocab
-from app.core.authority import PROFILE_FIELDS
-from app.core.models import OversightAuthority
 from app.errors import ValidationFailed
-from app.escalations.models import EscalationRecipient
 from app.extensions import db
+from app.models.agencies import Agency
+from app.models.core import OversightAuthority
+from app.models.escalations import EscalationRecipient
 from app.web.schema_forms import FieldSpec, field_specs
 
 TIMEZONE_FIRST = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "Asia/Pontianak")

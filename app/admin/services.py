@@ -9,14 +9,14 @@ from marshmallow import ValidationError
 from sqlalchemy import func, or_, select
 
 from app.admin.schemas import AuthoritySchema
-from app.agencies.models import Agency
 from app.agencies.schemas import AgencySchema
 from app.auth import services as auth_services
-from app.auth.models import User
-from app.core.models import OversightAuthority
 from app.db import get_row
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
+from app.models.agencies import Agency
+from app.models.auth import User
+from app.models.core import OversightAuthority
 
 PAGE_SIZE = 50
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from app.agencies.models import Agency
 from app.agencies.reference import ReferenceDataError, load_reference
 from app.core.vocab import AGENCY_KIND_LABELS, TIMEZONES, AgencyKind
 from app.db import unit_of_work
 from app.extensions import db
+from app.models.agencies import Agency
 
 
 @click.group("agencies", help="Kelola data instansi.")
@@ -26,7 +26,7 @@ def agencies() -> None:
 )
 def load_reference_command(path: str | None) -> None:
     """Load (or refresh) the reference agencies and oversight authorities; running it again changes nothing."""
-    from app.core.authority import load_authorities
+    from app.agencies.authority import load_authorities
 
     try:
         with unit_of_work():

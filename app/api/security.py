@@ -15,11 +15,11 @@ from typing import Any, TypeVar
 
 from flask import current_app, request
 
-from app.auth.models import User
 from app.auth.services import TokenCaller, caller_for_token
 from app.core.vocab import Role
 from app.errors import Forbidden, Unauthorized
 from app.extensions import db
+from app.models.auth import User
 
 F = TypeVar("F", bound=Callable[..., Any])
 

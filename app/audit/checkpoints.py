@@ -29,10 +29,10 @@ from flask import current_app
 from sqlalchemy import select, tuple_
 
 from app.audit.heads import Head, Problem, head_problems, read_heads
-from app.cases.models import CaseHistory
 from app.core.clock import utcnow
 from app.db import in_chunks
 from app.extensions import db
+from app.models.cases import CaseHistory
 from config import INSTANCE_DIR
 from workflows.history import ChainKeys, chain_keys
 

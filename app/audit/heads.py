@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
-from app.cases.models import Case, CaseHistory
 from app.extensions import db
+from app.models.cases import Case, CaseHistory
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from app.audit.checkpoints import (
     missing_row,
 )
 from app.audit.heads import Problem, head_problems, read_heads
-from app.cases.models import CaseHistory
 from app.extensions import db
+from app.models.cases import CaseHistory
 from workflows.history import GENESIS, chain_keys, link_problem
 
 

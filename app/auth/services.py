@@ -14,12 +14,12 @@ from flask import Flask, current_app
 from flask_login import LoginManager
 from sqlalchemy import bindparam, func, or_, select, update
 
-from app.agencies.models import Agency
-from app.auth.models import ApiToken, RecoveryCode, User, WebSession
 from app.core.clock import utcnow
 from app.core.vocab import Body, Role
 from app.errors import Forbidden, Unauthorized, ValidationFailed
 from app.extensions import db
+from app.models.agencies import Agency
+from app.models.auth import ApiToken, RecoveryCode, User, WebSession
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Tests only (config PASSWORD_HASH_FAST): the same algorithm with minimal cost, so suites stay fast.
@@ -572,7 +572,7 @@ def _throttle_settings() -> tuple[int, int, int]:
 
 def address_blocked_until(address: str, now: datetime | None = None) -> datetime | None:
     """When sign-in from `address` is blocked, the instant the block ends; otherwise None."""
-    from app.auth.models import LoginThrottle
+    from app.models.auth import LoginThrottle
 
     now = now or utcnow()
     row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.address == address[:64]))
@@ -591,7 +591,7 @@ def register_address_failure(address: str, now: datetime | None = None) -> None:
     """
     from sqlalchemy.exc import IntegrityError
 
-    from app.auth.models import LoginThrottle
+    from app.models.auth import LoginThrottle
 
     now = now or utcnow()
     address = address[:64]

@@ -11,11 +11,11 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from app.agencies.models import Agency
 from app.db import unit_of_work
 from app.errors import DomainError
 from app.extensions import db
 from app.i18n import day_name, format_day, format_instant
+from app.models.agencies import Agency
 
 
 def _day(value: str, name: str) -> date:

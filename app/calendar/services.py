@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.agencies.models import Agency
-from app.calendar.models import CalendarOverride, DeadlineRule
 from app.calendar.working_days import FOLLOW_UP_RULE, Calendar, local_date
 from app.db import get_row
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
+from app.models.agencies import Agency
+from app.models.calendar import CalendarOverride, DeadlineRule
 
 OVERRIDE_KINDS = ("closed", "open")
 

@@ -23,10 +23,10 @@ import holidays
 from flask import current_app, has_app_context
 from sqlalchemy import or_, select
 
-from app.calendar.models import CalendarOverride, DeadlineRule
 from app.core.clock import utcnow
 from app.core.vocab import TIMEZONES
 from app.extensions import db
+from app.models.calendar import CalendarOverride, DeadlineRule
 
 ONE_DAY = timedelta(days=1)
 DEFAULT_TIMEZONE = "Asia/Jakarta"
@@ -361,7 +361,7 @@ def _as_day(value: date, agency_id: int | None) -> date:
     if isinstance(value, datetime):
         tz_name = None
         if agency_id is not None:
-            from app.agencies.models import Agency
+            from app.models.agencies import Agency
 
             tz_name = db.session.scalar(select(Agency.timezone).where(Agency.id == agency_id))
         return local_date(value, tz_name)

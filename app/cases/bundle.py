@@ -28,10 +28,10 @@ from typing import Any
 from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
-from app.cases.models import Attachment, Case, CaseHistory, Recommendation
 from app.core.clock import utcnow
-from app.escalations.models import EscalationStep
 from app.extensions import db
+from app.models.cases import Attachment, Case, CaseHistory, Recommendation
+from app.models.escalations import EscalationStep
 from workflows.history import GENESIS
 
 CHUNK = 1024 * 1024
@@ -246,8 +246,8 @@ __all__ = ["build_case_bundle", "history_rows"]
 
 def _issuing_authority(case: Case, now: datetime) -> dict[str, str]:
     """`authority` (short name) and `authority_name` of the authority the bundle speaks for
-    (app/core/authority.py)."""
-    from app.core.authority import profile_for
+    (app/agencies/authority.py)."""
+    from app.agencies.authority import profile_for
 
     rec = db.session.scalar(select(Recommendation).where(Recommendation.case_id == case.id))
     if rec is not None and rec.issued_at is not None:

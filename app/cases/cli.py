@@ -35,8 +35,8 @@ def import_command(
     Rows already imported (same reference) are skipped, so the same file can be imported again safely.
     No email is sent for imported cases.
     """
-    from app.auth.models import User
     from app.cases.importing import ImportFileError, default_report_path, iter_import
+    from app.models.auth import User
 
     actor = None
     if user_email:

@@ -15,9 +15,9 @@ from typing import Any
 
 from flask import Response, send_file, stream_with_context
 
-from app.cases.models import Case
 from app.core.vocab import KASN_ROLES
 from app.errors import Forbidden, ValidationFailed
+from app.models.cases import Case
 
 EXPORT_FORMATS = {
     "csv": "text/csv; charset=utf-8",

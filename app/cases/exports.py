@@ -22,13 +22,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
-from app.agencies.models import Agency
-from app.cases.models import Case, Clarification, FollowUp, Recommendation
 from app.cases.services import apply_filters
 from app.core.clock import utcnow
+from app.core.states import STATUS_LABELS, CaseStatus
 from app.core.vocab import CATEGORY_LABELS, SANCTION_FORMS, SANCTION_LABELS, SOURCE_LABELS
 from app.extensions import db
-from workflows.states import STATUS_LABELS, CaseStatus
+from app.models.agencies import Agency
+from app.models.cases import Case, Clarification, FollowUp, Recommendation
 
 YIELD_PER = 1000
 CSV_CHUNK_ROWS = 500

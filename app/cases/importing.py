@@ -37,10 +37,9 @@ from marshmallow import ValidationError
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.agencies.models import Agency
-from app.cases.models import Case, CaseCounter, CaseHistory, Clarification, FollowUp, Recommendation
 from app.cases.schemas import NewCaseSchema
 from app.core.clock import utcnow
+from app.core.states import STATUS_LABELS, CaseStatus
 from app.core.vocab import (
     CATEGORY_LABELS,
     CENTRAL_KINDS,
@@ -54,10 +53,11 @@ from app.core.vocab import (
     Source,
     is_lighter,
 )
-from app.escalations.models import EscalationStep
 from app.extensions import db
+from app.models.agencies import Agency
+from app.models.cases import Case, CaseCounter, CaseHistory, Clarification, FollowUp, Recommendation
+from app.models.escalations import EscalationStep
 from workflows.history import GENESIS, SYSTEM_ACTOR, chained_row
-from workflows.states import STATUS_LABELS, CaseStatus
 
 IMPORT_EVENT = "imported"
 DEFAULT_BATCH_SIZE = 500
@@ -493,9 +493,9 @@ class _Context:
         self._zones = {info.id: info.timezone for info in self.by_code.values()}
         self._rules: dict[date, tuple[int, str]] = {}
         self._authorities: dict[date, str] = {}
-        from app.calendar.models import DeadlineRule
         from app.calendar.working_days import FOLLOW_UP_RULE
-        from app.core.models import OversightAuthority
+        from app.models.calendar import DeadlineRule
+        from app.models.core import OversightAuthority
 
         self._rule_rows = db.session.execute(
             select(DeadlineRule.days, DeadlineRule.code, DeadlineRule.valid_from, DeadlineRule.valid_to)

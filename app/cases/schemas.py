@@ -11,14 +11,14 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from app.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_cursor
 from app.calendar.working_days import latest_today
 from app.core.nip import InvalidNIP, parse_nip
+from app.core.states import CaseStatus
 from app.core.vocab import NEUTRALITY_SUBCATEGORIES, Category, Source
 from app.db import MAX_ROW_ID
-from workflows.states import CaseStatus
 
 _required = {"required": "Wajib diisi.", "null": "Wajib diisi."}
 
 # The case list's search (`q`): a term needs three letters or digits, the shortest the trigram index of
-# PostgreSQL (app.cases.models `SEARCH_INDEX`) can serve; a shorter one would read every case.
+# PostgreSQL (app.models.cases `SEARCH_INDEX`) can serve; a shorter one would read every case.
 SEARCH_MIN_CHARS = 3
 SEARCH_TOO_SHORT = f"Kata pencarian (q) minimal {SEARCH_MIN_CHARS} huruf atau angka."
 

@@ -27,11 +27,19 @@ from sqlalchemy.orm import aliased
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
-from app.agencies.models import Agency
 from app.api.pagination import cursor_id, encode_cursor
-from app.auth.models import User
 from app.auth.services import TokenCaller
-from app.cases.models import (
+from app.cases.schemas import SEARCH_TOO_SHORT, NewCaseSchema, _partial_update_schema, search_term_too_short
+from app.core.clock import utcnow
+from app.core.states import STATUS_LABELS, CaseStatus
+from app.core.vocab import KASN_ROLES, Role
+from app.db import MAX_ROW_ID, get_row, valid_row_id
+from app.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed, VersionConflict
+from app.escalations.services import escalated_clause
+from app.extensions import db
+from app.models.agencies import Agency
+from app.models.auth import User
+from app.models.cases import (
     Attachment,
     Case,
     CaseCounter,
@@ -41,16 +49,8 @@ from app.cases.models import (
     Recommendation,
     search_text,
 )
-from app.cases.schemas import SEARCH_TOO_SHORT, NewCaseSchema, _partial_update_schema, search_term_too_short
-from app.core.clock import utcnow
-from app.core.vocab import KASN_ROLES, Role
-from app.db import MAX_ROW_ID, get_row, valid_row_id
-from app.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed, VersionConflict
-from app.escalations.models import EscalationStep
-from app.escalations.services import escalated_clause
-from app.extensions import db
+from app.models.escalations import EscalationStep
 from workflows.history import append_history, lock_case
-from workflows.states import STATUS_LABELS, CaseStatus
 
 EDITABLE_STATUSES = (CaseStatus.REPORTED, CaseStatus.UNDER_REVIEW, CaseStatus.RECOMMENDATION_DRAFTED)
 
@@ -311,7 +311,7 @@ def filter_clauses(shape: tuple[tuple[str, Any], ...], values: Mapping[str, Any]
         clauses.append(escalated if present["f_escalated"] else ~escalated)
     if "f_like" in present:
         # One text, one condition: `search_text ILIKE :term`, which PostgreSQL's trigram index on that expression
-        # serves (app.cases.models `search_text`); `lower(…) LIKE lower(:term)` on SQLite, a scan.
+        # serves (app.models.cases `search_text`); `lower(…) LIKE lower(:term)` on SQLite, a scan.
         text = search_text()
         match = text.ilike(param("f_like"))
         if "f_digits" in present:  # "1986 0926" also finds the NIP 198609262015051001
@@ -596,7 +596,7 @@ def sees_deliberation(user: Any) -> bool:
 def _party_actor_labels(rows: Sequence[CaseHistory]) -> dict[int, str]:
     """Who acted, as an outside party may read it: the role and the office (the authority in force on the day
     of the row, for its staff), never the person. Keyed by the row's seq."""
-    from app.core.authority import authority_name_on, role_labels
+    from app.agencies.authority import authority_name_on, role_labels
     from app.core.vocab import BODY_LABELS, ROLE_LABELS
 
     ids = {r.actor_id for r in rows if r.actor_id is not None}

@@ -12,13 +12,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.cases import services
 from app.cases.schemas import CaseQuerySchema
+from app.core.states import CaseEvent, CaseStatus
 from app.core.vocab import Category
 from app.db import unit_of_work
 from app.errors import Conflict, Forbidden, ValidationFailed
 from app.extensions import db
 from app.web import case_pages
 from app.web.schema_forms import field_errors, form_payload, form_values
-from workflows.states import CaseEvent, CaseStatus
 
 bp = Blueprint("case_pages", __name__)
 PAGE_SIZE = 25

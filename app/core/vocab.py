@@ -22,7 +22,7 @@ ROLE_LABELS = {
 }
 
 # The `commissioner` role's name under a body without commissioners (BKN, and until a row says otherwise):
-# the authority in force decides (app/core/authority.py: role_labels).
+# the authority in force decides (app/agencies/authority.py: role_labels).
 SIGNER_ROLE_LABEL = "Pejabat penanda tangan"
 
 KASN_ROLES = frozenset({Role.INVESTIGATOR, Role.COMMISSIONER, Role.ADMIN})

@@ -48,19 +48,19 @@ from flask import current_app
 from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy import case as sql_case
 
-from app.agencies.models import Agency
 from app.calendar.working_days import Calendar, local_date
-from app.cases.models import Case, Recommendation
+from app.core.states import STATUS_LABELS, TERMINAL_STATUSES, CaseStatus
 from app.core.vocab import BODY_LABELS, Body
 from app.db import UTCDateTime, in_chunks
 from app.escalations.ladder import load_ladder, working_hours
-from app.escalations.models import EscalationStep
 from app.escalations.routing import CENTRAL_TIMEZONE, target_recipients
 from app.escalations.services import ESCALATED_LEVEL
 from app.extensions import db
 from app.i18n import day_name, format_day, format_instant
+from app.models.agencies import Agency
+from app.models.cases import Case, Recommendation
+from app.models.escalations import EscalationStep
 from config import ConfigError
-from workflows.states import STATUS_LABELS, TERMINAL_STATUSES, CaseStatus
 
 log = logging.getLogger(__name__)
 
@@ -458,7 +458,7 @@ def _extra(digest: BodyDigest, now: datetime) -> dict[str, Any]:
 
 def run_digest(now: datetime, *, dry_run: bool = False, bodies: tuple[str, ...] = BODIES) -> DigestReport:
     """Queue this week's digest of every body (`now` aware). Flushes only (nothing with `dry_run`)."""
-    from notifications.models import OutboxMessage
+    from app.models.outbox import OutboxMessage
     from notifications.outbox import enqueue, normalize_recipients, row_key
 
     if now.tzinfo is None or now.utcoffset() is None:

@@ -16,12 +16,12 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from app.agencies.services import ppk_recipients, routed_body
-from app.auth.models import User
 from app.core.addresses import InvalidAddresses, address_list
 from app.core.vocab import ESCALATION_TARGET_LABELS, AgencyKind, Body
 from app.errors import ValidationFailed
-from app.escalations.models import EscalationRecipient
 from app.extensions import db
+from app.models.auth import User
+from app.models.escalations import EscalationRecipient
 
 TARGETS = ("menpanrb", "kemendagri", "kasn", "bkn")
 MINISTRIES = tuple(body.value for body in Body)  # where the `ministry` rule can route

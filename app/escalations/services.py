@@ -7,14 +7,14 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, exists, select
 
-from app.agencies.models import Agency
 from app.calendar.working_days import Calendar
-from app.cases.models import Case, Recommendation
 from app.core.clock import utcnow
 from app.escalations.ladder import load_ladder, working_hours
-from app.escalations.models import EscalationStep
 from app.escalations.routing import CENTRAL_TIMEZONE, TARGETS, target_recipients
 from app.extensions import db
+from app.models.agencies import Agency
+from app.models.cases import Case, Recommendation
+from app.models.escalations import EscalationStep
 
 RESOLVED_KIND = "escalation_resolved"
 ESCALATED_LEVEL = 2  # the level at which a ministry is involved (DESIGN §4, §7 `escalated`)

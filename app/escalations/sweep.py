@@ -33,19 +33,19 @@ from sqlalchemy import Select, and_, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
-from app.agencies.models import Agency
 from app.agencies.services import routed_body
 from app.calendar.working_days import LEAST, MOST, Calendar, end_of_day, local_date
-from app.cases.models import Case, CaseHistory, Recommendation
 from app.core.clock import utcnow
+from app.core.states import CaseStatus
 from app.db import unit_of_work
 from app.escalations.ladder import Ladder, Rung, load_ladder, working_hours
-from app.escalations.models import EscalationStep
 from app.escalations.routing import TARGETS, Directory, RecipientGroup
 from app.extensions import db
+from app.models.agencies import Agency
+from app.models.cases import Case, CaseHistory, Recommendation
+from app.models.escalations import EscalationStep
 from notifications.outbox import Email, enqueue_many
 from workflows.history import Entry, append_history_many
-from workflows.states import CaseStatus
 
 log = logging.getLogger(__name__)
 

@@ -20,13 +20,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, not_, or_, select, true
 from sqlalchemy.sql import Subquery
 
-from app.agencies.models import Agency
-from app.cases.models import Case, Clarification, FollowUp, Recommendation
 from app.core.clock import utcnow
 from app.core.vocab import Sanction
 from app.db import UTCDateTime
-from app.escalations.models import EscalationStep
 from app.extensions import db
+from app.models.agencies import Agency
+from app.models.cases import Case, Clarification, FollowUp, Recommendation
+from app.models.escalations import EscalationStep
 
 R = Recommendation.__table__
 C = Case.__table__
@@ -377,7 +377,7 @@ def frozen_cases(
     snapshot_id: int, indicator: str, *, agency_id: int, after_id: int | None = None, limit: int = 100
 ) -> list[dict[str, Any]]:
     """The cases frozen behind one indicator of a snapshot (current case data, frozen membership)."""
-    from app.index.models import IndexSnapshotCase
+    from app.models.index import IndexSnapshotCase
 
     sources = Sources(utcnow())
     snap = IndexSnapshotCase.__table__

@@ -26,8 +26,6 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import func, insert, literal, select
 
-from app.agencies.models import Agency
-from app.auth.models import User
 from app.core.clock import utcnow
 from app.core.vocab import KASN_ROLES, Role
 from app.db import MAX_ROW_ID, get_row, valid_row_id
@@ -35,8 +33,10 @@ from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import db
 from app.index import queries
 from app.index.method import Method, current_method
-from app.index.models import IndexSnapshot, IndexSnapshotCase, SelfAssessment
 from app.index.scoring import INDICATOR_KEYS, Answer, rank, score_agency
+from app.models.agencies import Agency
+from app.models.auth import User
+from app.models.index import IndexSnapshot, IndexSnapshotCase, SelfAssessment
 
 NATIONAL_TZ = "Asia/Jakarta"
 MIN_YEAR, MAX_YEAR = 2000, 2100

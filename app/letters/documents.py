@@ -8,12 +8,11 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from app.agencies.models import Agency
 from app.calendar.working_days import DEFAULT_TIMEZONE, local_date
-from app.cases.models import Attachment, Case, CaseHistory, Recommendation
 from app.cases.services import case_records
 from app.core.clock import utcnow
 from app.core.nip import InvalidNIP, parse_nip
+from app.core.states import STATUS_LABELS, CaseStatus
 from app.core.vocab import (
     AGENCY_KIND_LABELS,
     CATEGORY_LABELS,
@@ -24,11 +23,12 @@ from app.core.vocab import (
     SOURCE_LABELS,
     AgencyKind,
 )
-from app.escalations.models import EscalationStep
 from app.extensions import db
 from app.i18n import format_day, format_instant
 from app.letters.layout import Letter, Letterhead, Report, render_letter
-from workflows.states import STATUS_LABELS, CaseStatus
+from app.models.agencies import Agency
+from app.models.cases import Attachment, Case, CaseHistory, Recommendation
+from app.models.escalations import EscalationStep
 
 # Full names of the oversight authorities we know, for the kop when no OversightAuthority row names it.
 BODY_ADDRESSEES = {
@@ -62,7 +62,7 @@ def _recommendation(case: Case) -> Recommendation | None:
 
 def _letterhead(profile: dict[str, Any]) -> Letterhead:
     """The letterhead of the authority that issued the recommendation (`authority_profile` of the email context:
-    its row for the day of issue, app/core/authority.py)."""
+    its row for the day of issue, app/agencies/authority.py)."""
     config = current_app.config
     return Letterhead(
         authority=profile["name"],

@@ -38,10 +38,10 @@ def label_texts() -> list[str]:
     from app.admin.schemas import AuthoritySchema
     from app.cases.schemas import NewCaseSchema
     from app.core import vocab
+    from app.core.states import EVENT_LABELS, STATUS_LABELS
     from app.errors import HTTP_MESSAGES_ID
     from app.escalations.ladder import DEFAULT_LADDER
     from notifications.services import STATUS_LABELS as OUTBOX_LABELS
-    from workflows.states import EVENT_LABELS, STATUS_LABELS
     from workflows.transitions import TRANSITIONS
 
     texts: list[str] = []

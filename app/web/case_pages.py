@@ -9,18 +9,18 @@ from typing import Any
 from flask_babel import gettext
 from sqlalchemy import select
 
-from app.agencies.models import Agency
-from app.auth.models import User
 from app.cases import services
-from app.cases.models import Case
 from app.cases.schemas import NewCaseSchema
 from app.core import vocab
+from app.core.states import TERMINAL_STATUSES, CaseEvent, CaseStatus
 from app.extensions import db
 from app.i18n import format_day, format_instant
+from app.models.agencies import Agency
+from app.models.auth import User
+from app.models.cases import Case
 from app.web.filters import current_locale, label
 from app.web.schema_forms import N_, FieldSpec, field_specs, form_payload
 from workflows import TRANSITIONS
-from workflows.states import TERMINAL_STATUSES, CaseEvent, CaseStatus
 
 # Where the document of an event's form is stored (Attachment.purpose).
 DOCUMENT_PURPOSE = {CaseEvent.REPORT_FOLLOW_UP: "follow_up", CaseEvent.REQUEST_CLARIFICATION: "clarification"}

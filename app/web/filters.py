@@ -7,10 +7,10 @@ from typing import Any
 from flask import Flask, current_app, request
 from flask_babel import get_locale, gettext
 
+from app.agencies.authority import role_labels
 from app.core import vocab
-from app.core.authority import role_labels
+from app.core.states import EVENT_LABELS, STATUS_LABELS
 from app.i18n import format_day, format_instant, tz_abbreviation
-from workflows.states import EVENT_LABELS, STATUS_LABELS
 
 _NEUTRALITY = vocab.NEUTRALITY_SUBCATEGORIES
 

@@ -6,12 +6,12 @@ from typing import Any
 
 from flask_babel import gettext
 
-from app.core.authority import role_labels
+from app.agencies.authority import role_labels
+from app.core.states import STATUS_LABELS, TERMINAL_STATUSES, CaseStatus
 from app.web.filters import label
 from app.web.schema_forms import field_specs
 from workflows import TRANSITIONS
 from workflows.diagram import mermaid
-from workflows.states import STATUS_LABELS, TERMINAL_STATUSES, CaseStatus
 
 
 def help_context() -> dict[str, Any]:

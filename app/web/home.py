@@ -9,15 +9,15 @@ from typing import Any
 from flask_babel import gettext
 from sqlalchemy import select
 
-from app.agencies.models import Agency
-from app.auth.models import User
 from app.cases import services
-from app.cases.models import Case, Recommendation
 from app.core.clock import utcnow
+from app.core.states import TERMINAL_STATUSES, CaseStatus
 from app.core.vocab import Role
-from app.escalations.models import EscalationStep
 from app.extensions import db
-from workflows.states import TERMINAL_STATUSES, CaseStatus
+from app.models.agencies import Agency
+from app.models.auth import User
+from app.models.cases import Case, Recommendation
+from app.models.escalations import EscalationStep
 
 LIMIT = 20
 

@@ -10,12 +10,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import services as auth_services
-from app.auth.models import User
 from app.core.clock import epoch_seconds, utcnow
 from app.db import unit_of_work
 from app.errors import Unauthorized, ValidationFailed
 from app.extensions import db, limiter, rate_limits_off
 from app.i18n import SUPPORTED_LOCALES, format_instant
+from app.models.auth import User
 from app.web.forms import CodeForm, LoginForm, PasswordChangeForm, SignInCodeForm, translated
 
 bp = Blueprint("web", __name__)

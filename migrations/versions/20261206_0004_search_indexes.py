@@ -5,7 +5,7 @@ Revises: 0003
 Create Date: 2026-12-06 19:30:00
 
 The case list's `q` is `search_text ILIKE '%term%'`, where `search_text` is the case number, the reported
-person's name and NIP and the summary joined by spaces (app.cases.models `search_text`, which must write the
+person's name and NIP and the summary joined by spaces (app.models.cases `search_text`, which must write the
 same expression as the index below, or the planner never uses it). A trigram GIN index serves it for terms of
 three characters or more (the minimum the list enforces). pg_trgm is a trusted extension (PostgreSQL 13+): the
 database owner may create it. SQLite gets nothing: its search is a LIKE scan (docs/operations.md).

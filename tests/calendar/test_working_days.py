@@ -9,7 +9,6 @@ import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.calendar.models import DeadlineRule
 from app.calendar.services import add_override, add_rule, deadline_status, remove_override
 from app.calendar.working_days import (
     Calendar,
@@ -24,10 +23,11 @@ from app.calendar.working_days import (
     non_working_reason,
     working_days_between,
 )
-from app.cases.models import Recommendation
 from app.core.clock import utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.models.calendar import DeadlineRule
+from app.models.cases import Recommendation
 
 WIB, WITA, WIT = "Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"
 

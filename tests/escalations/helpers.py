@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from app.calendar.working_days import due_at_for
-from app.cases.models import Case, CaseHistory, Recommendation
-from app.escalations.models import EscalationStep
 from app.extensions import db
-from notifications.models import OutboxMessage
+from app.models.cases import Case, CaseHistory, Recommendation
+from app.models.escalations import EscalationStep
+from app.models.outbox import OutboxMessage
 from workflows.history import Entry, append_history_many
 
 NIP = "198609262015051001"

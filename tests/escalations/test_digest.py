@@ -12,18 +12,18 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 
-from app.cases.models import Case, Recommendation
 from app.core.clock import utcnow
-from app.core.models import JobHeartbeat
 from app.db import unit_of_work
 from app.escalations.digest import DigestSchedule, digest_schedule, iso_week, run_digest
-from app.escalations.models import EscalationStep
 from app.escalations.services import on_follow_up_reported
 from app.extensions import db
+from app.models.cases import Case, Recommendation
+from app.models.core import JobHeartbeat
+from app.models.escalations import EscalationStep
+from app.models.outbox import OutboxMessage
 from app.scheduling import DIGEST_JOB_ID, build_scheduler, digest_job, record_heartbeat, run_job
 from config import ConfigError
 from notifications.dispatcher import dispatch_pending
-from notifications.models import OutboxMessage
 from tests.escalations.helpers import count, open_case
 from tests.escalations.test_sweep import KEMENDAGRI, MENPAN, RECEIVED, sweep_at
 from tests.notifications.helpers import REPORTER_CONTACT, REPORTER_NAME

@@ -9,14 +9,14 @@ import time_machine
 from sqlalchemy import select
 
 from app.calendar.working_days import due_at_for
-from app.cases.models import Case, Recommendation
 from app.cases.services import create_case, scoped_cases
 from app.core.clock import utcnow
 from app.db import unit_of_work
-from app.escalations.models import EscalationStep
 from app.escalations.sweep import run_sweep
 from app.extensions import db
-from notifications.models import OutboxMessage
+from app.models.cases import Case, Recommendation
+from app.models.escalations import EscalationStep
+from app.models.outbox import OutboxMessage
 from tests.escalations.helpers import count
 from workflows import fire
 

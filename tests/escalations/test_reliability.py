@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from app.cases.models import CaseHistory, Recommendation
-from app.escalations.models import EscalationStep
 from app.escalations.sweep import run_sweep
 from app.extensions import db
+from app.models.cases import CaseHistory, Recommendation
+from app.models.escalations import EscalationStep
+from app.models.outbox import OutboxMessage
 from notifications import rendering
-from notifications.models import OutboxMessage
 from tests.clocked import environ_without_faketime, on_suite_clock
 from tests.escalations.helpers import bulk_open_cases, count, open_case
 from tests.escalations.test_sweep import RECEIVED, end_of_wib_day

@@ -13,9 +13,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
 from app import create_app
-from app.core.models import JobHeartbeat
-from app.escalations.models import EscalationStep
 from app.extensions import db
+from app.models.core import JobHeartbeat
+from app.models.escalations import EscalationStep
 from app.scheduling import JOBS, build_scheduler, dispatch_job, run_job
 from tests.clocked import on_suite_clock
 from tests.escalations.helpers import count, open_case

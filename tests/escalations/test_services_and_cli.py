@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 import time_machine
 from sqlalchemy import select
 
-from app.calendar.models import CalendarOverride
-from app.cases.models import Case, Recommendation
 from app.core.clock import utcnow
-from app.escalations.models import EscalationRecipient, EscalationStep
 from app.escalations.services import escalation_steps_for, on_follow_up_reported, step_dump
 from app.extensions import db
-from notifications.models import OutboxMessage
+from app.models.calendar import CalendarOverride
+from app.models.cases import Case, Recommendation
+from app.models.escalations import EscalationRecipient, EscalationStep
+from app.models.outbox import OutboxMessage
 from tests.escalations.helpers import count, emails_of, open_case
 from tests.escalations.test_sweep import BKN, KASN, KEMENDAGRI, RECEIVED, sweep_at
 

@@ -9,12 +9,12 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from app.cases.models import Case, CaseHistory, Recommendation
 from app.core.clock import utcnow
-from app.escalations.models import EscalationRecipient, EscalationStep
 from app.escalations.sweep import run_sweep
 from app.extensions import db
-from notifications.models import OutboxMessage
+from app.models.cases import Case, CaseHistory, Recommendation
+from app.models.escalations import EscalationRecipient, EscalationStep
+from app.models.outbox import OutboxMessage
 from tests.escalations.helpers import count, emails_of, history_of, open_case, steps_of
 
 MENPAN, KEMENDAGRI, KASN, BKN = (

@@ -16,12 +16,12 @@ from sqlalchemy import select
 
 import app.scheduling
 from app import create_app
-from app.cases.models import Case, Recommendation
 from app.db import unit_of_work
-from app.escalations.models import EscalationStep
 from app.escalations.routing import set_target_recipients
 from app.extensions import db
-from notifications.models import OutboxMessage
+from app.models.cases import Case, Recommendation
+from app.models.escalations import EscalationStep
+from app.models.outbox import OutboxMessage
 from tests.escalations.helpers import count, emails_of, open_case, steps_of
 from tests.escalations.test_sweep import KASN, MENPAN, RECEIVED, sweep_at
 from tests.factories import PASSWORD

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 
 from app.cases.importing import import_file
-from app.cases.models import Case
 from app.extensions import db
+from app.models.cases import Case
 
 NIP = "198609262015051001"
 SUMMARY = "Mengunggah foto bersama pasangan calon dengan simbol jari di media sosial."

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.cases.importing import ImportFileError, import_file, parse_date
-from app.cases.models import Case, CaseHistory, Clarification, FollowUp, Recommendation
-from app.escalations.models import EscalationStep
 from app.extensions import db
-from notifications.models import OutboxMessage
+from app.models.cases import Case, CaseHistory, Clarification, FollowUp, Recommendation
+from app.models.escalations import EscalationStep
+from app.models.outbox import OutboxMessage
 from workflows.history import verify_case
 
 HEADERS = [

@@ -6,11 +6,11 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from app.agencies.models import Agency
-from app.cases.models import Case, Clarification, FollowUp, Recommendation
-from app.escalations.models import EscalationStep
 from app.extensions import db
-from app.index.models import SelfAssessment
+from app.models.agencies import Agency
+from app.models.cases import Case, Clarification, FollowUp, Recommendation
+from app.models.escalations import EscalationStep
+from app.models.index import SelfAssessment
 
 _numbers = itertools.count(1)
 

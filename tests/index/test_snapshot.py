@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from app.cases.models import Case, FollowUp, Recommendation
 from app.db import unit_of_work
 from app.errors import Conflict, Forbidden
 from app.extensions import db
 from app.index import services
 from app.index.scoring import api_item
+from app.models.cases import Case, FollowUp, Recommendation
 from tests.index.builders import at, followed, issue
 
 YEAR = 2025

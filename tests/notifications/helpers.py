@@ -6,9 +6,9 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from app.agencies.models import Agency
-from app.cases.models import Case, Recommendation
 from app.extensions import db
+from app.models.agencies import Agency
+from app.models.cases import Case, Recommendation
 from tests.factories import make_agency
 
 REPORTER_NAME = "Siti Rahasia Pelapor"

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from app.db import unit_of_work
 from app.extensions import db
-from notifications.models import OutboxMessage
+from app.models.outbox import OutboxMessage
 from notifications.outbox import enqueue
 from notifications.services import outbox_counts
 from tests.notifications.helpers import make_case

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 from app.core.clock import utcnow
 from app.db import unit_of_work
 from app.extensions import db
-from notifications.models import OutboxMessage
+from app.models.outbox import OutboxMessage
 from notifications.outbox import _insert_ignoring_duplicates, enqueue, message_id_for, row_key
 from notifications.rendering import UnknownNotificationKind
 from tests.notifications.helpers import make_case
@@ -151,7 +151,7 @@ def test_two_transactions_queuing_the_same_key_at_once_leave_one_row(app):
 
     def transaction_a() -> None:
         with app.app_context():
-            from app.cases.models import Case
+            from app.models.cases import Case
 
             try:
                 with unit_of_work():
@@ -176,7 +176,7 @@ def test_two_transactions_queuing_the_same_key_at_once_leave_one_row(app):
 
     def transaction_b() -> None:
         with app.app_context():
-            from app.cases.models import Case
+            from app.models.cases import Case
 
             a_inserted.wait(10)
             try:

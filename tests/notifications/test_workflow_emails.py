@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from app.core.clock import utcnow
 from app.extensions import db
+from app.models.outbox import OutboxMessage
 from notifications.dispatcher import dispatch_all
-from notifications.models import OutboxMessage
 
 REPORTER = {"name": "Siti Pelapor Rahasia", "contact": "siti.rahasia@contoh.org"}
 

@@ -29,15 +29,15 @@ from sqlalchemy import select
 
 from app.auth.services import issue_token
 from app.calendar.working_days import Calendar, due_at_for, local_today
-from app.cases.models import Case, CaseHistory, Recommendation
 from app.core.clock import utcnow
+from app.core.states import CaseEvent
 from app.extensions import db
-from notifications.models import OutboxMessage
+from app.models.cases import Case, CaseHistory, Recommendation
+from app.models.outbox import OutboxMessage
 from tests.clocked import environ_without_faketime, on_suite_clock
 from tests.escalations.helpers import bulk_open_cases
 from tests.workflows.helpers import NIPS, SAMPLE_PAYLOADS, Cast
 from workflows.history import dev_chain_keys
-from workflows.states import CaseEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 

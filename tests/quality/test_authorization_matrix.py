@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from app.auth.models import ApiToken
 from app.core.clock import utcnow
 from app.extensions import db
+from app.models.auth import ApiToken
 from tests.quality.conftest import World
 from tests.workflows.helpers import upload
 

@@ -31,16 +31,16 @@ import pytest
 from sqlalchemy import func, select
 
 from app.calendar.working_days import Calendar, local_today
-from app.cases.models import CaseCounter, CaseHistory, Recommendation
 from app.core.clock import utcnow
-from app.core.models import JobHeartbeat
 from app.escalations.ladder import load_ladder
-from app.escalations.models import EscalationStep
 from app.escalations.sweep import HISTORY_EVENT, run_sweep
 from app.extensions import db
+from app.models.cases import CaseCounter, CaseHistory, Recommendation
+from app.models.core import JobHeartbeat
+from app.models.escalations import EscalationStep
+from app.models.outbox import OutboxMessage
 from app.scheduling import dispatch_job, run_job
 from notifications.dispatcher import dispatch_all, dispatch_pending
-from notifications.models import OutboxMessage
 from tests.quality.servers import ROOT, app_env, flask_command, open_overdue_recommendations
 from tests.workflows.helpers import S, case_in, make_cast
 

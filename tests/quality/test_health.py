@@ -11,10 +11,10 @@ from sqlalchemy import insert
 
 from app import create_app
 from app.core.clock import utcnow
-from app.core.models import JobHeartbeat
 from app.extensions import db
+from app.models.core import JobHeartbeat
+from app.models.outbox import OutboxMessage
 from app.scheduling import JOBS, record_heartbeat
-from notifications.models import OutboxMessage
 
 
 def beat_all(age: timedelta = timedelta(0), ok: bool = True, error: str | None = None) -> None:

@@ -33,8 +33,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.audit import verify_all
-from app.cases.models import Attachment, Case, CaseHistory
 from app.extensions import db
+from app.models.cases import Attachment, Case, CaseHistory
 from tests.conftest import ON_POSTGRES
 from tests.quality.servers import (
     PLAN,

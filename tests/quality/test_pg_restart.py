@@ -46,15 +46,15 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app import create_app
-from app.cases.models import Case, CaseCounter, CaseHistory, Recommendation
 from app.core.clock import utcnow
-from app.core.models import JobHeartbeat
-from app.escalations.models import EscalationStep
 from app.escalations.sweep import HISTORY_EVENT
 from app.extensions import db
+from app.models.cases import Case, CaseCounter, CaseHistory, Recommendation
+from app.models.core import JobHeartbeat
+from app.models.escalations import EscalationStep
+from app.models.outbox import OutboxMessage
 from app.scheduling import dispatch_job, run_job, sweep_job
 from notifications.dispatcher import dispatch_all
-from notifications.models import OutboxMessage
 from tests.factories import make_agency, make_user
 from tests.quality.pgcluster import PgCluster, PgClusterUnavailable, private_cluster, require_prerequisites
 from tests.quality.servers import (

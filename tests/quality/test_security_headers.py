@@ -182,7 +182,7 @@ def test_a_form_post_without_its_csrf_token_is_refused(app, world: World):
     case = world.cases["reported"]
     response = pages.post(f"/cases/{case.id}/events/start_review", {"version": case.version})
     assert response.status_code == 400
-    from app.cases.models import Case
+    from app.models.cases import Case
 
     db.session.expire_all()
     assert db.session.get(Case, case.id).status == "reported"

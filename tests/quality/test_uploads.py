@@ -11,9 +11,9 @@ import filetype
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.cases.models import Attachment
 from app.cases.services import ALLOWED_TYPES, MAX_ZIP_ENTRIES
 from app.extensions import db
+from app.models.cases import Attachment
 from tests.quality.conftest import World
 from tests.workflows.helpers import PDF_BYTES
 

@@ -6,13 +6,13 @@ import re
 
 from sqlalchemy import select
 
-from app.agencies.models import Agency
-from app.auth.models import User
-from app.calendar.models import CalendarOverride
-from app.core.models import OversightAuthority
-from app.escalations.models import EscalationRecipient
 from app.extensions import db
-from notifications.models import OutboxMessage
+from app.models.agencies import Agency
+from app.models.auth import User
+from app.models.calendar import CalendarOverride
+from app.models.core import OversightAuthority
+from app.models.escalations import EscalationRecipient
+from app.models.outbox import OutboxMessage
 from tests import factories
 
 

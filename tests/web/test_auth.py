@@ -9,9 +9,9 @@ import pyotp
 import time_machine
 from sqlalchemy import select
 
-from app.auth.models import LoginThrottle, User
 from app.core.clock import utcnow
 from app.extensions import db
+from app.models.auth import LoginThrottle, User
 from tests import factories
 from tests.web.conftest import Pages
 

@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime
 import time_machine
 from sqlalchemy import func, select
 
-from app.cases.models import Attachment, Case, FollowUp
 from app.db import unit_of_work
 from app.extensions import db
+from app.models.cases import Attachment, Case, FollowUp
 from tests.web.conftest import NIP
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 
-from app.cases.models import Recommendation
 from app.core.clock import utcnow
-from app.escalations.models import EscalationStep
 from app.extensions import db
+from app.models.cases import Recommendation
+from app.models.escalations import EscalationStep
 from workflows import TRANSITIONS
 
 

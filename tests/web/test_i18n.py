@@ -13,8 +13,8 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
-from app.cases.models import Recommendation
 from app.extensions import db
+from app.models.cases import Recommendation
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po"

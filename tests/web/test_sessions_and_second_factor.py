@@ -13,9 +13,9 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from app.auth.models import ApiToken, User
 from app.core.clock import utcnow
 from app.extensions import db
+from app.models.auth import ApiToken, User
 from tests import factories
 from tests.web.conftest import Pages
 

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from app.agencies.models import Agency
-from app.auth.models import User
-from app.cases.models import Case
 from app.cases.services import add_attachment, create_case
+from app.core.states import CaseEvent, CaseStatus
 from app.extensions import db
+from app.models.agencies import Agency
+from app.models.auth import User
+from app.models.cases import Case
 from tests.factories import make_agency, make_user
 from workflows import fire
-from workflows.states import CaseEvent, CaseStatus
 
 E = CaseEvent
 S = CaseStatus
@@ -141,7 +141,7 @@ def payload_for(case: Case, event: CaseEvent) -> dict[str, Any]:
         from sqlalchemy import select
 
         from app.calendar.working_days import local_today
-        from app.cases.models import Recommendation
+        from app.models.cases import Recommendation
 
         rec = db.session.scalar(select(Recommendation).where(Recommendation.case_id == case.id))
         agency = db.session.get(Agency, case.agency_id)

@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from app.escalations.models import EscalationStep
 from app.extensions import db
+from app.models.escalations import EscalationStep
 from tests.workflows.helpers import PDF_BYTES, S, case_in, make_cast, upload
 
 
@@ -107,9 +107,9 @@ def test_history_hides_evidence_rows_from_ppk(api):
     cast = make_cast()
     case = case_in(cast, S.UNDER_REVIEW)
     upload(case, cast.investigator, purpose="evidence", name="tangkapan-layar-pelapor.pdf")
+    from app.core.states import CaseEvent
     from tests.workflows.helpers import payload_for
     from workflows import fire
-    from workflows.states import CaseEvent
 
     for name in ("draft_recommendation", "issue_recommendation"):
         ev = CaseEvent(name)
@@ -132,9 +132,9 @@ def test_ppk_history_and_files_agree_on_what_it_may_see(api):
     cast = make_cast()
     case = case_in(cast, S.UNDER_REVIEW)
     upload(case, cast.investigator, purpose="other", name="catatan-internal.pdf")
+    from app.core.states import CaseEvent
     from tests.workflows.helpers import payload_for
     from workflows import fire
-    from workflows.states import CaseEvent
 
     for name in ("draft_recommendation", "issue_recommendation"):
         ev = CaseEvent(name)

@@ -202,9 +202,9 @@ def test_ppk_sees_follow_up_documents_not_evidence(api):
     from tests.workflows.helpers import upload
 
     evidence = upload(case, cast.investigator, purpose="evidence", name="bukti.pdf")
+    from app.core.states import CaseEvent
     from tests.workflows.helpers import payload_for
     from workflows import fire
-    from workflows.states import CaseEvent
 
     for name in ("draft_recommendation", "issue_recommendation"):
         ev = CaseEvent(name)
@@ -244,8 +244,8 @@ def test_export_and_bundle_endpoints(api):
 
 def test_list_item_fields_come_from_their_own_columns(api):
     """A list row is unpacked by position: every field must hold the value of the column of its name."""
-    from app.agencies.models import Agency
-    from app.cases.models import Recommendation
+    from app.models.agencies import Agency
+    from app.models.cases import Recommendation
 
     cast = make_cast()
     case = case_in(cast, S.AWAITING_FOLLOW_UP, reported_person={"name": "Rahmat Hidayat", "nip": NIPS[1],
@@ -291,10 +291,10 @@ def test_list_rows_and_loaded_cases_give_the_same_item(api):
 
     import orjson
 
-    from app.agencies.models import Agency
-    from app.cases.models import Case, Recommendation
     from app.cases.services import case_summary
     from app.core.clock import utcnow
+    from app.models.agencies import Agency
+    from app.models.cases import Case, Recommendation
 
     cast = make_cast()
     cases = {

@@ -6,8 +6,8 @@ import threading
 
 from sqlalchemy import func, select
 
-from app.cases.models import Case, CaseHistory
 from app.extensions import db
+from app.models.cases import Case, CaseHistory
 from tests.workflows.helpers import S, case_in, make_cast
 
 THREADS = 20

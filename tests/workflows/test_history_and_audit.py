@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from app.cases.models import CaseHistory
 from app.extensions import db
+from app.models.cases import CaseHistory
 from tests.workflows.helpers import S, case_in, make_cast
 from workflows.diagram import markdown, mermaid
 from workflows.history import verify_case

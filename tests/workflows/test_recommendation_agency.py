@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.cases.models import Case, Recommendation
 from app.extensions import db
+from app.models.cases import Case, Recommendation
 from tests.workflows.helpers import S, case_in, make_cast
 
 

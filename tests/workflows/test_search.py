@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import text
 
 from app.cases import services
-from app.cases.models import SEARCH_INDEX
 from app.cases.schemas import SEARCH_TOO_SHORT
 from app.core.clock import utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.models.cases import SEARCH_INDEX
 from tests.workflows.helpers import NIPS, S, case_in, make_cast
 
 MESSAGE = "Kata pencarian (q) minimal 3 huruf atau angka."

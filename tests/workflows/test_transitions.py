@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from app.cases.models import CaseHistory, FollowUp, Recommendation
 from app.extensions import db
+from app.models.cases import CaseHistory, FollowUp, Recommendation
 from tests.workflows.helpers import E, S, case_in, make_cast, payload_for
 from workflows.transitions import TRANSITIONS
 

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
-from app.agencies.models import Agency
 from app.core.vocab import AgencyKind
 from app.extensions import db
+from app.models.agencies import Agency
 
 REFERENCE_CSV = Path(__file__).resolve().parent / "agencies.csv"
 COLUMNS = ("code", "name", "kind", "timezone", "parent_code", "ppk_title", "source")

@@ -1,9 +1,9 @@
 """Imports every model module so metadata (and Alembic autogenerate) sees every table."""
 
-from app.agencies.models import Agency
-from app.auth.models import ApiToken, LoginThrottle, User
-from app.calendar.models import CalendarOverride, DeadlineRule
-from app.cases.models import (
+from app.models.agencies import Agency
+from app.models.auth import ApiToken, LoginThrottle, User
+from app.models.calendar import CalendarOverride, DeadlineRule
+from app.models.cases import (
     Attachment,
     Case,
     CaseCounter,
@@ -12,10 +12,10 @@ from app.cases.models import (
     FollowUp,
     Recommendation,
 )
-from app.core.models import JobHeartbeat, OversightAuthority
-from app.escalations.models import EscalationRecipient, EscalationStep
-from app.index.models import IndexSnapshot, SelfAssessment
-from notifications.models import OutboxMessage
+from app.models.core import JobHeartbeat, OversightAuthority
+from app.models.escalations import EscalationRecipient, EscalationStep
+from app.models.index import IndexSnapshot, SelfAssessment
+from app.models.outbox import OutboxMessage
 
 __all__ = [
     "Agency",

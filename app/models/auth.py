@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.agencies.models import Agency
 from app.core.clock import utcnow
 from app.core.vocab import Body, Role
 from app.extensions import db
+from app.models.agencies import Agency
 
 _ROLES = ", ".join(f"'{r.value}'" for r in Role)
 _BODIES = ", ".join(f"'{b.value}'" for b in Body)

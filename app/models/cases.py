@@ -26,13 +26,13 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.agencies.models import Agency
-from app.auth.models import User
 from app.core.clock import utcnow
+from app.core.states import CaseStatus
 from app.core.vocab import Category, Sanction, Source
 from app.db import database_only_index
 from app.extensions import db
-from workflows.states import CaseStatus
+from app.models.agencies import Agency
+from app.models.auth import User
 
 _STATUSES = ", ".join(f"'{s.value}'" for s in CaseStatus)
 _CATEGORIES = ", ".join(f"'{c.value}'" for c in Category)
@@ -117,7 +117,7 @@ class Case(db.Model):
 
     @property
     def is_terminal(self) -> bool:
-        from workflows.states import TERMINAL_STATUSES
+        from app.core.states import TERMINAL_STATUSES
 
         return CaseStatus(self._status) in TERMINAL_STATUSES
 

@@ -24,7 +24,7 @@ class OversightAuthority(db.Model):
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # What letters and emails of a recommendation issued in this period say (app/core/authority.py): the head's
+    # What letters and emails of a recommendation issued in this period say (app/agencies/authority.py): the head's
     # title ("Ketua KASN", "Kepala BKN"), the signing official's title, the letterhead's address line, the
     # addressee of the level-3 escalation, what level 3 asks for (this body's own powers, under its law), who
     # gets copies of it, and where all this comes from.

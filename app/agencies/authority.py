@@ -4,7 +4,7 @@
 Each `oversight_authorities` row is one period with what letters and emails of a recommendation issued in it
 say: the body's name, its head's title, the signing official's title, the addressee and the request of a level-3
 escalation (this body's own powers, under its law), the copies, and the sources. The rows ship in
-`app/core/reference/authorities.json`, loaded by `flask agencies load-reference` (`load_authorities`); the next
+`app/agencies/reference/authorities.json`, loaded by `flask agencies load-reference` (`load_authorities`); the next
 body is one row more (that file or the admin page), no code change.
 
 A recommendation keeps the short name of the authority that issued it (`Recommendation.authority_name`, set at
@@ -24,8 +24,8 @@ from typing import Any
 from flask import current_app, g, has_app_context
 from sqlalchemy import or_, select
 
-from app.core.models import OversightAuthority
 from app.extensions import db
+from app.models.core import OversightAuthority
 
 REFERENCE_JSON = Path(__file__).resolve().parent / "reference" / "authorities.json"
 PROFILE_FIELDS = (
