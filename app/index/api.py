@@ -16,6 +16,7 @@ from app.db import unit_of_work
 from app.errors import ValidationFailed
 from app.index import services
 from app.index.scoring import INDICATOR_KEYS
+from app.index.stages import STAGE_LABELS, TRANSITIONS, Stage, StageAction
 
 blp = Blueprint(
     "imnkk",
@@ -36,6 +37,8 @@ blp = Blueprint(
 )
 
 SECURITY = [{"bearerAuth": []}]
+STAGES_TEXT = "; ".join(f"{stage} = {label}" for stage, label in STAGE_LABELS.items())
+STAGE_DOC = {"enum": [stage.value for stage in Stage], "description": f"Tahap penilaian mandiri: {STAGES_TEXT}"}
 
 
 # --- schemas ---------------------------------------------------------------------------------------------
@@ -117,7 +120,10 @@ class SubcriterionSchema(Schema):
     effective_weight = fields.Float()
     score = fields.Float(allow_none=True)
     note = fields.Str(allow_none=True)
-    stage = fields.Str(allow_none=True)
+    stage = fields.Str(
+        allow_none=True,
+        metadata={"description": f"Tahap penilaian mandiri ({STAGES_TEXT}); null untuk subkriteria dari data perkara"},
+    )
     verified = fields.Bool()
 
 
@@ -198,7 +204,7 @@ class AnswerSchema(Schema):
     criterion = fields.Str()
     subcriterion = fields.Str()
     label = fields.Str()
-    stage = fields.Str()
+    stage = fields.Str(metadata=STAGE_DOC)
     self_score = fields.Float(allow_none=True)
     answer = fields.Str(allow_none=True)
     verified_score = fields.Float(allow_none=True)
@@ -245,7 +251,7 @@ class FileSchema(Schema):
 
 class MovedSchema(Schema):
     moved = fields.Int()
-    stage = fields.Str()
+    stage = fields.Str(metadata=STAGE_DOC)
 
 
 # --- the index -------------------------------------------------------------------------------------------
@@ -386,7 +392,7 @@ def submit(agency_id: int, year: int) -> dict[str, Any]:
     """The PPK submits its answers: self-assessment -> verification."""
     with unit_of_work():
         moved = services.submit(current_api_user(), agency_id, year)
-    return {"moved": moved, "stage": "verification"}
+    return {"moved": moved, "stage": TRANSITIONS[StageAction.SUBMIT].target}
 
 
 @blp.route("/self-assessments/<id:agency_id>/<int:year>/<subcriterion>/verify", methods=["POST"])
@@ -437,4 +443,4 @@ def decide(agency_id: int, year: int) -> dict[str, Any]:
     """The plenary decision locks every verified answer (commissioner)."""
     with unit_of_work():
         moved = services.decide(current_api_user(), agency_id, year)
-    return {"moved": moved, "stage": "plenary"}
+    return {"moved": moved, "stage": TRANSITIONS[StageAction.DECIDE].target}

@@ -13,13 +13,12 @@ import click
 from app.db import unit_of_work
 from app.errors import DomainError
 from app.index import services
+from app.index.api import IndexPageSchema
 from app.index.scoring import api_item
 
 
 def index_payload(result: dict[str, Any]) -> dict[str, Any]:
     """The same body as `GET /api/v1/index?year=Y` (DESIGN §7)."""
-    from app.index.api import IndexPageSchema
-
     return IndexPageSchema().dump({**result, "items": [api_item(i) for i in result["items"]]})
 
 

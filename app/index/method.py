@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
+
 from app.errors import DomainError
 
 DEFAULT_VERSION = "2026.1"
@@ -313,8 +315,6 @@ def method_from_config(config: Any) -> Method:
 
 
 def current_method() -> Method:
-    from flask import current_app
-
     cached = current_app.extensions.get("tindak.index_method")
     if cached is None:
         cached = method_from_config(current_app.config)

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, not_, or_, select, true
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql import Subquery
 
 from app.core.clock import utcnow
@@ -27,6 +28,7 @@ from app.extensions import db
 from app.models.agencies import Agency
 from app.models.cases import Case, Clarification, FollowUp, Recommendation
 from app.models.escalations import EscalationStep
+from app.models.index import IndexSnapshotCase
 
 R = Recommendation.__table__
 C = Case.__table__
@@ -260,8 +262,6 @@ def enforcement_facts(
     if agency_ids is not None:
         rows = rows.where(C.c.agency_id.in_(list(agency_ids)))
     if postgres:
-        from sqlalchemy.dialects.postgresql import aggregate_order_by
-
         groups = rows.add_columns(working_days.label("wd")).group_by(C.c.agency_id, working_days).subquery("g")
         counted_days = and_(groups.c.wd.is_not(None), groups.c.followed_up > 0)
         stmt: Select[Any] = select(
@@ -377,8 +377,6 @@ def frozen_cases(
     snapshot_id: int, indicator: str, *, agency_id: int, after_id: int | None = None, limit: int = 100
 ) -> list[dict[str, Any]]:
     """The cases frozen behind one indicator of a snapshot (current case data, frozen membership)."""
-    from app.models.index import IndexSnapshotCase
-
     sources = Sources(utcnow())
     snap = IndexSnapshotCase.__table__
     stmt = (

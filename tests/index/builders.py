@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from app.extensions import db
+from app.index.stages import Stage
 from app.models.agencies import Agency
 from app.models.cases import Case, Clarification, FollowUp, Recommendation
 from app.models.escalations import EscalationStep
@@ -124,7 +125,7 @@ def answer_all(agency: Agency, year: int, score: float, *, method: Any, override
                 subcriterion=key,
                 self_score=overrides.get(key, score),
                 verified_score=verified.get(key),
-                stage="verification" if key in verified else "self_assessment",
+                stage=Stage.VERIFICATION if key in verified else Stage.SELF_ASSESSMENT,
             )
         )
     db.session.commit()

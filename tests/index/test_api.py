@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from app.index import services
@@ -113,8 +115,6 @@ def test_openapi_documents_the_index(client):
 
 
 def test_cli_json_equals_the_api_answer(api, runner, record):
-    import json
-
     result = runner.invoke(args=["index", "compute", "--year", str(YEAR), "--format", "json"])
     assert result.exit_code == 0, result.output
     from_cli = json.loads(result.stdout)

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app import create_app
 from app.extensions import db
 from app.index import services
-from app.index.method import CASE_SUBCRITERION, build_method, current_method
+from app.index.method import (
+    CASE_SUBCRITERION,
+    MethodError,
+    build_method,
+    current_method,
+    method_from_config,
+)
 from app.index.scoring import NOT_MEASURABLE_NO_CASES, NOT_MEASURABLE_NOT_DUE
+from tests import factories
 from tests.index.builders import answer_all, at, followed, issue
 
 YEAR = 2025
@@ -257,8 +266,6 @@ def test_ties_share_a_rank(make_agency):
 
 
 def test_an_invalid_method_is_refused():
-    from app.index.method import MethodError
-
     with pytest.raises(MethodError):
         build_method({"categories": [{"name": "Patuh", "min_index": 0.5}]})  # no bottom category at 0
     with pytest.raises(MethodError):
@@ -268,10 +275,6 @@ def test_an_invalid_method_is_refused():
 
 
 def test_method_from_a_file_and_the_configuration(tmp_path):
-    import json
-
-    from app.index.method import method_from_config
-
     path = tmp_path / "metode.json"
     path.write_text(json.dumps({"version": "2027.1", "criteria": {"penegakan": {"weight": 50}}}), encoding="utf-8")
     method = method_from_config({"INDEX_METHOD_FILE": str(path), "INDEX_METHOD": {"max_score": 100}})
@@ -282,9 +285,6 @@ def test_method_from_a_file_and_the_configuration(tmp_path):
 
 
 def test_the_configured_method_reaches_the_api(app_overrides, make_agency, make_user):
-    from app import create_app
-    from tests import factories
-
     agency = make_agency()
     followed(agency, at(YEAR, 2, 1))
     email = make_user("investigator").email

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import event
 
+from app.db import unit_of_work
 from app.extensions import db
 from app.index import services
 from app.index.method import current_method
@@ -60,8 +61,6 @@ def test_statement_count_does_not_grow_with_the_number_of_agencies(make_agency):
 
 
 def test_a_published_index_is_read_in_one_statement(make_agency, make_user):
-    from app.db import unit_of_work
-
     _populate(make_agency, 4)
     with unit_of_work():
         services.freeze_year(YEAR, make_user("commissioner"))

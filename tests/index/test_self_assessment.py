@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.index import services
+from tests import factories
 
 YEAR = 2025
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -72,8 +73,6 @@ def test_the_four_stages(api, people, app):
 def put_as(app, user, url, **kw):
     """PUT with a bearer token (the `api` fixture has no put helper)."""
     client = app.test_client()
-    from tests import factories
-
     token = client.post("/api/v1/auth/token", json={"email": user.email, "password": factories.PASSWORD}).get_json()
     return client.put(url, headers={"Authorization": f"Bearer {token['token']}"}, **kw)
 
