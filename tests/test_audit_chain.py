@@ -23,7 +23,7 @@ from app.models.cases import Case, CaseHistory
 from app.models.core import JobHeartbeat
 from app.scheduling import CHECKPOINT_JOB_ID, build_scheduler, checkpoint_job, run_job
 from config import ConfigError, parse_chain_keys
-from tests.workflows.helpers import S, case_in, make_cast, payload_for, upload
+from tests.factories import S, case_in, make_cast, payload_for, upload
 from workflows import fire
 from workflows.history import GENESIS, chain_keys, row_digest, seal_unsealed_rows, verify_case
 

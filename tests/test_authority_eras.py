@@ -22,9 +22,8 @@ from app.extensions import db
 from app.letters import render_escalation_letter, render_recommendation_letter
 from app.models.cases import Recommendation
 from notifications.rendering import render
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, S, case_in, make_cast
 from tests.web.conftest import Pages
-from tests.workflows.helpers import S, case_in, make_cast
 
 KASN_ERA = datetime(2024, 3, 12, 3, 0, tzinfo=UTC)  # Tuesday 12 March 2024, 10.00 WIB
 BKN_ERA = datetime(2025, 6, 10, 3, 0, tzinfo=UTC)  # Tuesday 10 June 2025

@@ -12,7 +12,7 @@ from flask import g
 
 from app.auth.services import issue_token
 from app.extensions import db
-from tests.workflows.helpers import Cast, S, case_in, make_cast
+from tests.factories import Cast, S, case_in, make_cast
 
 
 @dataclass

@@ -36,7 +36,7 @@ from app.models.cases import Case, CaseHistory, Recommendation
 from app.models.outbox import OutboxMessage
 from tests.clocked import environ_without_faketime, on_suite_clock
 from tests.escalations.helpers import bulk_open_cases
-from tests.workflows.helpers import NIPS, SAMPLE_PAYLOADS, Cast
+from tests.factories import NIPS, SAMPLE_PAYLOADS, Cast
 from workflows.history import dev_chain_keys
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -20,8 +20,8 @@ import pytest
 from app.core.clock import utcnow
 from app.extensions import db
 from app.models.auth import ApiToken
+from tests.factories import upload
 from tests.quality.conftest import World
-from tests.workflows.helpers import upload
 
 PUBLIC = {
     ("POST", "/api/v1/auth/token"),

@@ -41,8 +41,8 @@ from app.models.escalations import EscalationStep
 from app.models.outbox import OutboxMessage
 from app.scheduling import dispatch_job, run_job
 from notifications.dispatcher import dispatch_all, dispatch_pending
+from tests.factories import S, case_in, make_cast
 from tests.quality.servers import ROOT, app_env, flask_command, open_overdue_recommendations
-from tests.workflows.helpers import S, case_in, make_cast
 
 LONG = os.environ.get("TINDAK_LONG_TESTS") == "1"
 ROUNDS = 20 if LONG else 2

@@ -36,8 +36,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from app.extensions import db
+from tests.factories import upload
 from tests.quality.conftest import World
-from tests.workflows.helpers import upload
 
 LONG = os.environ.get("TINDAK_LONG_TESTS") == "1"
 EXAMPLES = int(os.environ.get("TINDAK_FUZZ_EXAMPLES") or (150 if LONG else 6))

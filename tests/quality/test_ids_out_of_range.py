@@ -12,9 +12,8 @@ import pytest
 from werkzeug.routing import IntegerConverter
 
 from app.extensions import db
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, upload
 from tests.quality.conftest import Pages, World, csrf_token
-from tests.workflows.helpers import upload
 
 BAD_IDS = (0, 2**31, 2**64)
 # Values for the other parts of the paths (each route's own id parameters get the bad id).

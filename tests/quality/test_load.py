@@ -36,6 +36,7 @@ from app.audit import verify_all
 from app.extensions import db
 from app.models.cases import Attachment, Case, CaseHistory
 from tests.conftest import ON_POSTGRES
+from tests.factories import PDF_BYTES, S, case_in, make_cast, new_case_payload
 from tests.quality.servers import (
     PLAN,
     Client,
@@ -58,7 +59,6 @@ from tests.quality.servers import (
     start_gunicorn,
     stop,
 )
-from tests.workflows.helpers import PDF_BYTES, S, case_in, make_cast, new_case_payload
 
 LONG = os.environ.get("TINDAK_LONG_TESTS") == "1"
 DURATION = 300.0 if LONG else 20.0

@@ -55,7 +55,7 @@ from app.models.escalations import EscalationStep
 from app.models.outbox import OutboxMessage
 from app.scheduling import dispatch_job, run_job, sweep_job
 from notifications.dispatcher import dispatch_all
-from tests.factories import make_agency, make_user
+from tests.factories import S, case_in, make_agency, make_cast, make_user, new_case_payload
 from tests.quality.pgcluster import PgCluster, PgClusterUnavailable, private_cluster, require_prerequisites
 from tests.quality.servers import (
     PLAN,
@@ -83,7 +83,6 @@ from tests.quality.servers import (
     stop,
     worker_pids,
 )
-from tests.workflows.helpers import S, case_in, make_cast, new_case_payload
 
 LONG = os.environ.get("TINDAK_LONG_TESTS") == "1"
 DURATION = 180.0 if LONG else 18.0

@@ -9,9 +9,8 @@ import pytest
 
 from app import create_app
 from app.extensions import db
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, PDF_BYTES, upload
 from tests.quality.conftest import Pages, World, csrf_token
-from tests.workflows.helpers import PDF_BYTES, upload
 from workflows.history import dev_chain_keys
 
 PUBLIC_PATHS = [

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from app.cases.services import ALLOWED_TYPES, MAX_ZIP_ENTRIES
 from app.extensions import db
 from app.models.cases import Attachment
+from tests.factories import PDF_BYTES
 from tests.quality.conftest import World
-from tests.workflows.helpers import PDF_BYTES
 
 LONG = os.environ.get("TINDAK_LONG_TESTS") == "1"
 EXTENSIONS = sorted({ext for exts in ALLOWED_TYPES.values() for ext in exts})

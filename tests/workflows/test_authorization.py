@@ -8,7 +8,7 @@ import pytest
 
 from app.extensions import db
 from app.models.escalations import EscalationStep
-from tests.workflows.helpers import PDF_BYTES, S, case_in, make_cast, upload
+from tests.factories import PDF_BYTES, S, case_in, make_cast, upload
 
 
 def _endpoints(case, attachment_id):
@@ -108,7 +108,7 @@ def test_history_hides_evidence_rows_from_ppk(api):
     case = case_in(cast, S.UNDER_REVIEW)
     upload(case, cast.investigator, purpose="evidence", name="tangkapan-layar-pelapor.pdf")
     from app.core.states import CaseEvent
-    from tests.workflows.helpers import payload_for
+    from tests.factories import payload_for
     from workflows import fire
 
     for name in ("draft_recommendation", "issue_recommendation"):
@@ -133,7 +133,7 @@ def test_ppk_history_and_files_agree_on_what_it_may_see(api):
     case = case_in(cast, S.UNDER_REVIEW)
     upload(case, cast.investigator, purpose="other", name="catatan-internal.pdf")
     from app.core.states import CaseEvent
-    from tests.workflows.helpers import payload_for
+    from tests.factories import payload_for
     from workflows import fire
 
     for name in ("draft_recommendation", "issue_recommendation"):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event
 
 from app.extensions import db
-from tests.workflows.helpers import NIPS, PDF_BYTES, S, case_in, make_cast, new_case_payload
+from tests.factories import NIPS, PDF_BYTES, S, case_in, make_cast, new_case_payload
 
 
 def test_create_case_contract(api):
@@ -199,11 +199,11 @@ def test_too_large_upload_is_413_json(app, api):
 def test_ppk_sees_follow_up_documents_not_evidence(api):
     cast = make_cast()
     case = case_in(cast, S.UNDER_REVIEW)
-    from tests.workflows.helpers import upload
+    from tests.factories import upload
 
     evidence = upload(case, cast.investigator, purpose="evidence", name="bukti.pdf")
     from app.core.states import CaseEvent
-    from tests.workflows.helpers import payload_for
+    from tests.factories import payload_for
     from workflows import fire
 
     for name in ("draft_recommendation", "issue_recommendation"):

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models.cases import Case, CaseHistory
-from tests.workflows.helpers import S, case_in, make_cast
+from tests.factories import S, case_in, make_cast
 
 THREADS = 20
 

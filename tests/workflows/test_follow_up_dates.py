@@ -8,7 +8,7 @@ import time_machine
 
 from app.extensions import db
 from app.models.cases import Case
-from tests.workflows.helpers import S, case_in, make_cast
+from tests.factories import S, case_in, make_cast
 
 ISSUED = datetime(2026, 11, 4, 3, 0, tzinfo=UTC)  # Wednesday 4 November 2026, 10.00 WIB
 

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models.cases import CaseHistory
-from tests.workflows.helpers import S, case_in, make_cast
+from tests.factories import S, case_in, make_cast
 from workflows.diagram import markdown, mermaid
 from workflows.history import verify_case
 from workflows.transitions import TRANSITIONS

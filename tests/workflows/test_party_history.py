@@ -13,8 +13,8 @@ from app.cases.exports import export_cases_csv
 from app.cases.services import PARTY_EVENTS
 from app.core.states import CaseEvent
 from app.extensions import db
+from tests.factories import S, case_in, make_cast, payload_for
 from tests.web.conftest import Pages
-from tests.workflows.helpers import S, case_in, make_cast, payload_for
 from workflows import fire
 
 SUPERSEDED = "Draf pertama yang kemudian diganti: hukuman disiplin berat."

@@ -14,7 +14,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.models.cases import CaseHistory
 from tests.conftest import empty_all_tables
-from tests.workflows.helpers import make_cast, new_case_payload, payload_for
+from tests.factories import make_cast, new_case_payload, payload_for
 from workflows import fire
 from workflows.history import verify_case
 from workflows.transitions import TRANSITIONS

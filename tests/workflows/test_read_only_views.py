@@ -13,7 +13,7 @@ from app.api.reads import READ_ONLY_MARK
 from app.api.security import view_mark
 from app.extensions import db
 from tests.conftest import ON_POSTGRES
-from tests.workflows.helpers import S, case_in, make_cast, new_case_payload
+from tests.factories import S, case_in, make_cast, new_case_payload
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE")
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models.cases import Case, Recommendation
-from tests.workflows.helpers import S, case_in, make_cast
+from tests.factories import S, case_in, make_cast
 
 
 def _recommendation_row(case: Case, **kw: Any) -> Recommendation:

@@ -12,7 +12,7 @@ from app.core.clock import utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models.cases import SEARCH_INDEX
-from tests.workflows.helpers import NIPS, S, case_in, make_cast
+from tests.factories import NIPS, S, case_in, make_cast
 
 MESSAGE = "Kata pencarian (q) minimal 3 huruf atau angka."
 

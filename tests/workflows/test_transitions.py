@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models.cases import CaseHistory, FollowUp, Recommendation
-from tests.workflows.helpers import E, S, case_in, make_cast, payload_for
+from tests.factories import E, S, case_in, make_cast, payload_for
 from workflows.transitions import TRANSITIONS
 
 ROLES = ("investigator", "commissioner", "ppk", "overseer", "admin")
