@@ -17,7 +17,7 @@ import pytest
 from app.api.security import required_roles
 from app.core.vocab import Role
 from app.db import MAX_ROW_ID
-from tests.quality.conftest import World
+from tests.factories import Cast
 
 SPEC = "/api/v1/openapi.json"
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -86,14 +86,14 @@ def test_anonymous_requests_get_401_whatever_their_input(client, method, path, b
     assert response.get_json()["error"]["code"] == "unauthorized"
 
 
-def test_wrong_role_gets_403_before_its_input_is_read(client, world: World):
+def test_wrong_role_gets_403_before_its_input_is_read(client, world: Cast):
     response = client.post("/api/v1/agencies", json={"name": "\x00", "kind": 7}, headers=world.headers("ppk"))
     assert response.status_code == 403
     response = client.get("/api/v1/outbox?cursor=%%%&limit=-1", headers=world.headers("commissioner"))
     assert response.status_code == 403
 
 
-def test_the_right_role_gets_422_for_its_input(client, world: World):
+def test_the_right_role_gets_422_for_its_input(client, world: Cast):
     response = client.post("/api/v1/agencies", json={"code": "X", "kind": "entah"}, headers=world.headers("admin"))
     assert response.status_code == 422
     assert {"name", "kind"} <= set(response.get_json()["error"]["details"]["fields"])
@@ -111,8 +111,8 @@ def test_the_right_role_gets_422_for_its_input(client, world: World):
         ("POST", "/api/v1/cases/{case_id}/attachments", {"data": {"purpose": "bukti\x00"}}, "purpose"),
     ],
 )
-def test_nul_characters_are_refused_with_the_envelope(client, world: World, method, path, kwargs, field):
-    url = path.format(agency_id=world.cast.agency.id, case_id=world.cases["reported"].id)
+def test_nul_characters_are_refused_with_the_envelope(client, world: Cast, method, path, kwargs, field):
+    url = path.format(agency_id=world.agency.id, case_id=world.cases["reported"].id)
     response = client.open(url, method=method, headers=world.headers("commissioner"), **kwargs)
     assert response.status_code == 422, response.get_data(as_text=True)
     error = response.get_json()["error"]
@@ -121,12 +121,12 @@ def test_nul_characters_are_refused_with_the_envelope(client, world: World, meth
     assert field in error["details"]["fields"]
 
 
-def test_a_nul_free_request_passes_the_guard(client, world: World):
+def test_a_nul_free_request_passes_the_guard(client, world: Cast):
     response = client.get("/api/v1/cases?q=Budi%20Santoso", headers=world.headers("commissioner"))
     assert response.status_code == 200
 
 
-def test_path_ids_are_limited_to_the_integer_columns(client, world: World):
+def test_path_ids_are_limited_to_the_integer_columns(client, world: Cast):
     spec = client.get(SPEC).get_json()
     parameters = [
         parameter
@@ -161,7 +161,7 @@ def test_path_ids_are_limited_to_the_integer_columns(client, world: World):
         ("/api/v1/agencies?cursor={c_negative}", 422),
     ],
 )
-def test_cursors_are_checked_by_the_query_schemas(client, world: World, url, status):
+def test_cursors_are_checked_by_the_query_schemas(client, world: Cast, url, status):
     from app.api.pagination import encode_cursor
 
     cursors = {

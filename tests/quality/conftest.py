@@ -1,58 +1,27 @@
-"""Shared data for the quality suite: a small, realistic world and bearer tokens for each role."""
+"""Shared data for the quality suite: a small, realistic world and bearer tokens for each role; a page client."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Any
 
 import flask_babel
 import pytest
 from flask import g
 
-from app.auth.services import issue_token
-from app.extensions import db
-from tests.factories import Cast, S, case_in, make_cast
-
-
-@dataclass
-class World:
-    cast: Cast
-    cases: dict[str, Any]
-    tokens: dict[str, str]
-
-    def headers(self, role: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[role]}"}
-
-
-def tokens_for(cast: Cast) -> dict[str, str]:
-    tokens = {}
-    for role in ("investigator", "commissioner", "ppk", "overseer", "admin"):
-        tokens[role], _ = issue_token(cast.user(role))
-    tokens["other_ppk"], _ = issue_token(cast.other_ppk)
-    db.session.commit()
-    return tokens
+from tests.factories import Cast, S, case_in, csrf_token, make_cast
 
 
 @pytest.fixture
-def world() -> World:
-    """One agency's cast, a case in a few states, and a token per role."""
+def world() -> Cast:
+    """One agency's cast, a case in a few states (`cases`), and a token per role (`tokens`, `headers`)."""
     cast = make_cast()
-    cases = {
-        "reported": case_in(cast, S.REPORTED),
-        "awaiting": case_in(cast, S.AWAITING_FOLLOW_UP),
-        "reported_follow_up": case_in(cast, S.FOLLOW_UP_REPORTED),
-    }
-    return World(cast=cast, cases=cases, tokens=tokens_for(cast))
-
-
-_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
-
-
-def csrf_token(html: str) -> str:
-    match = _CSRF.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1) or match.group(2)
+    cast.cases.update(
+        reported=case_in(cast, S.REPORTED),
+        awaiting=case_in(cast, S.AWAITING_FOLLOW_UP),
+        reported_follow_up=case_in(cast, S.FOLLOW_UP_REPORTED),
+    )
+    cast.issue_tokens()
+    return cast
 
 
 class Pages:

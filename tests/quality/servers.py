@@ -27,7 +27,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.auth.services import issue_token
 from app.calendar.working_days import Calendar, due_at_for, local_today
 from app.core.clock import utcnow
 from app.core.states import CaseEvent
@@ -223,11 +222,8 @@ class Client:
 
 
 def role_tokens(cast: Cast) -> dict[str, str]:
-    """A bearer token for each role the load acts as (the commissioner is not the drafter); not committed."""
-    tokens = {}
-    for role, user in {"investigator": cast.investigator, "commissioner": cast.commissioner2, "ppk": cast.ppk}.items():
-        tokens[role], _ = issue_token(user)
-    return tokens
+    """A bearer token for each role the load acts as (the commissioner is not the drafter)."""
+    return cast.issue_tokens(investigator=cast.investigator, commissioner=cast.commissioner2, ppk=cast.ppk)
 
 
 # -- the workflow load ------------------------------------------------------------------------------------------

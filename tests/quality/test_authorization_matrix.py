@@ -20,8 +20,7 @@ import pytest
 from app.core.clock import utcnow
 from app.extensions import db
 from app.models.auth import ApiToken
-from tests.factories import upload
-from tests.quality.conftest import World
+from tests.factories import Cast, upload
 
 PUBLIC = {
     ("POST", "/api/v1/auth/token"),
@@ -52,14 +51,14 @@ def concrete(path: str, ids: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def ids(world: World) -> dict[str, Any]:
+def ids(world: Cast) -> dict[str, Any]:
     case = world.cases["awaiting"]
-    attachment = upload(case, world.cast.ppk, purpose="follow_up")
+    attachment = upload(case, world.ppk, purpose="follow_up")
     db.session.commit()
     return {
         "case_id": case.id,
         "attachment_id": attachment.id,
-        "agency_id": world.cast.agency.id,
+        "agency_id": world.agency.id,
         "year": 2026,
         "subcriterion": "1.1",
         "message_id": 1,
@@ -98,8 +97,8 @@ def _call(client: Any, method: str, path: str, headers: dict[str, str], body: An
     return client.open(path, method=method, headers=headers, json=body)
 
 
-def _unauthenticated_answers(client: Any, world: World, ids: dict[str, Any]) -> list[tuple[str, int, dict]]:
-    revoked_user = world.cast.commissioner
+def _unauthenticated_answers(client: Any, world: Cast, ids: dict[str, Any]) -> list[tuple[str, int, dict]]:
+    revoked_user = world.commissioner
     revoked = world.tokens["commissioner"]
     db.session.query(ApiToken).filter(ApiToken.user_id == revoked_user.id).update({"revoked_at": utcnow()})
     db.session.commit()
@@ -121,7 +120,7 @@ def _unauthenticated_answers(client: Any, world: World, ids: dict[str, Any]) -> 
     return answers
 
 
-def test_every_secured_operation_refuses_requests_without_a_valid_token(client, world: World, ids):
+def test_every_secured_operation_refuses_requests_without_a_valid_token(client, world: Cast, ids):
     answers = _unauthenticated_answers(client, world, ids)
     assert len(answers) >= 5 * 20
     wrong = [f"{label}: {status} {str(body)[:120]}" for label, status, body in answers if status != 401]
@@ -131,14 +130,14 @@ def test_every_secured_operation_refuses_requests_without_a_valid_token(client, 
         assert body["error"]["code"] in ("unauthorized", "invalid_token"), label
 
 
-def test_authentication_comes_before_validation(client, world: World, ids):
+def test_authentication_comes_before_validation(client, world: Cast, ids):
     answers = _unauthenticated_answers(client, world, ids)
     early = sorted({label.rsplit(" [", 1)[0] for label, status, _ in answers if status == 422})
     assert not early, "anonymous requests answered 422 (their schema) instead of 401:\n" + "\n".join(early)
 
 
 @pytest.mark.parametrize("role", ["investigator", "commissioner", "ppk", "overseer"])
-def test_admin_only_operations_refuse_every_other_role(client, world: World, ids, role):
+def test_admin_only_operations_refuse_every_other_role(client, world: Cast, ids, role):
     operations = spec_operations(client)
     for method, path in sorted(ADMIN_ONLY):
         assert (method, path) in operations
@@ -149,7 +148,7 @@ def test_admin_only_operations_refuse_every_other_role(client, world: World, ids
 
 
 @pytest.mark.parametrize("role", ["investigator", "commissioner", "ppk", "overseer"])
-def test_authorization_comes_before_validation(client, world: World, role):
+def test_authorization_comes_before_validation(client, world: Cast, role):
     response = client.post("/api/v1/agencies", json={}, headers=world.headers(role))
     assert response.status_code == 403
     assert response.get_json()["error"]["code"] == "forbidden"
@@ -158,19 +157,19 @@ def test_authorization_comes_before_validation(client, world: World, role):
     assert bad_query.get_json()["error"]["code"] == "forbidden"
 
 
-def test_validation_follows_for_the_right_role(client, world: World):
+def test_validation_follows_for_the_right_role(client, world: Cast):
     response = client.post("/api/v1/agencies", json={}, headers=world.headers("admin"))
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == "validation_error"
     assert {"code", "name", "kind"} <= set(response.get_json()["error"]["details"]["fields"])
 
 
-def test_admin_only_operations_answer_the_administrator(client, world: World, ids):
+def test_admin_only_operations_answer_the_administrator(client, world: Cast, ids):
     assert client.get("/api/v1/outbox", headers=world.headers("admin")).status_code == 200
     assert client.post("/api/v1/outbox/999999/retry", headers=world.headers("admin")).status_code == 404
 
 
-def test_a_ppk_of_another_agency_gets_404_from_everything_about_the_case(client, world: World, ids):
+def test_a_ppk_of_another_agency_gets_404_from_everything_about_the_case(client, world: Cast, ids):
     headers = world.headers("other_ppk")
     operations = [key for key in spec_operations(client) if "{case_id}" in key[1] or "{attachment_id}" in key[1]]
     assert len(operations) >= 6

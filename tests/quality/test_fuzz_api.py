@@ -36,8 +36,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from app.extensions import db
-from tests.factories import upload
-from tests.quality.conftest import World
+from tests.factories import Cast, upload
 
 LONG = os.environ.get("TINDAK_LONG_TESTS") == "1"
 EXAMPLES = int(os.environ.get("TINDAK_FUZZ_EXAMPLES") or (150 if LONG else 6))
@@ -116,7 +115,7 @@ def _checker(strategy: Any, headers: dict[str, str], checks: list[Any], counter:
     return check
 
 
-def fuzz(app: Any, world: World, ids: dict[str, Any], examples: int) -> tuple[list[str], int]:
+def fuzz(app: Any, world: Cast, ids: dict[str, Any], examples: int) -> tuple[list[str], int]:
     """Run every operation; return the failures (one line each, with the reproduction) and the request count."""
     raw = app.test_client().get(SPEC).get_json()
     schema = schemathesis.openapi.from_dict(raw)
@@ -147,13 +146,13 @@ def fuzz(app: Any, world: World, ids: dict[str, Any], examples: int) -> tuple[li
     return failures, calls
 
 
-def test_api_fuzz(app, world: World):
+def test_api_fuzz(app, world: Cast):
     case = world.cases["awaiting"]
-    attachment = upload(case, world.cast.ppk, purpose="follow_up")
+    attachment = upload(case, world.ppk, purpose="follow_up")
     ids = {
         "case_id": case.id,
         "attachment_id": attachment.id,
-        "agency_id": world.cast.agency.id,
+        "agency_id": world.agency.id,
         "year": 2026,
     }
     db.session.commit()
@@ -220,7 +219,7 @@ def test_the_spec_documents_the_error_envelope(client):
     assert checked > 30
 
 
-def test_the_error_answers_are_the_envelope(client, world: World):
+def test_the_error_answers_are_the_envelope(client, world: Cast):
     """The documented envelope is what the API answers: 401, 403, 404, 405, 422."""
     answers = [
         client.get("/api/v1/cases"),
@@ -305,7 +304,7 @@ SERVER_ERROR_REGRESSIONS = [
 
 
 @pytest.mark.parametrize(("role", "method", "path", "status"), SERVER_ERROR_REGRESSIONS)
-def test_reported_server_errors_stay_fixed(client, world: World, role, method, path, status):
+def test_reported_server_errors_stay_fixed(client, world: Cast, role, method, path, status):
     response = client.open(path, method=method, headers=world.headers(role))
     assert response.status_code == status, (method, path, response.status_code, response.get_data(as_text=True))
     assert Draft202012Validator(ERROR_ENVELOPE).is_valid(response.get_json()), response.get_json()
@@ -343,7 +342,7 @@ SERVER_ERROR_BODIES = [
 
 
 @pytest.mark.parametrize(("role", "method", "path", "body", "field"), SERVER_ERROR_BODIES)
-def test_bodies_beyond_what_the_database_holds_are_422(client, world: World, role, method, path, body, field):
+def test_bodies_beyond_what_the_database_holds_are_422(client, world: Cast, role, method, path, body, field):
     headers = world.headers(role) if role else {}
     response = client.open(path, method=method, headers=headers, json=body)
     assert response.status_code == 422, response.get_data(as_text=True)

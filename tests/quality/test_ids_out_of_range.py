@@ -12,8 +12,8 @@ import pytest
 from werkzeug.routing import IntegerConverter
 
 from app.extensions import db
-from tests.factories import PASSWORD, upload
-from tests.quality.conftest import Pages, World, csrf_token
+from tests.factories import PASSWORD, Cast, csrf_token, upload
+from tests.quality.conftest import Pages
 
 BAD_IDS = (0, 2**31, 2**64)
 # Values for the other parts of the paths (each route's own id parameters get the bad id).
@@ -70,8 +70,8 @@ def test_the_url_map_has_the_routes_of_the_report(app):
     assert len(routes) > 30
 
 
-def test_every_route_answers_404_for_an_id_no_row_can_have(app, world: World):
-    web = {role: signed_in(app, world.cast.user(role)) for role in ("admin", "commissioner")}
+def test_every_route_answers_404_for_an_id_no_row_can_have(app, world: Cast):
+    web = {role: signed_in(app, world.user(role)) for role in ("admin", "commissioner")}
     api = app.test_client()
     failures = []
     checked = 0
@@ -95,11 +95,11 @@ def test_every_route_answers_404_for_an_id_no_row_can_have(app, world: World):
 
 
 @pytest.mark.parametrize("bad", BAD_IDS)
-def test_the_reported_requests_answer_404(app, client, world: World, bad):
+def test_the_reported_requests_answer_404(app, client, world: Cast, bad):
     headers = world.headers("commissioner")
     assert client.get(f"/api/v1/cases/{bad}/attachments", headers=headers).status_code == 404
     assert client.patch(f"/api/v1/cases/{bad}", headers=headers, json={"version": 1}).status_code == 404
-    pages, token = signed_in(app, world.cast.admin)
+    pages, token = signed_in(app, world.admin)
     assert pages.get(f"/admin/users/{bad}").status_code == 404
     assert pages.post(f"/admin/calendar/{bad}/delete", {"csrf_token": token}).status_code == 404
     assert pages.post(f"/admin/users/{bad}/disable", {"csrf_token": token}).status_code == 404
@@ -107,13 +107,13 @@ def test_the_reported_requests_answer_404(app, client, world: World, bad):
     assert pages.get(f"/admin/authorities/{bad}").status_code == 404
 
 
-def test_a_real_id_still_reaches_its_page(app, client, world: World):
+def test_a_real_id_still_reaches_its_page(app, client, world: Cast):
     """The 404s above come from the ids, not from routes that no longer match."""
     case = world.cases["awaiting"]
     assert client.get(f"/api/v1/cases/{case.id}/attachments", headers=world.headers("commissioner")).status_code == 200
-    pages, _ = signed_in(app, world.cast.admin)
-    assert pages.get(f"/admin/users/{world.cast.ppk.id}").status_code == 200
-    assert pages.get(f"/admin/agencies/{world.cast.agency.id}").status_code == 200
+    pages, _ = signed_in(app, world.admin)
+    assert pages.get(f"/admin/users/{world.ppk.id}").status_code == 200
+    assert pages.get(f"/admin/agencies/{world.agency.id}").status_code == 200
     # A method a route does not have is still 405, for any id.
     assert client.delete(f"/api/v1/cases/{case.id}", headers=world.headers("commissioner")).status_code == 405
 
@@ -129,7 +129,7 @@ def test_a_real_id_still_reaches_its_page(app, client, world: World):
         ),
     ],
 )
-def test_a_document_id_no_row_can_have_in_a_payload_is_an_unknown_document(client, world: World, event, payload, bad):
+def test_a_document_id_no_row_can_have_in_a_payload_is_an_unknown_document(client, world: Cast, event, payload, bad):
     """Any PPK can send it: the answer is the one for a document that is not the case's (422 naming the field),
     never a 500, and nothing changes."""
     case = world.cases["awaiting"]
@@ -147,9 +147,9 @@ def test_a_document_id_no_row_can_have_in_a_payload_is_an_unknown_document(clien
     assert db.session.get(type(case), case.id).version == version
 
 
-def test_a_document_of_the_case_is_still_accepted(client, world: World):
+def test_a_document_of_the_case_is_still_accepted(client, world: Cast):
     case = world.cases["awaiting"]
-    document = upload(case, world.cast.ppk, purpose="follow_up")
+    document = upload(case, world.ppk, purpose="follow_up")
     db.session.commit()
     response = client.post(
         f"/api/v1/cases/{case.id}/transitions",
@@ -167,8 +167,8 @@ def test_a_document_of_the_case_is_still_accepted(client, world: World):
 
 
 @pytest.mark.parametrize("bad", [2**31, 2**64])
-def test_an_agency_id_no_row_can_have_in_the_calendar_form_is_refused(app, world: World, bad):
-    pages, token = signed_in(app, world.cast.admin)
+def test_an_agency_id_no_row_can_have_in_the_calendar_form_is_refused(app, world: Cast, bad):
+    pages, token = signed_in(app, world.admin)
     response = pages.post(
         "/admin/calendar",
         {

@@ -301,14 +301,16 @@ def restart_and_probe(cluster: PgCluster, client: Client, mode: str) -> Restart:
 
 
 @dataclass
-class World:
+class Seeded:
+    """What the test loaded, as plain values: the session goes before the restarts, its objects with it."""
+
     agency_id: int
     cases: list[int]
     tokens: dict[str, str]
     overdue_recs: list[int]
 
 
-def load_world() -> World:
+def load_world() -> Seeded:
     # Workflow numbers start far above the bulk-inserted overdue cases' numbers (NKK-2026-000001 …).
     db.session.add(CaseCounter(year=utcnow().year, last_value=900_000))
     db.session.commit()
@@ -320,7 +322,7 @@ def load_world() -> World:
     regional = make_agency(kind="kabupaten")
     _due_at, overdue = open_overdue_recommendations(regional, make_user("investigator"), OVERDUE)
     db.session.commit()
-    return World(agency_id=cast.agency.id, cases=cases, tokens=tokens, overdue_recs=overdue)
+    return Seeded(agency_id=cast.agency.id, cases=cases, tokens=tokens, overdue_recs=overdue)
 
 
 # -- the test -------------------------------------------------------------------------------------------------------
@@ -456,7 +458,7 @@ def verify_writes(ledger: Ledger, before_history: Counter) -> tuple[int, int]:
     return committed_creates, committed_transitions
 
 
-def verify_scheduler_jobs(application: Flask, world: World, smtp_server: Any) -> None:
+def verify_scheduler_jobs(application: Flask, world: Seeded, smtp_server: Any) -> None:
     # The sweep, as the scheduler runs it: every overdue recommendation escalated, each level recorded once.
     assert run_job(application, "escalation_sweep", sweep_job), "the sweep failed after the restarts"
     levels = dict(

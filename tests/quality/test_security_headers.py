@@ -9,8 +9,8 @@ import pytest
 
 from app import create_app
 from app.extensions import db
-from tests.factories import PASSWORD, PDF_BYTES, upload
-from tests.quality.conftest import Pages, World, csrf_token
+from tests.factories import PASSWORD, PDF_BYTES, Cast, csrf_token, upload
+from tests.quality.conftest import Pages
 from workflows.history import dev_chain_keys
 
 PUBLIC_PATHS = [
@@ -74,7 +74,7 @@ def test_every_kind_of_response_carries_the_security_headers(client, path):
     assert "Strict-Transport-Security" not in response.headers  # development serves plain http
 
 
-def test_api_errors_are_json_never_html_or_a_trace(client, world: World):
+def test_api_errors_are_json_never_html_or_a_trace(client, world: Cast):
     headers = world.headers("investigator")
     cases = [
         client.get("/api/v1/tidak-ada"),
@@ -91,11 +91,11 @@ def test_api_errors_are_json_never_html_or_a_trace(client, world: World):
         assert "Traceback" not in response.get_data(as_text=True)
 
 
-def test_case_pages_and_the_case_api_are_never_cached(app, client, world: World):
+def test_case_pages_and_the_case_api_are_never_cached(app, client, world: Cast):
     case = world.cases["awaiting"]
-    attachment = upload(case, world.cast.ppk, purpose="follow_up")
+    attachment = upload(case, world.ppk, purpose="follow_up")
     pages = Pages(app.test_client(), PASSWORD)
-    assert pages.login(world.cast.investigator).status_code == 302
+    assert pages.login(world.investigator).status_code == 302
     for path in ("/cases", f"/cases/{case.id}", f"/attachments/{attachment.id}"):
         response = pages.get(path)
         assert response.status_code == 200, path
@@ -113,7 +113,7 @@ def test_case_pages_and_the_case_api_are_never_cached(app, client, world: World)
         assert "no-store" in response.headers.get("Cache-Control", ""), path
 
 
-def test_a_downloaded_file_cannot_run_in_the_browser(client, world: World):
+def test_a_downloaded_file_cannot_run_in_the_browser(client, world: Cast):
     """Even a file that is a PDF and HTML at once is served as an attachment, sandboxed, never sniffed."""
     case = world.cases["reported"]
     polyglot = PDF_BYTES + b"<html><script>alert(document.cookie)</script></html>"
@@ -142,8 +142,8 @@ def test_session_cookie_in_development_is_httponly_and_samesite(client):
     assert "secure" not in cookie  # plain http on a developer's machine
 
 
-def test_production_sets_secure_cookies_and_hsts(production_app, world: World):
-    email = world.cast.investigator.email
+def test_production_sets_secure_cookies_and_hsts(production_app, world: Cast):
+    email = world.investigator.email
     db.session.commit()  # SQLite: the test's own session must not hold the write lock the other app needs
     client = production_app.test_client()
     login_page = client.get("/login", base_url="https://tindak.test")
@@ -166,18 +166,18 @@ def test_production_sets_secure_cookies_and_hsts(production_app, world: World):
     assert "session" in set_cookies(response)
 
 
-def test_the_api_ignores_the_session_cookie_and_sets_none(app, client, world: World):
+def test_the_api_ignores_the_session_cookie_and_sets_none(app, client, world: Cast):
     pages = Pages(app.test_client(), PASSWORD)
-    assert pages.login(world.cast.investigator).status_code == 302
+    assert pages.login(world.investigator).status_code == 302
     assert pages.get("/api/v1/cases").status_code == 401  # a browser session is not an API credential
     response = client.get("/api/v1/cases", headers=world.headers("investigator"))
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
 
 
-def test_a_form_post_without_its_csrf_token_is_refused(app, world: World):
+def test_a_form_post_without_its_csrf_token_is_refused(app, world: Cast):
     pages = Pages(app.test_client(), PASSWORD)
-    assert pages.login(world.cast.investigator).status_code == 302
+    assert pages.login(world.investigator).status_code == 302
     case = world.cases["reported"]
     response = pages.post(f"/cases/{case.id}/events/start_review", {"version": case.version})
     assert response.status_code == 400

@@ -14,15 +14,14 @@ from hypothesis import strategies as st
 from app.cases.services import ALLOWED_TYPES, MAX_ZIP_ENTRIES
 from app.extensions import db
 from app.models.cases import Attachment
-from tests.factories import PDF_BYTES
-from tests.quality.conftest import World
+from tests.factories import PDF_BYTES, Cast
 
 LONG = os.environ.get("TINDAK_LONG_TESTS") == "1"
 EXTENSIONS = sorted({ext for exts in ALLOWED_TYPES.values() for ext in exts})
 DOCX_TYPES = b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
 
 
-def post(client, world: World, content: bytes, name: str):
+def post(client, world: Cast, content: bytes, name: str):
     case = world.cases["reported"]
     return client.post(
         f"/api/v1/cases/{case.id}/attachments",
@@ -51,7 +50,7 @@ PREFIXES = [b"", PDF_BYTES[:8], b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"PK\
 )
 @given(prefix=st.sampled_from(PREFIXES), body=st.binary(max_size=2048), extension=st.sampled_from(EXTENSIONS))
 def test_random_content_under_an_allowed_name_is_stored_only_when_it_is_what_it_says(
-    client, world: World, prefix, body, extension
+    client, world: Cast, prefix, body, extension
 ):
     content = prefix + body
     response = post(client, world, content, f"berkas.{extension}")
@@ -66,7 +65,7 @@ def test_random_content_under_an_allowed_name_is_stored_only_when_it_is_what_it_
     db.session.rollback()
 
 
-def test_html_and_svg_in_disguise_are_refused(client, world: World):
+def test_html_and_svg_in_disguise_are_refused(client, world: Cast):
     html = b"<!DOCTYPE html><html><body><script>fetch('/api/v1/cases')</script></body></html>"
     svg = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>'
     for content, name in [(html, "surat.pdf"), (html, "foto.jpg"), (svg, "foto.png"), (svg, "gambar.svg"),
@@ -75,7 +74,7 @@ def test_html_and_svg_in_disguise_are_refused(client, world: World):
         assert response.status_code == 422, (name, response.get_json())
 
 
-def test_zip_bombs_and_broken_archives_are_refused(client, world: World):
+def test_zip_bombs_and_broken_archives_are_refused(client, world: Cast):
     by_ratio = docx({"word/document.xml": b"<w:document/>", "word/media/isi.bin": b"\0" * (30 * 1024 * 1024)})
     assert len(by_ratio) < 200 * 1024  # small on the wire, 30 MB unpacked
     by_count = docx({f"word/media/{n}.xml": b"<x/>" for n in range(MAX_ZIP_ENTRIES + 1)})
@@ -93,7 +92,7 @@ def test_zip_bombs_and_broken_archives_are_refused(client, world: World):
     assert post(client, world, valid, "laporan.docx").status_code == 201  # the checks refuse bombs, not documents
 
 
-def test_a_hostile_file_name_is_neutralised(client, world: World, app):
+def test_a_hostile_file_name_is_neutralised(client, world: Cast, app):
     response = post(client, world, PDF_BYTES, "../../../etc/passwd.pdf")
     assert response.status_code == 201
     stored = db.session.get(Attachment, response.get_json()["id"])
@@ -104,7 +103,7 @@ def test_a_hostile_file_name_is_neutralised(client, world: World, app):
     assert disposition.startswith("attachment;") and "/" not in disposition
 
 
-def test_an_upload_over_the_limit_is_413_and_stores_nothing(client, world: World, app, monkeypatch):
+def test_an_upload_over_the_limit_is_413_and_stores_nothing(client, world: Cast, app, monkeypatch):
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 64 * 1024)
     before = db.session.query(Attachment).count()
     response = post(client, world, PDF_BYTES + os.urandom(128 * 1024), "besar.pdf")
