@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import flask_babel
 import pytest
 from flask import g
 
-from app.cases import services as case_services
-from app.db import unit_of_work
-from tests import factories
-from workflows import fire
-
-_CSRF = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"|<input[^>]*value="([^"]+)"[^>]*name="csrf_token"')
-NIP = "198609262015051001"
-
-
-def csrf_token(html: str) -> str:
-    match = _CSRF.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1) or match.group(2)
+from app.core.states import CaseStatus
+from tests.factories import PASSWORD, Cast, case_in, csrf_token, make_agency, make_cast
 
 
 class _FreshUserClient:
@@ -57,7 +43,7 @@ class Pages:
     def token(self, url: str = "/login") -> str:
         return csrf_token(self.client.get(url).get_data(as_text=True))
 
-    def login(self, user: Any, password: str = factories.PASSWORD) -> Any:
+    def login(self, user: Any, password: str = PASSWORD) -> Any:
         token = self.token("/login")
         return self.client.post("/login", data={"email": user.email, "password": password, "csrf_token": token})
 
@@ -88,76 +74,32 @@ def pages_for(app: Any) -> Any:
     return _make
 
 
-@dataclass
-class World:
-    agency: Any
-    other_agency: Any
-    investigator: Any
-    commissioner: Any
-    commissioner2: Any
-    ppk: Any
-    other_ppk: Any
-    overseer: Any
-    admin: Any
-
-
 @pytest.fixture
-def world(make_agency: Any, make_user: Any) -> World:
-    agency = make_agency(code="KAB-SLM", name="Pemerintah Kabupaten Sleman", kind="kabupaten")
-    other = make_agency(code="KOTA-MKS", name="Pemerintah Kota Makassar", kind="kota", timezone="Asia/Makassar")
-    return World(
-        agency=agency,
-        other_agency=other,
-        investigator=make_user("investigator", name="Ina Penyelidik"),
-        commissioner=make_user("commissioner", name="Kurnia Komisioner"),
-        commissioner2=make_user("commissioner", name="Dewi Komisioner"),
-        ppk=make_user("ppk", agency=agency, name="PPK Sleman"),
-        other_ppk=make_user("ppk", agency=other, name="PPK Makassar"),
-        overseer=make_user("overseer", body="kemendagri", name="Pengawas Kemendagri"),
-        admin=make_user("admin", name="Adi Admin"),
+def world() -> Cast:
+    """A regency and a city in another zone, with named people; the overseer is the Ministry of Home Affairs."""
+    return make_cast(
+        agency=make_agency(code="KAB-SLM", name="Pemerintah Kabupaten Sleman", kind="kabupaten"),
+        other_agency=make_agency(
+            code="KOTA-MKS", name="Pemerintah Kota Makassar", kind="kota", timezone="Asia/Makassar"
+        ),
+        overseer_body="kemendagri",
+        names={
+            "investigator": "Ina Penyelidik",
+            "commissioner": "Kurnia Komisioner",
+            "commissioner2": "Dewi Komisioner",
+            "ppk": "PPK Sleman",
+            "other_ppk": "PPK Makassar",
+            "overseer": "Pengawas Kemendagri",
+            "admin": "Adi Admin",
+        },
     )
 
 
-def new_case_payload(agency_id: int, **kw: Any) -> dict[str, Any]:
-    payload = {
-        "agency_id": agency_id,
-        "category": "netralitas",
-        "subcategory": "kampanye_medsos",
-        "source": "bawaslu",
-        "reported_person": {"name": "Budi Santoso", "nip": NIP, "position": "Camat"},
-        "summary": "Mengunggah dukungan kepada calon bupati di media sosial.",
-        "occurred_on": date(2026, 9, 1).isoformat(),
-        "reporter": {"name": "Pelapor Rahasia", "contact": "0812-0000-0000"},
-    }
-    payload.update(kw)
-    return payload
-
-
-STEPS = (
-    ("start_review", "investigator", {}),
-    (
-        "draft_recommendation",
-        "investigator",
-        {
-            "sanction": "disiplin_sedang",
-            "legal_basis": "PP 94/2021 Pasal 8",
-            "text": "Menjatuhkan hukuman disiplin sedang.",
-        },
-    ),
-    ("issue_recommendation", "commissioner", {"letter_number": "R-1/KASN/9/2026"}),
-)
-STATE_AFTER = {"reported": 0, "under_review": 1, "recommendation_drafted": 2, "awaiting_follow_up": 3}
-
-
 @pytest.fixture
-def make_case(world: World) -> Any:
-    """A case of `world.agency` moved through the workflow to `state` (up to awaiting_follow_up)."""
+def make_case(world: Cast) -> Any:
+    """`make_case(state, agency=None)`: a case of `world.agency` (or `agency`) in `state`, through the workflow."""
 
     def _make(state: str = "reported", agency: Any = None) -> Any:
-        with unit_of_work():
-            case = case_services.create_case(new_case_payload((agency or world.agency).id), world.investigator)
-            for event, who, payload in STEPS[: STATE_AFTER[state]]:
-                fire(case, event, getattr(world, who), payload)
-        return case
+        return case_in(world, CaseStatus(state), agency=agency)
 
     return _make

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.db import unit_of_work
 from app.extensions import db
 from app.models.cases import Attachment, Case, FollowUp
-from tests.web.conftest import NIP
+from tests.factories import NIP, REPORTER
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -115,7 +115,7 @@ def test_ppk_sees_only_its_agency_and_issued_cases(world, pages_for, make_case):
     listing = _text(pages.get("/cases"))
     assert own.number in listing and draft.number not in listing and other.number not in listing
     page = _text(pages.get(f"/cases/{own.id}"))
-    assert "Pelapor Rahasia" not in page and "0812-0000-0000" not in page
+    assert REPORTER["name"] not in page and REPORTER["contact"] not in page
     for url in (f"/cases/{other.id}", f"/cases/{draft.id}", f"/cases/{other.id}/events/report_follow_up"):
         assert pages.get(url).status_code == 404, url
     response = pages.post(f"/cases/{other.id}/events/acknowledge", {"version": "1"}, page="/")

@@ -217,11 +217,11 @@ def test_signing_out_ends_the_session_for_good(world, pages_for, app, make_case)
     case = make_case("under_review")
     pages = pages_for(world.investigator)
     thief = _copy_of(pages, app)
-    assert "Pelapor Rahasia" in thief.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert factories.REPORTER["name"] in thief.get(f"/cases/{case.id}").get_data(as_text=True)
     assert pages.post("/logout", page="/").status_code == 302
     after = thief.get(f"/cases/{case.id}")
     assert after.status_code == 302 and after.headers["Location"].startswith("/login")
-    assert "Pelapor Rahasia" not in after.get_data(as_text=True)
+    assert factories.REPORTER["name"] not in after.get_data(as_text=True)
 
 
 def test_changing_ones_password_ends_the_other_sessions_and_tokens(world, pages_for, app, client):
