@@ -9,7 +9,7 @@ import time_machine
 from sqlalchemy import select
 
 from app.calendar.working_days import due_at_for
-from app.cases.services import create_case, scoped_cases
+from app.cases.services import scoped_cases
 from app.core.clock import utcnow
 from app.db import unit_of_work
 from app.escalations.sweep import run_sweep
@@ -18,9 +18,8 @@ from app.models.cases import Case, Recommendation
 from app.models.escalations import EscalationStep
 from app.models.outbox import OutboxMessage
 from tests.escalations.helpers import count
+from tests.factories import S, case_in, make_cast
 from workflows import fire
-
-NIP = "198609262015051001"
 
 
 def _fire(case_id: int, event: str, actor, payload=None):
@@ -29,36 +28,12 @@ def _fire(case_id: int, event: str, actor, payload=None):
         fire(case, event, actor, payload or {}, expected_version=case.version, now=utcnow())
 
 
-def test_a_recommendation_climbs_the_ladder_and_the_late_follow_up_is_reported(make_agency, make_user, api):
+def test_a_recommendation_climbs_the_ladder_and_the_late_follow_up_is_reported(make_agency, api):
     province = make_agency(kind="provinsi", timezone="Asia/Makassar", ppk_email="gubernur@sulsel.go.id")
     kab = make_agency(kind="kabupaten", timezone="Asia/Makassar", ppk_email="bupati@gowa.go.id", parent_id=province.id)
-    investigator = make_user("investigator", email="analis@kasn.go.id")
-    commissioner = make_user("commissioner")
-    ppk = make_user("ppk", agency=kab, email="ppk.user@gowa.go.id")
-    overseer = make_user("overseer", body="kemendagri")
-
-    with time_machine.travel(datetime(2026, 11, 2, 2, 0, tzinfo=UTC), tick=False):  # Monday 10:00 WITA
-        with unit_of_work():
-            case = create_case(
-                {
-                    "agency_id": kab.id,
-                    "category": "netralitas",
-                    "source": "bawaslu",
-                    "reported_person": {"name": "Budi Santoso", "nip": NIP},
-                    "summary": "Mengunggah dukungan kepada bakal calon di media sosial.",
-                    "occurred_on": "2026-09-14",
-                },
-                investigator,
-            )
-            case_id = case.id
-        _fire(case_id, "start_review", investigator)
-        _fire(
-            case_id,
-            "draft_recommendation",
-            investigator,
-            {"sanction": "disiplin_sedang", "legal_basis": "PP 94/2021 Pasal 5 huruf n", "text": "Hukuman disiplin."},
-        )
-        _fire(case_id, "issue_recommendation", commissioner, {"letter_number": "R-1194/KASN/11/2026"})
+    cast = make_cast(agency=kab, overseer_body="kemendagri")
+    issued_at = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)  # Monday 10:00 WITA
+    case_id = case_in(cast, S.AWAITING_FOLLOW_UP, at=issued_at).id
 
     rec = db.session.scalar(select(Recommendation).where(Recommendation.case_id == case_id))
     expected_due, version = due_at_for(kab, date(2026, 11, 2), 14)
@@ -73,11 +48,11 @@ def test_a_recommendation_climbs_the_ladder_and_the_late_follow_up_is_reported(m
         escalations = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "escalation")).all()
         assert sorted(m.recipient for m in escalations) == sorted(
             ["eskalasi@kemendagri.go.id", "gubernur@sulsel.go.id", "ketua@kasn.go.id", "bupati@gowa.go.id",
-             "ppk.user@gowa.go.id"]
+             cast.ppk.email]
         )  # fmt: skip
         # The ministry's overseer now sees the case; the API shows the clock.
-        assert db.session.scalar(scoped_cases(overseer).where(Case.id == case_id)) is not None
-        body = api(investigator).get(f"/api/v1/cases/{case_id}").get_json()
+        assert db.session.scalar(scoped_cases(cast.overseer).where(Case.id == case_id)) is not None
+        body = api(cast.investigator).get(f"/api/v1/cases/{case_id}").get_json()
         assert body["escalation_level"] == 2 and body["overdue"] is True
         assert body["working_days_late"] == 7
 
@@ -87,7 +62,7 @@ def test_a_recommendation_climbs_the_ladder_and_the_late_follow_up_is_reported(m
         _fire(
             case_id,
             "report_follow_up",
-            ppk,
+            cast.ppk,
             {"decision_number": "SK 862/45/2026", "decision_date": "2026-11-30", "sanction_imposed": "disiplin_sedang"},
         )
 
@@ -106,30 +81,12 @@ def test_a_recommendation_climbs_the_ladder_and_the_late_follow_up_is_reported(m
         ("Asia/Jayapura", date(2026, 12, 24), datetime(2027, 1, 18, 14, 59, 59, 999999, tzinfo=UTC)),
     ],
 )
-def test_issuing_late_on_23_december_in_each_zone(make_agency, make_user, tz_name, received_on, due_utc):
+def test_issuing_late_on_23_december_in_each_zone(tz_name, received_on, due_utc):
     """Issued at 16:30 UTC on 23 Dec 2026: still the 23rd in WIB, already the 24th (cuti bersama) in WITA and
     WIT. Day 1 is Monday 28 Dec everywhere (24-27 Dec are not working days); day 14 is Monday 18 Jan 2027
     (1 Jan and Isra Mikraj on 5 Jan skipped), ending at midnight of each zone."""
-    agency = make_agency(kind="provinsi", timezone=tz_name)
-    investigator = make_user("investigator")
-    commissioner = make_user("commissioner")
-    with time_machine.travel(datetime(2026, 12, 23, 16, 30, tzinfo=UTC), tick=False):
-        with unit_of_work():
-            case_id = create_case(
-                {
-                    "agency_id": agency.id,
-                    "category": "kode_etik_lainnya",
-                    "source": "public",
-                    "reported_person": {"name": "Siti Aminah", "nip": NIP},
-                    "summary": "Perbuatan tidak patut.",
-                    "occurred_on": "2026-12-01",
-                },
-                investigator,
-            ).id
-        _fire(case_id, "start_review", investigator)
-        _fire(case_id, "draft_recommendation", investigator, {"sanction": "sanksi_moral_terbuka",
-              "legal_basis": "PP 42/2004 Pasal 15", "text": "Pernyataan secara terbuka."})  # fmt: skip
-        _fire(case_id, "issue_recommendation", commissioner, {"letter_number": "R-2000/KASN/12/2026"})
-    rec = db.session.scalar(select(Recommendation).where(Recommendation.case_id == case_id))
+    cast = make_cast(kind="provinsi", timezone=tz_name)
+    case = case_in(cast, S.AWAITING_FOLLOW_UP, at=datetime(2026, 12, 23, 16, 30, tzinfo=UTC))
+    rec = db.session.scalar(select(Recommendation).where(Recommendation.case_id == case.id))
     assert rec.received_on == received_on
     assert rec.due_at == due_utc

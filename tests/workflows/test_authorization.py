@@ -8,7 +8,7 @@ import pytest
 
 from app.extensions import db
 from app.models.escalations import EscalationStep
-from tests.factories import PDF_BYTES, S, case_in, make_cast, upload
+from tests.factories import PDF_BYTES, S, advance, case_in, make_cast, upload
 
 
 def _endpoints(case, attachment_id):
@@ -107,14 +107,7 @@ def test_history_hides_evidence_rows_from_ppk(api):
     cast = make_cast()
     case = case_in(cast, S.UNDER_REVIEW)
     upload(case, cast.investigator, purpose="evidence", name="tangkapan-layar-pelapor.pdf")
-    from app.core.states import CaseEvent
-    from tests.factories import payload_for
-    from workflows import fire
-
-    for name in ("draft_recommendation", "issue_recommendation"):
-        ev = CaseEvent(name)
-        fire(case, ev, cast.actor_for(ev), payload_for(case, ev))
-        db.session.commit()
+    advance(case, cast, S.AWAITING_FOLLOW_UP)
     kasn = api(cast.investigator).get(f"/api/v1/cases/{case.id}/history").get_json()["items"]
     ppk = api(cast.ppk).get(f"/api/v1/cases/{case.id}/history").get_json()["items"]
     assert any(r["event"] == "attachment_added" for r in kasn)
@@ -132,14 +125,7 @@ def test_ppk_history_and_files_agree_on_what_it_may_see(api):
     cast = make_cast()
     case = case_in(cast, S.UNDER_REVIEW)
     upload(case, cast.investigator, purpose="other", name="catatan-internal.pdf")
-    from app.core.states import CaseEvent
-    from tests.factories import payload_for
-    from workflows import fire
-
-    for name in ("draft_recommendation", "issue_recommendation"):
-        ev = CaseEvent(name)
-        fire(case, ev, cast.actor_for(ev), payload_for(case, ev))
-        db.session.commit()
+    advance(case, cast, S.AWAITING_FOLLOW_UP)
     ppk = api(cast.ppk)
     files = ppk.get(f"/api/v1/cases/{case.id}/attachments").get_json()
     history = ppk.get(f"/api/v1/cases/{case.id}/history").get_json()["items"]

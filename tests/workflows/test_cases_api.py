@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event
 
 from app.extensions import db
-from tests.factories import NIPS, PDF_BYTES, S, case_in, make_cast, new_case_payload
+from tests.factories import NIPS, PDF_BYTES, S, advance, case_in, make_cast, new_case_payload, upload
 
 
 def test_create_case_contract(api):
@@ -199,17 +199,8 @@ def test_too_large_upload_is_413_json(app, api):
 def test_ppk_sees_follow_up_documents_not_evidence(api):
     cast = make_cast()
     case = case_in(cast, S.UNDER_REVIEW)
-    from tests.factories import upload
-
     evidence = upload(case, cast.investigator, purpose="evidence", name="bukti.pdf")
-    from app.core.states import CaseEvent
-    from tests.factories import payload_for
-    from workflows import fire
-
-    for name in ("draft_recommendation", "issue_recommendation"):
-        ev = CaseEvent(name)
-        fire(case, ev, cast.actor_for(ev), payload_for(case, ev))
-        db.session.commit()
+    advance(case, cast, S.AWAITING_FOLLOW_UP)
     sk = upload(case, cast.ppk, purpose="follow_up", name="sk.pdf")
     ppk = api(cast.ppk)
     listed = {a["id"] for a in ppk.get(f"/api/v1/cases/{case.id}/attachments").get_json()}
