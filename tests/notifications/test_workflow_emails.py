@@ -13,6 +13,7 @@ from app.core.clock import utcnow
 from app.extensions import db
 from app.models.outbox import OutboxMessage
 from notifications.dispatcher import dispatch_all
+from tests.factories import new_case_payload
 
 REPORTER = {"name": "Siti Pelapor Rahasia", "contact": "siti.rahasia@contoh.org"}
 
@@ -31,19 +32,7 @@ def test_issuing_a_recommendation_while_smtp_is_down(smtp_server, api, make_agen
     commissioner = api(make_user("commissioner"))
     ppk = api(make_user("ppk", agency=agency))
 
-    created = investigator.post(
-        "/api/v1/cases",
-        json={
-            "agency_id": agency.id,
-            "category": "netralitas",
-            "subcategory": "kampanye_medsos",
-            "source": "public",
-            "reported_person": {"name": "Andi Mappanyukki", "nip": "198609262015051001", "position": "Lurah"},
-            "summary": "Mengunggah dukungan kepada bakal calon di media sosial.",
-            "occurred_on": "2026-09-14",
-            "reporter": REPORTER,
-        },
-    )
+    created = investigator.post("/api/v1/cases", json=new_case_payload(agency.id, source="public", reporter=REPORTER))
     assert created.status_code == 201, created.get_json()
     case_id, number = created.get_json()["id"], created.get_json()["number"]
     _fire(investigator, case_id, "start_review")

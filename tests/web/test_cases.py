@@ -9,10 +9,9 @@ from datetime import UTC, date, datetime
 import time_machine
 from sqlalchemy import func, select
 
-from app.db import unit_of_work
 from app.extensions import db
 from app.models.cases import Attachment, Case, FollowUp
-from tests.factories import NIP, REPORTER
+from tests.factories import NIP, REPORTER, S, advance
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -252,18 +251,7 @@ def test_evidence_upload_by_investigator(world, pages_for, make_case):
     assert empty.status_code == 303
     assert "Berkas wajib diunggah" in _text(pages.get(f"/cases/{case.id}"))
     # Evidence may reveal the reporter: a PPK never sees it, even after the recommendation is issued.
-    with unit_of_work():
-        from workflows import fire
-
-        for event, who, payload in (
-            (
-                "draft_recommendation",
-                world.investigator,
-                {"sanction": "disiplin_ringan", "legal_basis": "PP 94/2021", "text": "Teguran tertulis."},
-            ),
-            ("issue_recommendation", world.commissioner, {"letter_number": "R-2/KASN/2026"}),
-        ):
-            fire(db.session.get(Case, case.id), event, who, payload)
+    advance(db.session.get(Case, case.id), world, S.AWAITING_FOLLOW_UP)
     assert "bukti.pdf" not in _text(pages_for(world.ppk).get(f"/cases/{case.id}"))
 
 
