@@ -42,13 +42,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.calendar.working_days import Calendar
+from app.cases.importing import recommendation_row
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DIR = ROOT / "instance" / "bench"
 SCALES = {"full": 1_000_000, "small": 20_000}
 BENCH_PASSWORD = "kata-sandi-bench-2026"  # noqa: S105 - benchmark users on a throwaway database
 SECRET_KEY = "bench-secret-key-" + "0123456789" * 4
 CHUNK = 20_000
-ONE_DAY = timedelta(days=1)
 
 FIRST_NAMES = [
     "Budi", "Siti", "Agus", "Dewi", "Rina", "Andi", "Sri", "Eko", "Ahmad", "Nur", "Yusuf", "Wahyu", "Indah",
@@ -209,45 +211,6 @@ class Stats:
         }
 
 
-class WorkingDays:
-    """The national working-day calendar over a fixed span as arrays: O(1) answers, identical to `Calendar`'s
-    (built from it). Day arithmetic is the generator's hottest path."""
-
-    def __init__(self, first: date, last: date) -> None:
-        from app.calendar.working_days import Calendar
-
-        calendar = Calendar()
-        self.first = first.toordinal()
-        self.working: list[bool] = []
-        self.days: list[date] = []  # every working day in order
-        self.count: list[int] = []  # working days up to and including each day
-        day = first
-        while day <= last:
-            works = calendar.is_working_day(day)
-            self.working.append(works)
-            if works:
-                self.days.append(day)
-            self.count.append(len(self.days))
-            day += ONE_DAY
-
-    def _i(self, day: date) -> int:
-        return day.toordinal() - self.first
-
-    def is_working_day(self, day: date) -> bool:
-        return self.working[self._i(day)]
-
-    def add_working_days(self, start: date, n: int) -> date:
-        i = self._i(start)
-        if n > 0:
-            return self.days[self.count[i] + n - 1]
-        if n < 0:
-            return self.days[self.count[i] - self.working[i] + n]
-        return start
-
-    def working_days_between(self, start: date, end: date) -> int:
-        return max(self.count[self._i(end)] - self.count[self._i(start)], 0)
-
-
 class _Stop(Exception):
     """The next event would happen after `now`: the case stays where it is."""
 
@@ -283,8 +246,8 @@ class Generator:
         self.levels_as_of = levels_as_of
         self.start = now - timedelta(days=round(365.25 * years))
         self.history = history
-        # Deadlines of the newest cases and ladder days of the oldest open ones reach past `now`.
-        self.calendar = WorkingDays(self.start.date() - timedelta(days=30), now.date() + timedelta(days=800))
+        # The national working-day calendar (no overrides), memoised: day arithmetic is the hottest path here.
+        self.calendar = Calendar()
         self.ladder = list(load_ladder())
         self.categories = _weighted(CATEGORY_WEIGHTS)
         self.sources = _weighted(SOURCE_WEIGHTS)
@@ -435,29 +398,15 @@ class Generator:
         sanction = self.pick(self.sanctions)
         rec: dict[str, Any] = {
             "id": next(self.ids["rec"]),
-            "case_id": case["id"],
-            "agency_id": case["agency_id"],
-            "sanction": sanction,
-            "sanction_form": None,
-            "legal_basis": LEGAL_BASIS,
-            "text": f"Merekomendasikan penjatuhan {sanction.replace('_', ' ')} kepada terlapor.",
-            "drafted_by_id": drafter[0],
-            "drafted_at": t,
-            "letter_number": None,
-            "authority_name": None,
-            "issued_by_id": None,
-            "issued_at": None,
-            "acknowledged_at": None,
-            "received_on": None,
-            "working_days": None,
-            "due_at": None,
-            "due_calendar_version": None,
-            "deadline_rule_code": None,
-            "cycle": 0,
-            "escalation_level": None,
-            "is_open": False,
-            "paused_at": None,
-            "followed_up_at": None,
+            **recommendation_row(
+                case_id=case["id"],
+                agency_id=case["agency_id"],
+                sanction=sanction,
+                legal_basis=LEGAL_BASIS,
+                text=f"Merekomendasikan penjatuhan {sanction.replace('_', ' ')} kepada terlapor.",
+                drafted_by_id=drafter[0],
+                drafted_at=t,
+            ),
         }
         holder["rec"] = rec
         t = self.working_hours_after(t, tz, rng.uniform(2, 20))

@@ -1,7 +1,8 @@
-"""Case states and events, with their Indonesian labels."""
+"""Case states and events, with their Indonesian labels, and what a case in each status holds (`STATUS_RULES`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -62,3 +63,69 @@ EVENT_LABELS: dict[CaseEvent, str] = {
 }
 
 TERMINAL_STATUSES = frozenset({CaseStatus.DISMISSED, CaseStatus.COMPLETED, CaseStatus.CLOSED})
+
+
+# -- what each status requires -----------------------------------------------------------------------------------
+
+
+class RecommendationStage(StrEnum):
+    """How far a case's recommendation has gone."""
+
+    ABSENT = "absent"  # none drafted
+    DRAFTED = "drafted"  # drafted, not issued: no letter number, no day of issue, no deadline
+    ISSUED = "issued"  # issued: letter number, day of issue and deadline set
+
+
+class Need(StrEnum):
+    """Whether a status forbids, allows or requires a record."""
+
+    FORBIDDEN = "forbidden"
+    OPTIONAL = "optional"
+    REQUIRED = "required"
+
+
+@dataclass(frozen=True)
+class StatusRules:
+    """What a case in one status holds besides its status.
+
+    `follow_up` is about the follow-ups (SK) not rejected: the one awaiting a verdict, or the accepted one (a
+    rejected follow-up stays on record while the case waits again). `clarification` is about the objections not
+    yet answered (an answered one stays on record likewise).
+    """
+
+    reason_column: str | None  # the case column holding the reason the status requires (set iff in the status)
+    recommendation: frozenset[RecommendationStage]  # the stages its recommendation may be at
+    follow_up: Need
+    follow_up_verdict: str | None  # the verdict that follow-up carries (None: awaiting one)
+    clarification: Need
+    deadline_running: bool  # an issued recommendation's clock runs (`Recommendation.is_open`)
+    closed: bool  # `Case.closed_at` is set
+
+
+_R = RecommendationStage
+_NONE = frozenset({_R.ABSENT})
+_DRAFT = frozenset({_R.DRAFTED})
+_ISSUED = frozenset({_R.ISSUED})
+_ANY = frozenset(_R)
+_F, _O, _Q = Need.FORBIDDEN, Need.OPTIONAL, Need.REQUIRED
+
+# The one statement of what each status requires. The workflow's effects produce it (the test
+# tests/importing/test_status_rules.py fires every transition and checks the case against it), the importer
+# validates rows by it, and the database's reason checks (app/models/cases.py) are generated from it. A case is
+# closed administratively from any live status and keeps what it held then (a drafted or issued recommendation,
+# an SK awaiting its verdict, an objection never answered); its clock stops.
+# Columns, in the order of `StatusRules`: reason column, recommendation stages, follow-up (SK) not rejected, its
+# verdict, objection not answered, the deadline clock runs, closed_at set.
+_S = CaseStatus
+STATUS_RULES: dict[CaseStatus, StatusRules] = {
+    #                                       reason            rec.     SK   verdict     obj. clock  closed
+    _S.REPORTED:                StatusRules(None,             _NONE,   _F,  None,       _F,  False, False),
+    _S.UNDER_REVIEW:            StatusRules(None,             _NONE,   _F,  None,       _F,  False, False),
+    _S.DISMISSED:               StatusRules("dismiss_reason", _NONE,   _F,  None,       _F,  False, True),
+    _S.RECOMMENDATION_DRAFTED:  StatusRules(None,             _DRAFT,  _F,  None,       _F,  False, False),
+    _S.AWAITING_FOLLOW_UP:      StatusRules(None,             _ISSUED, _F,  None,       _F,  True,  False),
+    _S.CLARIFICATION_REQUESTED: StatusRules(None,             _ISSUED, _F,  None,       _Q,  False, False),
+    _S.FOLLOW_UP_REPORTED:      StatusRules(None,             _ISSUED, _Q,  None,       _F,  False, False),
+    _S.COMPLETED:               StatusRules(None,             _ISSUED, _Q,  "accepted", _F,  False, True),
+    _S.CLOSED:                  StatusRules("close_reason",   _ANY,    _O,  None,       _O,  False, True),
+}  # fmt: skip

@@ -27,7 +27,7 @@ from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
-from app.core.states import CaseStatus
+from app.core.states import STATUS_RULES, CaseStatus
 from app.core.vocab import Category, Sanction, Source
 from app.db import database_only_index
 from app.extensions import db
@@ -38,6 +38,17 @@ _STATUSES = ", ".join(f"'{s.value}'" for s in CaseStatus)
 _CATEGORIES = ", ".join(f"'{c.value}'" for c in Category)
 _SOURCES = ", ".join(f"'{s.value}'" for s in Source)
 _SANCTIONS = ", ".join(f"'{s.value}'" for s in Sanction)
+
+
+def _reason_checks() -> list[CheckConstraint]:
+    """A status's reason column is set iff the case is in that status (STATUS_RULES: dismissed, closed), e.g.
+    `(status = 'dismissed') = (dismiss_reason IS NOT NULL)`; the SQL is migration 0001's, unchanged."""
+    return [
+        CheckConstraint(f"(status = '{status.value}') = ({rules.reason_column} IS NOT NULL)", name=rules.reason_column)
+        for status, rules in STATUS_RULES.items()
+        if rules.reason_column is not None
+    ]
+
 
 # The case list's search (`q`) looks for the term in one text: the number, the reported person's name and NIP
 # and the summary, joined by spaces (`search_text`). On PostgreSQL a pg_trgm GIN index on that very expression
@@ -62,8 +73,7 @@ class Case(db.Model):
         CheckConstraint(f"status IN ({_STATUSES})", name="status"),
         CheckConstraint(f"category IN ({_CATEGORIES})", name="category"),
         CheckConstraint(f"source IN ({_SOURCES})", name="source"),
-        CheckConstraint("(status = 'dismissed') = (dismiss_reason IS NOT NULL)", name="dismiss_reason"),
-        CheckConstraint("(status = 'closed') = (close_reason IS NOT NULL)", name="close_reason"),
+        *_reason_checks(),
         CheckConstraint("version >= 1", name="version_positive"),
         Index("ix_cases_status_id", "status", "id"),
         Index("ix_cases_agency_status_id", "agency_id", "status", "id"),

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from app.calendar.working_days import due_at_for
+from app.cases.importing import recommendation_row
 from app.extensions import db
 from app.models.cases import Case, CaseHistory, Recommendation
 from app.models.escalations import EscalationStep
@@ -43,7 +44,7 @@ def case_values(agency_id: int, number: str, created_by_id: int | None = None) -
 def rec_values(
     case_id: int, agency_id: int, due_at: datetime, received_on: date, drafted_by_id: int | None, **kw: Any
 ) -> dict[str, Any]:
-    values = {
+    values: dict[str, Any] = {
         "case_id": case_id,
         "agency_id": agency_id,
         "sanction": "disiplin_sedang",
@@ -58,12 +59,10 @@ def rec_values(
         "due_at": due_at,
         "due_calendar_version": "test",
         "deadline_rule_code": "ppk_follow_up",
-        "cycle": 0,
-        "escalation_level": None,
         "is_open": True,
     }
     values.update(kw)
-    return values
+    return recommendation_row(**values)
 
 
 def open_case(
