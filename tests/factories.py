@@ -13,15 +13,17 @@ from datetime import date, datetime
 from typing import Any
 
 import time_machine
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from app.auth.services import hash_password, issue_token
+from app.calendar.working_days import local_today
 from app.cases.services import add_attachment, create_case
 from app.core.states import CaseEvent, CaseStatus
 from app.extensions import db
 from app.models.agencies import Agency
 from app.models.auth import User
-from app.models.cases import Attachment, Case
+from app.models.cases import Attachment, Case, Recommendation
 from workflows import fire
 
 E = CaseEvent
@@ -241,11 +243,6 @@ def payload_for(case: Case, event: CaseEvent) -> dict[str, Any]:
     """SAMPLE_PAYLOADS[event], with the dates that depend on the case (receipt on the day of issue) or on today."""
     payload = dict(SAMPLE_PAYLOADS[event])
     if event == E.RECORD_RECEIPT:
-        from sqlalchemy import select
-
-        from app.calendar.working_days import local_today
-        from app.models.cases import Recommendation
-
         rec = db.session.scalar(select(Recommendation).where(Recommendation.case_id == case.id))
         agency = db.session.get(Agency, case.agency_id)
         issued = rec.issued_at if rec is not None and rec.issued_at is not None else None
