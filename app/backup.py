@@ -36,7 +36,7 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import Connection, make_url
 
 from app.core.clock import utcnow
-from app.extensions import db
+from app.db import db
 
 FORMAT = 1
 MANIFEST = "manifest.json"

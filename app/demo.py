@@ -17,10 +17,12 @@ from app.auth.services import hash_password
 from app.cases.services import create_case
 from app.core.clock import utcnow
 from app.core.states import CaseEvent, CaseStatus
-from app.extensions import db
+from app.db import db, unit_of_work
+from app.escalations.sweep import run_sweep
 from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.cases import Case
+from workflows import fire
 
 DEMO_PASSWORD = "tindak-demo-2026"  # noqa: S105 - printed on purpose: demo accounts only
 PILOT_AGENCIES = [
@@ -234,8 +236,6 @@ def _payload(event: CaseEvent, rng: random.Random, n: int, at: datetime, sanctio
 
 def load_demo(now: datetime | None = None, seed: int = 2026) -> dict[str, int]:
     """Create what is missing; running it again adds nothing."""
-    from workflows import fire
-
     now = now or utcnow()
     rng = random.Random(seed)
     agencies = ensure_agencies()
@@ -322,10 +322,6 @@ def load_demo(now: datetime | None = None, seed: int = 2026) -> dict[str, int]:
 
 
 def run_catch_up_sweep(now: datetime | None = None) -> Any:
-    try:
-        from app.escalations.sweep import run_sweep
-    except ModuleNotFoundError:
-        return None
     return run_sweep(now or utcnow())
 
 
@@ -337,8 +333,6 @@ def demo() -> None:
 @demo.command("load")
 def load() -> None:
     """Load demo users and ~60 cases in every state (idempotent)."""
-    from app.db import unit_of_work
-
     with unit_of_work():
         counts = load_demo()
     report = run_catch_up_sweep()

@@ -31,8 +31,14 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import case, func, select, text
 
+from app.calendar.working_days import calendar_gaps
 from app.core.clock import utcnow
-from app.extensions import db
+from app.core.vocab import ESCALATION_TARGET_LABELS
+from app.db import db
+from app.escalations.routing import targets_without_mailbox
+from app.models.core import JobHeartbeat
+from app.models.outbox import OutboxMessage
+from app.scheduling import JOBS
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +143,7 @@ def check_database() -> dict[str, Any]:
 
 def check_outbox(now: datetime) -> dict[str, Any]:
     """One aggregate over the rows that are not sent (the (status, next_attempt_at) index covers it)."""
-    from app.models.outbox import OutboxMessage as M
-
+    M = OutboxMessage  # a short name for the aggregate below
     pending = M.status == "pending"
     due = (M.status == "pending") & (M.next_attempt_at <= now)
     row = db.session.execute(
@@ -164,9 +169,6 @@ def check_outbox(now: datetime) -> dict[str, Any]:
 
 def check_scheduler(now: datetime) -> dict[str, Any]:
     """Every job of the scheduler process with its last heartbeat; unknown jobs that wrote one too."""
-    from app.models.core import JobHeartbeat
-    from app.scheduling import JOBS
-
     beats = {row.job_id: row for row in db.session.scalars(select(JobHeartbeat))}
     config = current_app.config
     jobs: list[dict[str, Any]] = []
@@ -204,8 +206,6 @@ def check_scheduler(now: datetime) -> dict[str, Any]:
 
 def check_calendar(now: datetime) -> dict[str, Any]:
     """Years ahead whose cuti bersama the calendar does not know (a deadline there would skip them silently)."""
-    from app.calendar.working_days import calendar_gaps
-
     gaps = calendar_gaps(now)
     years = [
         {
@@ -222,9 +222,6 @@ def check_calendar(now: datetime) -> dict[str, Any]:
 
 def check_escalation() -> dict[str, Any]:
     """The escalation targets the ladder writes to that have no mailbox (admin rows, else configuration)."""
-    from app.core.vocab import ESCALATION_TARGET_LABELS
-    from app.escalations.routing import targets_without_mailbox
-
     missing = targets_without_mailbox()
     return {
         "ok": not missing,

@@ -38,12 +38,20 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from jinja2 import TemplateNotFound, TemplateSyntaxError
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app.audit.checkpoints import checkpoint_dir, run_checkpoint_job
 from app.core.clock import utcnow
-from app.db import unit_of_work
-from app.extensions import db
+from app.db import db, unit_of_work
+from app.escalations.cli import check_recipients_at_start
+from app.escalations.digest import digest_schedule, run_digest
+from app.escalations.ladder import load_ladder, working_hours
+from app.escalations.sweep import run_sweep
 from app.models.core import JobHeartbeat
+from config import ConfigError
+from notifications.dispatcher import dispatch_pending
+from notifications.rendering import compile_templates
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +64,6 @@ def sweep_job() -> Any:
     On SQLite a batch holds the database's write lock while it runs, so batches are smaller there: the web
     app beside the scheduler waits for one short batch at most.
     """
-    from app.escalations.sweep import run_sweep
-
     size = current_app.config.get("ESCALATION_SWEEP_BATCH_SIZE")
     if not size:
         size = 100 if db.session.get_bind().dialect.name == "sqlite" else 500
@@ -66,23 +72,17 @@ def sweep_job() -> Any:
 
 def dispatch_job() -> Any:
     """Send the outbox rows that are due."""
-    from notifications.dispatcher import dispatch_pending
-
     return dispatch_pending()
 
 
 def digest_job() -> Any:
     """Queue this week's digest of escalated cases for each ministry (flushes; `run_job` commits)."""
-    from app.escalations.digest import run_digest
-
     return run_digest(utcnow())
 
 
 def checkpoint_job() -> Any:
     """Sign every case's history head into a checkpoint file outside the database (app/audit/checkpoints.py).
     A history that went backwards since the last checkpoint makes it fail, which the heartbeat records."""
-    from app.audit.checkpoints import run_checkpoint_job
-
     return run_checkpoint_job(utcnow())
 
 
@@ -207,8 +207,6 @@ def _checkpoint_seconds(app: Flask) -> int:
     if seconds <= 0:
         return 0
     with app.app_context():
-        from app.audit.checkpoints import checkpoint_dir
-
         return seconds if checkpoint_dir() is not None else 0
 
 
@@ -216,8 +214,6 @@ def _digest_schedule(app: Flask) -> Any:
     """The digest's DigestSchedule, or None when `DIGEST_ENABLED` is false (ConfigError when invalid)."""
     if not app.config.get("DIGEST_ENABLED", True):
         return None
-    from app.escalations.digest import digest_schedule
-
     return digest_schedule(app.config)
 
 
@@ -251,12 +247,6 @@ def run_command() -> None:
     if not app.config.get("SCHEDULER_ENABLED", True):
         click.echo("Penjadwal dinonaktifkan (SCHEDULER_ENABLED=false): tidak ada yang dijalankan.")
         return
-    from jinja2 import TemplateNotFound, TemplateSyntaxError
-
-    from app.escalations.ladder import load_ladder, working_hours
-    from config import ConfigError
-    from notifications.rendering import compile_templates
-
     try:  # a wrong ladder, working hours or digest schedule stops the scheduler at start, not at every run
         load_ladder()
         working_hours()
@@ -269,8 +259,6 @@ def run_command() -> None:
         raise click.ClickException(f"Templat email tidak ditemukan: {exc.name}") from exc
     except TemplateSyntaxError as exc:
         raise click.ClickException(f"Templat email tidak sah ({exc.name}, baris {exc.lineno}): {exc.message}") from exc
-    from app.escalations.cli import check_recipients_at_start
-
     check_recipients_at_start(app)  # names every target without a mailbox; production refuses the level-2 ones
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     scheduler = build_scheduler(app)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import smtplib
-
 import click
 
 from app.db import unit_of_work
 from app.errors import DomainError
 from app.models.outbox import OUTBOX_STATUSES
 from notifications import services
+from notifications.dispatcher import dispatch_all
 
 
 @click.group("outbox", help="Kotak keluar email: kirim, lihat, dan kirim ulang.")
@@ -23,8 +22,6 @@ def outbox() -> None:
 )
 def send(batch_size: int | None) -> None:
     """Send every due email now, batch after batch, and print the counts."""
-    from notifications.dispatcher import dispatch_all
-
     result = dispatch_all(batch_size=batch_size)
     click.echo(
         f"Terkirim: {result['sent']}, dijadwalkan ulang: {result['retried']}, "
@@ -69,22 +66,4 @@ def retry(message_id: int) -> None:
     click.echo(f"Pesan #{message_id} untuk {recipient} dijadwalkan untuk dikirim ulang.")
 
 
-@click.group("mail", help="Pengaturan email.")
-def mail() -> None:
-    pass
-
-
-@mail.command("test", help="Kirim email uji langsung lewat server SMTP yang dikonfigurasi (tanpa outbox).")
-@click.argument("email")
-def test(email: str) -> None:
-    """Send a test email directly through the configured SMTP server (not through the outbox)."""
-    from notifications.dispatcher import PermanentFailure, TemporaryFailure, describe_error, send_test_message
-
-    try:
-        message_id = send_test_message(email)
-    except (PermanentFailure, TemporaryFailure, smtplib.SMTPException, OSError) as exc:
-        raise click.ClickException(f"Email uji gagal dikirim ke {email}: {describe_error(exc)}") from exc
-    click.echo(f"Email uji terkirim ke {email} (Message-ID {message_id}).")
-
-
-commands = [outbox, mail]
+commands = [outbox]

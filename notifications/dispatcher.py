@@ -29,7 +29,7 @@ import secrets
 import smtplib
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -44,7 +44,8 @@ from app.core.clock import utcnow
 from app.db import unit_of_work
 from app.models.outbox import OutboxMessage
 from notifications.messages import build_message
-from notifications.outbox import DEFAULT_SENDER
+from notifications.outbox import DEFAULT_SENDER, message_id_for
+from notifications.rendering import render
 
 log = logging.getLogger(__name__)
 
@@ -414,13 +415,11 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-def send_test_message(recipient: str) -> str:
-    """Send the test email directly (not through the outbox); returns its Message-ID. Raises on failure."""
-    from notifications.outbox import message_id_for
-    from notifications.rendering import render
-
+def send_test_message(recipient: str, context: Mapping[str, Any]) -> str:
+    """Send the test email, rendered from `context`, directly (not through the outbox); returns its Message-ID.
+    Raises on failure."""
     address = recipient.strip()
-    subject, text, html = render("mail_test", case=None, recipient=address, extra={})
+    subject, text, html = render("mail_test", context, address)
     message_id = message_id_for(f"mail_test:{address}:{secrets.token_hex(8)}")
     sender = current_app.config.get("MAIL_DEFAULT_SENDER") or DEFAULT_SENDER
     message = build_message(

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from workflows.diagram import markdown
+from workflows.transitions import table_as_data
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "state-machine.md"
 
@@ -33,8 +34,6 @@ def diagram(check: bool) -> None:
 
 @workflow.command("table")
 def table() -> None:
-    from workflows.transitions import table_as_data
-
     click.echo(json.dumps(table_as_data(), indent=2, ensure_ascii=False))
 
 

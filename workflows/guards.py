@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.db import get_row
+from sqlalchemy import select
+
+from app.calendar.working_days import local_today
+from app.db import db, get_row
 from app.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
-from app.extensions import db
+from app.models.agencies import Agency
+from app.models.cases import Attachment, Recommendation
 
 
 def four_eyes(case: Any, actor: Any, payload: dict[str, Any]) -> DomainError | None:
@@ -55,9 +59,6 @@ def _not_before_issue(case: Any, payload: dict[str, Any], field: str, message: s
     day = payload.get(field)
     if rec is None or rec.issued_at is None or day is None:
         return None
-    from app.calendar.working_days import local_today
-    from app.models.agencies import Agency
-
     agency = db.session.get(Agency, case.agency_id)
     if day < local_today(agency, rec.issued_at):
         return ValidationFailed(message, details={"fields": {field: [message]}})
@@ -68,8 +69,6 @@ def document_belongs_to_case(case: Any, actor: Any, payload: dict[str, Any]) -> 
     document_id = payload.get("document_id")
     if document_id is None:
         return None
-    from app.models.cases import Attachment
-
     attachment = get_row(Attachment, document_id)
     if attachment is None or attachment.case_id != case.id:
         message = "Dokumen tidak ditemukan pada perkara ini."
@@ -78,8 +77,4 @@ def document_belongs_to_case(case: Any, actor: Any, payload: dict[str, Any]) -> 
 
 
 def _recommendation(case: Any) -> Any:
-    from sqlalchemy import select
-
-    from app.models.cases import Recommendation
-
     return db.session.scalar(select(Recommendation).where(Recommendation.case_id == case.id))

@@ -10,14 +10,14 @@ from typing import Any
 
 from marshmallow import ValidationError
 
+from app.audit.history import append_history, lock_case
 from app.core.clock import utcnow
 from app.core.states import STATUS_LABELS, CaseEvent, CaseStatus
+from app.db import db
 from app.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed, VersionConflict
-from app.extensions import db
 from app.models.auth import User
 from app.models.cases import Case
 from workflows.effects import Effects, apply_effects, queue_emails
-from workflows.history import append_history, lock_case
 from workflows.transitions import TRANSITIONS, Transition
 
 

@@ -13,8 +13,8 @@ from app.admin.schemas import AuthoritySchema
 from app.agencies.authority import PROFILE_FIELDS
 from app.agencies.schemas import AgencySchema
 from app.core import vocab
+from app.db import db
 from app.errors import ValidationFailed
-from app.extensions import db
 from app.models.agencies import Agency
 from app.models.core import OversightAuthority
 from app.models.escalations import EscalationRecipient

@@ -11,9 +11,8 @@ from sqlalchemy import func, or_, select
 from app.admin.schemas import AuthoritySchema
 from app.agencies.schemas import AgencySchema
 from app.auth import services as auth_services
-from app.db import get_row
+from app.db import db, get_row
 from app.errors import NotFound, ValidationFailed
-from app.extensions import db
 from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.core import OversightAuthority

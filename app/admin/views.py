@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.admin import forms, services
+from app.admin.outbox import dump_page
 from app.agencies import services as agency_services
 from app.agencies.schemas import AgencySchema
 from app.auth import services as auth_services
 from app.calendar import services as calendar_services
 from app.calendar.working_days import DEFAULT_TIMEZONE, local_date
+from app.cases.importing import import_stream, import_template_csv
 from app.core.clock import utcnow
 from app.core.vocab import Role
-from app.db import unit_of_work
+from app.db import db, unit_of_work
 from app.errors import Conflict, DomainError, ValidationFailed
 from app.escalations import routing
 from app.web.schema_forms import field_errors, form_payload, form_values
@@ -327,7 +329,7 @@ def outbox() -> Any:
     next_cursor = None
     try:
         messages, next_cursor = outbox_services.list_messages(status or None, 50, request.args.get("cursor"))
-        rows = outbox_services.dump_page(messages)
+        rows = dump_page(messages)
     except ValidationFailed as exc:
         errors = _errors(exc)
     return render_template(
@@ -358,10 +360,6 @@ def retry(message_id: int) -> Any:
 @bp.route("/import", methods=["GET", "POST"])
 def import_cases() -> Any:
     """Upload a CSV/XLSX of historical cases: the same importer as `flask cases import`, with its row report."""
-    from app.cases.importing import import_stream
-    from app.db import unit_of_work as _uow
-    from app.extensions import db
-
     result = None
     if request.method == "POST":
         upload = request.files.get("file")
@@ -370,7 +368,7 @@ def import_cases() -> Any:
         elif not upload.filename.lower().endswith((".csv", ".xlsx")):
             flash(_("Hanya berkas CSV atau XLSX."), "danger")
         else:
-            with _uow():
+            with unit_of_work():
                 result = import_stream(
                     upload.stream, upload.filename, actor=current_user, on_batch=lambda _p: db.session.commit()
                 )
@@ -379,10 +377,6 @@ def import_cases() -> Any:
 
 @bp.route("/import/template.csv")
 def import_template() -> Any:
-    from flask import Response
-
-    from app.cases.importing import import_template_csv
-
     return Response(
         import_template_csv(),
         mimetype="text/csv",

@@ -24,7 +24,9 @@ from typing import Any
 from flask import current_app, g, has_app_context
 from sqlalchemy import or_, select
 
-from app.extensions import db
+from app.core.clock import utcnow
+from app.core.vocab import ROLE_LABELS, SIGNER_ROLE_LABEL, Role
+from app.db import db
 from app.models.core import OversightAuthority
 
 REFERENCE_JSON = Path(__file__).resolve().parent / "reference" / "authorities.json"
@@ -222,9 +224,6 @@ def role_labels(day: date | None = None) -> dict[Any, str]:
     """The names of the roles as people see them on `day` (default today): the `commissioner` role is called as
     the authority in force calls its signing official ("Komisioner" under KASN; BKN has no commissioners). The
     role keys of the API never change."""
-    from app.core.clock import utcnow
-    from app.core.vocab import ROLE_LABELS, SIGNER_ROLE_LABEL, Role
-
     day = day or utcnow().date()
     memo = g.setdefault("_role_labels", {}) if has_app_context() else {}
     if day not in memo:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
+from app.agencies.authority import load_authorities
 from app.agencies.reference import ReferenceDataError, load_reference
 from app.core.vocab import AGENCY_KIND_LABELS, TIMEZONES, AgencyKind
-from app.db import unit_of_work
-from app.extensions import db
+from app.db import db, unit_of_work
 from app.models.agencies import Agency
 
 
@@ -26,8 +26,6 @@ def agencies() -> None:
 )
 def load_reference_command(path: str | None) -> None:
     """Load (or refresh) the reference agencies and oversight authorities; running it again changes nothing."""
-    from app.agencies.authority import load_authorities
-
     try:
         with unit_of_work():
             counts = load_reference(path)

@@ -6,12 +6,12 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from app.api.pagination import cursor_id, encode_cursor
+from app.core.pagination import cursor_id, encode_cursor
 from app.core.vocab import CENTRAL_KINDS, AgencyKind, Body
-from app.db import MAX_ROW_ID, get_row
+from app.db import MAX_ROW_ID, db, get_row
 from app.errors import NotFound, ValidationFailed
-from app.extensions import db
 from app.models.agencies import Agency
+from app.models.auth import User
 
 
 def routed_body(agency: Agency) -> str:
@@ -76,8 +76,6 @@ def agency_dump(agency: Agency) -> dict[str, Any]:
 
 def ppk_recipients(agency: Agency) -> list[str]:
     """The PPK's emails go to `ppk_email` and its active users (DESIGN §7)."""
-    from app.models.auth import User
-
     emails = [agency.ppk_email] if agency.ppk_email else []
     emails += list(
         db.session.scalars(

@@ -29,12 +29,13 @@ from flask import current_app
 from sqlalchemy import select, tuple_
 
 from app.audit.heads import Head, Problem, head_problems, read_heads
+from app.audit.history import ChainKeys, chain_keys
 from app.core.clock import utcnow
-from app.db import in_chunks
-from app.extensions import db
+from app.db import db, in_chunks
+from app.i18n import format_instant
+from app.letters.mail import enqueue
 from app.models.cases import CaseHistory
 from config import INSTANCE_DIR
-from workflows.history import ChainKeys, chain_keys
 
 FORMAT = "tindak-audit-checkpoint/1"
 PATTERN = "checkpoint-*.json"
@@ -294,9 +295,6 @@ def _send_anchor(path: Path, document: dict[str, Any], cases: int, now: datetime
     recipients = list(current_app.config.get("AUDIT_CHECKPOINT_RECIPIENTS") or [])
     if not recipients:
         return
-    from app.i18n import format_instant
-    from notifications.outbox import enqueue
-
     extra = {
         "at": format_instant(now),
         "cases": cases,

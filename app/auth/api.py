@@ -9,9 +9,9 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from app.auth import services
-from app.db import unit_of_work
+from app.db import db, unit_of_work
 from app.errors import DomainError
-from app.extensions import db, limiter, rate_limits_off
+from app.extensions import limiter, rate_limits_off
 
 blp = Blueprint("auth", __name__, description="Autentikasi API")
 

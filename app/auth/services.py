@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, current_app
 from flask_login import LoginManager
 from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.core.clock import utcnow
 from app.core.vocab import Body, Role
-from app.errors import Forbidden, Unauthorized, ValidationFailed
-from app.extensions import db
+from app.db import db
+from app.errors import Forbidden, TooManyRequests, Unauthorized, ValidationFailed
 from app.models.agencies import Agency
-from app.models.auth import ApiToken, RecoveryCode, User, WebSession
+from app.models.auth import ApiToken, LoginThrottle, RecoveryCode, User, WebSession
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Tests only (config PASSWORD_HASH_FAST): the same algorithm with minimal cost, so suites stay fast.
@@ -230,8 +233,6 @@ def sign_in_for_token(email: str, password: str, code: str | None, address: str,
     database, so every worker and host sees them), the same answer for every refused password, and the second
     factor in the same request (`totp`: a current code or a recovery code). Flushes; the caller commits even
     when this raises, so the counters persist."""
-    from app.errors import TooManyRequests
-
     now = now or utcnow()
     until = address_blocked_until(address, now)
     if until is not None:
@@ -340,23 +341,15 @@ def totp_allowed(user: User) -> bool:
 
 
 def new_totp_secret() -> str:
-    import pyotp
-
     return pyotp.random_base32()
 
 
 def totp_provisioning_uri(user: User, secret: str) -> str:
-    import pyotp
-
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
 
 
 def totp_step(secret: str | None, code: str | None, now: datetime | None = None) -> int | None:
     """The 30-second step whose code `code` is (one step of clock drift either way), or None."""
-    import hmac
-
-    import pyotp
-
     digits = "".join(ch for ch in (code or "") if ch.isdigit())
     if not secret or len(digits) != 6:
         return None
@@ -572,8 +565,6 @@ def _throttle_settings() -> tuple[int, int, int]:
 
 def address_blocked_until(address: str, now: datetime | None = None) -> datetime | None:
     """When sign-in from `address` is blocked, the instant the block ends; otherwise None."""
-    from app.models.auth import LoginThrottle
-
     now = now or utcnow()
     row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.address == address[:64]))
     if row is None or row.blocked_until is None or row.blocked_until <= now:
@@ -589,10 +580,6 @@ def register_address_failure(address: str, now: datetime | None = None) -> None:
     per-account lock stays short, so guessing from many addresses delays a real user without locking
     the account out for long. Flushes.
     """
-    from sqlalchemy.exc import IntegrityError
-
-    from app.models.auth import LoginThrottle
-
     now = now or utcnow()
     address = address[:64]
     limit, window, block = _throttle_settings()

@@ -11,9 +11,17 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from app.db import unit_of_work
+from app.calendar.services import add_override, add_rule, list_overrides, list_rules, remove_override
+from app.calendar.working_days import (
+    deadline_gaps,
+    due_at_for,
+    ensure_default_rules,
+    explain_deadline,
+    follow_up_rule,
+    non_working_reason,
+)
+from app.db import db, unit_of_work
 from app.errors import DomainError
-from app.extensions import db
 from app.i18n import day_name, format_day, format_instant
 from app.models.agencies import Agency
 
@@ -50,8 +58,6 @@ def calendar_group() -> None:
 @click.option("--days", type=click.IntRange(1, 365), help="Jumlah hari kerja (default: aturan yang berlaku).")
 @with_appcontext
 def explain_command(received_text: str, agency_code: str | None, days: int | None) -> None:
-    from app.calendar.working_days import deadline_gaps, due_at_for, explain_deadline, follow_up_rule
-
     received = _day(received_text, "--received")
     agency = _agency(agency_code)
     target = agency if agency is not None else _NationalAgency()
@@ -83,8 +89,6 @@ class _NationalAgency:
 @click.option("--agency", "agency_code", metavar="KODE")
 @with_appcontext
 def check_command(day_text: str, agency_code: str | None) -> None:
-    from app.calendar.working_days import non_working_reason
-
     day = _day(day_text, "DAY")
     agency = _agency(agency_code)
     reason = non_working_reason(day, agency.id if agency else None)
@@ -105,8 +109,6 @@ def override_group() -> None:
 @click.option("--agency", "agency_code", metavar="KODE", help="Hanya untuk instansi ini (default: nasional).")
 @with_appcontext
 def override_add(day_text: str, kind: str, description: str, decree: str | None, agency_code: str | None) -> None:
-    from app.calendar.services import add_override
-
     day = _day(day_text, "DAY")
     agency = _agency(agency_code)
     try:
@@ -124,8 +126,6 @@ def override_add(day_text: str, kind: str, description: str, decree: str | None,
 @click.option("--year", type=int)
 @with_appcontext
 def override_list(year: int | None) -> None:
-    from app.calendar.services import list_overrides
-
     rows = list_overrides(year=year)
     if not rows:
         click.echo("Tidak ada pengecualian kalender.")
@@ -139,8 +139,6 @@ def override_list(year: int | None) -> None:
 @click.argument("override_id", type=int)
 @with_appcontext
 def override_remove(override_id: int) -> None:
-    from app.calendar.services import remove_override
-
     try:
         with unit_of_work():
             row = remove_override(override_id)
@@ -158,8 +156,6 @@ def rules_group() -> None:
 @rules_group.command("list", help="Daftar aturan tenggat.")
 @with_appcontext
 def rules_list() -> None:
-    from app.calendar.services import list_rules
-
     rows = list_rules()
     if not rows:
         click.echo("Belum ada aturan tenggat; FOLLOW_UP_WORKING_DAYS dari konfigurasi yang dipakai.")
@@ -172,8 +168,6 @@ def rules_list() -> None:
 @rules_group.command("ensure", help="Buat aturan bawaan (14 hari kerja) bila belum ada.")
 @with_appcontext
 def rules_ensure() -> None:
-    from app.calendar.working_days import ensure_default_rules
-
     with unit_of_work():
         added = ensure_default_rules()
     click.echo("Aturan bawaan ditambahkan." if added is not None else "Aturan tenggat sudah ada; tidak ada perubahan.")
@@ -188,8 +182,6 @@ def rules_ensure() -> None:
 @click.option("--source", required=True, help="Dasar hukum (peraturan, pasal).")
 @with_appcontext
 def rules_add(code: str, days: int, unit: str, valid_from_text: str, valid_to_text: str | None, source: str) -> None:
-    from app.calendar.services import add_rule
-
     valid_from = _day(valid_from_text, "--valid-from")
     valid_to = _day(valid_to_text, "--valid-to") if valid_to_text else None
     try:

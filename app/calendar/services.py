@@ -11,9 +11,8 @@ from typing import Any
 from sqlalchemy import select
 
 from app.calendar.working_days import FOLLOW_UP_RULE, Calendar, local_date
-from app.db import get_row
+from app.db import db, get_row
 from app.errors import NotFound, ValidationFailed
-from app.extensions import db
 from app.models.agencies import Agency
 from app.models.calendar import CalendarOverride, DeadlineRule
 
@@ -138,7 +137,7 @@ def deadline_status(
     status: dict[str, Any] = {
         "due_at": due_at,
         "escalation_level": level,
-        "overdue": bool(running and now > due_at),
+        "overdue": bool(running and recommendation.is_past_due(now)),
         "working_days_left": None,
         "working_days_late": None,
     }
@@ -148,6 +147,7 @@ def deadline_status(
     left, late = cal.days_left_and_late(
         local_date(now, agency.timezone), local_date(due_at, agency.timezone), agency.id
     )
-    status["working_days_left"] = None if now > due_at else left
-    status["working_days_late"] = late if now > due_at else None
+    past_due = recommendation.is_past_due(now)
+    status["working_days_left"] = None if past_due else left
+    status["working_days_late"] = late if past_due else None
     return status

@@ -25,7 +25,8 @@ from sqlalchemy import or_, select
 
 from app.core.clock import utcnow
 from app.core.vocab import TIMEZONES
-from app.extensions import db
+from app.db import db
+from app.models.agencies import Agency
 from app.models.calendar import CalendarOverride, DeadlineRule
 
 ONE_DAY = timedelta(days=1)
@@ -361,8 +362,6 @@ def _as_day(value: date, agency_id: int | None) -> date:
     if isinstance(value, datetime):
         tz_name = None
         if agency_id is not None:
-            from app.models.agencies import Agency
-
             tz_name = db.session.scalar(select(Agency.timezone).where(Agency.id == agency_id))
         return local_date(value, tz_name)
     return value

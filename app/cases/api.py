@@ -11,7 +11,8 @@ from flask_smorest import Blueprint
 from app.api.openapi import file_response
 from app.api.reads import read_only
 from app.api.security import current_api_caller, current_api_user, require_auth
-from app.cases import services
+from app.cases import access, attachments, listing, services
+from app.cases.downloads import bundle_response, export_response
 from app.cases.schemas import (
     AttachmentOut,
     CaseOut,
@@ -26,6 +27,7 @@ from app.cases.schemas import (
 from app.db import unit_of_work
 from app.errors import ValidationFailed
 from workflows import fire
+from workflows.transitions import table_as_data
 
 blp = Blueprint("cases", __name__, description="Perkara, tindakan (transisi), riwayat dan berkas bukti")
 SECURITY = [{"bearerAuth": []}]
@@ -46,7 +48,7 @@ def _json_body() -> dict[str, Any]:
 @read_only
 def list_cases(args: dict[str, Any]) -> dict[str, Any]:
     """List the cases visible to the caller, newest first (keyset pagination with `cursor`)."""
-    items, next_cursor = services.list_cases(current_api_caller(), args, args["limit"], args.get("cursor"))
+    items, next_cursor = listing.list_cases(current_api_caller(), args, args["limit"], args.get("cursor"))
     # Serialized directly (same shape and ISO 8601 dates as CasePageOut): the hot path skips marshmallow's dump;
     # orjson writes the page, dates included, in one C call.
     body = orjson.dumps({"items": items, "next_cursor": next_cursor})
@@ -75,7 +77,7 @@ def create_case() -> dict[str, Any]:
 @read_only
 def get_case(case_id: int) -> dict[str, Any]:
     user = current_api_user()
-    return services.case_detail(services.get_case_for(user, case_id), user)
+    return services.case_detail(access.get_case_for(user, case_id), user)
 
 
 @blp.route("/cases/<id:case_id>", methods=["PATCH"])
@@ -88,7 +90,7 @@ def update_case(case_id: int) -> dict[str, Any]:
     """Edit the report before the recommendation is issued; send `version`."""
     user = current_api_user()
     with unit_of_work():
-        case = services.update_case(services.get_case_for(user, case_id), _json_body(), user)
+        case = services.update_case(access.get_case_for(user, case_id), _json_body(), user)
         detail = services.case_detail(case, user)  # before the commit (see create_case)
     return detail
 
@@ -114,7 +116,7 @@ def transition(case_id: int) -> dict[str, Any]:
     if fields:
         raise ValidationFailed("Data tindakan tidak valid.", details={"fields": fields})
     with unit_of_work():
-        case = services.get_case_for(user, case_id)
+        case = access.get_case_for(user, case_id)
         fire(case, event, user, body, expected_version=version)  # flushes
         detail = services.case_detail(case, user)  # before the commit (see create_case)
     return detail
@@ -127,7 +129,7 @@ def transition(case_id: int) -> dict[str, Any]:
 @read_only
 def history(case_id: int) -> dict[str, Any]:
     user = current_api_user()
-    case = services.get_case_for(user, case_id)
+    case = access.get_case_for(user, case_id)
     return {"items": services.case_history(case, user)}
 
 
@@ -141,7 +143,7 @@ def history(case_id: int) -> dict[str, Any]:
                     "type": "object",
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
-                        "purpose": {"type": "string", "enum": sorted(services.UPLOAD_PURPOSES)},
+                        "purpose": {"type": "string", "enum": sorted(attachments.UPLOAD_PURPOSES)},
                     },
                     "required": ["file"],
                 }
@@ -155,9 +157,9 @@ def upload(case_id: int) -> dict[str, Any]:
     user = current_api_user()
     purpose = request.form.get("purpose") or ("evidence" if user.is_kasn else "follow_up")
     with unit_of_work():
-        case = services.get_case_for(user, case_id)
-        attachment = services.add_attachment(case, request.files.get("file"), user, purpose)  # type: ignore[arg-type]
-        out = services.attachment_out(attachment)  # before the commit (see create_case)
+        case = access.get_case_for(user, case_id)
+        attachment = attachments.add_attachment(case, request.files.get("file"), user, purpose)  # type: ignore[arg-type]
+        out = attachments.attachment_out(attachment)  # before the commit (see create_case)
     return out
 
 
@@ -167,8 +169,8 @@ def upload(case_id: int) -> dict[str, Any]:
 @require_auth
 def list_attachments(case_id: int) -> list[dict[str, Any]]:
     user = current_api_user()
-    case = services.get_case_for(user, case_id)
-    return [services.attachment_out(a) for a in services.visible_attachments(case, user)]
+    case = access.get_case_for(user, case_id)
+    return [attachments.attachment_out(a) for a in attachments.visible_attachments(case, user)]
 
 
 @blp.route("/attachments/<id:attachment_id>")
@@ -177,7 +179,7 @@ def list_attachments(case_id: int) -> list[dict[str, Any]]:
     responses={
         "200": file_response(
             "Isi berkas, sebagai lampiran (jenisnya ditentukan dari isinya saat diunggah)",
-            services.ALLOWED_TYPES,
+            attachments.ALLOWED_TYPES,
             Digest={"description": "sha-256=<hex> dari isi berkas", "required": True, "schema": {"type": "string"}},
         )
     },
@@ -185,7 +187,7 @@ def list_attachments(case_id: int) -> list[dict[str, Any]]:
 @blp.alt_response(404, response="NOT_FOUND")
 @require_auth
 def download(attachment_id: int) -> Any:
-    attachment, path = services.attachment_for(current_api_user(), attachment_id)
+    attachment, path = attachments.attachment_for(current_api_user(), attachment_id)
     response = send_file(
         path, mimetype=attachment.content_type, as_attachment=True, download_name=attachment.filename, max_age=0
     )
@@ -200,8 +202,6 @@ def download(attachment_id: int) -> Any:
 @blp.response(200, WorkflowOut)
 def workflow_table() -> dict[str, Any]:
     """The transition table (states, events, roles, payload fields) as data."""
-    from workflows.transitions import table_as_data
-
     return {"transitions": table_as_data()}
 
 
@@ -220,8 +220,6 @@ def workflow_table() -> dict[str, Any]:
 @require_auth
 def export(args: dict[str, Any]) -> Any:
     """The filtered case list as CSV or XLSX, streamed (the reporter only for KASN roles)."""
-    from app.cases.downloads import export_response
-
     return export_response(args, current_api_user(), request.args.get("format"))
 
 
@@ -233,7 +231,5 @@ def export(args: dict[str, Any]) -> Any:
 @require_auth
 def bundle(case_id: int) -> Any:
     """The evidence bundle of a case (KASN roles): summary PDF, timeline, letters, files, manifest."""
-    from app.cases.downloads import bundle_response
-
     user = current_api_user()
-    return bundle_response(services.get_case_for(user, case_id), user)
+    return bundle_response(access.get_case_for(user, case_id), user)

@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.cases.importing import ImportFileError, default_report_path, iter_import
+from app.db import db
+from app.models.auth import User
 
 
 @click.group("cases", help="Perkara: impor dan pemeliharaan.")
@@ -35,9 +37,6 @@ def import_command(
     Rows already imported (same reference) are skipped, so the same file can be imported again safely.
     No email is sent for imported cases.
     """
-    from app.cases.importing import ImportFileError, default_report_path, iter_import
-    from app.models.auth import User
-
     actor = None
     if user_email:
         actor = db.session.scalar(select(User).where(func.lower(User.email) == user_email.strip().lower()))

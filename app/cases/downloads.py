@@ -15,6 +15,8 @@ from typing import Any
 
 from flask import Response, send_file, stream_with_context
 
+from app.cases.bundle import build_case_bundle
+from app.cases.exports import export_cases_csv, export_cases_xlsx, export_filename
 from app.core.vocab import KASN_ROLES
 from app.errors import Forbidden, ValidationFailed
 from app.models.cases import Case
@@ -27,8 +29,6 @@ EXPORT_FORMATS = {
 
 def export_response(filters: Mapping[str, Any], user: Any, fmt: str | None) -> Response:
     """The visible cases matching `filters` (the list's filters) as a streamed CSV or XLSX attachment."""
-    from app.cases.exports import export_cases_csv, export_cases_xlsx, export_filename
-
     fmt = (fmt or "csv").lower()
     if fmt not in EXPORT_FORMATS:
         raise ValidationFailed("Format tidak dikenal.", details={"fields": {"format": ["pilih csv atau xlsx"]}})
@@ -42,8 +42,6 @@ def export_response(filters: Mapping[str, Any], user: Any, fmt: str | None) -> R
 
 def bundle_response(case: Case, user: Any) -> Response:
     """The evidence bundle of `case` for `user` (KASN roles only: it holds every evidence file)."""
-    from app.cases.bundle import build_case_bundle
-
     if user.role not in KASN_ROLES:
         raise Forbidden("Berkas perkara lengkap hanya untuk KASN.")
     directory = Path(tempfile.mkdtemp(prefix="tindak-bundle-"))

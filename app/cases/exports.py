@@ -22,11 +22,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
-from app.cases.services import apply_filters
+from app.cases.access import sees_reporter, visibility_clause
+from app.cases.listing import apply_filters
 from app.core.clock import utcnow
 from app.core.states import STATUS_LABELS, CaseStatus
 from app.core.vocab import CATEGORY_LABELS, SANCTION_FORMS, SANCTION_LABELS, SOURCE_LABELS
-from app.extensions import db
+from app.db import db
 from app.models.agencies import Agency
 from app.models.cases import Case, Clarification, FollowUp, Recommendation
 
@@ -98,8 +99,6 @@ COLUMNS: tuple[Column, ...] = (
 
 def columns_for(user: Any) -> list[Column]:
     """The export's columns for `user`: the reporter's identity only for KASN roles (DESIGN §1)."""
-    from app.cases.services import sees_reporter
-
     return [c for c in COLUMNS if not c.kasn_only or sees_reporter(user)]
 
 
@@ -116,8 +115,6 @@ def export_query(query_or_filters: Select[Any] | Mapping[str, Any] | None, user:
     `query_or_filters` is a mapping of list filters, or a `select(Case)...` statement (its WHERE clauses are
     kept: the cases it selects are exported, in id order).
     """
-    from app.cases.services import visibility_clause
-
     latest_fu = aliased(FollowUp)
     latest_cl = aliased(Clarification)
     # The follow-up that stands (not rejected) and the objection still pending, as the case's state says.
@@ -257,7 +254,7 @@ def export_cases_xlsx(
 ) -> Iterator[bytes]:
     """The cases as an XLSX workbook (openpyxl write-only mode: rows go to disk as they are written), streamed
     from a temporary file. Instants are in each case's agency zone; past 1,048,575 rows a new sheet starts."""
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # deferred: openpyxl takes ~0.1 s to import and only the XLSX export uses it
 
     columns = columns_for(user)
     headers = [c.header + (" (waktu setempat)" if _is_instant(c) else "") for c in columns]

@@ -8,12 +8,13 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
-from app.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_cursor
 from app.calendar.working_days import latest_today
 from app.core.nip import InvalidNIP, parse_nip
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_cursor
 from app.core.states import CaseStatus
 from app.core.vocab import NEUTRALITY_SUBCATEGORIES, Category, Source
 from app.db import MAX_ROW_ID
+from workflows.transitions import TRANSITIONS
 
 _required = {"required": "Wajib diisi.", "null": "Wajib diisi."}
 
@@ -148,8 +149,6 @@ def transition_request_schemas() -> dict[str, type[Schema]]:
     """The body of `POST /cases/<id>/transitions` for each event, `{event, version, ...payload}`: the event's own
     payload schema (workflows/transitions.py, the one table) with `event` (that event) and `version` added. Built
     once: the OpenAPI document names each one (`TransitionStartReview` ...)."""
-    from workflows.transitions import TRANSITIONS
-
     schemas: dict[str, type[Schema]] = {}
     for event, transition in TRANSITIONS.items():
         name = TRANSITION_SCHEMA_PREFIX + "".join(part.capitalize() for part in event.value.split("_"))

@@ -9,10 +9,13 @@ from datetime import UTC, datetime
 import click
 from flask import Flask
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.calendar.cli import calendar_group
 from app.core.clock import utcnow
-from app.db import unit_of_work
+from app.db import db, unit_of_work
+from app.errors import DomainError
+from app.escalations.digest import run_digest
 from app.escalations.ladder import load_ladder
 from app.escalations.routing import (
     TARGETS,
@@ -22,8 +25,8 @@ from app.escalations.routing import (
     target_recipients,
     targets_without_mailbox,
 )
+from app.escalations.services import ESCALATED_LEVEL
 from app.escalations.sweep import run_sweep
-from app.extensions import db
 
 
 def parse_instant(value: str | None) -> datetime:
@@ -89,8 +92,6 @@ def run_command(now_text: str | None, dry_run: bool, batch_size: int, as_json: b
 @click.option("--json", "as_json", is_flag=True, help="Keluaran JSON.")
 @with_appcontext
 def digest_command(now_text: str | None, dry_run: bool, as_json: bool) -> None:
-    from app.escalations.digest import run_digest
-
     now = parse_instant(now_text)
     if dry_run:
         report = run_digest(now, dry_run=True)
@@ -142,8 +143,6 @@ def recipients_list() -> None:
 @click.argument("emails", nargs=-1)
 @with_appcontext
 def recipients_set(target: str, emails: tuple[str, ...]) -> None:
-    from app.errors import DomainError
-
     try:
         with unit_of_work():
             saved = set_target_recipients(target, list(emails))
@@ -160,10 +159,6 @@ def check_recipients_at_start(app: Flask) -> None:
     """`flask scheduler run` at start: name every escalation target the ladder writes to that has no mailbox
     (its emails wait, still due, until it has one). In production a missing mailbox of a level-2 target (the
     escalation to the ministry) stops the scheduler, unless ESCALATION_RECIPIENTS_OPTIONAL is true."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from app.escalations.services import ESCALATED_LEVEL
-
     try:
         missing = targets_without_mailbox()
     except SQLAlchemyError:

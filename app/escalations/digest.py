@@ -51,16 +51,18 @@ from sqlalchemy import case as sql_case
 from app.calendar.working_days import Calendar, local_date
 from app.core.states import STATUS_LABELS, TERMINAL_STATUSES, CaseStatus
 from app.core.vocab import BODY_LABELS, Body
-from app.db import UTCDateTime, in_chunks
+from app.db import UTCDateTime, db, in_chunks
 from app.escalations.ladder import load_ladder, working_hours
 from app.escalations.routing import CENTRAL_TIMEZONE, target_recipients
 from app.escalations.services import ESCALATED_LEVEL
-from app.extensions import db
 from app.i18n import day_name, format_day, format_instant
+from app.letters.mail import enqueue
 from app.models.agencies import Agency
 from app.models.cases import Case, Recommendation
 from app.models.escalations import EscalationStep
+from app.models.outbox import OutboxMessage
 from config import ConfigError
+from notifications.outbox import normalize_recipients, row_key
 
 log = logging.getLogger(__name__)
 
@@ -458,9 +460,6 @@ def _extra(digest: BodyDigest, now: datetime) -> dict[str, Any]:
 
 def run_digest(now: datetime, *, dry_run: bool = False, bodies: tuple[str, ...] = BODIES) -> DigestReport:
     """Queue this week's digest of every body (`now` aware). Flushes only (nothing with `dry_run`)."""
-    from app.models.outbox import OutboxMessage
-    from notifications.outbox import enqueue, normalize_recipients, row_key
-
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("run_digest needs an aware `now`")
     calendar = Calendar.load(all_agencies=True)

@@ -18,8 +18,9 @@ from sqlalchemy import delete, select
 from app.agencies.services import ppk_recipients, routed_body
 from app.core.addresses import InvalidAddresses, address_list
 from app.core.vocab import ESCALATION_TARGET_LABELS, AgencyKind, Body
+from app.db import db
 from app.errors import ValidationFailed
-from app.extensions import db
+from app.escalations.ladder import load_ladder
 from app.models.auth import User
 from app.models.escalations import EscalationRecipient
 
@@ -57,8 +58,6 @@ def rule_targets(rules: Iterable[str]) -> list[str]:
 
 def ladder_targets(ladder: Any = None, *, level: int | None = None) -> list[str]:
     """The targets the escalation ladder writes to (only those of `level` when given)."""
-    from app.escalations.ladder import load_ladder
-
     rungs = list(ladder or load_ladder())
     return rule_targets(rule for rung in rungs if level in (None, rung.level) for rule in rung.recipients_rules)
 

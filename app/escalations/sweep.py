@@ -29,23 +29,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from app.agencies.services import routed_body
+from app.audit.history import Entry, append_history_many
 from app.calendar.working_days import LEAST, MOST, Calendar, end_of_day, local_date
 from app.core.clock import utcnow
 from app.core.states import CaseStatus
-from app.db import unit_of_work
+from app.db import db, unit_of_work
 from app.escalations.ladder import Ladder, Rung, load_ladder, working_hours
 from app.escalations.routing import TARGETS, Directory, RecipientGroup
-from app.extensions import db
+from app.letters.context import RECORD_KINDS, agency_records
+from app.letters.mail import CaseEmail, enqueue_many
 from app.models.agencies import Agency
 from app.models.cases import Case, CaseHistory, Recommendation
 from app.models.escalations import EscalationStep
-from notifications.outbox import Email, enqueue_many
-from workflows.history import Entry, append_history_many
 
 log = logging.getLogger(__name__)
 
@@ -277,19 +277,6 @@ def unnotified_steps() -> Any:
     )
 
 
-def due_rows_statement(now: datetime, *, ladder: Ladder | None = None, calendar: Calendar | None = None) -> Select:
-    """The bare query selecting the rows a sweep at `now` examines (no batches, no locks)."""
-    ladder = ladder or load_ladder()
-    cal = calendar or Calendar.load(all_agencies=True)
-    thresholds = level_thresholds(ladder, cal, _zones_in_use(), now)
-    return (
-        select(Recommendation.id)
-        .join(Case, Case.id == Recommendation.case_id)
-        .where(due_predicate(ladder, thresholds))
-        .order_by(Recommendation.id)
-    )
-
-
 # -- the sweep ---------------------------------------------------------------------------------------------------
 
 
@@ -329,7 +316,7 @@ class Sweep:
         self._records: dict[int, dict[str, int]] = {}
         self._advanced: set[int] = set()  # recommendations this run moved up (or, in a dry run, would)
         self._history: list[Entry] = []
-        self._emails: list[Email] = []
+        self._emails: list[CaseEmail] = []
 
     # -- reading -------------------------------------------------------------------------------------------
     def claim(self, after_id: int) -> list[_Row]:
@@ -500,7 +487,7 @@ class Sweep:
             moment = self.calendar.next_working_moment(self.now, group.tz_name, group.calendar_agency_id, start, end)
             by_moment.setdefault(moment, []).extend(group.emails)
         for send_after, emails in by_moment.items():
-            self._emails.append(Email(rung.kind, case, emails, key, extra, send_after))
+            self._emails.append(CaseEmail(rung.kind, case, emails, key, extra, send_after))
 
     def process(self, rows: list[_Row]) -> None:
         self.report.examined += len(rows)
@@ -644,8 +631,6 @@ class Sweep:
     def _add_agency_records(self, plans: list[_Plan]) -> None:
         """The PPK records the batch's escalation letters show, one query for the agencies not met before: the
         sweep changes levels only, so a record (received, followed up, open past due) holds for the whole run."""
-        from notifications.rendering import RECORD_KINDS, agency_records
-
         ids = {p.agency.id for p in plans if p.groups and self.ladder.rung(p.target).kind in RECORD_KINDS}
         missing = ids - self._records.keys()
         if missing:
