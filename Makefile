@@ -53,9 +53,12 @@ test-dates: $(BIN)/activate
 	bash .ci/setup-system
 	bash .ci/shifted-clock all
 
+## make lint: ruff, the import contracts of .importlinter (dependencies point one way) and mypy (pyproject's list)
 lint: $(BIN)/activate
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 fmt: $(BIN)/activate
 	$(BIN)/ruff format .

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request
@@ -27,32 +28,32 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     _register_extensions(app)
     _register_request_hooks(app)
     _register_blueprints(app)
+    from app.cli import register_commands  # deferred: see _register_extensions
     from app.errors import register_error_handlers
 
     register_error_handlers(app)
-    from app.cli import register_commands
-
     register_commands(app)
     return app
 
 
 def _register_extensions(app: Flask) -> None:
+    # `app` is the parent of every module, imported before any of them; the factory pulls in the whole application
+    # only when it is called.
+    # deferred: every import in this module's functions, for that reason
     from app import models  # noqa: F401 - every table on the metadata
-    from app.extensions import api, babel, bootstrap, csrf, db, limiter, login_manager, mail, migrate
+    from app.api import api
+    from app.auth.services import init_login
+    from app.db import db, install_session_teardown, migrate
+    from app.extensions import babel, bootstrap, csrf, limiter, login_manager, mail
+    from app.i18n import select_locale, select_timezone
 
     db.init_app(app)
-    from app.db import install_session_teardown
-
     install_session_teardown(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     mail.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    from app.i18n import select_locale, select_timezone
-
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    from app.auth.services import init_login
-
     init_login(app, login_manager)
     api.init_app(app)
     app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)
@@ -60,8 +61,6 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _migrations_dir() -> Any:
-    from pathlib import Path
-
     return Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -89,8 +88,20 @@ def _register_request_hooks(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app.api import register_api
+    """Every domain's API and pages, listed here: the one place that knows them all."""
+    from app import health  # deferred: see _register_extensions
+    from app.admin import outbox_api
+    from app.admin import views as admin_pages
+    from app.agencies import api as agencies_api
+    from app.api import docs, register_api
+    from app.auth import api as auth_api
+    from app.cases import api as cases_api
+    from app.cases import pages as case_pages
+    from app.index import api as index_api
+    from app.index import views as index_pages
     from app.web import register_web
+    from app.web import views as web_pages
 
-    register_api(app)
-    register_web(app)
+    register_api(app, (auth_api.blp, agencies_api.blp, cases_api.blp, index_api.blp, outbox_api.blp, health.blp))
+    app.register_blueprint(docs.bp)
+    register_web(app, (web_pages.bp, case_pages.bp, admin_pages.bp, index_pages.bp))

@@ -1,34 +1,37 @@
-"""CLI entry: attaches each domain's click group to `flask --app wsgi ...` (DESIGN §7)."""
+"""CLI entry: attaches each domain's click groups to `flask --app wsgi ...` (DESIGN §7)."""
 
 from __future__ import annotations
 
-import importlib
-
 from flask import Flask
 
-# Modules that define `commands`: a list of click commands/groups. Missing optional modules are skipped.
-COMMAND_MODULES = (
-    "app.auth.cli",
-    "app.agencies.cli",
-    "app.demo",
-    "app.cases.cli",
-    "app.escalations.cli",
-    "notifications.cli",
-    "app.scheduling",
-    "app.index.cli",
-    "app.backup",
-    "app.audit",
-    "workflows.cli",
+from app import backup, demo, scheduling
+from app.agencies import cli as agencies_cli
+from app.audit import commands as audit_commands
+from app.auth import cli as auth_cli
+from app.cases import cli as cases_cli
+from app.escalations import cli as escalations_cli
+from app.index import cli as index_cli
+from app.letters import cli as mail_cli
+from notifications import cli as outbox_cli
+from workflows import cli as workflow_cli
+
+# Each module's `commands`: a list of click commands and groups.
+COMMANDS = (
+    *auth_cli.commands,
+    *agencies_cli.commands,
+    *demo.commands,
+    *cases_cli.commands,
+    *escalations_cli.commands,
+    *outbox_cli.commands,
+    *mail_cli.commands,
+    *scheduling.commands,
+    *index_cli.commands,
+    *backup.commands,
+    *audit_commands,
+    *workflow_cli.commands,
 )
 
 
 def register_commands(app: Flask) -> None:
-    for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        for command in getattr(module, "commands", []):
-            app.cli.add_command(command)
+    for command in COMMANDS:
+        app.cli.add_command(command)

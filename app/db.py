@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from flask import has_request_context, request
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, registry
@@ -95,6 +99,15 @@ def include_schema_object(obj: Any, name: str | None, type_: str, reflected: boo
     return not (type_ == "index" and name in _DATABASE_ONLY_INDEXES)
 
 
+db = SQLAlchemy(model_class=Base)
+# The base of every table: Flask-SQLAlchemy's `db.Model`, made at run time from `Base`; type checkers read `Base`.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+migrate = Migrate(render_as_batch=True, compare_type=True, include_object=include_schema_object)
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
     """SQLite: enforce foreign keys, WAL, a busy timeout, and let SQLAlchemy own BEGIN (savepoints work)."""
@@ -125,15 +138,12 @@ def _sqlite_on_begin(conn: Any) -> None:
 
 
 def _read_only_request() -> bool:
-    from flask import has_request_context, request
-
     return has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
 
 
 @contextmanager
 def unit_of_work() -> Iterator[Any]:
     """Commit on success, roll back on error: the one boundary used by views, API, CLI and jobs."""
-    from app.extensions import db
 
     try:
         yield db.session
@@ -150,7 +160,6 @@ def valid_row_id(value: int) -> bool:
 def get_row(model: type[M], row_id: int) -> M | None:
     """`session.get`, except that an id no row can have is None without asking the database (PostgreSQL
     would refuse the out-of-range value as an error)."""
-    from app.extensions import db
 
     return db.session.get(model, row_id) if valid_row_id(row_id) else None
 
@@ -169,10 +178,6 @@ def install_session_teardown(app: Any) -> None:
     answer its own HTML 500 page. Registered after `db.init_app`, this teardown runs first (Flask calls
     them in reverse order): it closes the session, and on failure invalidates the connection (the pool
     drops it) and discards the session, so the other teardown finds nothing left to do."""
-    import logging
-
-    from app.extensions import db
-
     log = logging.getLogger(__name__)
 
     @app.teardown_appcontext
@@ -182,7 +187,7 @@ def install_session_teardown(app: Any) -> None:
         except Exception:  # noqa: BLE001 - a dead connection must not fail the response
             log.warning("database session closed after a lost connection", exc_info=True)
             try:
-                db.session.invalidate()
+                db.session().invalidate()
             except Exception:  # noqa: BLE001,S110 - nothing more can be done with this connection
                 pass
             db.session.registry.clear()

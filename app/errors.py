@@ -15,6 +15,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from app.db import db
+
 log = logging.getLogger(__name__)
 
 
@@ -147,8 +149,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(StaleDataError)
     def _stale(exc: StaleDataError) -> Any:
-        from app.extensions import db
-
         db.session.rollback()
         message = "Perkara telah diubah oleh pengguna lain; muat ulang dan coba lagi."
         if wants_json():
@@ -167,8 +167,6 @@ def register_error_handlers(app: Flask) -> None:
     def _database_unavailable(exc: Exception) -> Any:
         """The database does not answer (restart, failover, network; SQLite busy past its timeout): 503 with
         Retry-After, never 500. The request's transaction is rolled back."""
-        from app.extensions import db
-
         log.error(
             "database unavailable on %s %s: %s", request.method, request.path, exc.__class__.__name__, exc_info=True
         )
@@ -185,8 +183,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
-        from app.extensions import db
-
         log.exception("unhandled error on %s %s", request.method, request.path)
         try:
             db.session.rollback()

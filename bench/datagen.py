@@ -152,7 +152,7 @@ def reset_database(app: Any) -> None:
     from flask_migrate import upgrade
     from sqlalchemy import text
 
-    from app.extensions import db
+    from app.db import db
 
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
@@ -574,7 +574,7 @@ class Generator:
         rec["escalation_level"] = level
 
     def _history(self, case_id: int, events: list, rows: list) -> None:
-        from workflows.history import GENESIS, SYSTEM_ACTOR, chained_row
+        from app.audit.history import GENESIS, SYSTEM_ACTOR, chained_row
 
         prev = GENESIS
         for seq, (event, from_status, to_status, at, actor) in enumerate(events, start=1):
@@ -686,7 +686,7 @@ def seed_reference(app: Any, agencies: int, seed: int) -> tuple[list[AgencyRow],
     from app.agencies.reference import load_reference
     from app.agencies.services import routed_body
     from app.auth.services import hash_password
-    from app.extensions import db
+    from app.db import db
     from app.models.agencies import Agency
     from app.models.auth import User
 
@@ -764,7 +764,7 @@ def generate(
     """Fill an empty, migrated database (see `reset_database`)."""
     from sqlalchemy import text
 
-    from app.extensions import db
+    from app.db import db
     from app.models.cases import CaseCounter
 
     started = time.perf_counter()

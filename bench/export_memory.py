@@ -26,7 +26,7 @@ from sqlalchemy import insert, text
 
 
 def seed(n: int, batch: int = 5000) -> None:
-    from app.extensions import db
+    from app.db import db
     from app.models.cases import Case
 
     agencies = [a for (a,) in db.session.execute(text("SELECT id FROM agencies ORDER BY id"))]
@@ -55,7 +55,7 @@ def child(url: str, fmt: str, limit: int | None) -> None:
 
     from app import create_app
     from app.cases.exports import export_cases_csv, export_cases_xlsx
-    from app.extensions import db
+    from app.db import db
     from app.models.auth import User
     from app.models.cases import Case
 
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from app import create_app
     from app.agencies.reference import load_reference
-    from app.extensions import db
+    from app.db import db
     from app.models.auth import User
     from bench.datagen import reset_database
 

@@ -76,7 +76,7 @@ def generate(path: Path, rows: int, codes: list[str], seed: int = 7) -> None:
 
 def bare_insert(path: Path, batch_size: int) -> tuple[int, float]:
     """The baseline: the same rows as `cases` rows, pre-parsed, inserted with executemany in batches."""
-    from app.extensions import db
+    from app.db import db
     from app.models.agencies import Agency
     from app.models.cases import Case
 
@@ -105,7 +105,7 @@ def bare_insert(path: Path, batch_size: int) -> tuple[int, float]:
 
 def run_import(path: Path, batch_size: int) -> tuple[int, float]:
     from app.cases.importing import import_file
-    from app.extensions import db
+    from app.db import db
 
     started = time.perf_counter()
     result = import_file(path, batch_size=batch_size, on_batch=lambda _p: db.session.commit())
@@ -117,7 +117,7 @@ def run_import(path: Path, batch_size: int) -> tuple[int, float]:
 
 
 def empty_cases() -> None:
-    from app.extensions import db
+    from app.db import db
     from app.models.cases import Case, CaseCounter, CaseHistory, Clarification, FollowUp, Recommendation
     from app.models.escalations import EscalationStep
 
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from app import create_app
     from app.agencies.reference import load_reference
-    from app.extensions import db
+    from app.db import db
     from bench.datagen import reset_database
 
     workdir = Path(tempfile.mkdtemp(prefix="tindak-bench-"))

@@ -57,7 +57,7 @@ def create_bench_app(count_sql: bool = False) -> Any:
     from sqlalchemy import event
 
     from app import create_app
-    from app.extensions import db
+    from app.db import db
 
     app = create_app()
 
@@ -93,8 +93,8 @@ def free_port() -> int:
 
 
 def server_env(database_url: str) -> dict[str, str]:
+    from app.audit.history import dev_chain_keys
     from bench.datagen import SECRET_KEY
-    from workflows.history import dev_chain_keys
 
     env = dict(os.environ)
     env.update(
@@ -305,7 +305,7 @@ def bench_token(database_url: str) -> str:
     from sqlalchemy import select
 
     from app.auth.services import issue_token
-    from app.extensions import db
+    from app.db import db
     from app.models.auth import User
     from bench.datagen import make_app
 

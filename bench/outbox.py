@@ -76,11 +76,10 @@ def _make_app(database_url: str, port: int, batch_size: int) -> Any:
 def _queue(messages: int, rounds: int, start: datetime) -> list[datetime]:
     """One case and `messages` outbox rows (100 recipients per event, as a sweep over many cases would),
     split into `rounds` chunks that fall due one minute apart; returns the instant each chunk is due."""
-    from app.db import unit_of_work
-    from app.extensions import db
+    from app.db import db, unit_of_work
+    from app.letters.mail import enqueue
     from app.models.agencies import Agency
     from app.models.cases import Case, Recommendation
-    from notifications.outbox import enqueue
 
     due = datetime(2026, 11, 30, 16, 59, 59, tzinfo=UTC)
     with unit_of_work():
@@ -138,7 +137,7 @@ def _stored_messages(due: datetime) -> list[Stored]:
     """The emails of one chunk as queued: recipient, subject, text, HTML and Message-ID."""
     from sqlalchemy import select
 
-    from app.extensions import db
+    from app.db import db
     from app.models.outbox import OutboxMessage
 
     rows = db.session.execute(
@@ -221,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             app = _make_app(url, port, args.batch_size)
             reset_database(app)
             with app.app_context():
-                from app.extensions import db
+                from app.db import db
 
                 database = db.engine.dialect.name
                 start = datetime.now(UTC) - timedelta(days=1)

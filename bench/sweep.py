@@ -71,7 +71,7 @@ def prepare_schema(app: Any, reset: bool) -> None:
     """An empty database at the newest migration; a non-empty one only with `reset`."""
     from sqlalchemy import inspect
 
-    from app.extensions import db
+    from app.db import db
     from bench.datagen import reset_database
 
     with app.app_context():
@@ -95,7 +95,7 @@ def seed_agencies(rng: random.Random) -> list[dict[str, Any]]:
     """38 provinces, 508 kabupaten/kota under them, 170 central agencies (DOMAIN §6)."""
     from sqlalchemy import insert
 
-    from app.extensions import db
+    from app.db import db
     from app.models.agencies import Agency
 
     rows: list[dict[str, Any]] = []
@@ -126,7 +126,7 @@ def seed_agencies(rng: random.Random) -> list[dict[str, Any]]:
 def seed_users() -> list[int]:
     from sqlalchemy import insert
 
-    from app.extensions import db
+    from app.db import db
     from app.models.auth import User
 
     rows = [
@@ -148,9 +148,9 @@ def seed_recommendations(n: int, rng: random.Random, agencies: list[dict[str, An
     from sqlalchemy import insert
 
     from app.calendar.working_days import Calendar, end_of_day, local_date
+    from app.db import db
     from app.escalations.ladder import load_ladder
     from app.escalations.sweep import demanded_level, level_days
-    from app.extensions import db
     from app.models.cases import Case, Recommendation
 
     cal = Calendar()
@@ -224,7 +224,7 @@ def due_rows(statement: Any) -> list[Any]:
     """The rows the bare writes act on: what the sweep's query selects, with what its writes need."""
     from sqlalchemy import select
 
-    from app.extensions import db
+    from app.db import db
     from app.models.cases import Recommendation
 
     ids = select(statement.subquery().c.id)
@@ -243,7 +243,7 @@ def table_counts() -> tuple[int, ...]:
     """Rows of the tables the bare writes write, and the sum of the levels they set."""
     from sqlalchemy import func, select
 
-    from app.extensions import db
+    from app.db import db
     from app.models.cases import CaseHistory, Recommendation
     from app.models.escalations import EscalationStep
     from app.models.outbox import OutboxMessage
@@ -271,7 +271,7 @@ def bare_writes(rows: list[Any], emails: int, sample: tuple[str, str, str]) -> f
 
     from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
 
-    from app.extensions import db
+    from app.db import db
     from app.models.cases import CaseHistory, Recommendation
     from app.models.escalations import EscalationStep
     from app.models.outbox import OutboxMessage
@@ -385,6 +385,23 @@ def bare_writes(rows: list[Any], emails: int, sample: tuple[str, str, str]) -> f
     return elapsed
 
 
+def due_rows_statement(now: datetime, *, ladder: Any = None, calendar: Any = None) -> Any:
+    """The baseline: the bare query selecting the rows a sweep at `now` examines (no batches, no locks)."""
+    from sqlalchemy import select
+
+    from app.escalations import sweep  # the application is imported once the benchmark has set its database
+
+    ladder = ladder or sweep.load_ladder()
+    cal = calendar or sweep.Calendar.load(all_agencies=True)
+    thresholds = sweep.level_thresholds(ladder, cal, sweep._zones_in_use(), now)
+    return (
+        select(sweep.Recommendation.id)
+        .join(sweep.Case, sweep.Case.id == sweep.Recommendation.case_id)
+        .where(sweep.due_predicate(ladder, thresholds))
+        .order_by(sweep.Recommendation.id)
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.disable(logging.INFO)
@@ -397,8 +414,8 @@ def main(argv: list[str] | None = None) -> None:
     app = make_app(url)
     prepare_schema(app, reset)
     with app.app_context():
-        from app.escalations.sweep import due_rows_statement, run_sweep
-        from app.extensions import db
+        from app.db import db
+        from app.escalations.sweep import run_sweep
 
         backend = db.engine.dialect.name
         rng = random.Random(args.seed)

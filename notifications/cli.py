@@ -1,4 +1,4 @@
-"""`flask outbox send|list|retry` and `flask mail test EMAIL`."""
+"""`flask outbox send|list|retry` (`flask mail test EMAIL` is app.letters.cli: it renders like the case emails)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def list_(status: str | None, limit: int) -> None:
     if not rows:
         click.echo("Tidak ada pesan" + (f" berstatus {status}." if status else "."))
         return
-    for item in services.dump_page(rows):
+    for item in (services.message_dump(row) for row in rows):
         when = item["sent_at"] or item["next_attempt_at"]
         click.echo(
             f"#{item['id']}\t{item['status']}\t{item['attempts']}x\t{when:%Y-%m-%d %H:%M}Z\t"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -17,21 +18,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.core.addresses import is_email_address
 from app.core.clock import utcnow
-from app.db import in_chunks
-from app.extensions import db
+from app.db import db, in_chunks
 from app.models.outbox import OutboxMessage
+from notifications import rendering
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SENDER = "Tindak <noreply@tindak.local>"
 
-_KEY_LENGTH = OutboxMessage.__table__.c.idempotency_key.type.length or 255
+_KEY_LENGTH = getattr(OutboxMessage.__table__.c.idempotency_key.type, "length", None) or 255
 
 
 def message_id_for(key: str) -> str:
@@ -75,33 +76,25 @@ def normalize_recipients(recipients: list[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class Email:
-    """One email to queue: `kind` about `case` for `recipients`, idempotent under `key`."""
+    """One email to queue: `kind` for `recipients`, rendered from `context` (which its sender built: a case's
+    emails take theirs from app.letters), idempotent under `key`; `case_id` files it under its case."""
 
     kind: str
-    case: Any | None
+    case_id: int | None
     recipients: list[str]
     key: str
-    extra: dict[str, Any] = field(default_factory=dict)
+    context: Mapping[str, Any] = field(default_factory=dict)
     send_after: datetime | None = None
 
 
-def enqueue(
-    kind: str,
-    *,
-    case: Any | None,
-    recipients: list[str],
-    key: str,
-    extra: dict[str, Any] | None = None,
-    send_after: datetime | None = None,
-) -> list[OutboxMessage]:
-    """Queue `kind` for each recipient; returns the rows actually added (existing keys are skipped).
+def enqueue(email: Email) -> list[OutboxMessage]:
+    """Queue `email` for each recipient; returns the rows actually added (existing keys are skipped).
 
-    Rendering happens now, from the case as it is in this transaction, so the email says what was
-    true when the event happened; the dispatcher turns the stored text and HTML into the MIME message
-    when it sends. Raises `UnknownNotificationKind` for a kind without templates.
-    Flushes, never commits, never opens an SMTP connection.
+    Rendering happens now, from the context built in this transaction, so the email says what was true when
+    the event happened; the dispatcher turns the stored text and HTML into the MIME message when it sends.
+    Raises `UnknownNotificationKind` for a kind without templates. Flushes, never commits, never opens an SMTP
+    connection.
     """
-    email = Email(kind, case, recipients, key, extra or {}, send_after)
     inserted = _insert_ignoring_duplicates(_prepare([email]))
     if not inserted:
         return []
@@ -120,8 +113,6 @@ def enqueue_many(emails: list[Email]) -> int:
 
 def _prepare(emails: list[Email]) -> list[dict[str, Any]]:
     """The rows to insert for `emails`: rendered, minus the keys already queued."""
-    from notifications.rendering import render, uses_recipient
-
     planned = [(email, {row_key(email.key, r): r for r in normalize_recipients(email.recipients)}) for email in emails]
     all_keys = [k for _, keys in planned for k in keys]
     if not all_keys:
@@ -135,27 +126,28 @@ def _prepare(emails: list[Email]) -> list[dict[str, Any]]:
     now = utcnow()
     values: list[dict[str, Any]] = []
     # An email that does not name its recipient is rendered once for all of them, also across the Email
-    # objects of one event (the sweep splits an event's recipients by the moment their working hours start).
-    shared: dict[tuple[str, int, int], tuple[str, str, str | None]] = {}
+    # objects of one event that share a context (the sweep splits an event's recipients by the moment their
+    # working hours start).
+    shared: dict[tuple[str, int], tuple[str, str, str | None]] = {}
     for email, keys in planned:
         rendered: tuple[str, str, str | None] | None = None
-        personal = uses_recipient(email.kind)
+        personal = rendering.uses_recipient(email.kind)
         for idempotency_key, recipient in keys.items():
             if idempotency_key in existing:
                 continue
             if personal:
-                rendered = render(email.kind, case=email.case, recipient=recipient, extra=email.extra)
+                rendered = rendering.render(email.kind, email.context, recipient)
             elif rendered is None:
-                event = (email.kind, id(email.case), id(email.extra))
+                event = (email.kind, id(email.context))
                 if event not in shared:
-                    shared[event] = render(email.kind, case=email.case, recipient=recipient, extra=email.extra)
+                    shared[event] = rendering.render(email.kind, email.context, recipient)
                 rendered = shared[event]
             subject, text, html = rendered
             values.append(
                 {
                     "idempotency_key": idempotency_key,
                     "kind": email.kind,
-                    "case_id": getattr(email.case, "id", None),
+                    "case_id": email.case_id,
                     "recipient": recipient,
                     "subject": subject,
                     "body_text": text,
@@ -177,6 +169,7 @@ def _insert_ignoring_duplicates(values: list[dict[str, Any]]) -> list[tuple[int,
     dialect = db.session.get_bind().dialect.name
     dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = OutboxMessage.__table__
+    assert isinstance(table, Table)
     # One statement with the rows as parameters (SQLAlchemy's "insertmanyvalues"): compiled once per
     # process and cached, where `.values(rows)` would compile a new statement for every call.
     stmt = (

@@ -10,11 +10,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.api.pagination import cursor_id, encode_cursor
 from app.core.clock import utcnow
-from app.db import MAX_ROW_ID, get_row
+from app.core.pagination import cursor_id, encode_cursor
+from app.db import MAX_ROW_ID, db, get_row
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.extensions import db
 from app.models.outbox import OUTBOX_STATUSES, OutboxMessage
 
 STATUS_LABELS = {
@@ -83,16 +82,6 @@ def outbox_counts() -> dict[str, int]:
     return counts
 
 
-def oldest_due_at(now: datetime | None = None) -> datetime | None:
-    """When the oldest pending row became due (a growing age means the dispatcher is not keeping up)."""
-    now = now or utcnow()
-    return db.session.scalar(
-        select(func.min(OutboxMessage.next_attempt_at)).where(
-            OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now
-        )
-    )
-
-
 def message_dump(message: OutboxMessage, case_number: str | None = None) -> dict[str, Any]:
     """The row as the API and the admin page show it (no body: it is in the email)."""
     return {
@@ -111,18 +100,3 @@ def message_dump(message: OutboxMessage, case_number: str | None = None) -> dict
         "created_at": message.created_at,
         "sent_at": message.sent_at,
     }
-
-
-def case_numbers(messages: list[OutboxMessage]) -> dict[int, str]:
-    """Case numbers of the rows' cases, in one query."""
-    from app.models.cases import Case
-
-    ids = {m.case_id for m in messages if m.case_id is not None}
-    if not ids:
-        return {}
-    return {row.id: row.number for row in db.session.execute(select(Case.id, Case.number).where(Case.id.in_(ids)))}
-
-
-def dump_page(messages: list[OutboxMessage]) -> list[dict[str, Any]]:
-    numbers = case_numbers(messages)
-    return [message_dump(m, numbers.get(m.case_id) if m.case_id else None) for m in messages]

@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import create_app
-from app.extensions import db
+from app.db import db
 from tests import factories
 from tests.clocked import SUITE_NOW
 

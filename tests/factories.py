@@ -18,9 +18,10 @@ from werkzeug.datastructures import FileStorage
 
 from app.auth.services import hash_password, issue_token
 from app.calendar.working_days import local_today
-from app.cases.services import add_attachment, create_case
+from app.cases.attachments import add_attachment
+from app.cases.services import create_case
 from app.core.states import CaseEvent, CaseStatus
-from app.extensions import db
+from app.db import db
 from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.cases import Attachment, Case, Recommendation

@@ -2,7 +2,7 @@
 
 Each attack is made as someone who can write the tables but holds neither the chain key nor the checkpoint
 directory would make it: plain SQL on `cases` and `case_history`, and the project's own public digest function
-(`workflows.history.row_digest`) to recompute a chain. `flask audit verify` must exit non-zero and name the case.
+(`app.audit.history.row_digest`) to recompute a chain. `flask audit verify` must exit non-zero and name the case.
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ from sqlalchemy import func, select, text, update
 
 from app import create_app
 from app.audit.checkpoints import CheckpointError, load_checkpoints, write_checkpoint
+from app.audit.history import GENESIS, chain_keys, row_digest, seal_unsealed_rows, verify_case
 from app.core.states import CaseEvent
-from app.extensions import db
+from app.db import db
 from app.models.cases import Case, CaseHistory
 from app.models.core import JobHeartbeat
 from app.scheduling import CHECKPOINT_JOB_ID, build_scheduler, checkpoint_job, run_job
 from config import ConfigError, parse_chain_keys
 from tests.factories import S, case_in, make_cast, payload_for, upload
 from workflows import fire
-from workflows.history import GENESIS, chain_keys, row_digest, seal_unsealed_rows, verify_case
 
 OLD_KEY = "k2025:" + "o" * 40
 NEW_KEY = "k2026:" + "n" * 40

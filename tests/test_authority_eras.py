@@ -17,11 +17,10 @@ from sqlalchemy import select
 
 from app.agencies.authority import load_authorities, profile_for
 from app.cases.bundle import build_case_bundle
-from app.db import unit_of_work
-from app.extensions import db
+from app.db import db, unit_of_work
 from app.letters import render_escalation_letter, render_recommendation_letter
 from app.models.cases import Recommendation
-from notifications.rendering import render
+from tests.case_mail import render
 from tests.factories import PASSWORD, S, case_in, make_cast
 from tests.web.conftest import Pages
 

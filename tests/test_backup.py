@@ -12,11 +12,11 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import inspect, select, text
 
-from app.cases.services import add_attachment, attachment_path
-from app.extensions import db
+from app.audit.history import verify_case
+from app.cases.attachments import add_attachment, attachment_path
+from app.db import db
 from app.models.cases import Attachment, Case
 from tests.importing.helpers import standard_cases
-from workflows.history import verify_case
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 PDF_BYTES = b"%PDF-1.4\n% bukti\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from app.audit.history import verify_case
 from app.core.states import CaseStatus
-from app.extensions import db
+from app.db import db
 from app.models.auth import User
 from app.models.cases import Case
-from workflows.history import verify_case
 
 
 def test_demo_load_is_complete_and_idempotent(runner):

@@ -9,10 +9,10 @@ from datetime import datetime
 import pytest
 from sqlalchemy import delete, func, select
 
+from app.cases.access import scoped_cases
 from app.cases.exports import export_cases_csv, export_cases_xlsx
 from app.cases.importing import import_file
-from app.cases.services import scoped_cases
-from app.extensions import db
+from app.db import db
 from app.models.cases import Case, CaseHistory, Clarification, FollowUp, Recommendation
 from app.models.escalations import EscalationStep
 from tests.importing.helpers import case_row, import_rows, standard_cases
@@ -190,7 +190,7 @@ def recompute_chain(rows: list[dict]) -> bool:
 def evidence(world):
     from werkzeug.datastructures import FileStorage
 
-    from app.cases.services import add_attachment
+    from app.cases.attachments import add_attachment
 
     case = world["cases"]["BO-1"]
     first = add_attachment(case, FileStorage(io.BytesIO(PDF_BYTES), filename="foto bukti.pdf"),
@@ -253,8 +253,8 @@ def test_bundle_for_a_ppk_and_with_a_lost_file(world, evidence, tmp_path):
     import json
     import zipfile
 
+    from app.cases.attachments import attachment_path
     from app.cases.bundle import build_case_bundle
-    from app.cases.services import attachment_path
 
     case, attachments = evidence
     ppk_zip = build_case_bundle(case, user=world["ppk"], include_reporter=True, dest=tmp_path / "ppk.zip")

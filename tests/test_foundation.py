@@ -13,8 +13,7 @@ from alembic.script import ScriptDirectory
 
 from app import create_app
 from app.core.clock import utcnow
-from app.db import include_schema_object
-from app.extensions import db
+from app.db import db, include_schema_object
 from app.models.agencies import Agency
 from config import DEV_SECRET_KEY, ConfigError, load_config
 

@@ -45,7 +45,7 @@ def test_recommendation_letter_has_the_official_parts(cases):
 
 
 def test_recommendation_letter_matches_the_email(cases):
-    from notifications.rendering import render
+    from tests.case_mail import render
 
     _, email_text, _ = render("recommendation_issued", case=cases["O-1"], recipient="ppk@bogorkab.go.id", extra={})
     letter = pdf_text(render_recommendation_letter(cases["O-1"]))

@@ -12,14 +12,13 @@ from sqlalchemy import select
 
 from app import create_app
 from app.core.clock import utcnow
-from app.db import unit_of_work
+from app.db import db, unit_of_work
 from app.errors import ValidationFailed
 from app.escalations.routing import set_target_recipients, target_recipients
 from app.escalations.sweep import run_sweep
-from app.extensions import db
+from app.letters.mail import enqueue
 from app.models.outbox import OutboxMessage
 from config import ConfigError
-from notifications.outbox import enqueue
 from tests.escalations.helpers import open_case
 from tests.notifications.helpers import make_case
 

@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.agencies.reference import REFERENCE_CSV, ReferenceDataError, load_reference, read_reference
-from app.db import unit_of_work
-from app.extensions import db
+from app.db import db, unit_of_work
 from app.models.agencies import Agency
 
 WIT_PROVINCES = {"81", "82", "91", "92", "93", "94", "95", "96"}  # Maluku, Maluku Utara, the six Papua provinces

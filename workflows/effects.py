@@ -6,19 +6,28 @@ Everything here runs inside the caller's transaction and only flushes; emails be
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
 
-from app.agencies.services import ppk_recipients
+from app.agencies.authority import authority_name_on
+from app.agencies.services import ppk_recipients, routed_body
+from app.calendar.working_days import Calendar, due_at_for, follow_up_rule, local_today, working_days_between
 from app.core.states import CaseEvent
 from app.core.vocab import Role, is_lighter
-from app.extensions import db
+from app.db import db
+from app.escalations.ladder import load_ladder, working_hours
+from app.escalations.routing import CENTRAL_TIMEZONE, TARGETS, target_recipients
+from app.letters.mail import CaseEmail, enqueue_many
 from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.cases import Case, Clarification, FollowUp, Recommendation
+from app.models.escalations import EscalationStep
+
+RESOLVED_KIND = "escalation_resolved"  # the ministry is told that the PPK has acted
 
 
 class Effects:
@@ -31,7 +40,7 @@ class Effects:
         self.now = now
         self.agency: Agency = db.session.get(Agency, case.agency_id)  # type: ignore[assignment]
         self.history_extra: dict[str, Any] = {}
-        self.emails: list[tuple[str, list[str], dict[str, Any]]] = []
+        self.emails: list[CaseEmail] = []
 
     # -- helpers -----------------------------------------------------------------------------------------
     @property
@@ -45,13 +54,11 @@ class Effects:
         return rec
 
     def local_today(self) -> date:
-        from app.calendar.working_days import local_today
 
         return local_today(self.agency, self.now)
 
     def start_clock(self, rec: Recommendation, received_on: date, *, new_cycle: bool) -> None:
         """Set the deadline from a receipt day (DESIGN §3); a new cycle restarts the escalation ladder."""
-        from app.calendar.working_days import follow_up_rule
 
         days, rule_code, legal_source = follow_up_rule(received_on)
         rec.received_on = received_on
@@ -69,7 +76,6 @@ class Effects:
         )
 
     def _recompute_due(self, rec: Recommendation) -> None:
-        from app.calendar.working_days import due_at_for
 
         assert rec.received_on is not None and rec.working_days is not None
         rec.due_at, rec.due_calendar_version = due_at_for(self.agency, rec.received_on, rec.working_days)
@@ -93,7 +99,8 @@ class Effects:
         return sorted(emails)
 
     def email(self, kind: str, recipients: list[str], **extra: Any) -> None:
-        self.emails.append((kind, recipients, extra))
+        """Queue `kind` with the event (keyed by the event's history entry when it is written)."""
+        self.emails.append(CaseEmail(kind, self.case, recipients, "", extra))
 
 
 # -- one function per event ----------------------------------------------------------------------------------
@@ -118,7 +125,6 @@ def _draft(fx: Effects) -> None:
 
 
 def _issue(fx: Effects) -> None:
-    from app.agencies.authority import authority_name_on
 
     rec = fx._require_recommendation()
     rec.letter_number = fx.data["letter_number"]
@@ -206,10 +212,9 @@ def _answer_clarification(fx: Effects) -> None:
 
 
 def _report_follow_up(fx: Effects) -> None:
-    from app.calendar.working_days import working_days_between
 
     rec = fx._require_recommendation()
-    late = rec.due_at is not None and fx.now > rec.due_at
+    late = rec.is_past_due(fx.now)
     taken = working_days_between(rec.received_on, fx.local_today(), fx.agency.id) if rec.received_on else None
     follow_up = FollowUp(
         case_id=fx.case.id,
@@ -237,10 +242,62 @@ def _report_follow_up(fx: Effects) -> None:
         is_lighter=follow_up.is_lighter,
         is_late=late,
     )
-    from app.escalations.services import on_follow_up_reported
-
     db.session.flush()
-    on_follow_up_reported(fx.case)
+    for email in resolve_escalation(fx.case, now=fx.now):
+        fx.emails.append(email)
+
+
+def resolve_escalation(case: Case, *, now: datetime) -> list[CaseEmail]:
+    """The PPK reported its follow-up: close the open steps of the current cycle and, when the case had been
+    escalated to a ministry (level 2 by default), the email that tells that ministry (and, after the final
+    report, the official recipients of the levels above it: the authority and BKN by default) that the PPK has
+    acted, sent from the ministry's next working hour. Idempotent: its key is the recommendation's cycle."""
+    # Lock the recommendation first: a sweep batch holding it commits before we read its steps.
+    rec = db.session.scalar(select(Recommendation).where(Recommendation.case_id == case.id).with_for_update())
+    if rec is None:
+        return []
+    steps = list(
+        db.session.scalars(
+            select(EscalationStep)
+            .where(EscalationStep.recommendation_id == rec.id, EscalationStep.cycle == rec.cycle)
+            .order_by(EscalationStep.level)
+        )
+    )
+    for step in steps:
+        if step.resolved_at is None:
+            step.resolved_at = now
+    db.session.flush()
+    ladder = load_ladder()
+    reached = {s.level for s in steps}
+    # The first level that involves the ministry; the PPK acting is news to it and to the levels after it.
+    ministry_levels = [r.level for r in ladder if "ministry" in r.recipients_rules]
+    if not ministry_levels or not reached or max(reached) < ministry_levels[0]:
+        return []
+    top = max(reached)
+    body = next((s.body for s in reversed(steps) if s.body), None)
+    if body is None:
+        agency = db.session.get(Agency, case.agency_id)
+        assert agency is not None  # the case's foreign key
+        body = routed_body(agency)
+    recipients = list(target_recipients(body))
+    for rung in ladder:
+        if ministry_levels[0] < rung.level <= top:
+            for rule in rung.recipients_rules:
+                if rule in TARGETS:
+                    recipients += target_recipients(rule)
+    if not recipients:
+        return []
+    start, end = working_hours()
+    extra = {
+        "level": top,
+        "body": body,
+        "cycle": rec.cycle,
+        "due_at": rec.due_at.isoformat() if rec.due_at else None,
+        "followed_up_at": (rec.followed_up_at or now).isoformat(),
+        "is_late": rec.is_past_due(rec.followed_up_at or now),
+    }
+    send_after = Calendar.load().next_working_moment(now, CENTRAL_TIMEZONE, None, start, end)
+    return [CaseEmail(RESOLVED_KIND, case, recipients, f"esc:{rec.id}:{rec.cycle}:resolved", extra, send_after)]
 
 
 def _latest_follow_up(fx: Effects) -> FollowUp:
@@ -309,9 +366,9 @@ def apply_effects(event: CaseEvent, fx: Effects) -> None:
 
 
 def queue_emails(fx: Effects, history_seq: int) -> None:
-    from notifications.outbox import enqueue
-
+    """The event's emails, through the one path into the outbox (app.letters.mail), in the event's transaction;
+    an email without its own key is keyed by the event's history entry."""
     if not current_app.config.get("NOTIFICATIONS_ENABLED", True):
         return
-    for kind, recipients, extra in fx.emails:
-        enqueue(kind, case=fx.case, recipients=recipients, key=f"{kind}:{fx.case.id}:{history_seq}", extra=extra)
+    emails = [e if e.key else replace(e, key=f"{e.kind}:{fx.case.id}:{history_seq}") for e in fx.emails]
+    enqueue_many(emails)

@@ -12,7 +12,7 @@ from app.core.vocab import SANCTION_FORMS, Sanction
 
 _SANCTIONS = [s.value for s in Sanction]
 _FORMS = list(SANCTION_FORMS)
-_required = {"required": "Wajib diisi.", "null": "Wajib diisi."}
+_required: dict[str, str | list[Any] | dict[Any, Any]] = {"required": "Wajib diisi.", "null": "Wajib diisi."}
 
 
 def _text(max_len: int = 4000, **kw: Any) -> fields.String:

@@ -14,12 +14,12 @@ from typing import Any
 from marshmallow import Schema
 
 from app.core.states import EVENT_LABELS, TERMINAL_STATUSES, CaseEvent, CaseStatus
-from app.core.vocab import Role
+from app.core.vocab import CASE_STAFF, Role
+from app.errors import DomainError
 from workflows import guards
 from workflows import schemas as s
 
 ST = CaseStatus
-KASN_STAFF = frozenset({Role.INVESTIGATOR, Role.COMMISSIONER})
 COMMISSIONER = frozenset({Role.COMMISSIONER})
 PPK = frozenset({Role.PPK})
 NON_TERMINAL = tuple(st for st in CaseStatus if st not in TERMINAL_STATUSES)
@@ -32,7 +32,7 @@ class Transition:
     target: CaseStatus | None  # None: stays in the current state
     roles: frozenset[Role]
     schema: type[Schema]
-    guards: tuple[Callable[..., str | None], ...] = field(default=())
+    guards: tuple[Callable[..., DomainError | None], ...] = field(default=())
     irreversible: bool = False
     description: str = ""
 
@@ -47,7 +47,7 @@ class Transition:
 TRANSITIONS: dict[CaseEvent, Transition] = {
     t.event: t
     for t in (
-        Transition(CaseEvent.START_REVIEW, (ST.REPORTED,), ST.UNDER_REVIEW, KASN_STAFF, s.EmptySchema),
+        Transition(CaseEvent.START_REVIEW, (ST.REPORTED,), ST.UNDER_REVIEW, CASE_STAFF, s.EmptySchema),
         Transition(
             CaseEvent.DISMISS,
             (ST.REPORTED, ST.UNDER_REVIEW),
@@ -61,7 +61,7 @@ TRANSITIONS: dict[CaseEvent, Transition] = {
             CaseEvent.DRAFT_RECOMMENDATION,
             (ST.UNDER_REVIEW, ST.RECOMMENDATION_DRAFTED),
             ST.RECOMMENDATION_DRAFTED,
-            KASN_STAFF,
+            CASE_STAFF,
             s.DraftRecommendationSchema,
         ),
         Transition(
@@ -118,12 +118,12 @@ TRANSITIONS: dict[CaseEvent, Transition] = {
             CaseEvent.ACCEPT_FOLLOW_UP,
             (ST.FOLLOW_UP_REPORTED,),
             ST.COMPLETED,
-            KASN_STAFF,
+            CASE_STAFF,
             s.EmptySchema,
             irreversible=True,
         ),
         Transition(
-            CaseEvent.REJECT_FOLLOW_UP, (ST.FOLLOW_UP_REPORTED,), ST.AWAITING_FOLLOW_UP, KASN_STAFF, s.ReasonSchema
+            CaseEvent.REJECT_FOLLOW_UP, (ST.FOLLOW_UP_REPORTED,), ST.AWAITING_FOLLOW_UP, CASE_STAFF, s.ReasonSchema
         ),
         Transition(
             CaseEvent.CLOSE,

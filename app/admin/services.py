@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from app.admin.schemas import AuthoritySchema
 from app.agencies.schemas import AgencySchema
 from app.auth import services as auth_services
+from app.auth import sessions as auth_sessions
 from app.db import db, get_row
 from app.errors import NotFound, ValidationFailed
 from app.models.agencies import Agency
@@ -89,7 +90,7 @@ def set_user_active(user: User, active: bool, actor: User) -> User:
         raise ValidationFailed("Anda tidak dapat menonaktifkan akun Anda sendiri.")
     user.is_active = active
     if not active:
-        auth_services.end_all_sessions(user)
+        auth_sessions.end_all_sessions(user)
     db.session.flush()
     return user
 
@@ -103,7 +104,7 @@ def reset_password(user: User, password: str) -> User:
     user.password_hash = auth_services.hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
-    auth_services.end_all_sessions(user)
+    auth_sessions.end_all_sessions(user)
     return user
 
 

@@ -13,6 +13,7 @@ from app.admin.outbox import dump_page
 from app.agencies import services as agency_services
 from app.agencies.schemas import AgencySchema
 from app.auth import services as auth_services
+from app.auth import sessions as auth_sessions
 from app.calendar import services as calendar_services
 from app.calendar.working_days import DEFAULT_TIMEZONE, local_date
 from app.cases.importing import import_stream, import_template_csv
@@ -194,7 +195,7 @@ def user_action(user_id: int, action: str) -> Any:
                 auth_services.reset_totp(row)
                 flash(_("Verifikasi dua langkah pengguna dihapus; semua sesinya berakhir."), "info")
             elif action == "sessions":
-                auth_services.end_all_sessions(row)
+                auth_sessions.end_all_sessions(row)
                 flash(_("Semua sesi dan token API pengguna diakhiri."), "info")
             else:
                 abort(404)

@@ -6,7 +6,7 @@ from zoneinfo import available_timezones
 
 from marshmallow import Schema, fields, validate
 
-from app.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_cursor
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_cursor
 from app.core.vocab import AgencyKind, Body
 from app.db import MAX_ROW_ID
 

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import Flask, request
+from flask_smorest import Api, Blueprint
 
-from app.extensions import api, csrf
+from app.api.inputs import RowIdConverter, reject_nul_characters
+from app.api.reads import begin_read_only_request
+from app.api.security import authorize_request
+from app.errors import ErrorSchema
+from app.extensions import csrf
 
 
-def register_api(app: Flask) -> None:
-    from app.api.inputs import RowIdConverter, reject_nul_characters
-    from app.api.reads import begin_read_only_request
-    from app.api.security import authorize_request
+class TindakApi(Api):
+    """flask-smorest's Api documenting the project's error envelope (`{"error": {code, message, details}}`,
+    app.errors) instead of its own default error payload, for every error response of the spec."""
 
+    ERROR_SCHEMA = ErrorSchema
+
+
+api = TindakApi()
+
+
+def register_api(app: Flask, blueprints: Iterable[Blueprint]) -> None:
+    """The API's guards and documentation, and the domains' blueprints (listed by the app factory)."""
     # Before any API route is added: `<id:...>` path parameters (row ids within the integer columns).
     app.url_map.converters["id"] = RowIdConverter
 
@@ -24,35 +38,10 @@ def register_api(app: Flask) -> None:
         authorize_request()
         reject_nul_characters()
 
-    from app.agencies.api import blp as agencies_blp
-    from app.auth.api import blp as auth_blp
-
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Token dari POST /api/v1/auth/token"}
     )
-    for blueprint in (auth_blp, agencies_blp):
+    for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix="/api/v1")
         # Token-authenticated: the API never accepts the session cookie, so CSRF does not apply.
         csrf.exempt(blueprint)
-    from app.api.docs import bp as docs_bp
-
-    app.register_blueprint(docs_bp)
-    for extra in _extra_blueprints():
-        api.register_blueprint(extra, url_prefix="/api/v1")
-        csrf.exempt(extra)
-
-
-def _extra_blueprints() -> list:
-    """Blueprints of optional domains (index, outbox admin ...), registered when present."""
-    import importlib
-
-    found = []
-    for module_name in ("app.cases.api", "app.index.api", "notifications.api", "app.admin.api", "app.health"):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        found.append(module.blp)
-    return found

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
-from app.extensions import api
+from app.api import api
 
 bp = Blueprint("api_docs", __name__, template_folder="templates")
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -21,15 +21,16 @@ def _resolve(spec: dict[str, Any], node: Any) -> Any:
 
 @bp.route("/api/v1/docs")
 def docs() -> str:
-    spec = api.spec.to_dict()
+    spec: dict[str, Any] = api.spec.to_dict()
     operations = []
     for path, item in sorted(spec.get("paths", {}).items()):
         for method in METHODS:
-            op = item.get(method)
+            op: dict[str, Any] | None = item.get(method)
             if not op:
                 continue
-            body = op.get("requestBody", {}).get("content", {})
-            body_schema = next(iter(body.values()), {}).get("schema") if body else None
+            body: dict[str, Any] = op.get("requestBody", {}).get("content", {})
+            media: dict[str, Any] = next(iter(body.values()), {})
+            body_schema = media.get("schema")
             operations.append(
                 {
                     "method": method.upper(),

@@ -5,7 +5,7 @@
   JSON error envelope, naming the offending fields.
 - Row ids in paths are PostgreSQL `integer` columns: the `id` URL converter accepts 1 … 2**31 - 1 only, so
   any other id (which cannot exist) is a 404 from the router, whatever the method, and never reaches the
-  database. Cursors holding an id are checked by `app.api.pagination.keyset_cursor` in each query schema.
+  database. Cursors holding an id are checked by `app.core.pagination.keyset_cursor` in each query schema.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from flask import current_app, request
 
 from app.api.security import view_mark
-from app.extensions import db
+from app.db import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 

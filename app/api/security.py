@@ -17,8 +17,8 @@ from flask import current_app, request
 
 from app.auth.services import TokenCaller, caller_for_token
 from app.core.vocab import Role
+from app.db import db
 from app.errors import Forbidden, Unauthorized
-from app.extensions import db
 from app.models.auth import User
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
-from app.extensions import db
+from app.db import db
 from app.models.cases import Case, CaseHistory
 
 

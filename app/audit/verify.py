@@ -1,7 +1,7 @@
 """What `flask audit verify` checks: every chain link, every case against its last row, every checkpoint.
 
 1. Each case has a history, numbered from 1 without gaps, each row linked to the one before, carrying the
-   hash of its content and sealed under the key it names (workflows/history.py).
+   hash of its content and sealed under the key it names (app/audit/history.py).
 2. Each case's status and version agree with its last history row (app/audit/heads.py).
 3. Every checkpoint file of this database is signed under a configured key and the history still holds every
    head it recorded, with the same hash (app/audit/checkpoints.py).
@@ -23,9 +23,9 @@ from app.audit.checkpoints import (
     missing_row,
 )
 from app.audit.heads import Problem, head_problems, read_heads
-from app.extensions import db
+from app.audit.history import GENESIS, chain_keys, link_problem
+from app.db import db
 from app.models.cases import CaseHistory
-from workflows.history import GENESIS, chain_keys, link_problem
 
 
 @dataclass

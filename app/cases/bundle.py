@@ -28,11 +28,15 @@ from typing import Any
 from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
+from app.agencies.authority import profile_for
+from app.audit.history import GENESIS
+from app.cases.access import sees_reporter
+from app.cases.attachments import attachment_path, visible_attachments
 from app.core.clock import utcnow
-from app.extensions import db
+from app.db import db
+from app.letters import render_case_summary, render_escalation_letter, render_recommendation_letter
 from app.models.cases import Attachment, Case, CaseHistory, Recommendation
 from app.models.escalations import EscalationStep
-from workflows.history import GENESIS
 
 CHUNK = 1024 * 1024
 HISTORY_FORMAT = (
@@ -114,14 +118,11 @@ def history_rows(case: Case) -> list[dict[str, Any]]:
 
 def _attachments_for(case: Case, user: Any | None) -> list[Attachment]:
     if user is not None:
-        from app.cases.services import visible_attachments
-
         return visible_attachments(case, user)
     return list(db.session.scalars(select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)))
 
 
 def _stored_path(attachment: Attachment) -> Path:
-    from app.cases.services import attachment_path
 
     return attachment_path(attachment.storage_key)
 
@@ -140,8 +141,6 @@ def build_case_bundle(
     user gets only what they may see and never the reporter. Returns the ZIP's path. A missing evidence file is
     listed in the manifest as missing (`"missing": true`) rather than failing the whole bundle.
     """
-    from app.cases.services import sees_reporter
-    from app.letters import render_case_summary, render_escalation_letter, render_recommendation_letter
 
     include_reporter = include_reporter and (user is None or sees_reporter(user))
     now = now or utcnow()
@@ -247,7 +246,6 @@ __all__ = ["build_case_bundle", "history_rows"]
 def _issuing_authority(case: Case, now: datetime) -> dict[str, str]:
     """`authority` (short name) and `authority_name` of the authority the bundle speaks for
     (app/agencies/authority.py)."""
-    from app.agencies.authority import profile_for
 
     rec = db.session.scalar(select(Recommendation).where(Recommendation.case_id == case.id))
     if rec is not None and rec.issued_at is not None:

@@ -26,6 +26,8 @@ ROLE_LABELS = {
 SIGNER_ROLE_LABEL = "Pejabat penanda tangan"
 
 KASN_ROLES = frozenset({Role.INVESTIGATOR, Role.COMMISSIONER, Role.ADMIN})
+# The authority's staff who work cases: log them, draft and issue recommendations, decide on follow-ups.
+CASE_STAFF = frozenset({Role.INVESTIGATOR, Role.COMMISSIONER})
 
 
 class Body(StrEnum):

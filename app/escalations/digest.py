@@ -34,6 +34,9 @@ of another host or by hand, adds nothing; the next week queues again. It waits f
 hours (WIB) like the other escalation emails. `run_digest` flushes only; its caller (the scheduler job, the
 CLI command) commits. The content is the state of the database when it runs; `now` picks the week, the
 seven-day window and the "days late" figure.
+
+Why it is long: this docstring states the rule the SQL implements (about a third of the module); the rest is
+one job, the aggregates and the two lists of one email per body.
 """
 
 from __future__ import annotations

@@ -18,6 +18,10 @@
 `run_sweep` is a boundary (CLI command, scheduler job): it commits once per batch. The case row itself is
 never updated (only locked while its batch runs), so a user's transition never fails on its version because
 of the sweep; it waits at most for one batch.
+
+Why it is long: one batch protocol (claim, plan the levels, address, write steps, history and emails, commit)
+whose parts share the batch's state (`_Sweep`), plus its retry of unaddressed steps that runs the same
+protocol; split across modules, each part would reach into the others' private state.
 """
 
 from __future__ import annotations

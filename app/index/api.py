@@ -10,8 +10,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.api.openapi import file_response
-from app.api.pagination import MAX_LIMIT
 from app.api.security import current_api_user, require_auth
+from app.core.pagination import MAX_LIMIT
 from app.db import unit_of_work
 from app.errors import ValidationFailed
 from app.index import services

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.core.clock import utcnow
-from app.extensions import db
+from app.db import db
 from app.index import queries
 from app.index.access import check_year
 from app.index.method import Method, current_method

@@ -23,8 +23,7 @@ from sqlalchemy.sql import Subquery
 
 from app.core.clock import utcnow
 from app.core.vocab import Sanction
-from app.db import UTCDateTime
-from app.extensions import db
+from app.db import UTCDateTime, db
 from app.models.agencies import Agency
 from app.models.cases import Case, Clarification, FollowUp, Recommendation
 from app.models.escalations import EscalationStep
@@ -284,24 +283,6 @@ def enforcement_facts(
         counts = {key: int(value or 0) for key, value in zip(COUNTED, values, strict=True)}
         result[agency_id] = Facts(counts=counts, working_days=histogram)
     return result
-
-
-def bare_aggregate(year: int) -> list[Any]:
-    """The plain GROUP BY agency over the same rows and joins (UTC year): the benchmark's baseline."""
-    sources = Sources(utcnow())
-    predicates = sources.predicates()
-    start, end = year_bounds(year, "UTC")
-    columns = [
-        func.sum(case((predicates[key], 1), else_=0)).label(key) if key != "received" else func.count().label(key)
-        for key in COUNTED
-    ]
-    stmt = (
-        select(C.c.agency_id, *columns)
-        .select_from(sources.from_clause())
-        .where(R.c.issued_at >= _instant(start), R.c.issued_at < _instant(end))
-        .group_by(C.c.agency_id)
-    )
-    return list(db.session.execute(stmt))
 
 
 def indicator_cases(

@@ -10,9 +10,8 @@ from sqlalchemy import func, select
 
 from app.core.clock import utcnow
 from app.core.vocab import Role
-from app.db import get_row
+from app.db import db, get_row
 from app.errors import NotFound, ValidationFailed
-from app.extensions import db
 from app.index import queries
 from app.index.access import (
     check_agency_visible,

@@ -20,9 +20,8 @@ from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
 from app.core.clock import utcnow
-from app.db import get_row
+from app.db import db, get_row
 from app.errors import NotFound, ValidationFailed
-from app.extensions import db
 from app.index import stages
 from app.index.access import (
     check_agency_id,

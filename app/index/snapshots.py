@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import insert, literal, select
 
+from app.db import db
 from app.errors import Conflict
-from app.extensions import db
 from app.index import queries
 from app.index.access import check_commissioner, check_year
 from app.index.compute import agencies, compute_index

@@ -1,6 +1,6 @@
 """PDF documents of a case: the recommendation letter, the escalation letters and the case summary.
 
-The letters are rendered from the same data as the emails (`notifications.rendering.build_context`), so a
+The letters are rendered from the same data as the emails (`app.letters.context.build_context`), so a
 letter and the email that announces it never disagree; the layout is that of an official letter (kop surat,
 nomor, sifat, lampiran, perihal, addressee, signature block, tembusan). Nothing here ever prints the reporter's
 identity, except the case summary when a KASN user asks for it explicitly.

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
 
-from app.calendar.working_days import DEFAULT_TIMEZONE, local_date
-from app.cases.services import case_records
+from app.agencies.services import routed_body
+from app.calendar.working_days import DEFAULT_TIMEZONE, local_date, working_days_between
 from app.core.clock import utcnow
 from app.core.nip import InvalidNIP, parse_nip
 from app.core.states import STATUS_LABELS, CaseStatus
@@ -22,12 +23,16 @@ from app.core.vocab import (
     SANCTION_LABELS,
     SOURCE_LABELS,
     AgencyKind,
+    Category,
+    Sanction,
+    Source,
 )
-from app.extensions import db
+from app.db import db
 from app.i18n import format_day, format_instant
+from app.letters.context import build_context
 from app.letters.layout import Letter, Letterhead, Report, render_letter
 from app.models.agencies import Agency
-from app.models.cases import Attachment, Case, CaseHistory, Recommendation
+from app.models.cases import Attachment, Case, CaseHistory, Recommendation, case_records
 from app.models.escalations import EscalationStep
 
 # Full names of the oversight authorities we know, for the kop when no OversightAuthority row names it.
@@ -45,9 +50,7 @@ CLOSING = "Demikian kami sampaikan. Atas perhatian dan kerja sama Saudara, kami 
 
 
 def _email_context(kind: str, case: Case, extra: dict[str, Any]) -> dict[str, Any]:
-    from notifications.rendering import build_context
-
-    return build_context(kind, case=case, recipient="", extra=extra)
+    return build_context(kind, case=case, extra=extra)
 
 
 def _agency(case: Case) -> Agency:
@@ -86,7 +89,7 @@ def _nip(value: str) -> str:
 
 
 def _category(case: Case) -> str:
-    text = CATEGORY_LABELS.get(case.category, case.category)
+    text = CATEGORY_LABELS.get(Category(case.category), case.category)
     if case.subcategory:
         text += f" — {NEUTRALITY_SUBCATEGORIES.get(case.subcategory, case.subcategory)}"
     return text
@@ -95,7 +98,7 @@ def _category(case: Case) -> str:
 def _sanction(value: str | None, form: str | None = None) -> str:
     if not value:
         return "-"
-    text = SANCTION_LABELS.get(value, value)
+    text = SANCTION_LABELS.get(Sanction(value), value)
     if form:
         text += f" ({SANCTION_FORMS.get(form, form)})"
     return text
@@ -110,7 +113,6 @@ def _local_day(instant: datetime | None, tz: str) -> date | None:
 
 
 def _zone(tz: str) -> Any:
-    from zoneinfo import ZoneInfo
 
     return ZoneInfo(tz)
 
@@ -202,7 +204,6 @@ def render_escalation_letter(
     """
     if level not in (2, 3):
         raise ValueError("escalation letters exist for levels 2 and 3")
-    from app.agencies.services import routed_body
 
     agency = _agency(case)
     rec = _recommendation(case)
@@ -218,13 +219,11 @@ def render_escalation_letter(
     kind = "escalation" if level == 2 else "final_report"
     when = step.reached_at if step is not None else (now or utcnow())
     extra: dict[str, Any] = {"level": level, "body": body}
-    if rec.due_at is not None and when > rec.due_at:
-        from app.calendar.working_days import working_days_between
-
+    if rec.is_past_due(when):
         # counted to the letter's date, not to today: the letter says what was true when it was written
-        extra["days_late"] = working_days_between(
-            _local_day(rec.due_at, agency.timezone), _local_day(when, agency.timezone), agency.id
-        )
+        due_day, letter_day = _local_day(rec.due_at, agency.timezone), _local_day(when, agency.timezone)
+        assert due_day is not None and letter_day is not None
+        extra["days_late"] = working_days_between(due_day, letter_day, agency.id)
     context = _email_context(kind, case, extra)
     profile = context["authority_profile"]
     head = _letterhead(profile)
@@ -286,7 +285,7 @@ def _case_rows(case: Case, agency: Agency, tz: str) -> list[tuple[str, str]]:
         ("Status", STATUS_LABELS.get(CaseStatus(case.status), case.status)),
         ("Instansi", f"{agency.name} ({AGENCY_KIND_LABELS.get(AgencyKind(agency.kind), agency.kind)})"),
         ("Jenis pelanggaran", _category(case)),
-        ("Sumber laporan", SOURCE_LABELS.get(case.source, case.source)),
+        ("Sumber laporan", SOURCE_LABELS.get(Source(case.source), case.source)),
         ("Tanggal kejadian", format_day(case.occurred_on)),
         ("Dicatat", format_instant(case.created_at, tz)),
     ]

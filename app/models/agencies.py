@@ -10,14 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
 from app.core.vocab import AgencyKind, Body
-from app.extensions import db
+from app.db import Model
 
 _KINDS = ", ".join(f"'{k.value}'" for k in AgencyKind)
 _BODIES = ", ".join(f"'{b.value}'" for b in Body)
 _REGIONAL_CHILDREN = (AgencyKind.KABUPATEN.value, AgencyKind.KOTA.value)
 
 
-class Agency(db.Model):
+class Agency(Model):
     __tablename__ = "agencies"
     __table_args__ = (
         CheckConstraint(f"kind IN ({_KINDS})", name="kind"),

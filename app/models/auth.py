@@ -8,15 +8,15 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
-from app.core.vocab import Body, Role
-from app.extensions import db
+from app.core.vocab import KASN_ROLES, Body, Role
+from app.db import Model
 from app.models.agencies import Agency
 
 _ROLES = ", ".join(f"'{r.value}'" for r in Role)
 _BODIES = ", ".join(f"'{b.value}'" for b in Body)
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(f"role IN ({_ROLES})", name="role"),
@@ -60,13 +60,13 @@ class User(db.Model):
 
     @property
     def is_kasn(self) -> bool:
-        return self.role in (Role.INVESTIGATOR, Role.COMMISSIONER, Role.ADMIN)
+        return self.role in KASN_ROLES
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token; only its SHA-256 is stored."""
 
     __tablename__ = "api_tokens"
@@ -82,7 +82,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """Failed-login counter per client address (shared by every worker through the database)."""
 
     __tablename__ = "login_throttles"
@@ -94,7 +94,7 @@ class LoginThrottle(db.Model):
     blocked_until: Mapped[datetime | None]
 
 
-class WebSession(db.Model):
+class WebSession(Model):
     """One signed-in browser session, so that signing out ends it for good: the cookie carries a random id whose
     SHA-256 is stored here; a session whose row is revoked (sign-out) or missing is no longer accepted, even
     with a copy of the cookie taken before. Ending every session of a user bumps `User.session_version`."""
@@ -108,7 +108,7 @@ class WebSession(db.Model):
     revoked_at: Mapped[datetime | None]
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """A one-time recovery code of a user's second factor (for a lost phone); only its SHA-256 is stored."""
 
     __tablename__ = "recovery_codes"

@@ -8,10 +8,10 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.clock import utcnow
-from app.extensions import db
+from app.db import Model
 
 
-class CalendarOverride(db.Model):
+class CalendarOverride(Model):
     """A day made non-working (`closed`) or working (`open`) by a decree, optionally for one agency."""
 
     __tablename__ = "calendar_overrides"
@@ -30,7 +30,7 @@ class CalendarOverride(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class DeadlineRule(db.Model):
+class DeadlineRule(Model):
     """How long a step may take, by which regulation, valid over which dates (a new rule is data)."""
 
     __tablename__ = "deadline_rules"

@@ -22,17 +22,18 @@ from sqlalchemy import (
     and_,
     case,
     literal_column,
+    select,
 )
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
-from app.core.states import STATUS_RULES, CaseStatus
+from app.core.states import STATUS_RULES, TERMINAL_STATUSES, CaseStatus
 from app.core.vocab import Category, Sanction, Source
-from app.db import database_only_index
-from app.extensions import db
+from app.db import Model, database_only_index, db
 from app.models.agencies import Agency
 from app.models.auth import User
+from app.models.escalations import EscalationStep, escalation_steps_for
 
 _STATUSES = ", ".join(f"'{s.value}'" for s in CaseStatus)
 _CATEGORIES = ", ".join(f"'{c.value}'" for c in Category)
@@ -58,7 +59,7 @@ def _reason_checks() -> list[CheckConstraint]:
 SEARCH_INDEX = database_only_index("ix_cases_search_trgm", "postgresql")
 
 
-class CaseCounter(db.Model):
+class CaseCounter(Model):
     """Per-year sequence for case numbers NKK-YYYY-NNNNNN."""
 
     __tablename__ = "case_counters"
@@ -67,7 +68,7 @@ class CaseCounter(db.Model):
     last_value: Mapped[int] = mapped_column(default=0)
 
 
-class Case(db.Model):
+class Case(Model):
     __tablename__ = "cases"
     __table_args__ = (
         CheckConstraint(f"status IN ({_STATUSES})", name="status"),
@@ -127,7 +128,6 @@ class Case(db.Model):
 
     @property
     def is_terminal(self) -> bool:
-        from app.core.states import TERMINAL_STATUSES
 
         return CaseStatus(self._status) in TERMINAL_STATUSES
 
@@ -150,7 +150,7 @@ def search_text() -> ColumnElement[str]:
     )
 
 
-class Recommendation(db.Model):
+class Recommendation(Model):
     """KASN's recommendation to the PPK, with its deadline clock and escalation level."""
 
     __tablename__ = "recommendations"
@@ -222,18 +222,23 @@ class Recommendation(db.Model):
     def _issued_due_at(cls) -> ColumnElement[datetime | None]:
         return case((cls.issued_at.is_not(None), cls.due_at))
 
+    def is_past_due(self, when: datetime) -> bool:
+        """`when` is after the due instant (a follow-up reported then is late; a letter written then counts days
+        late). The one rule of "late"; `is_overdue` adds that the clock still runs."""
+        return self.due_at is not None and when > self.due_at
+
     @hybrid_method
-    def is_overdue(self, now: datetime) -> bool:
+    def is_overdue(self, now: Any) -> Any:
         """The clock of the issued recommendation runs and its due instant has passed at `now`."""
         return bool(self.is_open and self.issued_at is not None and self.due_at is not None and self.due_at < now)
 
-    @is_overdue.inplace.expression
+    @is_overdue.inplace.expression  # type: ignore[attr-defined]
     @classmethod
     def _is_overdue(cls, now: Any) -> ColumnElement[bool]:
         return and_(cls.is_open.is_(True), cls.issued_at.is_not(None), cls.due_at < now)
 
 
-class FollowUp(db.Model):
+class FollowUp(Model):
     """The PPK's reported decision (SK) and KASN's verdict on it."""
 
     __tablename__ = "follow_ups"
@@ -263,7 +268,7 @@ class FollowUp(db.Model):
     case: Mapped[Case] = relationship(back_populates="follow_ups", lazy="raise")
 
 
-class Clarification(db.Model):
+class Clarification(Model):
     """The PPK's written objection (sanggahan) and KASN's answer; the clock pauses meanwhile."""
 
     __tablename__ = "clarifications"
@@ -285,13 +290,13 @@ class Clarification(db.Model):
     case: Mapped[Case] = relationship(back_populates="clarifications", lazy="raise")
 
 
-class CaseHistory(db.Model):
+class CaseHistory(Model):
     """Append-only, hash-chained record of every applied event (and the creation of the case).
 
     `hash` is the SHA-256 of the row's content and the previous row's hash (anyone can recompute it, e.g. from
     an evidence bundle); `mac` seals it with the case version after the event (`case_version`) under the key
     named by `key_id` (AUDIT_CHAIN_KEYS, never in the database). Rows written before the chain was keyed have
-    `key_id`, `mac` and `case_version` NULL (workflows/history.py)."""
+    `key_id`, `mac` and `case_version` NULL (app/audit/history.py)."""
 
     __tablename__ = "case_history"
     __table_args__ = (UniqueConstraint("case_id", "seq"),)
@@ -314,7 +319,7 @@ class CaseHistory(db.Model):
     case_version: Mapped[int | None]
 
 
-class Attachment(db.Model):
+class Attachment(Model):
     """An uploaded file, stored outside the static folder under a generated name."""
 
     __tablename__ = "attachments"
@@ -332,3 +337,12 @@ class Attachment(db.Model):
     storage_key: Mapped[str] = mapped_column(String(64), unique=True)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def case_records(case: Case) -> tuple[list[FollowUp], list[Clarification], list[EscalationStep]]:
+    """The case's follow-ups, clarifications and escalation steps, each in order (the detail, the PDF summary)."""
+    follow_ups = list(db.session.scalars(select(FollowUp).where(FollowUp.case_id == case.id).order_by(FollowUp.id)))
+    clarifications = list(
+        db.session.scalars(select(Clarification).where(Clarification.case_id == case.id).order_by(Clarification.id))
+    )
+    return follow_ups, clarifications, escalation_steps_for(case.id)

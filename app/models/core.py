@@ -8,10 +8,10 @@ from sqlalchemy import Date, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.clock import utcnow
-from app.extensions import db
+from app.db import Model
 
 
-class OversightAuthority(db.Model):
+class OversightAuthority(Model):
     """Who oversees NKK over which dates (KASN until 2024, then BKN/KemenPAN-RB, then a new body)."""
 
     __tablename__ = "oversight_authorities"
@@ -39,7 +39,7 @@ class OversightAuthority(db.Model):
     signer_role_label: Mapped[str | None] = mapped_column(String(100))
 
 
-class JobHeartbeat(db.Model):
+class JobHeartbeat(Model):
     """Last run of each scheduler job, for the health endpoint."""
 
     __tablename__ = "job_heartbeats"

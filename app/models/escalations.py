@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.clock import utcnow
-from app.extensions import db
+from app.db import Model, db
 
 
-class EscalationStep(db.Model):
+class EscalationStep(Model):
     __tablename__ = "escalation_steps"
     __table_args__ = (
         UniqueConstraint("recommendation_id", "cycle", "level"),
@@ -34,7 +34,7 @@ class EscalationStep(db.Model):
     resolved_at: Mapped[datetime | None]
 
 
-class EscalationRecipient(db.Model):
+class EscalationRecipient(Model):
     """Official mailbox of an escalation target (menpanrb, kemendagri, kasn, bkn); editable by admins."""
 
     __tablename__ = "escalation_recipients"
@@ -47,3 +47,14 @@ class EscalationRecipient(db.Model):
     target: Mapped[str] = mapped_column(String(16))
     email: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def escalation_steps_for(case_id: int) -> list[EscalationStep]:
+    """Every step the case's recommendation reached, all cycles, in order."""
+    return list(
+        db.session.scalars(
+            select(EscalationStep)
+            .where(EscalationStep.case_id == case_id)
+            .order_by(EscalationStep.cycle, EscalationStep.level)
+        )
+    )

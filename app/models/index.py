@@ -9,12 +9,12 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.clock import utcnow
-from app.extensions import db
+from app.db import Model
 
 STAGES = ("self_assessment", "verification", "clarification", "plenary")
 
 
-class SelfAssessment(db.Model):
+class SelfAssessment(Model):
     """One agency's answer to one sub-criterion for one year, and KASN's verification of it.
 
     Stages (DOMAIN §3): the agency fills it in (`self_assessment`), KASN verifies or corrects it with a
@@ -64,7 +64,7 @@ class SelfAssessment(db.Model):
         return self.verified_score if self.verified_score is not None else self.self_score
 
 
-class IndexSnapshot(db.Model):
+class IndexSnapshot(Model):
     """A year's published index, frozen: later data never changes it."""
 
     __tablename__ = "index_snapshots"
@@ -78,7 +78,7 @@ class IndexSnapshot(db.Model):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
-class IndexSnapshotCase(db.Model):
+class IndexSnapshotCase(Model):
     """Which cases stood behind which indicator when a snapshot was frozen (bit flags, see scoring.FLAGS)."""
 
     __tablename__ = "index_snapshot_cases"

@@ -8,12 +8,12 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.clock import utcnow
-from app.extensions import db
+from app.db import Model
 
 OUTBOX_STATUSES = ("pending", "sending", "sent", "dead")
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     __tablename__ = "outbox_messages"
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'sending', 'sent', 'dead')", name="status"),

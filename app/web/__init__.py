@@ -2,36 +2,28 @@
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Iterable
 from typing import Any
 
-from flask import Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 
+from app.auth import services as auth_services
+from app.auth import sessions as auth_sessions
 from app.core.clock import epoch_seconds
-from app.errors import wants_json
+from app.errors import error_body, wants_json
+from app.extensions import login_manager
+from app.web import filters
 
-# Page modules of other domains register themselves when present.
-OPTIONAL_PAGE_MODULES = ("app.cases.views", "app.admin.views", "app.index.views")
 
-
-def register_web(app: Flask) -> None:
-    from app.extensions import login_manager
-    from app.web import filters
-    from app.web.views import bp
-
+def register_web(app: Flask, blueprints: Iterable[Blueprint]) -> None:
+    """The pages' filters, session expiry and CSRF page, and the domains' page blueprints (listed by the app
+    factory)."""
     filters.register(app)
-    app.register_blueprint(bp)
-    for module_name in OPTIONAL_PAGE_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        app.register_blueprint(module.bp)
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
     login_manager.login_message = lazy_gettext("Silakan masuk untuk membuka halaman ini.")
     app.before_request(_expire_idle_session)
     app.register_error_handler(CSRFError, _csrf_refused)
@@ -43,12 +35,10 @@ def _expire_idle_session() -> Any:
     factor on the account page until it is set up."""
     if request.path.startswith(("/api/", "/static/", "/bootstrap/")) or not current_user.is_authenticated:
         return None
-    from app.auth import services as auth_services
-
     now = epoch_seconds()
     lifetime = current_app.permanent_session_lifetime.total_seconds()
-    signed_out = not auth_services.web_session_live(session.get("sid"), current_user.id)
-    if signed_out or auth_services.session_expired(
+    signed_out = not auth_sessions.web_session_live(session.get("sid"), current_user.id)
+    if signed_out or auth_sessions.session_expired(
         session.get("last_seen"),
         session.get("signed_in_at"),
         now,
@@ -91,7 +81,5 @@ def _csrf_refused(exc: CSRFError) -> Any:
         "Formulir ditolak karena token keamanannya tidak ada atau sudah kedaluwarsa. Muat ulang halaman lalu coba lagi."
     )
     if wants_json():
-        from app.errors import error_body
-
         return error_body(400, "csrf_failed", message)
     return render_template("error.html", status=400, message=message), 400

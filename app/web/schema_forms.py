@@ -162,8 +162,8 @@ def _spec(name: str, fld: fields.Field) -> FieldSpec:
         elif isinstance(validator, validate.Length) and validator.max is not None:
             spec.max_length = validator.max
         elif isinstance(validator, validate.Range):
-            spec.min = validator.min  # type: ignore[assignment]
-            spec.max = validator.max  # type: ignore[assignment]
+            spec.min = validator.min
+            spec.max = validator.max
     if spec.widget == "file":
         spec.accept = ".pdf,.jpg,.jpeg,.png,.webp,.docx,.xlsx,.odt"
     return spec

@@ -5,18 +5,22 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+import segno
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from markupsafe import Markup
 
 from app.auth import services as auth_services
+from app.auth import sessions as auth_sessions
 from app.core.clock import epoch_seconds, utcnow
-from app.db import unit_of_work
+from app.db import db, unit_of_work
 from app.errors import Unauthorized, ValidationFailed
-from app.extensions import db, limiter, rate_limits_off
+from app.extensions import limiter, rate_limits_off
 from app.i18n import SUPPORTED_LOCALES, format_instant
 from app.models.auth import User
 from app.web.forms import CodeForm, LoginForm, PasswordChangeForm, SignInCodeForm, translated
+from app.web.help import help_context
 
 bp = Blueprint("web", __name__)
 
@@ -50,7 +54,7 @@ def _start_session(user: User, next_url: str | None) -> Any:
         session["locale"] = locale
     with unit_of_work():
         auth_services.register_success(user)
-        session[SESSION_ID_KEY] = auth_services.open_web_session(user)
+        session[SESSION_ID_KEY] = auth_sessions.open_web_session(user)
     login_user(user)
     # A browser-session cookie (no Expires): closing the browser ends it, and the server ends it after
     # SESSION_IDLE_MINUTES idle or PERMANENT_SESSION_LIFETIME after sign-in (the stamps below, and the age of
@@ -62,11 +66,11 @@ def _start_session(user: User, next_url: str | None) -> Any:
     if auth_services.second_factor_required(user) and not user.totp_secret:
         flash(_("Peran Anda wajib memakai verifikasi dua langkah. Aktifkan sekarang untuk melanjutkan."), "warning")
         return redirect(url_for("web.account"))
-    return redirect(_safe_next(next_url) or url_for("web.home"))
+    return redirect(_safe_next(next_url) or url_for("case_pages.home"))
 
 
 def _blocked_response(form: Any, template: str) -> Any | None:
-    until = auth_services.address_blocked_until(_client_address())
+    until = auth_sessions.address_blocked_until(_client_address())
     if until is None:
         return None
     flash(
@@ -83,7 +87,7 @@ def _blocked_response(form: Any, template: str) -> Any | None:
 @limiter.limit("30 per minute", methods=["POST"], exempt_when=rate_limits_off)
 def login() -> Any:
     if current_user.is_authenticated:
-        return redirect(url_for("web.home"))
+        return redirect(url_for("case_pages.home"))
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("login.html", form=form), 422 if request.method == "POST" else 200
@@ -96,7 +100,7 @@ def login() -> Any:
             user = auth_services.check_credentials(form.email.data or "", form.password.data or "")
         except Unauthorized as exc:
             failure = exc
-            auth_services.register_address_failure(_client_address())
+            auth_sessions.register_address_failure(_client_address())
     if failure is not None:
         flash(
             _(
@@ -140,7 +144,7 @@ def login_code() -> Any:
     # at the limit the account locks for a while and this step starts again from the password.
     with unit_of_work():
         auth_services.register_failure(user)
-        auth_services.register_address_failure(_client_address())
+        auth_sessions.register_address_failure(_client_address())
     if auth_services.is_locked(user):
         session.pop(PENDING_KEY, None)
         flash(_("Terlalu banyak kode yang salah. Silakan masuk lagi."), "danger")
@@ -153,7 +157,7 @@ def login_code() -> Any:
 def logout() -> Any:
     locale = session.get("locale")
     with unit_of_work():
-        auth_services.close_web_session(session.get(SESSION_ID_KEY))
+        auth_sessions.close_web_session(session.get(SESSION_ID_KEY))
     logout_user()
     session.clear()
     if locale:
@@ -169,15 +173,7 @@ def set_language(code: str) -> Any:
         if current_user.is_authenticated:
             with unit_of_work():
                 current_user.locale = code
-    return redirect(_safe_next(request.form.get("next")) or url_for("web.home"))
-
-
-@bp.route("/")
-@login_required
-def home() -> Any:
-    from app.web.home import home_context
-
-    return render_template("home.html", **home_context(current_user))
+    return redirect(_safe_next(request.form.get("next")) or url_for("case_pages.home"))
 
 
 @bp.route("/akun", methods=["GET", "POST"])
@@ -269,6 +265,7 @@ def change_password() -> Any:
                 getattr(form, name).errors = [translated(m) for m in messages]
         else:
             user = db.session.get(User, current_user.id)
+            assert user is not None  # signed in
             _start_session(user, None)
             flash(_("Kata sandi diganti. Sesi lain dan token API Anda telah diakhiri."), "success")
             return redirect(url_for("web.account"))
@@ -280,7 +277,9 @@ def change_password() -> Any:
 def sign_out_everywhere() -> Any:
     """End every session (this one too) and every API token of the signed-in user."""
     with unit_of_work():
-        auth_services.end_all_sessions(db.session.get(User, current_user.id))
+        user = db.session.get(User, current_user.id)
+        assert user is not None  # signed in
+        auth_sessions.end_all_sessions(user)
     locale = session.get("locale")
     logout_user()
     session.clear()
@@ -291,8 +290,6 @@ def sign_out_everywhere() -> Any:
 
 
 def _qr_svg(data: str) -> str:
-    import segno
-    from markupsafe import Markup
 
     svg = segno.make(data, error="m").svg_inline(scale=4, dark="#000", light="#fff")
     return Markup(svg)  # noqa: S704 - generated by segno from our own URI, no user markup
@@ -300,7 +297,6 @@ def _qr_svg(data: str) -> str:
 
 @bp.route("/bantuan")
 def help() -> Any:  # noqa: A001 - the page's name
-    from app.web.help import help_context
 
     return render_template("help/help.html", **help_context())
 

@@ -26,7 +26,7 @@ def upgrade():
         batch_op.add_column(sa.Column('case_version', sa.Integer(), nullable=True))
     if context.is_offline_mode():
         raise RuntimeError("0002 seals the existing history rows with the chain key: run it online (flask db upgrade)")
-    from workflows.history import chain_keys, seal_unsealed_rows
+    from app.audit.history import chain_keys, seal_unsealed_rows
 
     seal_unsealed_rows(op.get_bind(), chain_keys().current)
 

@@ -162,7 +162,7 @@ def test_path_ids_are_limited_to_the_integer_columns(client, world: Cast):
     ],
 )
 def test_cursors_are_checked_by_the_query_schemas(client, world: Cast, url, status):
-    from app.api.pagination import encode_cursor
+    from app.core.pagination import encode_cursor
 
     cursors = {
         "c_int4": encode_cursor([MAX_ROW_ID + 1]),

@@ -9,8 +9,7 @@ from datetime import UTC, date, datetime
 
 from app.calendar.services import add_override
 from app.calendar.working_days import Calendar, calendar_gaps, deadline_gaps, package_coverage
-from app.db import unit_of_work
-from app.extensions import db
+from app.db import db, unit_of_work
 from app.health import health_report
 
 # The pinned `holidays` release lists cuti bersama up to 2027 (DOMAIN §7), none from 2028 on.

@@ -24,8 +24,8 @@ from app.calendar.working_days import (
     working_days_between,
 )
 from app.core.clock import utcnow
+from app.db import db
 from app.errors import ValidationFailed
-from app.extensions import db
 from app.models.calendar import DeadlineRule
 from app.models.cases import Recommendation
 

@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from app.audit.history import Entry, append_history_many
 from app.calendar.working_days import due_at_for
 from app.cases.importing import recommendation_row
-from app.extensions import db
+from app.db import db
 from app.models.cases import Case, CaseHistory, Recommendation
 from app.models.escalations import EscalationStep
 from app.models.outbox import OutboxMessage
-from workflows.history import Entry, append_history_many
 
 NIP = "198609262015051001"
 _numbers = itertools.count(1)

@@ -13,10 +13,9 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 
 from app.core.clock import utcnow
-from app.db import unit_of_work
+from app.db import db, unit_of_work
 from app.escalations.digest import DigestSchedule, digest_schedule, iso_week, run_digest
-from app.escalations.services import on_follow_up_reported
-from app.extensions import db
+from app.letters.mail import enqueue_many
 from app.models.cases import Case, Recommendation
 from app.models.core import JobHeartbeat
 from app.models.escalations import EscalationStep
@@ -27,6 +26,7 @@ from notifications.dispatcher import dispatch_pending
 from tests.escalations.helpers import count, open_case
 from tests.escalations.test_sweep import KEMENDAGRI, MENPAN, RECEIVED, sweep_at
 from tests.notifications.helpers import REPORTER_CONTACT, REPORTER_NAME
+from workflows.effects import resolve_escalation
 
 # Received Monday 2 Nov → due Friday 20 Nov; level 2 at the end of Friday 27 Nov (WIB), level 3 on 17 Dec.
 ESCALATED = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # Tuesday 10.00 WIB: level 2 reached
@@ -65,7 +65,7 @@ def _follow_up(case: Case, rec: Recommendation, at: datetime) -> None:
         row.followed_up_at = utcnow()
         db.session.get(Case, case.id)._status = "follow_up_reported"
         db.session.flush()
-        on_follow_up_reported(db.session.get(Case, case.id))
+        enqueue_many(resolve_escalation(db.session.get(Case, case.id), now=utcnow()))
         db.session.commit()
 
 

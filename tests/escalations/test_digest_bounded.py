@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import event
 
 from app.calendar.working_days import Calendar
+from app.db import db
 from app.escalations.digest import collect, digest_schedule, digest_top
-from app.extensions import db
 from config import ConfigError
 from tests.escalations.helpers import open_case
 from tests.escalations.test_digest import MONDAY, _digest, _digests, _follow_up, _with_reporter

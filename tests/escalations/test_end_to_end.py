@@ -9,11 +9,10 @@ import time_machine
 from sqlalchemy import select
 
 from app.calendar.working_days import due_at_for
-from app.cases.services import scoped_cases
+from app.cases.access import scoped_cases
 from app.core.clock import utcnow
-from app.db import unit_of_work
+from app.db import db, unit_of_work
 from app.escalations.sweep import run_sweep
-from app.extensions import db
 from app.models.cases import Case, Recommendation
 from app.models.escalations import EscalationStep
 from app.models.outbox import OutboxMessage

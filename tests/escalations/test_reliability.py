@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
+from app.db import db
 from app.escalations.sweep import run_sweep
-from app.extensions import db
 from app.models.cases import CaseHistory, Recommendation
 from app.models.escalations import EscalationStep
 from app.models.outbox import OutboxMessage

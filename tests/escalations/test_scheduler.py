@@ -13,7 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
 from app import create_app
-from app.extensions import db
+from app.db import db
 from app.models.core import JobHeartbeat
 from app.models.escalations import EscalationStep
 from app.scheduling import JOBS, build_scheduler, dispatch_job, run_job

@@ -9,24 +9,26 @@ import time_machine
 from sqlalchemy import select
 
 from app.core.clock import utcnow
-from app.escalations.services import escalation_steps_for, on_follow_up_reported, step_dump
-from app.extensions import db
+from app.db import db
+from app.escalations.services import step_dump
+from app.letters.mail import enqueue_many
 from app.models.calendar import CalendarOverride
 from app.models.cases import Case, Recommendation
-from app.models.escalations import EscalationRecipient, EscalationStep
+from app.models.escalations import EscalationRecipient, EscalationStep, escalation_steps_for
 from app.models.outbox import OutboxMessage
 from tests.escalations.helpers import count, emails_of, open_case
 from tests.escalations.test_sweep import BKN, KASN, KEMENDAGRI, RECEIVED, sweep_at
+from workflows.effects import resolve_escalation
 
 
 def _follow_up(case: Case, rec: Recommendation, at: datetime) -> None:
-    """What the workflow does when the PPK reports: stop the clock, then tell the escalation service."""
+    """What the workflow does when the PPK reports: stop the clock, then resolve its escalation (workflows.effects)."""
     with time_machine.travel(at, tick=False):
         row = db.session.get(Recommendation, rec.id)
         row.is_open = False
         row.followed_up_at = utcnow()
         db.session.flush()
-        on_follow_up_reported(db.session.get(Case, case.id))
+        enqueue_many(resolve_escalation(db.session.get(Case, case.id), now=utcnow()))
         db.session.commit()
 
 
@@ -48,7 +50,7 @@ def test_a_late_follow_up_after_escalation_tells_the_ministry(make_agency, make_
     assert {s.resolved_at for s in steps} == {datetime(2026, 12, 2, 20, 0, tzinfo=UTC)}
     # Called again (a retried request): nothing more is queued.
     with time_machine.travel(datetime(2026, 12, 3, 2, 0, tzinfo=UTC), tick=False):
-        on_follow_up_reported(db.session.get(Case, case.id))
+        enqueue_many(resolve_escalation(db.session.get(Case, case.id), now=utcnow()))
         db.session.commit()
     assert count(OutboxMessage, OutboxMessage.kind == "escalation_resolved") == 1
 
@@ -79,7 +81,7 @@ def test_a_followed_up_recommendation_is_no_longer_swept(make_agency, make_user)
 def test_steps_for_pages_and_api(make_agency, make_user):
     case, rec = _regional_case(make_agency, make_user)
     sweep_at(datetime(2026, 12, 1, 3, 0, tzinfo=UTC))
-    steps = escalation_steps_for(case)
+    steps = escalation_steps_for(case.id)
     assert [(s.level, s.notified) for s in steps] == [(0, False), (1, False), (2, True)]
     dumped = step_dump(steps[-1])
     assert dumped["label"] == "Eskalasi ke kementerian" and dumped["body"] == "kemendagri"

@@ -10,8 +10,8 @@ import time_machine
 from sqlalchemy import select
 
 from app.core.clock import utcnow
+from app.db import db
 from app.escalations.sweep import run_sweep
-from app.extensions import db
 from app.models.cases import Case, CaseHistory, Recommendation
 from app.models.escalations import EscalationRecipient, EscalationStep
 from app.models.outbox import OutboxMessage

@@ -16,9 +16,8 @@ from sqlalchemy import select
 
 import app.scheduling
 from app import create_app
-from app.db import unit_of_work
+from app.db import db, unit_of_work
 from app.escalations.routing import set_target_recipients
-from app.extensions import db
 from app.models.cases import Case, Recommendation
 from app.models.escalations import EscalationStep
 from app.models.outbox import OutboxMessage

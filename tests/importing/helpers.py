@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.cases.importing import import_file
-from app.extensions import db
+from app.db import db
 from app.models.cases import Case
 
 NIP = "198609262015051001"

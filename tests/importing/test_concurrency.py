@@ -9,7 +9,7 @@ import threading
 from sqlalchemy import func, select
 
 from app.cases.importing import import_file, import_stream
-from app.extensions import db
+from app.db import db
 from app.models.cases import Case, CaseCounter, CaseHistory
 from tests.importing.helpers import COLUMNS, case_row, import_rows
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from app.audit.history import verify_case
 from app.cases.importing import ImportFileError, import_file, parse_date
-from app.extensions import db
+from app.db import db
 from app.models.cases import Case, CaseHistory, Clarification, FollowUp, Recommendation
 from app.models.escalations import EscalationStep
 from app.models.outbox import OutboxMessage
-from workflows.history import verify_case
 
 HEADERS = [
     "Referensi", "Kode Instansi", "Kategori", "Subkategori", "Sumber", "Nama Terlapor", "NIP", "Jabatan",

@@ -13,7 +13,7 @@ from sqlalchemy import CheckConstraint, select
 
 from app.cases.importing import import_file
 from app.core.states import STATUS_RULES, TERMINAL_STATUSES, CaseEvent, CaseStatus, Need, RecommendationStage
-from app.extensions import db
+from app.db import db
 from app.models.cases import Case, Clarification, FollowUp, Recommendation
 from tests.factories import PATHS, case_in, make_cast, payload_for
 from tests.importing.helpers import ISSUED, case_row

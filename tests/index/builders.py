@@ -6,7 +6,7 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from app.extensions import db
+from app.db import db
 from app.index.stages import Stage
 from app.models.agencies import Agency
 from app.models.cases import Case, Clarification, FollowUp, Recommendation

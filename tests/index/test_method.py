@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app import create_app
-from app.extensions import db
+from app.db import db
 from app.index import services
 from app.index.method import (
     CASE_SUBCRITERION,

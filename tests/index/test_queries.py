@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import event
 
-from app.db import unit_of_work
-from app.extensions import db
+from app.db import db, unit_of_work
 from app.index import services
 from app.index.method import current_method
 from tests.index.builders import answer_all, at, followed, issue

@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from app.db import unit_of_work
+from app.db import db, unit_of_work
 from app.errors import Conflict, Forbidden
-from app.extensions import db
 from app.index import services
 from app.index.scoring import api_item
 from app.models.cases import Case, FollowUp, Recommendation

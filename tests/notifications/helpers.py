@@ -6,7 +6,7 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from app.extensions import db
+from app.db import db
 from app.models.agencies import Agency
 from app.models.cases import Case, Recommendation
 from tests.factories import make_agency

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.db import unit_of_work
-from app.extensions import db
+from app.db import db, unit_of_work
+from app.letters.mail import enqueue
 from app.models.outbox import OutboxMessage
-from notifications.outbox import enqueue
 from notifications.services import outbox_counts
 from tests.notifications.helpers import make_case
 

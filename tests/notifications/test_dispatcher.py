@@ -15,11 +15,10 @@ import pytest
 from sqlalchemy import select
 
 from app.core.clock import utcnow
-from app.db import unit_of_work
-from app.extensions import db
+from app.db import db, unit_of_work
+from app.letters.mail import enqueue
 from app.models.outbox import OutboxMessage
 from notifications.dispatcher import BACKOFF_SECONDS, JITTER_FRACTION, dispatch_all, dispatch_pending, retry_delay
-from notifications.outbox import enqueue
 from tests.notifications.helpers import REPORTER_CONTACT, REPORTER_NAME, make_case
 from tests.smtp import allow_smtp, disallow_smtp
 

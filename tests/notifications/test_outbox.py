@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.core.clock import utcnow
-from app.db import unit_of_work
-from app.extensions import db
+from app.db import db, unit_of_work
+from app.letters.mail import enqueue
 from app.models.outbox import OutboxMessage
-from notifications.outbox import _insert_ignoring_duplicates, enqueue, message_id_for, row_key
+from notifications.outbox import _insert_ignoring_duplicates, message_id_for, row_key
 from notifications.rendering import UnknownNotificationKind
 from tests.notifications.helpers import make_case
 
@@ -205,23 +205,23 @@ def test_one_event_split_by_send_moment_is_rendered_once(monkeypatch):
     moments): an email that does not name its recipient is rendered once for all of them, and a different
     event (its own values) gets its own rendering."""
     import notifications.rendering as rendering
-    from notifications.outbox import Email, enqueue_many
+    from app.letters.mail import CaseEmail, enqueue_many
 
     case = make_case()
     calls: list[dict] = []
     real = rendering.render
 
-    def counting(kind, **kw):
-        calls.append(kw["extra"])
-        return real(kind, **kw)
+    def counting(kind, context, recipient):
+        calls.append(context["extra"])
+        return real(kind, context, recipient)
 
     monkeypatch.setattr(rendering, "render", counting)
     extra = {"days_late": 3}
     later = utcnow() + timedelta(hours=5)
     emails = [
-        Email("overdue", case, ["a@instansi.go.id"], f"overdue:{case.id}:1", extra),
-        Email("overdue", case, ["b@instansi.go.id", "c@instansi.go.id"], f"overdue:{case.id}:1", extra, later),
-        Email("overdue", case, ["d@instansi.go.id"], f"overdue:{case.id}:2", {"days_late": 4}),
+        CaseEmail("overdue", case, ["a@instansi.go.id"], f"overdue:{case.id}:1", extra),
+        CaseEmail("overdue", case, ["b@instansi.go.id", "c@instansi.go.id"], f"overdue:{case.id}:1", extra, later),
+        CaseEmail("overdue", case, ["d@instansi.go.id"], f"overdue:{case.id}:2", {"days_late": 4}),
     ]
     with unit_of_work():
         assert enqueue_many(emails) == 4

@@ -11,7 +11,8 @@ import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notifications.rendering import KINDS, UnknownNotificationKind, render, uses_recipient, wrap_line
+from notifications.rendering import KINDS, UnknownNotificationKind, uses_recipient, wrap_line
+from tests.case_mail import render
 from tests.factories import make_agency
 from tests.notifications.helpers import DUE_AT, REPORTER_CONTACT, REPORTER_NAME, make_case
 
@@ -279,7 +280,7 @@ def test_plain_text_is_tidied_line_by_line(value):
 
 
 def test_working_days_left_come_from_the_calendar_and_a_calendar_fault_only_drops_them(monkeypatch):
-    import app.calendar.working_days as working_days
+    import app.letters.context as email_context
 
     case = make_case(make_agency(timezone="Asia/Jakarta"))
     # A reminder is sent before the deadline: the email counts the working days still left at that moment.
@@ -290,7 +291,7 @@ def test_working_days_left_come_from_the_calendar_and_a_calendar_fault_only_drop
         def broken(*_args, **_kwargs):
             raise ValueError("no calendar for that year")
 
-        monkeypatch.setattr(working_days, "working_days_between", broken)
+        monkeypatch.setattr(email_context, "working_days_between", broken)
         _, text, _ = render("reminder", case=case, recipient="a@b.go.id", extra={})
         assert case.number in text and "hari kerja lagi" not in text
 
@@ -300,13 +301,13 @@ def test_a_database_error_while_counting_working_days_is_not_swallowed(monkeypat
     # with PendingRollbackError (a 500) instead of the 503 a database outage answers.
     from sqlalchemy.exc import OperationalError
 
-    import app.calendar.working_days as working_days
+    import app.letters.context as email_context
 
     case = make_case(make_agency(timezone="Asia/Jakarta"))
 
     def database_down(*_args, **_kwargs):
         raise OperationalError("SELECT calendar_overrides", {}, Exception("the database system is starting up"))
 
-    monkeypatch.setattr(working_days, "working_days_between", database_down)
+    monkeypatch.setattr(email_context, "working_days_between", database_down)
     with pytest.raises(OperationalError):
         render("reminder", case=case, recipient="a@b.go.id", extra={})

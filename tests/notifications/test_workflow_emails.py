@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.core.clock import utcnow
-from app.extensions import db
+from app.db import db
 from app.models.outbox import OutboxMessage
 from notifications.dispatcher import dispatch_all
 from tests.factories import new_case_payload

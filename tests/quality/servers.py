@@ -27,16 +27,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from app.audit.history import dev_chain_keys
 from app.calendar.working_days import Calendar, due_at_for, local_today
 from app.core.clock import utcnow
 from app.core.states import CaseEvent
-from app.extensions import db
+from app.db import db
 from app.models.cases import Case, CaseHistory, Recommendation
 from app.models.outbox import OutboxMessage
 from tests.clocked import environ_without_faketime, on_suite_clock
 from tests.escalations.helpers import bulk_open_cases
 from tests.factories import NIPS, SAMPLE_PAYLOADS, Cast
-from workflows.history import dev_chain_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 

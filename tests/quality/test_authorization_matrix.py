@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from app.core.clock import utcnow
-from app.extensions import db
+from app.db import db
 from app.models.auth import ApiToken
 from tests.factories import Cast, upload
 

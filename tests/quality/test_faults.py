@@ -32,9 +32,9 @@ from sqlalchemy import func, select
 
 from app.calendar.working_days import Calendar, local_today
 from app.core.clock import utcnow
+from app.db import db
 from app.escalations.ladder import load_ladder
 from app.escalations.sweep import HISTORY_EVENT, run_sweep
-from app.extensions import db
 from app.models.cases import CaseCounter, CaseHistory, Recommendation
 from app.models.core import JobHeartbeat
 from app.models.escalations import EscalationStep

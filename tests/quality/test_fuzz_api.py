@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app.extensions import db
+from app.db import db
 from tests.factories import Cast, upload
 
 LONG = os.environ.get("TINDAK_LONG_TESTS") == "1"
@@ -247,7 +247,7 @@ def test_the_reported_spec_gaps_are_documented(client, method, path):
 
 
 def test_the_download_documents_every_evidence_type(client):
-    from app.cases.services import ALLOWED_TYPES
+    from app.cases.attachments import ALLOWED_TYPES
 
     operation = client.get(SPEC).get_json()["paths"]["/api/v1/attachments/{attachment_id}"]["get"]
     ok = operation["responses"]["200"]

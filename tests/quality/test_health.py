@@ -11,7 +11,7 @@ from sqlalchemy import insert
 
 from app import create_app
 from app.core.clock import utcnow
-from app.extensions import db
+from app.db import db
 from app.models.core import JobHeartbeat
 from app.models.outbox import OutboxMessage
 from app.scheduling import JOBS, record_heartbeat

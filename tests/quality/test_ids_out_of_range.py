@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from werkzeug.routing import IntegerConverter
 
-from app.extensions import db
+from app.db import db
 from tests.factories import PASSWORD, Cast, csrf_token, upload
 from tests.quality.conftest import Pages
 

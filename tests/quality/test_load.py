@@ -33,7 +33,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.audit import verify_all
-from app.extensions import db
+from app.db import db
 from app.models.cases import Attachment, Case, CaseHistory
 from tests.conftest import ON_POSTGRES
 from tests.factories import PDF_BYTES, S, case_in, make_cast, new_case_payload
@@ -269,7 +269,7 @@ def test_an_upload_and_a_transition_at_once_on_one_case_both_land_in_the_history
     in sequence, and the chain must verify."""
     import io
 
-    import workflows.history as history
+    import app.audit.history as history
 
     case = world.cases["reported"]
     real_digest = history.row_digest

@@ -47,8 +47,8 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.core.clock import utcnow
+from app.db import db
 from app.escalations.sweep import HISTORY_EVENT
-from app.extensions import db
 from app.models.cases import Case, CaseCounter, CaseHistory, Recommendation
 from app.models.core import JobHeartbeat
 from app.models.escalations import EscalationStep

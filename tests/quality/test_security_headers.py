@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from app import create_app
-from app.extensions import db
+from app.audit.history import dev_chain_keys
+from app.db import db
 from tests.factories import PASSWORD, PDF_BYTES, Cast, csrf_token, upload
 from tests.quality.conftest import Pages
-from workflows.history import dev_chain_keys
 
 PUBLIC_PATHS = [
     "/login",  # an HTML page

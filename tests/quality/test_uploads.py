@@ -11,8 +11,8 @@ import filetype
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.cases.services import ALLOWED_TYPES, MAX_ZIP_ENTRIES
-from app.extensions import db
+from app.cases.attachments import ALLOWED_TYPES, MAX_ZIP_ENTRIES
+from app.db import db
 from app.models.cases import Attachment
 from tests.factories import PDF_BYTES, Cast
 

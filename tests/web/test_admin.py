@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from app.extensions import db
+from app.db import db
 from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.calendar import CalendarOverride

@@ -7,7 +7,7 @@ import io
 from sqlalchemy import func, select
 
 from app.cases.importing import import_template_csv
-from app.extensions import db
+from app.db import db
 from app.models.cases import Case
 from tests.factories import make_agency, make_user
 

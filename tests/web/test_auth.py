@@ -10,7 +10,7 @@ import time_machine
 from sqlalchemy import select
 
 from app.core.clock import utcnow
-from app.extensions import db
+from app.db import db
 from app.models.auth import LoginThrottle, User
 from tests import factories
 from tests.web.conftest import Pages

@@ -79,7 +79,7 @@ def plain(world: Any) -> Any:
     transaction takes the write lock, which the server thread needs."""
     from types import SimpleNamespace
 
-    from app.extensions import db
+    from app.db import db
 
     values = SimpleNamespace(
         agency_id=world.agency.id,

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import time_machine
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.db import db
 from app.models.cases import Attachment, Case, FollowUp
 from tests.factories import NIP, REPORTER, S, advance
 

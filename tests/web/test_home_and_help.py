@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 
 from app.core.clock import utcnow
-from app.extensions import db
+from app.db import db
 from app.models.cases import Recommendation
 from app.models.escalations import EscalationStep
 from workflows import TRANSITIONS

@@ -13,7 +13,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
-from app.extensions import db
+from app.db import db
 from app.models.cases import Recommendation
 
 ROOT = Path(__file__).resolve().parents[2]

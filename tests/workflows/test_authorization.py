@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from app.extensions import db
+from app.db import db
 from app.models.escalations import EscalationStep
 from tests.factories import PDF_BYTES, S, advance, case_in, make_cast, upload
 
@@ -141,7 +141,7 @@ def test_huge_ids_are_404_or_422_never_500(api):
     assert user.get(f"/api/v1/attachments/{2**40}").status_code == 404
     assert user.get(f"/api/v1/agencies/{2**40}").status_code == 404
     assert user.get(f"/api/v1/cases?agency_id={2**40}").status_code == 422
-    from app.api.pagination import encode_cursor
+    from app.core.pagination import encode_cursor
 
     assert user.get(f"/api/v1/cases?cursor={encode_cursor([2**40])}").status_code == 200
 

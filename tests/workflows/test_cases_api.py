@@ -7,7 +7,7 @@ import io
 import pytest
 from sqlalchemy import event
 
-from app.extensions import db
+from app.db import db
 from tests.factories import NIPS, PDF_BYTES, S, advance, case_in, make_cast, new_case_payload, upload
 
 
@@ -282,7 +282,7 @@ def test_list_rows_and_loaded_cases_give_the_same_item(api):
 
     import orjson
 
-    from app.cases.services import case_summary
+    from app.cases.listing import case_summary
     from app.core.clock import utcnow
     from app.models.agencies import Agency
     from app.models.cases import Case, Recommendation

@@ -6,7 +6,7 @@ import threading
 
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.db import db
 from app.models.cases import Case, CaseHistory
 from tests.factories import S, case_in, make_cast
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 
-from app.extensions import db
+from app.db import db
 from app.models.cases import Case
 from tests.factories import S, case_in, make_cast
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from app.extensions import db
+from app.audit.history import verify_case
+from app.db import db
 from app.models.cases import CaseHistory
 from tests.factories import S, case_in, make_cast
 from workflows.diagram import markdown, mermaid
-from workflows.history import verify_case
 from workflows.transitions import TRANSITIONS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "state-machine.md"

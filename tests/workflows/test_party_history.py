@@ -12,7 +12,7 @@ import pytest
 from app.cases.exports import export_cases_csv
 from app.cases.services import PARTY_EVENTS
 from app.core.states import CaseEvent
-from app.extensions import db
+from app.db import db
 from tests.factories import S, case_in, make_cast, payload_for
 from tests.web.conftest import Pages
 from workflows import fire

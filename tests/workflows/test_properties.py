@@ -8,15 +8,15 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import func, select
 
+from app.audit.history import verify_case
 from app.cases.services import create_case
 from app.core.states import CaseEvent, CaseStatus
+from app.db import db
 from app.errors import DomainError
-from app.extensions import db
 from app.models.cases import CaseHistory
 from tests.conftest import empty_all_tables
 from tests.factories import make_cast, new_case_payload, payload_for
 from workflows import fire
-from workflows.history import verify_case
 from workflows.transitions import TRANSITIONS
 
 ROLES = ("investigator", "commissioner", "ppk", "overseer", "admin")

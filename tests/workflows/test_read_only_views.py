@@ -11,7 +11,7 @@ from sqlalchemy import event
 
 from app.api.reads import READ_ONLY_MARK
 from app.api.security import view_mark
-from app.extensions import db
+from app.db import db
 from tests.conftest import ON_POSTGRES
 from tests.factories import S, case_in, make_cast, new_case_payload
 

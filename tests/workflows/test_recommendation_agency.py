@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db
+from app.db import db
 from app.models.cases import Case, Recommendation
 from tests.factories import S, case_in, make_cast
 

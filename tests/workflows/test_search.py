@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from app.cases import services
+from app.cases import listing
 from app.cases.schemas import SEARCH_TOO_SHORT
 from app.core.clock import utcnow
+from app.db import db
 from app.errors import ValidationFailed
-from app.extensions import db
 from app.models.cases import SEARCH_INDEX
 from tests.factories import NIPS, S, case_in, make_cast
 
@@ -32,7 +32,7 @@ def test_a_term_under_three_letters_or_digits_is_refused_naming_the_field(api, t
 
 def test_the_service_refuses_a_short_term_too(make_user):
     with pytest.raises(ValidationFailed) as caught:
-        services.list_cases(make_user("investigator"), {"q": "ab"}, 25, None)
+        listing.list_cases(make_user("investigator"), {"q": "ab"}, 25, None)
     assert caught.value.details == {"fields": {"q": [MESSAGE]}}
 
 
@@ -76,8 +76,8 @@ def test_on_postgresql_a_search_reads_the_trigram_index(term):
     as they are for a large table, the plan is a bitmap scan of the trigram index. A query whose text differs
     from the index expression (or no index) would scan all the same."""
     now = utcnow()
-    values = services.filter_values({"q": term}, now)
-    stmt = services._list_statement("all", services.filter_shape(values), False)
+    values = listing.filter_values({"q": term}, now)
+    stmt = listing._list_statement("all", listing.filter_shape(values), False)
     conn = db.session.connection()
     compiled = stmt.compile(dialect=conn.dialect)
     conn.exec_driver_sql("SET LOCAL enable_seqscan = off")

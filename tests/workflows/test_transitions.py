@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.db import db
 from app.models.cases import CaseHistory, FollowUp, Recommendation
 from tests.factories import E, S, case_in, make_cast, payload_for
 from workflows.transitions import TRANSITIONS

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 
 from app.core.vocab import AgencyKind
-from app.extensions import db
+from app.db import db
 from app.models.agencies import Agency
 
 REFERENCE_CSV = Path(__file__).resolve().parent / "agencies.csv"

@@ -12,17 +12,17 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import select
 
+from app.audit.history import SYSTEM_ACTOR
 from app.calendar.working_days import FOLLOW_UP_RULE, Calendar, end_of_day, follow_up_rule, local_date
 from app.cases.importing.reading import normalize_value
 from app.core.clock import utcnow
 from app.core.vocab import CENTRAL_KINDS, AgencyKind, Body
+from app.db import db
 from app.escalations.ladder import load_ladder
 from app.escalations.sweep import demanded_level, level_days
-from app.extensions import db
 from app.models.agencies import Agency
 from app.models.calendar import DeadlineRule
 from app.models.core import OversightAuthority
-from workflows.history import SYSTEM_ACTOR
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.audit.history import GENESIS, chained_row
 from app.cases.importing.context import ImportContext, PreparedRow
 from app.core.clock import utcnow
-from app.extensions import db
+from app.db import db
 from app.models.cases import Case, CaseCounter, CaseHistory, Clarification, FollowUp, Recommendation
 from app.models.escalations import EscalationStep
-from workflows.history import GENESIS, chained_row
 
 IMPORT_EVENT = "imported"
 

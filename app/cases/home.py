@@ -9,15 +9,16 @@ from typing import Any
 from flask_babel import gettext
 from sqlalchemy import select
 
-from app.cases import services
+from app.cases import access, listing, services
 from app.core.clock import utcnow
 from app.core.states import TERMINAL_STATUSES, CaseStatus
 from app.core.vocab import Role
-from app.extensions import db
+from app.db import db
 from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.cases import Case, Recommendation
 from app.models.escalations import EscalationStep
+from notifications.services import outbox_counts
 
 LIMIT = 20
 
@@ -33,14 +34,14 @@ class Section:
 
 
 def _cases(user: User, **filters: Any) -> list[dict[str, Any]]:
-    items, _ = services.list_cases(user, filters, LIMIT, None)
+    items, _ = listing.list_cases(user, filters, LIMIT, None)
     return items
 
 
 def _my_open_cases(user: User) -> list[dict[str, Any]]:
     open_statuses = [s.value for s in CaseStatus if s not in TERMINAL_STATUSES]
     rows = db.session.execute(
-        services.scoped_cases(user)
+        access.scoped_cases(user)
         .add_columns(Agency, Recommendation)
         .join(Agency, Agency.id == Case.agency_id)
         .outerjoin(Recommendation, Recommendation.case_id == Case.id)
@@ -49,14 +50,14 @@ def _my_open_cases(user: User) -> list[dict[str, Any]]:
         .limit(LIMIT)
     ).all()
     now = utcnow()
-    return [services.case_summary(case, agency, rec, now) for case, agency, rec in rows]
+    return [listing.case_summary(case, agency, rec, now) for case, agency, rec in rows]
 
 
 def _waiting_for_follow_up(user: User) -> list[dict[str, Any]]:
     """The PPK's open recommendations with working days left (or late), most urgent first."""
     statuses = [CaseStatus.AWAITING_FOLLOW_UP.value, CaseStatus.CLARIFICATION_REQUESTED.value]
     rows = db.session.execute(
-        services.scoped_cases(user)
+        access.scoped_cases(user)
         .add_columns(Agency, Recommendation)
         .join(Agency, Agency.id == Case.agency_id)
         .join(Recommendation, Recommendation.case_id == Case.id)
@@ -67,7 +68,7 @@ def _waiting_for_follow_up(user: User) -> list[dict[str, Any]]:
     now = utcnow()
     items = []
     for case, agency, rec in rows:
-        item = services.case_summary(case, agency, rec, now)
+        item = listing.case_summary(case, agency, rec, now)
         item.update(services.deadline_status(case, agency, rec, now))
         item["urgency"] = _urgency(item)
         items.append(item)
@@ -85,7 +86,7 @@ def _urgency(item: dict[str, Any]) -> str:
 
 def _escalations_this_week(user: User) -> list[dict[str, Any]]:
     since = utcnow() - timedelta(days=7)
-    visible = services.scoped_cases(user).with_only_columns(Case.id)
+    visible = access.scoped_cases(user).with_only_columns(Case.id)
     rows = db.session.execute(
         select(EscalationStep, Case, Agency)
         .join(Case, Case.id == EscalationStep.case_id)
@@ -109,10 +110,6 @@ def _escalations_this_week(user: User) -> list[dict[str, Any]]:
 
 
 def _admin_overview() -> list[dict[str, Any]]:
-    try:
-        from notifications.services import outbox_counts
-    except ImportError:
-        return []
     counts = outbox_counts()
     return [{"status": k, "count": v} for k, v in sorted(counts.items())]
 

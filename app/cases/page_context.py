@@ -7,20 +7,25 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext
+from marshmallow import ValidationError
 from sqlalchemy import select
 
-from app.cases import services
+from app.calendar.working_days import deadline_gaps, explain_deadline
+from app.cases import access, attachments, services
 from app.cases.schemas import NewCaseSchema
 from app.core import vocab
 from app.core.states import TERMINAL_STATUSES, CaseEvent, CaseStatus
-from app.extensions import db
+from app.db import db, unit_of_work
+from app.errors import ValidationFailed
+from app.escalations.services import step_dump
 from app.i18n import format_day, format_instant
 from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.cases import Case
+from app.models.escalations import escalation_steps_for
 from app.web.filters import current_locale, label
 from app.web.schema_forms import N_, FieldSpec, field_specs, form_payload
-from workflows import TRANSITIONS
+from workflows import TRANSITIONS, allowed_events, fire
 
 # Where the document of an event's form is stored (Attachment.purpose).
 DOCUMENT_PURPOSE = {CaseEvent.REPORT_FOLLOW_UP: "follow_up", CaseEvent.REQUEST_CLARIFICATION: "clarification"}
@@ -168,7 +173,7 @@ def timeline(case: Case, user: User) -> list[dict[str, Any]]:
     """The case history with readable labels; the reporter's identity is never part of a history row, and an
     upload appears only to those who may see the file (evidence may reveal the reporter)."""
     labels = _payload_labels()
-    files = {a.id: a.filename for a in services.visible_attachments(case, user)}
+    files = {a.id: a.filename for a in attachments.visible_attachments(case, user)}
     rows = []
     for row in services.case_history(case, user):
         event = row["event"]
@@ -192,8 +197,6 @@ def deadline_explanation(case: Case, detail: dict[str, Any]) -> list[dict[str, A
     rec = detail.get("recommendation")
     if not rec or rec.get("received_on") is None or not rec.get("working_days"):
         return None
-    from app.calendar.working_days import explain_deadline
-
     agency = db.session.get(Agency, case.agency_id)
     return list(explain_deadline(agency, rec["received_on"], rec["working_days"]))
 
@@ -203,17 +206,13 @@ def deadline_calendar_gaps(case: Case, detail: dict[str, Any]) -> list[Any]:
     rec = detail.get("recommendation")
     if not rec or rec.get("received_on") is None or not rec.get("working_days"):
         return []
-    from app.calendar.working_days import deadline_gaps
-
     agency = db.session.get(Agency, case.agency_id)
     return deadline_gaps(agency, rec["received_on"], rec["working_days"])
 
 
 def escalation_steps(case: Case) -> list[dict[str, Any]]:
     """Every escalation step the case reached, with the ladder's label."""
-    from app.escalations.services import escalation_steps_for, step_dump
-
-    return [step_dump(step) for step in escalation_steps_for(case)]
+    return [step_dump(step) for step in escalation_steps_for(case.id)]
 
 
 def deadline_class(detail: dict[str, Any]) -> str:
@@ -230,14 +229,7 @@ def is_active_status(status: str) -> bool:
     return CaseStatus(status) not in TERMINAL_STATUSES
 
 
-def may_create_case(user: User) -> bool:
-    """Who sees the new-case form (create_case refuses everyone else with 403)."""
-    return user.role in (vocab.Role.INVESTIGATOR, vocab.Role.COMMISSIONER)
-
-
 def allowed(case: Case, user: User) -> list[str]:
-    from workflows import allowed_events
-
     return allowed_events(case, user)
 
 
@@ -269,8 +261,8 @@ def case_page(case: Case, user: User) -> dict[str, Any]:
         "agency": db.session.get(Agency, case.agency_id),
         "forms": event_forms(detail["allowed_events"]),
         "timeline": timeline(case, user),
-        "attachments": services.visible_attachments(case, user),
-        "can_upload": services.may_upload(case, user, "evidence"),
+        "attachments": attachments.visible_attachments(case, user),
+        "can_upload": access.may_upload(case, user, "evidence"),
         "explanation": deadline_explanation(case, detail),
         "calendar_gaps": deadline_calendar_gaps(case, detail),
         "escalations": escalation_steps(case),
@@ -291,8 +283,6 @@ def _prefill(rec: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def _form_errors(form: EventForm, payload: dict[str, Any], data: Any, files: Any) -> tuple[dict[str, Any], dict]:
     """Every problem of the submitted event form at once, and the uploaded documents by field."""
-    from marshmallow import ValidationError
-
     errors: dict[str, Any] = {}
     if form.irreversible and data.get(CONFIRM_FIELD) != "1":
         errors[CONFIRM_FIELD] = [gettext("Centang \u201cSaya yakin\u201d: tindakan ini tidak dapat dibatalkan.")]
@@ -318,10 +308,6 @@ def apply_event(case: Case, form: EventForm, data: Any, files: Any, user: User) 
     Raises ValidationFailed with every field error at once; the workflow's own errors pass through.
     One transaction: a refused event leaves no attachment behind.
     """
-    from app.db import unit_of_work
-    from app.errors import ValidationFailed
-    from workflows import fire
-
     event = CaseEvent(form.event)
     payload = form_payload(form.fields, data)
     errors, uploads = _form_errors(form, payload, data, files)
@@ -332,7 +318,7 @@ def apply_event(case: Case, form: EventForm, data: Any, files: Any, user: User) 
         with unit_of_work():
             for name, upload in uploads.items():
                 try:
-                    attachment = services.add_attachment(case, upload, user, DOCUMENT_PURPOSE.get(event, "other"))
+                    attachment = attachments.add_attachment(case, upload, user, DOCUMENT_PURPOSE.get(event, "other"))
                 except ValidationFailed as exc:
                     raise ValidationFailed(exc.message, details={"fields": {name: [exc.message]}}) from exc
                 stored.append(attachment.storage_key)
@@ -340,6 +326,6 @@ def apply_event(case: Case, form: EventForm, data: Any, files: Any, user: User) 
             fire(case, event, user, payload, expected_version=int(data["version"]))
     except BaseException:
         for key in stored:
-            services.attachment_path(key).unlink(missing_ok=True)
+            attachments.attachment_path(key).unlink(missing_ok=True)
         raise
     return case

@@ -1,4 +1,5 @@
-"""Case pages: list, new case, case page, event forms, evidence upload and download (thin: parse → service)."""
+"""Case pages: home (the work at a glance), list, new case, case page, event forms, evidence upload and download
+(thin: parse → service)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.cases import services
+from app.cases import access, attachments, listing, page_context, services
+from app.cases.downloads import bundle_response, export_response
+from app.cases.home import home_context
 from app.cases.schemas import CaseQuerySchema
 from app.core.states import CaseEvent, CaseStatus
 from app.core.vocab import Category
-from app.db import unit_of_work
+from app.db import db, unit_of_work
 from app.errors import Conflict, Forbidden, ValidationFailed
-from app.extensions import db
-from app.web import case_pages
 from app.web.schema_forms import field_errors, form_payload, form_values
 
 bp = Blueprint("case_pages", __name__)
@@ -31,9 +32,14 @@ def _signed_in() -> None:
     return None
 
 
+@bp.route("/")
+def home() -> Any:
+    return render_template("home.html", **home_context(current_user))
+
+
 @bp.route("/cases")
 def list_cases() -> Any:
-    args = {k: v for k, v in request.args.items() if k in (*FILTER_KEYS, "cursor") and v != ""}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k in (*FILTER_KEYS, "cursor") and v != ""}
     errors: dict[str, list[str]] = {}
     try:
         filters = CaseQuerySchema().load(args)
@@ -44,10 +50,10 @@ def list_cases() -> Any:
     next_cursor = None
     if not errors:
         try:
-            items, next_cursor = services.list_cases(current_user, filters, PAGE_SIZE, filters.get("cursor"))
+            items, next_cursor = listing.list_cases(current_user, filters, PAGE_SIZE, filters.get("cursor"))
         except ValidationFailed as exc:
             errors = field_errors(exc.details.get("fields") or {"_schema": [exc.message]})
-    current = {k: v for k, v in args.items() if k != "cursor"}
+    current: dict[str, Any] = {k: v for k, v in args.items() if k != "cursor"}
     return render_template(
         "cases/list.html",
         items=items,
@@ -56,18 +62,16 @@ def list_cases() -> Any:
         statuses=list(CaseStatus),
         next_url=url_for(".list_cases", **current, cursor=next_cursor) if next_cursor else None,
         first_url=url_for(".list_cases", **current) if "cursor" in args else None,
-        agencies=case_pages.agency_choices(current_user),
+        agencies=page_context.agency_choices(current_user),
         categories=[c.value for c in Category],
-        may_create=case_pages.may_create_case(current_user),
+        may_create=access.may_create_case(current_user),
     ), (422 if errors else 200)
 
 
 @bp.route("/cases/export.<fmt>")
 def export_cases(fmt: str) -> Any:
     """The list's current filters as a CSV or XLSX download (same service as GET /api/v1/cases/export)."""
-    from app.cases.downloads import export_response
-
-    args = {k: v for k, v in request.args.items() if k in FILTER_KEYS and v != ""}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k in FILTER_KEYS and v != ""}
     try:
         filters = CaseQuerySchema().load(args)
     except ValidationError:
@@ -79,17 +83,15 @@ def export_cases(fmt: str) -> Any:
 @bp.route("/cases/<int:case_id>/bundle")
 def case_bundle(case_id: int) -> Any:
     """The case's evidence bundle (ZIP with a sha256 manifest) for KASN staff."""
-    from app.cases.downloads import bundle_response
-
-    case = services.get_case_for(current_user, case_id)
+    case = access.get_case_for(current_user, case_id)
     return bundle_response(case, current_user)
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
 def new_case() -> Any:
-    if not case_pages.may_create_case(current_user):
+    if not access.may_create_case(current_user):
         abort(403)
-    specs = case_pages.new_case_fields(current_user)
+    specs = page_context.new_case_fields(current_user)
     values: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
@@ -107,36 +109,36 @@ def new_case() -> Any:
 
 @bp.route("/cases/<int:case_id>")
 def show_case(case_id: int) -> Any:
-    case = services.get_case_for(current_user, case_id)
-    return render_template("cases/detail.html", **case_pages.case_page(case, current_user))
+    case = access.get_case_for(current_user, case_id)
+    return render_template("cases/detail.html", **page_context.case_page(case, current_user))
 
 
 @bp.route("/cases/<int:case_id>/events/<event>", methods=["GET", "POST"])
 def case_event(case_id: int, event: str) -> Any:
     if event not in CaseEvent._value2member_map_:
         abort(404)
-    case = services.get_case_for(current_user, case_id)  # the writers lock the case row themselves (lock_case)
-    form = case_pages.event_form(event)
+    case = access.get_case_for(current_user, case_id)  # the writers lock the case row themselves (lock_case)
+    form = page_context.event_form(event)
     if request.method == "GET":
-        if event not in case_pages.allowed(case, current_user):
+        if event not in page_context.allowed(case, current_user):
             flash(_("Tindakan ini tidak tersedia untuk perkara ini saat ini."), "warning")
             return redirect(url_for(".show_case", case_id=case.id))
         return render_template("cases/event.html", case=case, form=form, values={}, errors={}, version=case.version)
     try:
-        case_pages.apply_event(case, form, request.form, request.files, current_user)
+        page_context.apply_event(case, form, request.form, request.files, current_user)
         flash(_("Tindakan \u201c%(label)s\u201d berhasil.", label=form.label), "success")
         return redirect(url_for(".show_case", case_id=case_id), code=303)
     except ValidationFailed as exc:
         errors = field_errors(exc.details.get("fields") or {"_schema": [exc.message]})
     except (Conflict, Forbidden) as exc:
-        flash(case_pages.message_of(exc), "danger")
+        flash(page_context.message_of(exc), "danger")
         return redirect(url_for(".show_case", case_id=case_id), code=303)
     except StaleDataError:
         db.session.rollback()
         flash(_("Perkara telah diubah oleh pengguna lain; muat ulang dan coba lagi."), "danger")
         return redirect(url_for(".show_case", case_id=case_id), code=303)
     db.session.rollback()
-    case = services.get_case_for(current_user, case_id)
+    case = access.get_case_for(current_user, case_id)
     return render_template(
         "cases/event.html",
         case=case,
@@ -151,19 +153,19 @@ def case_event(case_id: int, event: str) -> Any:
 def upload(case_id: int) -> Any:
     try:
         with unit_of_work():
-            case = services.get_case_for(current_user, case_id)
-            attachment = services.add_attachment(case, request.files.get("file"), current_user, "evidence")  # type: ignore[arg-type]
+            case = access.get_case_for(current_user, case_id)
+            attachment = attachments.add_attachment(case, request.files.get("file"), current_user, "evidence")  # type: ignore[arg-type]
         flash(_("Berkas %(name)s diunggah.", name=attachment.filename), "success")
     except ValidationFailed as exc:
-        flash(case_pages.message_of(exc), "danger")
+        flash(page_context.message_of(exc), "danger")
     except Forbidden as exc:
-        flash(case_pages.message_of(exc), "danger")
+        flash(page_context.message_of(exc), "danger")
     return redirect(url_for(".show_case", case_id=case_id, _anchor="berkas"), code=303)
 
 
 @bp.route("/attachments/<int:attachment_id>")
 def download(attachment_id: int) -> Any:
-    attachment, path = services.attachment_for(current_user, attachment_id)
+    attachment, path = attachments.attachment_for(current_user, attachment_id)
     response = send_file(
         path, mimetype=attachment.content_type, as_attachment=True, download_name=attachment.filename, max_age=0
     )

@@ -27,8 +27,7 @@ from flask import current_app, g, has_request_context
 from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
 from app.core.clock import utcnow
-from app.db import in_chunks
-from app.extensions import db
+from app.db import db, in_chunks
 from app.models.cases import Case, CaseHistory
 from config import ConfigError, parse_chain_keys
 

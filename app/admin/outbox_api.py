@@ -7,8 +7,9 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from app.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_cursor
+from app.admin.outbox import dump_page
 from app.api.security import require_role
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_cursor
 from app.core.vocab import Role
 from app.db import MAX_ROW_ID, unit_of_work
 from app.models.outbox import OUTBOX_STATUSES
@@ -55,7 +56,7 @@ class OutboxPageSchema(Schema):
 @require_role(Role.ADMIN)
 def list_outbox(args: dict[str, Any]) -> dict[str, Any]:
     rows, next_cursor = services.list_messages(args.get("status"), args["limit"], args.get("cursor"))
-    return {"items": services.dump_page(rows), "next_cursor": next_cursor}
+    return {"items": dump_page(rows), "next_cursor": next_cursor}
 
 
 @blp.route("/outbox/<id:message_id>/retry", methods=["POST"])
@@ -65,5 +66,5 @@ def list_outbox(args: dict[str, Any]) -> dict[str, Any]:
 def retry_outbox_message(message_id: int) -> dict[str, Any]:
     with unit_of_work():
         message = services.retry_message(message_id)
-        item = services.dump_page([message])[0]
+        item = dump_page([message])[0]
     return item

@@ -1,0 +1,106 @@
+"""Who may see and do what with a case, decided here and nowhere else: every read of a case goes through
+`scoped_cases(user)`, so a PPK never loads another agency's case (404, not 403) nor a case before its
+recommendation is issued, and an overseer sees only cases escalated to its ministry; the reporter, the
+deliberation and the internal files are for the authority's own staff. The role × agency matrix of
+tests/quality/test_authorization_matrix.py holds it to that."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Select, and_, bindparam, exists, false, select, true
+
+from app.auth.services import TokenCaller
+from app.core.states import CaseStatus
+from app.core.vocab import CASE_STAFF, KASN_ROLES, Role
+from app.db import db, valid_row_id
+from app.errors import NotFound
+from app.models.auth import User
+from app.models.cases import Case
+from app.models.escalations import EscalationStep
+
+
+def _visibility(user: User | TokenCaller) -> tuple[str, dict[str, Any]]:
+    """Which visibility rule applies to `user`, and the values it compares with."""
+    if user.role in KASN_ROLES:
+        return "all", {}
+    if user.role == Role.PPK:
+        return "agency", {"viewer_agency_id": user.agency_id}
+    if user.role == Role.OVERSEER:
+        return "body", {"viewer_body": user.body}
+    return "none", {}
+
+
+def _visibility_rule(rule: str, values: Mapping[str, Any] | None = None) -> Any:
+    """The WHERE clause of a visibility rule, its values bound in, or (None) left as parameters to execute
+    with: a statement built once serves every user of the rule."""
+    param = _binder(values)
+    if rule == "all":
+        return true()
+    if rule == "agency":
+        return and_(Case.agency_id == param("viewer_agency_id"), Case.issued_at.is_not(None))
+    if rule == "body":
+        return exists().where(
+            EscalationStep.case_id == Case.id, EscalationStep.level >= 2, EscalationStep.body == param("viewer_body")
+        )
+    return false()
+
+
+def _binder(values: Mapping[str, Any] | None) -> Any:
+    """`param(name)`: a bound parameter holding values[name], or a required one when `values` is None."""
+
+    def param(name: str, **options: Any) -> Any:
+        return bindparam(name, **options) if values is None else bindparam(name, values[name], **options)
+
+    return param
+
+
+def visibility_clause(user: User) -> Any:
+    """The WHERE clause of the cases `user` may see (always true for KASN roles)."""
+    rule, values = _visibility(user)
+    return _visibility_rule(rule, values)
+
+
+def scoped_cases(user: User) -> Select[Case]:
+    return select(Case).where(visibility_clause(user))
+
+
+def get_case_for(user: User, case_id: int) -> Case:
+    """The case if `user` may see it, else NotFound (never confirms that another agency's case exists)."""
+    case: Case | None = (
+        db.session.scalars(scoped_cases(user).where(Case.id == case_id)).first() if valid_row_id(case_id) else None
+    )
+    if case is None:
+        raise NotFound("Perkara tidak ditemukan.")
+    return case
+
+
+def sees_reporter(user: User) -> bool:
+    return user.role in KASN_ROLES
+
+
+def sees_deliberation(user: Any) -> bool:
+    """Whether `user` reads the authority's own side of a case: its history in full, staff included."""
+    return user.role in KASN_ROLES
+
+
+def may_create_case(user: User) -> bool:
+    """Who logs cases and sees the new-case form (create_case refuses everyone else with 403)."""
+    return user.role in CASE_STAFF
+
+
+def may_upload(case: Case, user: User, purpose: str) -> bool:
+    status = CaseStatus(case.status)
+    if user.role in CASE_STAFF:
+        return not case.is_terminal
+    if user.role == Role.PPK:
+        return purpose in ("follow_up", "clarification") and status == CaseStatus.AWAITING_FOLLOW_UP
+    return False
+
+
+SHARED_PURPOSES = ("follow_up", "clarification")
+
+
+def sees_attachment(user: User, purpose: str) -> bool:
+    return user.role in KASN_ROLES or purpose in SHARED_PURPOSES

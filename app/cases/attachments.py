@@ -1,0 +1,168 @@
+"""Evidence and documents of a case: checked by content (type, size, ZIP bombs) while streamed to the store
+outside the static folder under a generated name, with their SHA-256; read back only by who may see them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import filetype
+from flask import current_app
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+from werkzeug.utils import secure_filename
+
+from app.audit.history import append_history, lock_case
+from app.cases.access import SHARED_PURPOSES, get_case_for, may_upload, sees_attachment
+from app.core.vocab import KASN_ROLES
+from app.db import db, get_row
+from app.errors import Forbidden, NotFound, ValidationFailed
+from app.models.auth import User
+from app.models.cases import Attachment, Case
+
+# Allowed evidence types, decided by the file's content (magic bytes), never by its name.
+ALLOWED_TYPES = {
+    "application/pdf": ("pdf",),
+    "image/jpeg": ("jpg", "jpeg"),
+    "image/png": ("png",),
+    "image/webp": ("webp",),
+    "image/gif": ("gif",),
+    "video/mp4": ("mp4",),
+    "audio/mpeg": ("mp3",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ("docx",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ("xlsx",),
+    "application/vnd.oasis.opendocument.text": ("odt",),
+}
+MAX_ZIP_ENTRIES = 2000
+MAX_ZIP_RATIO = 100
+MAX_ZIP_UNPACKED = 200 * 1024 * 1024
+UPLOAD_PURPOSES = {"evidence", "follow_up", "clarification", "other"}
+
+
+def _reject(message: str) -> ValidationFailed:
+    return ValidationFailed(message, details={"fields": {"file": [message]}})
+
+
+def _check_zip(path: Path) -> None:
+    """Office files are ZIPs: refuse zip bombs (too many entries, too large or too compressed)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except zipfile.BadZipFile as exc:
+        raise _reject("Berkas rusak atau bukan dokumen yang sah.") from exc
+    unpacked = sum(i.file_size for i in infos)
+    packed = max(sum(i.compress_size for i in infos), 1)
+    if len(infos) > MAX_ZIP_ENTRIES or unpacked > MAX_ZIP_UNPACKED or unpacked / packed > MAX_ZIP_RATIO:
+        raise _reject("Berkas arsip ditolak: isi terlalu besar atau terlalu banyak (kemungkinan bom zip).")
+
+
+def attachment_dir() -> Path:
+    path = Path(current_app.config["ATTACHMENT_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def attachment_path(storage_key: str) -> Path:
+    return attachment_dir() / storage_key[:2] / storage_key
+
+
+def add_attachment(case: Case, file: FileStorage, actor: User, purpose: str = "evidence") -> Attachment:
+    """Store an uploaded file under a generated name outside the static folder; record its sha256. Flushes."""
+    if purpose not in UPLOAD_PURPOSES:
+        raise ValidationFailed("Tujuan berkas tidak dikenal.", details={"fields": {"purpose": ["tidak dikenal"]}})
+    if not may_upload(case, actor, purpose):
+        raise Forbidden("Anda tidak dapat mengunggah berkas ke perkara ini sekarang.")
+    if file is None or not file.filename:
+        raise _reject("Berkas wajib diunggah (field 'file').")
+    directory = attachment_dir()
+    digest = hashlib.sha256()
+    size = 0
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 20 * 1024 * 1024
+    fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=".upload-")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := file.stream.read(1024 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise _reject("Berkas terlalu besar.")
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise _reject("Berkas kosong.")
+        kind = filetype.guess(str(tmp))
+        if kind is None or kind.mime not in ALLOWED_TYPES:
+            raise _reject("Jenis berkas tidak diizinkan (PDF, gambar, video MP4, MP3, DOCX, XLSX, ODT).")
+        name = secure_filename(file.filename) or f"berkas.{ALLOWED_TYPES[kind.mime][0]}"
+        extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        if extension not in ALLOWED_TYPES[kind.mime]:
+            raise _reject(f"Nama berkas (.{extension or '?'}) tidak sesuai dengan isinya ({kind.extension}).")
+        if kind.mime.startswith("application/vnd"):
+            _check_zip(tmp)
+        key = uuid.uuid4().hex
+        final = attachment_path(key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    lock_case(case)  # before the INSERT below takes its foreign-key lock on the case row
+    if not may_upload(case, actor, purpose):  # again, under the lock: the state may have moved meanwhile
+        final.unlink(missing_ok=True)
+        raise Forbidden("Anda tidak dapat mengunggah berkas ke perkara ini sekarang.")
+    attachment = Attachment(
+        case_id=case.id,
+        purpose=purpose,
+        filename=name,
+        content_type=kind.mime,
+        size=size,
+        sha256=digest.hexdigest(),
+        storage_key=key,
+        uploaded_by_id=actor.id,
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    append_history(
+        case,
+        "attachment_added",
+        case.status,
+        case.status,
+        actor=actor,
+        payload={"attachment_id": attachment.id, "filename": name, "sha256": attachment.sha256, "purpose": purpose},
+    )
+    return attachment
+
+
+# The files PPK offices and overseers may see: the PPK's own documents. KASN's evidence (and anything else)
+# may reveal the reporter, so it stays with KASN roles.
+def visible_attachments(case: Case, user: User) -> list[Attachment]:
+    """The case's files `user` may see (see `sees_attachment`)."""
+    stmt = select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)
+    if user.role not in KASN_ROLES:
+        stmt = stmt.where(Attachment.purpose.in_(SHARED_PURPOSES))
+    return list(db.session.scalars(stmt))
+
+
+def attachment_for(user: User, attachment_id: int) -> tuple[Attachment, Path]:
+    attachment = get_row(Attachment, attachment_id)
+    if attachment is None or not sees_attachment(user, attachment.purpose):
+        raise NotFound("Berkas tidak ditemukan.")
+    get_case_for(user, attachment.case_id)  # and the case itself must be visible
+    return attachment, attachment_path(attachment.storage_key)
+
+
+def attachment_out(a: Attachment) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "filename": a.filename,
+        "size": a.size,
+        "sha256": a.sha256,
+        "content_type": a.content_type,
+        "purpose": a.purpose,
+        "created_at": a.created_at,
+    }

@@ -1,0 +1,212 @@
+"""The case list: its filters, the one SQL statement of a page (keyset pagination) and the list form of a case."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Select, bindparam, exists, or_, select
+from sqlalchemy import case as sql_case
+from sqlalchemy.orm import aliased
+
+from app.auth.services import TokenCaller
+from app.cases.access import _binder, _visibility, _visibility_rule
+from app.cases.schemas import SEARCH_TOO_SHORT, search_term_too_short
+from app.core.clock import utcnow
+from app.core.pagination import cursor_id, encode_cursor
+from app.core.states import STATUS_LABELS
+from app.db import MAX_ROW_ID, db
+from app.errors import ValidationFailed
+from app.escalations.services import escalated_clause
+from app.models.agencies import Agency
+from app.models.auth import User
+from app.models.cases import Case, Recommendation, search_text
+
+
+def filter_values(filters: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """The list filters of `GET /api/v1/cases` (status, agency_id, category, overdue, escalated, q) as the
+    named values their clauses compare with."""
+    values: dict[str, Any] = {}
+    if filters.get("status"):
+        statuses = filters["status"] if isinstance(filters["status"], list | tuple) else filters["status"].split(",")
+        values["f_status"] = [s for s in statuses if s]
+    if filters.get("agency_id") is not None:
+        values["f_agency_id"] = int(filters["agency_id"])
+    if filters.get("category"):
+        values["f_category"] = filters["category"]
+    if filters.get("overdue") is not None:
+        values["f_overdue"] = _truthy(filters["overdue"])
+        values["f_now"] = now
+    if filters.get("escalated") is not None:
+        values["f_escalated"] = _truthy(filters["escalated"])
+    if filters.get("q"):
+        term = str(filters["q"]).strip().lower()
+        if search_term_too_short(term):  # the schema refuses it first; a caller passing filters directly too
+            raise ValidationFailed(SEARCH_TOO_SHORT, details={"fields": {"q": [SEARCH_TOO_SHORT]}})
+        values["f_like"] = f"%{term}%"
+        digits = term.replace(" ", "")
+        if digits.isdigit() and digits != term:  # a NIP typed in groups
+            values["f_digits"] = f"%{digits}%"
+    return values
+
+
+# Filters whose value changes the SQL (EXISTS or NOT EXISTS); the others only change parameters.
+_SHAPING_FILTERS = ("f_overdue", "f_escalated")
+
+
+def filter_shape(values: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """What the SQL of these filter values depends on: which filters are present, and the shaping ones' values."""
+    return tuple((key, values[key] if key in _SHAPING_FILTERS else None) for key in sorted(values))
+
+
+def filter_clauses(shape: tuple[tuple[str, Any], ...], values: Mapping[str, Any] | None = None) -> list[Any]:
+    """The WHERE clauses of a filter shape, values bound in, or (None) as parameters to execute with."""
+    present = dict(shape)
+    param = _binder(values)
+    clauses: list[Any] = []
+    if "f_status" in present:
+        clauses.append(Case._status.in_(param("f_status", expanding=True)))
+    if "f_agency_id" in present:
+        clauses.append(Case.agency_id == param("f_agency_id"))
+    if "f_category" in present:
+        clauses.append(Case.category == param("f_category"))
+    if "f_overdue" in present:
+        rec = aliased(Recommendation)  # never correlated with a Recommendation the caller's query joins
+        overdue = exists().where(rec.case_id == Case.id, rec.is_overdue(param("f_now")))
+        clauses.append(overdue if present["f_overdue"] else ~overdue)
+    if "f_escalated" in present:
+        escalated = escalated_clause()
+        clauses.append(escalated if present["f_escalated"] else ~escalated)
+    if "f_like" in present:
+        # One text, one condition: `search_text ILIKE :term`, which PostgreSQL's trigram index on that expression
+        # serves (app.models.cases `search_text`); `lower(…) LIKE lower(:term)` on SQLite, a scan.
+        text = search_text()
+        match: Any = text.ilike(param("f_like"))
+        if "f_digits" in present:  # "1986 0926" also finds the NIP 198609262015051001
+            match = or_(match, text.like(param("f_digits")))
+        clauses.append(match)
+    return clauses
+
+
+def apply_filters(stmt: Select[Any], filters: Mapping[str, Any], now: datetime) -> Select[Any]:
+    """`stmt` narrowed by the list filters (see `filter_values`), their values bound in."""
+    values = filter_values(filters, now)
+    clauses = filter_clauses(filter_shape(values), values)
+    return stmt.where(*clauses) if clauses else stmt
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "ya", "on")
+    return bool(value)
+
+
+def list_cases(
+    user: User | TokenCaller, filters: dict[str, Any], limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of visible cases, newest first, keyset-paginated; one SQL statement whatever the page size."""
+    now = utcnow()
+    rule, params = _visibility(user)
+    values = filter_values(filters, now)
+    after = cursor_id(cursor)
+    paged = after is not None and after <= MAX_ROW_ID  # a larger cursor is past every id: no bound
+    stmt = _list_statement(rule, filter_shape(values), paged)
+    params.update(values, page_size=limit + 1, now=now)
+    if paged:
+        params["after"] = after
+    # Columns, not entities, through the session's connection: a page is read straight into its JSON shape
+    # (no identity map, no eager loads), and the statement object is the same for every request of its shape.
+    rows = db.session.connection().execute(stmt, params).all()
+    items = [_summary(row) for row in rows[:limit]]
+    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+    return items, next_cursor
+
+
+@lru_cache(maxsize=256)
+def _list_statement(rule: str, shape: tuple[tuple[str, Any], ...], paged: bool) -> Select[Any]:
+    """The list query of a visibility rule, a filter shape and (paged) a cursor, built once with its values
+    left as parameters: SQLAlchemy's per-execution work (cache key, result columns) is then done once per
+    statement object instead of per request."""
+    stmt = (
+        select(*SUMMARY_COLUMNS)
+        .select_from(Case)
+        .join(Agency, Agency.id == Case.agency_id)
+        .outerjoin(Recommendation, Recommendation.case_id == Case.id)
+        .where(_visibility_rule(rule), *filter_clauses(shape))
+    )
+    if paged:
+        stmt = stmt.where(Case.id < bindparam("after"))
+    return stmt.order_by(Case.id.desc()).limit(bindparam("page_size"))
+
+
+# What a case list row needs, in the order `_summary` unpacks it: the query selects these columns, and
+# `case_summary` reads the same names from loaded objects (a test compares both forms on every kind of case).
+_CASE_FIELDS = (
+    "id", "number", "version", "agency_id", "category", "subcategory", "source", "reported_name", "reported_nip",
+    "reported_position", "summary", "occurred_on", "created_at", "updated_at", "issued_at",
+)  # fmt: skip
+_AGENCY_FIELDS = ("code", "name", "kind", "timezone")
+# The recommendation's part is decided by the database (the row fetch costs per column), with the rules
+# `case_summary` applies to loaded objects: Recommendation's hybrids `issued_due_at` and `is_overdue`.
+SUMMARY_COLUMNS = (
+    Case._status.label("status"),
+    *(getattr(Case, name) for name in _CASE_FIELDS),
+    *(getattr(Agency, name).label(f"agency_{name}") for name in _AGENCY_FIELDS),
+    Recommendation.issued_due_at.label("rec_due_at"),
+    Recommendation.escalation_level.label("rec_escalation_level"),
+    sql_case((Recommendation.is_overdue(bindparam("now")), True), else_=False).label("rec_overdue"),
+)
+
+
+def case_summary(case: Case, agency: Agency, rec: Recommendation | None, now: datetime | None = None) -> dict[str, Any]:
+    """The list form of a case from its loaded objects (pages that already hold them)."""
+    row = (
+        case.status,
+        *(getattr(case, name) for name in _CASE_FIELDS),
+        *(getattr(agency, name) for name in _AGENCY_FIELDS),
+        *(
+            (rec.issued_due_at, rec.escalation_level, rec.is_overdue(now or utcnow()))
+            if rec is not None
+            else (None, None, False)
+        ),
+    )
+    return _summary(row)
+
+
+def _summary(row: Sequence[Any]) -> dict[str, Any]:
+    """The list form of a case from a row of SUMMARY_COLUMNS (unpacked by position: the hot path of the list)."""
+    (
+        status, case_id, number, version, agency_id, category, subcategory, source, reported_name, reported_nip,
+        reported_position, summary, occurred_on, created_at, updated_at, issued_at,
+        agency_code, agency_name, agency_kind, agency_timezone,
+        due_at, escalation_level, overdue,
+    ) = row  # fmt: skip
+    return {
+        "id": case_id,
+        "number": number,
+        "status": status,
+        "status_label": STATUS_LABELS[status],  # a StrEnum key: its text finds it
+        "version": version,
+        "agency_id": agency_id,
+        "agency": {
+            "id": agency_id,
+            "code": agency_code,
+            "name": agency_name,
+            "kind": agency_kind,
+            "timezone": agency_timezone,
+        },
+        "category": category,
+        "subcategory": subcategory,
+        "source": source,
+        "reported_person": {"name": reported_name, "nip": reported_nip, "position": reported_position},
+        "summary": summary,
+        "occurred_on": occurred_on,
+        "created_at": created_at,
+        "updated_at": updated_at,
+        "issued_at": issued_at,
+        "due_at": due_at,
+        "escalation_level": escalation_level,
+        "overdue": overdue,
+    }
