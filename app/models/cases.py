@@ -78,6 +78,8 @@ class Case(Model):
         CheckConstraint("version >= 1", name="version_positive"),
         Index("ix_cases_status_id", "status", "id"),
         Index("ix_cases_agency_status_id", "agency_id", "status", "id"),
+        # A PPK's list: its agency's cases newest first (migration 0006, built concurrently on PostgreSQL).
+        Index("ix_cases_agency_id_id", "agency_id", "id"),
         # The target of the recommendations' (case_id, agency_id) foreign key.
         UniqueConstraint("id", "agency_id"),
     )
