@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, String, and_, case
+from sqlalchemy import CheckConstraint, ColumnElement, Date, ForeignKey, String, and_, case
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -22,6 +22,7 @@ class Agency(Model):
     __table_args__ = (
         CheckConstraint(f"kind IN ({_KINDS})", name="kind"),
         CheckConstraint(f"escalation_body IS NULL OR escalation_body IN ({_BODIES})", name="escalation_body"),
+        CheckConstraint("successor_id IS NULL OR successor_id <> id", name="successor_not_self"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,9 +39,15 @@ class Agency(Model):
     # Source of the record (reference data file, admin, import).
     source: Mapped[str | None] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(default=True)
+    # An agency that ended (dissolved or merged, migration 0007): the first day it no longer exists, and the
+    # agency that took over its functions and its open cases.
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    parent: Mapped[Agency | None] = relationship(remote_side=[id], lazy="joined", innerjoin=False)
+    parent: Mapped[Agency | None] = relationship(
+        remote_side=[id], lazy="joined", innerjoin=False, foreign_keys=[parent_id]
+    )
 
     @hybrid_property
     def rollup_id(self) -> int:
