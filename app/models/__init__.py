@@ -16,6 +16,7 @@ from app.models.core import JobHeartbeat, OversightAuthority
 from app.models.escalations import EscalationRecipient, EscalationStep
 from app.models.index import IndexSnapshot, SelfAssessment
 from app.models.outbox import OutboxMessage
+from app.models.outcomes import DataBlock
 
 __all__ = [
     "Agency",
@@ -26,6 +27,7 @@ __all__ = [
     "CaseCounter",
     "CaseHistory",
     "Clarification",
+    "DataBlock",
     "DeadlineRule",
     "EscalationRecipient",
     "EscalationStep",

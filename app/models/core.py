@@ -37,6 +37,15 @@ class OversightAuthority(Model):
     sources: Mapped[str | None] = mapped_column(Text)
     # what people see as the name of the `commissioner` role (the signing official) while this body is in force
     signer_role_label: Mapped[str | None] = mapped_column(String(100))
+    # The level-3 escalation of this body's recommendations (migration 0008): who receives it (recipient rules of
+    # the ladder, `;`-separated: kasn, bkn, menpanrb, kemendagri, ministry, governor, ppk, authority), the
+    # administrative actions it asks for (one per `;`), the legal basis it cites, and the body's own official
+    # mailboxes (`,`-separated; the `authority` rule writes to them).
+    level3_to: Mapped[str | None] = mapped_column(String(200))
+    level3_cc: Mapped[str | None] = mapped_column(String(200))
+    level3_actions: Mapped[str | None] = mapped_column(Text)
+    level3_basis: Mapped[str | None] = mapped_column(Text)
+    mailboxes: Mapped[str | None] = mapped_column(String(500))
 
 
 class JobHeartbeat(Model):
