@@ -4,17 +4,18 @@
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1/tindak_bench make bench
                                                  # on PostgreSQL (emptied): bench/RESULTS-postgresql.md
     BENCH_SCALE=small make bench                 # small sizes, for a quick look
-    .venv/bin/python -m bench.run_all [--only list,sweep] [--timeout 7200] [--strict]
+    .venv/bin/python -m bench.run_all [--only list,sweep] [--timeout 7200] [--lenient]
 
 Each benchmark runs as its own process (`python -m bench.<module>`) and prints one summary line, its last
 line on stdout; its progress and errors go to bench/results/<name>.log. The ratio is read from that line
 and compared with the target of the issue: the list endpoint at least a third of the bare endpoint's
 throughput, the sweep within 5x its bare SQL, the index within 1.5x its bare aggregate, the outbox at least
-0.8x bare smtplib. A benchmark that is not there yet is listed as such.
+0.8x bare smtplib, the import at least 0.6x a bare INSERT of every row it writes. A benchmark that is not there
+yet is listed as such.
 
-Exit status: 1 when a benchmark crashed or printed nothing; with --strict (or BENCH_STRICT=1) also when a
-target was missed. Ratios measured on a loaded two-core machine move between runs: compare the figures of
-one run with each other, not with another machine's.
+Exit status: 1 when a benchmark crashed or printed nothing, or when a target was missed (`--lenient` or
+BENCH_STRICT=0 to report a missed target without failing). Ratios measured on a loaded two-core machine move
+between runs: compare the figures of one run with each other, not with another machine's.
 """
 
 from __future__ import annotations
@@ -59,7 +60,13 @@ BENCHES = (
         ("min", 0.8),
         ("--messages", "2000"),
     ),
-    Bench("import", "import_cases", "Case import vs bare batched INSERT (rows/s)", None, ("--rows", "10000")),
+    Bench(
+        "import",
+        "import_cases",
+        "Case import vs bare INSERT of every row it writes (rows/s)",
+        ("min", 0.6),
+        ("--rows", "10000"),
+    ),
     Bench("export", "export_memory", "Peak memory of a worker exporting all cases", None),
 )
 
@@ -174,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="comma-separated names: " + ",".join(b.name for b in BENCHES))
     parser.add_argument("--timeout", type=float, default=float(os.environ.get("BENCH_TIMEOUT", 4 * 3600)))
-    parser.add_argument("--strict", action="store_true", default=os.environ.get("BENCH_STRICT") == "1")
+    parser.add_argument("--lenient", action="store_true", default=os.environ.get("BENCH_STRICT") == "0")
     parser.add_argument("--output", default=str(RESULTS_POSTGRESQL if on_postgresql() else RESULTS))
     args = parser.parse_args(argv)
     scale = os.environ.get("BENCH_SCALE", "full").strip().lower()
@@ -194,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"benchmarks without a result: {', '.join(failed)}", file=sys.stderr)
     if missed:
         print(f"targets missed: {', '.join(missed)}", file=sys.stderr)
-    return 1 if failed or (args.strict and missed) else 0
+    return 1 if failed or (missed and not args.lenient) else 0
 
 
 if __name__ == "__main__":
