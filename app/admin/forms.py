@@ -49,6 +49,10 @@ def agency_fields(exclude: tuple[str, ...] = (), current: Agency | None = None) 
             spec.widget = "select"
             spec.choices = [(str(r.id), r.name) for r in rows if current is None or r.id != current.id]
             spec.help = gettext("Untuk kabupaten/kota: provinsinya (kantor gubernur ditembuskan pada eskalasi).")
+        elif spec.name == "successor_id":
+            spec.widget = "select"
+            own = str(current.id) if current is not None else None
+            spec.choices = [(value, text) for value, text in agency_names() if value != own]
     return specs
 
 
@@ -61,6 +65,8 @@ def agency_values(agency: Agency) -> dict[str, Any]:
         "ppk_email": agency.ppk_email or "",
         "parent_id": agency.parent_id,
         "escalation_body": agency.escalation_body,
+        "ended_on": agency.ended_on.isoformat() if agency.ended_on else "",
+        "successor_id": agency.successor_id,
     }
 
 

@@ -100,7 +100,10 @@ def edit_agency(agency_id: int) -> Any:
         values = form_values(request.form)
         try:
             with unit_of_work():
-                services.update_agency(agency, form_payload(specs, request.form))
+                payload = form_payload(specs, request.form)
+                clean = forms.load(AgencySchema(exclude=("code",)), payload, "Data instansi tidak valid.")
+                agency_services.check_end_fields(agency.id, clean.get("ended_on"), clean.get("successor_id"))
+                services.update_agency(agency, payload)
             flash(_("Instansi %(name)s disimpan.", name=agency.name), "success")
             return redirect(url_for(".agencies"), code=303)
         except ValidationFailed as exc:

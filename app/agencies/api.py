@@ -24,7 +24,7 @@ blp = Blueprint("agencies", __name__, description="Instansi dan PPK-nya")
 @read_only
 def list_agencies(args: dict[str, Any]) -> dict[str, Any]:
     rows, next_cursor = services.list_agencies(
-        kind=args.get("kind"), q=args.get("q"), limit=args["limit"], cursor=args.get("cursor")
+        kind=args.get("kind"), q=args.get("q"), limit=args["limit"], cursor=args.get("cursor"), current=args["current"]
     )
     return {"items": [services.agency_dump(a) for a in rows], "next_cursor": next_cursor}
 

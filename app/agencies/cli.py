@@ -35,6 +35,7 @@ def load_reference_command(path: str | None) -> None:
     for kind, count in counts["by_kind"].items():
         click.echo(f"{AGENCY_KIND_LABELS[AgencyKind(kind)]:<22} {count:>5}")
     click.echo(f"{'Jumlah':<22} {counts['total']:>5}")
+    click.echo(f"{'  di antaranya berakhir':<22} {counts['ended']:>5}")
     click.echo(f"Baru {counts['created']}, diperbarui {counts['updated']}, tidak berubah {counts['unchanged']}.")
     click.echo(
         f"Otoritas pengawas: baru {authorities['created']}, diperbarui {authorities['updated']}, "
@@ -46,12 +47,13 @@ def load_reference_command(path: str | None) -> None:
 @click.option("--kind", type=click.Choice([k.value for k in AgencyKind]), default=None, help="Hanya jenis ini.")
 def list_command(kind: str | None) -> None:
     """Print the agencies (code, kind, zone, name), ordered by code."""
-    stmt = select(Agency.code, Agency.kind, Agency.timezone, Agency.name).order_by(Agency.code)
+    stmt = select(Agency.code, Agency.kind, Agency.timezone, Agency.name, Agency.ended_on).order_by(Agency.code)
     if kind:
         stmt = stmt.where(Agency.kind == kind)
     count = 0
-    for code, agency_kind, timezone, name in db.session.execute(stmt):
-        click.echo(f"{code:<20} {agency_kind:<12} {TIMEZONES.get(timezone, timezone):<5} {name}")
+    for code, agency_kind, timezone, name, ended_on in db.session.execute(stmt):
+        ended = f" (berakhir {ended_on.isoformat()})" if ended_on else ""
+        click.echo(f"{code:<20} {agency_kind:<12} {TIMEZONES.get(timezone, timezone):<5} {name}{ended}")
         count += 1
     click.echo(f"{count} instansi.")
 

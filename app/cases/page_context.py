@@ -10,6 +10,7 @@ from flask_babel import gettext
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from app.agencies.services import has_ended, newest_local_day, open_agency_choices, successor_of
 from app.calendar.working_days import deadline_gaps, explain_deadline
 from app.cases import access, attachments, services
 from app.cases.schemas import NewCaseSchema
@@ -84,13 +85,11 @@ def event_forms(allowed: list[str]) -> list[EventForm]:
 def new_case_fields(user: User) -> list[FieldSpec]:
     """The new-case form from NewCaseSchema; the agency and the neutrality sub-type become lists to pick from."""
     specs = field_specs(NewCaseSchema)
-    agencies = db.session.execute(
-        select(Agency.id, Agency.name, Agency.code).where(Agency.is_active.is_(True)).order_by(Agency.name)
-    ).all()
+    agencies = open_agency_choices()  # an agency that ended is not offered (agencies.services)
     for spec in specs:
         if spec.name == "agency_id":
             spec.widget = "select"
-            spec.choices = [(str(a.id), f"{a.name} ({a.code})") for a in agencies]
+            spec.choices = [(str(agency_id), f"{name} ({code})") for agency_id, name, code in agencies]
         elif spec.name == "subcategory":
             spec.widget = "select"
             spec.choices = [(k, gettext(v)) for k, v in vocab.NEUTRALITY_SUBCATEGORIES.items()]
@@ -234,11 +233,13 @@ def allowed(case: Case, user: User) -> list[str]:
 
 
 def agency_choices(user: User) -> list[tuple[str, str]]:
-    """Agencies to filter the case list by (KASN roles; a PPK sees its own agency only anyway)."""
+    """Agencies to filter the case list by (KASN roles; a PPK sees its own agency only anyway). An agency that
+    ended stays (its cases are still open), marked as ended."""
     if not user.is_kasn:
         return []
-    rows = db.session.execute(select(Agency.id, Agency.name).order_by(Agency.name)).all()
-    return [(str(r.id), r.name) for r in rows]
+    rows = db.session.execute(select(Agency.id, Agency.name, Agency.ended_on).order_by(Agency.name)).all()
+    ended, today = gettext("berakhir"), newest_local_day()
+    return [(str(r.id), f"{r.name} ({ended})" if has_ended(r.ended_on, today) else r.name) for r in rows]
 
 
 def message_of(exc: Any) -> str:
@@ -258,7 +259,8 @@ def case_page(case: Case, user: User) -> dict[str, Any]:
     return {
         "case": case,
         "detail": detail,
-        "agency": db.session.get(Agency, case.agency_id),
+        "agency": (agency := db.session.get(Agency, case.agency_id)),
+        "successor": successor_of(agency) if agency is not None and agency.ended_on else None,
         "forms": event_forms(detail["allowed_events"]),
         "timeline": timeline(case, user),
         "attachments": attachments.visible_attachments(case, user),

@@ -189,12 +189,26 @@ class PersonOut(Schema):
     position = fields.String(allow_none=True)
 
 
+class SuccessorRef(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+
+
 class AgencyRef(Schema):
     id = fields.Integer()
     code = fields.String()
     name = fields.String()
     kind = fields.String()
     timezone = fields.String()
+    ended_on = fields.Date(
+        allow_none=True, metadata={"description": "hari pertama instansi tidak ada lagi (detail perkara saja)"}
+    )
+    successor = fields.Nested(
+        SuccessorRef,
+        allow_none=True,
+        metadata={"description": "instansi yang mengambil alih tugas instansi yang berakhir (detail perkara saja)"},
+    )
 
 
 class RecommendationOut(Schema):

@@ -13,6 +13,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.agencies.authority import authority_name_on, role_labels
+from app.agencies.services import check_open_for_new_case, end_dump
 from app.audit.history import append_history, lock_case
 from app.calendar.services import deadline_status as clock
 from app.cases.access import may_create_case, sees_attachment, sees_deliberation, sees_reporter
@@ -84,6 +85,7 @@ def create_case(data: dict[str, Any], actor: User, *, now: datetime | None = Non
             "Instansi tidak ditemukan.", details={"fields": {"agency_id": ["instansi tidak ditemukan"]}}
         )
     now = now or utcnow()
+    check_open_for_new_case(agency, now)  # an agency that ended takes no case reported from that day (422)
     person = clean["reported_person"]
     reporter = clean.get("reporter") or {}
     case = Case(
@@ -237,6 +239,7 @@ def case_detail(case: Case, user: User, now: datetime | None = None) -> dict[str
     rec = db.session.scalar(select(Recommendation).where(Recommendation.case_id == case.id))
     follow_ups, clarifications, steps = case_records(case)
     out = case_summary(case, agency, rec, now)
+    out["agency"].update(end_dump(agency))  # an agency that ended names the one that took over
     out.update(deadline_status(case, agency, rec, now))
     out.update(
         {

@@ -7,7 +7,7 @@ Three queries whatever the number of agencies: the agencies, the enforcement fac
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -23,11 +23,28 @@ from app.models.index import SelfAssessment
 
 
 def agencies(agency_ids: Sequence[int] | None) -> list[dict[str, Any]]:
-    """The agencies (all, or the given ones) with what scoring needs of them, by id."""
-    stmt = select(Agency.id, Agency.code, Agency.name, Agency.kind, Agency.timezone, Agency.is_active)
+    """The agencies (all, or the given ones) with what scoring needs of them, by id: also the day an agency
+    ended and the name of the agency that took over."""
+    successor = Agency.__table__.alias("successor")
+    stmt = select(
+        Agency.id,
+        Agency.code,
+        Agency.name,
+        Agency.kind,
+        Agency.timezone,
+        Agency.is_active,
+        Agency.ended_on,
+        successor.c.name.label("successor_name"),
+    ).outerjoin(successor, successor.c.id == Agency.successor_id)
     if agency_ids is not None:
         stmt = stmt.where(Agency.id.in_(list(agency_ids)))
     return [row._asdict() for row in db.session.execute(stmt.order_by(Agency.id))]
+
+
+def existed_in(agency: dict[str, Any], year: int) -> bool:
+    """Whether the agency existed on some day of `year`: it had not ended by 1 January (`ended_on` is the first
+    day it no longer exists). An agency that ended during a year is still scored and ranked in that year."""
+    return agency.get("ended_on") is None or agency["ended_on"] > date(year, 1, 1)
 
 
 def _answers(year: int, agency_ids: Sequence[int] | None) -> dict[int, dict[str, Answer]]:
@@ -58,7 +75,8 @@ def compute_index(
 ) -> dict[str, Any]:
     """The live index of a year for all agencies (or the given ones), ranked: three queries whatever the count.
 
-    Active agencies are always listed; an inactive agency only when it has data for the year.
+    Active agencies that existed in the year are always listed; an inactive agency, or one that ended before the
+    year began, only when it has data for the year, and the latter is never ranked (it no longer existed).
     """
     year = check_year(year)
     method = method or current_method()
@@ -71,7 +89,8 @@ def compute_index(
     for agency in listed:
         agency_facts = facts.get(agency["id"])
         agency_answers = answers.get(agency["id"], {})
-        if not agency["is_active"] and agency_facts is None and not agency_answers:
+        listed_anyway = agency["is_active"] and existed_in(agency, year)
+        if not listed_anyway and agency_facts is None and not agency_answers:
             continue
         items.append(
             score_agency(
@@ -80,6 +99,7 @@ def compute_index(
                 agency_facts.median_working_days() if agency_facts else None,
                 agency_answers,
                 method,
+                year=year,
             )
         )
     return {

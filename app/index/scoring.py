@@ -11,9 +11,12 @@ score = weighted percentage x 300 / 100 and index = score / 300 (DIY 275 -> 0.92
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from app.index.method import CASE_SUBCRITERION, CRITERIA, Method
+from app.index.method import CASE_SUBCRITERION, CRITERIA, DEFAULT_METHOD, Method
+
+DEFAULT_CRITERION_LABELS = {key: str(DEFAULT_METHOD["criteria"][key]["label"]) for key in CRITERIA}
 
 # The enforcement object of the API (DESIGN §7), in this order.
 API_ENFORCEMENT_KEYS = (
@@ -63,6 +66,8 @@ NOT_MEASURABLE_NOT_DUE = (
     "ditutup). Bobotnya dialihkan ke subkriteria penegakan yang dinilai mandiri."
 )
 NOT_ASSESSED = "Belum dinilai: instansi belum mengisi penilaian mandiri tahun ini."
+# An agency measured on fewer than all four criteria gets no category, only this with what is missing.
+INCOMPLETE = "Belum lengkap"
 
 
 @dataclass(frozen=True)
@@ -150,14 +155,46 @@ def _weighted(values: dict[str, float | None], weights: dict[str, float]) -> tup
     return mean, effective
 
 
+def completeness(item: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
+    """The one rule for categories, applied to a computed item and to a published one alike: an agency measured on
+    all four criteria has its category; one measured on fewer has none, only "Belum lengkap" with the criteria
+    still missing (`missing_criteria`, their Indonesian names in `labels`). Changes and returns `item`.
+
+    Snapshots frozen before this rule kept a category for incomplete agencies: it is not shown (the stored score,
+    index and criteria are unchanged), so every page, answer and export says the same of the same figures.
+    """
+    criteria = item["criteria"]
+    missing = [key for key in CRITERIA if criteria.get(key) is None]
+    item["complete"] = not missing
+    item["missing_criteria"] = [{"key": key, "label": labels.get(key, key)} for key in missing]
+    if missing:
+        item["category"] = None
+        item["category_label"] = f"{INCOMPLETE} (belum terukur: {', '.join(labels.get(k, k) for k in missing)})"
+    else:
+        item["category_label"] = item["category"]
+    return item
+
+
+def criterion_labels(params: dict[str, Any] | None = None) -> dict[str, str]:
+    """The Indonesian names of the four criteria in a method's parameters (a snapshot keeps its own)."""
+    criteria = (params or {}).get("criteria") or {}
+    return {key: str((criteria.get(key) or {}).get("label") or DEFAULT_CRITERION_LABELS[key]) for key in CRITERIA}
+
+
 def score_agency(
     agency: dict[str, Any],
     counts: dict[str, int] | None,
     median_days: float | None,
     answers: dict[str, Answer],
     method: Method,
+    *,
+    year: int | None = None,
 ) -> dict[str, Any]:
-    """Everything the index says about one agency: criteria, sub-criteria, indicators, score, category."""
+    """Everything the index says about one agency: criteria, sub-criteria, indicators, score, category.
+
+    With `year`, an agency that ended before the year began (`agency["ended_on"]` on or before 1 January) is
+    marked `ended` and is not ranked.
+    """
     counts = counts_with_defaults(counts)
     enforcement = score_enforcement(counts, median_days, method)
     participates = any(a.score is not None for a in answers.values())
@@ -202,7 +239,8 @@ def score_agency(
     total_weight = sum(weights.values())
     weighted_pct = sum(weights[k] * (criteria[k] or 0.0) for k in CRITERIA) / total_weight
     score = round(weighted_pct * method.max_score / 100, 6)
-    measured_any = any(v is not None for v in criteria.values())
+    ended_on = agency.get("ended_on")
+    ended = year is not None and ended_on is not None and ended_on <= date(year, 1, 1)
     indicators = []
     for key, label, denominator in INDICATORS:
         value: float | int | None = median_days if key == "median_working_days" else counts[key]
@@ -214,7 +252,7 @@ def score_agency(
             {"key": key, "label": label, "value": value, "denominator": denominator, "denominator_value": base,
              "share": share, "has_cases": key != "median_working_days"}
         )  # fmt: skip
-    return {
+    item = {
         "agency_id": agency["id"],
         "agency_code": agency["code"],
         "agency_name": agency["name"],
@@ -223,8 +261,11 @@ def score_agency(
         "criteria": criteria,
         "score": score,
         "index": score / method.max_score,
-        "category": method.category_for(score / method.max_score) if measured_any else None,
+        "category": method.category_for(score / method.max_score),
         "complete": all(v is not None for v in criteria.values()),
+        "ended": ended,
+        "ended_on": ended_on.isoformat() if ended_on is not None else None,
+        "successor_name": agency.get("successor_name"),
         "enforcement": {
             **{k: counts[k] for k in API_ENFORCEMENT_KEYS if k != "median_working_days"},
             "median_working_days": median_days,
@@ -236,12 +277,19 @@ def score_agency(
         "subcriteria": subcriteria,
         "method_version": method.version,
     }
+    return completeness(item, criterion_labels(method.params))
+
+
+def is_ranked(item: dict[str, Any]) -> bool:
+    """Ranked: at least one criterion measured, and the agency still existed in the year."""
+    return not item.get("ended") and any(v is not None for v in item["criteria"].values())
 
 
 def rank(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Order by score (ties share a rank: 1, 2, 2, 4); agencies with nothing measured come last, unranked."""
-    measured = [i for i in items if i["category"] is not None]
-    unmeasured = [i for i in items if i["category"] is None]
+    """Order by score (ties share a rank: 1, 2, 2, 4); agencies with nothing measured, and agencies that ended
+    before the year, come last, unranked. An incomplete agency is ranked on its score but has no category."""
+    measured = [i for i in items if is_ranked(i)]
+    unmeasured = [i for i in items if not is_ranked(i)]
     measured.sort(key=lambda i: (-i["score"], i["agency_name"], i["agency_id"]))
     unmeasured.sort(key=lambda i: (i["agency_name"], i["agency_id"]))
     previous_score, previous_rank = None, 0
@@ -265,7 +313,11 @@ def api_item(detail: dict[str, Any]) -> dict[str, Any]:
         "score": detail["score"],
         "index": detail["index"],
         "category": detail["category"],
+        "category_label": detail.get("category_label"),
         "complete": detail["complete"],
+        "missing_criteria": detail.get("missing_criteria", []),
+        "ended_on": detail.get("ended_on"),
+        "successor_name": detail.get("successor_name"),
         "enforcement": {k: detail["enforcement"][k] for k in API_ENFORCEMENT_KEYS},
     }
 
@@ -273,9 +325,13 @@ def api_item(detail: dict[str, Any]) -> dict[str, Any]:
 __all__ = [
     "API_ENFORCEMENT_KEYS",
     "CASE_SUBCRITERION",
+    "INCOMPLETE",
     "INDICATORS",
     "Answer",
     "api_item",
+    "completeness",
+    "criterion_labels",
+    "is_ranked",
     "rank",
     "score_agency",
     "score_enforcement",

@@ -3,6 +3,10 @@
 `agencies.csv` beside this module is the data (see README.md there for its sources and as-of date);
 `load_reference()` upserts it by code so running it again changes nothing, and fields an admin owns
 (the PPK's email, the escalation override, whether the agency is active) are never overwritten.
+
+An agency that ended carries the first day it no longer exists (`ended_on`) and the code of the agency that
+took over (`successor_code`). The file sets them when it has them; an end an admin recorded for an agency the
+file leaves blank stays.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,7 +26,7 @@ from app.db import db
 from app.models.agencies import Agency
 
 REFERENCE_CSV = Path(__file__).resolve().parent / "agencies.csv"
-COLUMNS = ("code", "name", "kind", "timezone", "parent_code", "ppk_title", "source")
+COLUMNS = ("code", "name", "kind", "timezone", "parent_code", "ppk_title", "source", "ended_on", "successor_code")
 # Fields the reference file owns; everything else on an agency belongs to its admins.
 REFERENCE_FIELDS = ("name", "kind", "timezone", "ppk_title", "source")
 
@@ -39,6 +44,19 @@ class ReferenceAgency:
     parent_code: str | None
     ppk_title: str
     source: str
+    ended_on: date | None = None
+    successor_code: str | None = None
+
+
+def _end(line: int, row: dict[str, str]) -> date | None:
+    if not row["ended_on"]:
+        if row["successor_code"]:
+            raise ReferenceDataError(f"baris {line}: instansi pengganti tanpa tanggal berakhir")
+        return None
+    try:
+        return date.fromisoformat(row["ended_on"])
+    except ValueError as exc:
+        raise ReferenceDataError(f"baris {line}: tanggal berakhir {row['ended_on']!r} bukan TTTT-BB-HH") from exc
 
 
 def read_reference(path: Path | str | None = None) -> list[ReferenceAgency]:
@@ -57,6 +75,8 @@ def read_reference(path: Path | str | None = None) -> list[ReferenceAgency]:
                 raise ReferenceDataError(f"baris {line}: kode dan nama wajib diisi")
             if row["code"] in seen:
                 raise ReferenceDataError(f"baris {line}: kode {row['code']} ganda")
+            if len(row["name"]) > 200 or len(row["source"]) > 200:
+                raise ReferenceDataError(f"baris {line}: nama dan sumber paling panjang 200 karakter")
             if row["kind"] not in kinds:
                 raise ReferenceDataError(f"baris {line}: jenis instansi {row['kind']!r} tidak dikenal")
             try:
@@ -73,18 +93,23 @@ def read_reference(path: Path | str | None = None) -> list[ReferenceAgency]:
                     parent_code=row["parent_code"] or None,
                     ppk_title=row["ppk_title"],
                     source=row["source"],
+                    ended_on=_end(line, row),
+                    successor_code=row["successor_code"] or None,
                 )
             )
     for ref in rows:
         if ref.parent_code and ref.parent_code not in seen:
             raise ReferenceDataError(f"kode induk {ref.parent_code} dari {ref.code} tidak ada di berkas")
+        if ref.successor_code and (ref.successor_code not in seen or ref.successor_code == ref.code):
+            raise ReferenceDataError(f"instansi pengganti {ref.successor_code} dari {ref.code} tidak ada di berkas")
     return rows
 
 
 def load_reference(path: Path | str | None = None) -> dict[str, Any]:
     """Upsert the reference agencies by code (flush, no commit); idempotent.
 
-    Returns `{"by_kind": {kind: n}, "created": n, "updated": n, "unchanged": n, "total": n}`.
+    Returns `{"by_kind": {kind: n}, "created": n, "updated": n, "unchanged": n, "total": n, "ended": n}` (`ended`:
+    the rows with an end date, counted in `total` and `by_kind`).
     """
     rows = read_reference(path)
     existing = {a.code: a for a in db.session.scalars(select(Agency).where(Agency.code.in_([r.code for r in rows])))}
@@ -110,6 +135,11 @@ def load_reference(path: Path | str | None = None) -> dict[str, Any]:
         if agency.parent_id != parent_id:
             agency.parent_id = parent_id
             changed.add(ref.code)
+        if ref.ended_on is not None:  # a blank end leaves an end an admin recorded
+            successor_id = existing[ref.successor_code].id if ref.successor_code else None
+            if (agency.ended_on, agency.successor_id) != (ref.ended_on, successor_id):
+                agency.ended_on, agency.successor_id = ref.ended_on, successor_id
+                changed.add(ref.code)
     db.session.flush()
     updated = len(changed - created)
     by_kind = Counter(ref.kind for ref in rows)
@@ -119,4 +149,5 @@ def load_reference(path: Path | str | None = None) -> dict[str, Any]:
         "updated": updated,
         "unchanged": len(rows) - len(created) - updated,
         "total": len(rows),
+        "ended": sum(1 for ref in rows if ref.ended_on is not None),
     }

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError
 
+from app.agencies.services import ended_agencies, ended_message, has_ended
 from app.cases.importing.context import AgencyInfo, ImportContext, PreparedRow
 from app.cases.importing.reading import (
     CATEGORY_VALUES,
@@ -118,6 +119,7 @@ class RowValidator:
 
     def __init__(self, ctx: ImportContext):
         self.ctx = ctx
+        self.ended = ended_agencies()  # id -> (ended_on, successor's name): an ended agency takes no new case
 
     def prepare(self, line: int, cells: dict[str, Any]) -> PreparedRow:
         errors: list[str] = []
@@ -235,6 +237,9 @@ class RowValidator:
         created_at: datetime = dates.get("reported_on") or ctx.now
         if dates.get("reported_on") and dates["reported_on"].astimezone(tz).date() < occurred:
             errors.append("Tanggal laporan: tidak boleh sebelum tanggal kejadian")
+        ended_on, successor = self.ended.get(agency.id, (None, None))
+        if ended_on is not None and has_ended(ended_on, created_at.astimezone(tz).date()):
+            errors.append(f"Instansi: {ended_message(agency.code, ended_on, successor)}")
         external_ref = optional_text(cells.get("external_ref")) or stable_reference(
             agency.code, person["nip"], occurred, core["category"], core.get("subcategory")
         )
