@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.calendar.working_days import local_today
+from app.core.sanction_rules import employee_of_nip, sanction_problem
 from app.db import db, get_row
 from app.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
 from app.models.agencies import Agency
@@ -62,6 +63,19 @@ def _not_before_issue(case: Any, payload: dict[str, Any], field: str, message: s
     agency = db.session.get(Agency, case.agency_id)
     if day < local_today(agency, rec.issued_at):
         return ValidationFailed(message, details={"fields": {field: [message]}})
+    return None
+
+
+def sanction_fits_person(case: Any, actor: Any, payload: dict[str, Any]) -> DomainError | None:
+    """The sanction of a draft, a revised recommendation or a follow-up fits the reported person: a PPPK gets no
+    form that presupposes a PNS, a PNS none of a PPPK's (app/core/sanction_rules.py, read from the NIP). The
+    payload schema has already refused a form of another level."""
+    level = payload.get("sanction_imposed") or payload.get("sanction")
+    if payload.get("outcome") == "upheld":
+        return None  # an upheld recommendation keeps its sanction: nothing new to check
+    problem = sanction_problem(level, payload.get("sanction_form"), employee=employee_of_nip(case.reported_nip))
+    if problem:
+        return ValidationFailed(problem, details={"fields": {"sanction_form": [problem]}})
     return None
 
 

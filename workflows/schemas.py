@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from app.calendar.working_days import latest_today
+from app.core.sanction_rules import FORMS_BY_LEVEL, sanction_problem, suggestion_table
 from app.core.vocab import SANCTION_FORMS, Sanction
 
 _SANCTIONS = [s.value for s in Sanction]
@@ -31,6 +32,24 @@ class EventSchema(Schema):
         raise error
 
 
+def _form_fits_level(data: dict[str, Any], level_field: str) -> None:
+    """A sanction level and a form that do not belong together are refused, on the form's field
+    (app/core/sanction_rules.py: the one rule; whether the person is a PNS or a PPPK is the guard's part)."""
+    problem = sanction_problem(data.get(level_field), data.get("sanction_form"))
+    if problem:
+        raise ValidationError(problem, field_name="sanction_form")
+
+
+_FORM_HELP = (
+    "Harus sesuai dengan tingkat sanksi (PP 94/2021 Pasal 8; PP 42/2004 Pasal 15) dan status terlapor (PNS/PPPK)."
+)
+# The OpenAPI document of the drafting payload says what the rules in force suggest and allow.
+_SUGGESTIONS = {
+    "x-saran-sanksi-per-subkategori": suggestion_table(),
+    "x-bentuk-sanksi-per-tingkat": {level.value: list(forms) for level, forms in FORMS_BY_LEVEL.items()},
+}
+
+
 class EmptySchema(EventSchema):
     note = fields.String(validate=validate.Length(max=2000), load_default=None)
 
@@ -44,16 +63,30 @@ class DraftRecommendationSchema(EventSchema):
         required=True,
         validate=validate.OneOf(_SANCTIONS, error="Jenis sanksi tidak dikenal."),
         error_messages=_required,
-        metadata={"label": "Sanksi yang direkomendasikan", "vocab": "sanction"},
+        metadata={
+            "label": "Sanksi yang direkomendasikan",
+            "vocab": "sanction",
+            "description": "Saran untuk perkara netralitas mengikuti subkategorinya (SKB 2/2022 Lampiran II; "
+            "tabel x-saran-sanksi-per-subkategori); saran tidak mengikat.",
+            **_SUGGESTIONS,
+        },
     )
     sanction_form = fields.String(
         load_default=None,
         allow_none=True,
         validate=validate.OneOf(_FORMS, error="Bentuk sanksi tidak dikenal."),
-        metadata={"label": "Bentuk sanksi", "vocab": "sanction_form"},
+        metadata={
+            "label": "Bentuk sanksi",
+            "vocab": "sanction_form",
+            "help": _FORM_HELP,
+        },
     )
     legal_basis = _text(1000, required=True, metadata={"label": "Dasar hukum", "widget": "textarea"})
     text = _text(20000, required=True, metadata={"label": "Isi rekomendasi", "widget": "textarea"})
+
+    @validates_schema
+    def _form_fits(self, data: dict[str, Any], **_: Any) -> None:
+        _form_fits_level(data, "sanction")
 
 
 class IssueRecommendationSchema(EventSchema):
@@ -110,13 +143,18 @@ class AnswerClarificationSchema(EventSchema):
         load_default=None,
         allow_none=True,
         validate=validate.OneOf(_FORMS, error="Bentuk sanksi tidak dikenal."),
-        metadata={"label": "Bentuk sanksi baru", "vocab": "sanction_form"},
+        metadata={"label": "Bentuk sanksi baru", "vocab": "sanction_form", "help": _FORM_HELP},
     )
 
     @validates_schema
     def _revised_needs_sanction(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("outcome") == "revised" and not data.get("sanction"):
             raise ValidationError("Wajib diisi bila rekomendasi diubah.", field_name="sanction")
+
+    @validates_schema
+    def _form_fits(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("outcome") == "revised":
+            _form_fits_level(data, "sanction")
 
 
 class ReportFollowUpSchema(EventSchema):
@@ -136,7 +174,7 @@ class ReportFollowUpSchema(EventSchema):
         load_default=None,
         allow_none=True,
         validate=validate.OneOf(_FORMS, error="Bentuk sanksi tidak dikenal."),
-        metadata={"label": "Bentuk sanksi", "vocab": "sanction_form"},
+        metadata={"label": "Bentuk sanksi", "vocab": "sanction_form", "help": _FORM_HELP},
     )
     note = fields.String(
         load_default=None,
@@ -150,3 +188,7 @@ class ReportFollowUpSchema(EventSchema):
     def _not_future(self, value: date, **_: Any) -> None:
         if value > latest_today():
             raise ValidationError("Tanggal SK tidak boleh di masa depan.")
+
+    @validates_schema
+    def _form_fits(self, data: dict[str, Any], **_: Any) -> None:
+        _form_fits_level(data, "sanction_imposed")

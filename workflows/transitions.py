@@ -63,6 +63,7 @@ TRANSITIONS: dict[CaseEvent, Transition] = {
             ST.RECOMMENDATION_DRAFTED,
             CASE_STAFF,
             s.DraftRecommendationSchema,
+            guards=(guards.sanction_fits_person,),
         ),
         Transition(
             CaseEvent.ISSUE_RECOMMENDATION,
@@ -105,6 +106,7 @@ TRANSITIONS: dict[CaseEvent, Transition] = {
             ST.AWAITING_FOLLOW_UP,
             COMMISSIONER,
             s.AnswerClarificationSchema,
+            guards=(guards.sanction_fits_person,),
         ),
         Transition(
             CaseEvent.REPORT_FOLLOW_UP,
@@ -112,7 +114,7 @@ TRANSITIONS: dict[CaseEvent, Transition] = {
             ST.FOLLOW_UP_REPORTED,
             PPK,
             s.ReportFollowUpSchema,
-            guards=(guards.decision_not_before_issue, guards.document_belongs_to_case),
+            guards=(guards.decision_not_before_issue, guards.sanction_fits_person, guards.document_belongs_to_case),
         ),
         Transition(
             CaseEvent.ACCEPT_FOLLOW_UP,

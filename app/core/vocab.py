@@ -86,7 +86,10 @@ CATEGORY_LABELS = {
     Category.KODE_ETIK_LAINNYA: "Pelanggaran kode etik / kode perilaku lainnya",
 }
 
-# Neutrality sub-types (SKB 2/2022 Lampiran II; KASN statistics categories, DOMAIN §4).
+# Neutrality sub-types (SKB 2/2022 Lampiran II; KASN statistics categories, DOMAIN §4), then the acts of PP 94/2021
+# Pasal 5 huruf n the first list missed (angka 2, 3, 4 and 7) and the spouse of a candidate (SKB 2/2022 tabel kode
+# etik butir 7; SE MenPAN-RB 18/2023). Stored values never change; the legal source of each, and the sanction it
+# suggests, are in app/core/sanction_rules.py (ACT_RULES).
 NEUTRALITY_SUBCATEGORIES = {
     "kampanye_medsos": "Kampanye / sosialisasi di media sosial",
     "kegiatan_keberpihakan": "Kegiatan yang mengarah pada keberpihakan",
@@ -99,6 +102,12 @@ NEUTRALITY_SUBCATEGORIES = {
     "anggota_parpol": "Anggota / pengurus partai politik",
     "tim_pemenangan": "Tim ahli / pemenangan / konsultan",
     "like_share_comment": "Like, share, comment, bergabung grup pemenangan",
+    "kampanye_atribut": "Peserta kampanye dengan atribut partai atau atribut PNS",
+    "mengerahkan_pns": "Peserta kampanye dengan mengerahkan PNS lain",
+    "fasilitas_negara": "Peserta kampanye dengan menggunakan fasilitas negara",
+    "surat_dukungan_ktp": "Memberikan surat dukungan disertai fotokopi KTP / surat keterangan tanda penduduk",
+    "pendamping_pasangan_cltn": "Mendampingi suami/istri yang menjadi calon, dalam status CLTN (SE MenPAN-RB 18/2023)",
+    "kampanye_pasangan_tanpa_cltn": "Mengikuti deklarasi / kampanye suami atau istri calon tanpa CLTN",
 }
 
 
@@ -141,7 +150,7 @@ SANCTION_LABELS = {
     Sanction.PTDH: "Pemberhentian tidak dengan hormat (PTDH)",
 }
 
-# Concrete forms (PP 94/2021 Ps 8, PP 42/2004 Ps 15, legacy PP 53/2010).
+# Concrete forms (PP 94/2021 Ps 8, PP 42/2004 Ps 15, legacy PP 53/2010, PPPK).
 SANCTION_FORMS = {
     "teguran_lisan": "Teguran lisan (PP 94/2021)",
     "teguran_tertulis": "Teguran tertulis (PP 94/2021)",
@@ -157,6 +166,12 @@ SANCTION_FORMS = {
     "legacy_penundaan_kgb": "Penundaan kenaikan gaji berkala 1 tahun (PP 53/2010)",
     "legacy_penundaan_pangkat": "Penundaan kenaikan pangkat 1 tahun (PP 53/2010)",
     "legacy_penurunan_pangkat": "Penurunan pangkat setingkat lebih rendah 1 tahun (PP 53/2010)",
+    # A PPPK's contract ends where a PNS is dismissed (UU 5/2014 Pasal 105; PP 49/2018 Bab IX): see
+    # app/core/sanction_rules.py, which also says which form belongs to which level.
+    "pemutusan_pk_dengan_hormat": (
+        "Pemutusan hubungan perjanjian kerja dengan hormat tidak atas permintaan sendiri (PPPK)"
+    ),
+    "pemutusan_pk_tidak_dengan_hormat": "Pemutusan hubungan perjanjian kerja tidak dengan hormat (PPPK)",
 }
 
 

@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.core.sanction_rules import EMPLOYEE_LABELS, Employee
 from app.core.states import STATUS_LABELS, CaseStatus
 from app.core.vocab import (
     CATEGORY_LABELS,
+    NEUTRALITY_SUBCATEGORIES,
     SANCTION_FORMS,
     SANCTION_LABELS,
     SOURCE_LABELS,
@@ -89,6 +91,7 @@ FIELD_LABELS: dict[str, str] = {
     "reported_name": "Nama terlapor",
     "reported_nip": "NIP",
     "reported_position": "Jabatan",
+    "employee_type": "Jenis pegawai",
     "summary": "Uraian",
     "occurred_on": "Tanggal kejadian",
     "reported_on": "Tanggal laporan",
@@ -190,6 +193,14 @@ SANCTION_VALUES = _vocabulary(
      "disiplin berat": Sanction.DISIPLIN_BERAT, "pemberhentian tidak dengan hormat": Sanction.PTDH},
 )  # fmt: skip
 FORM_VALUES = _vocabulary(list(SANCTION_FORMS), dict(SANCTION_FORMS), {})
+# A neutrality sub-type by its key or its label; the employee type as the column "jenis pegawai" writes it.
+SUBCATEGORY_VALUES = _vocabulary(list(NEUTRALITY_SUBCATEGORIES), dict(NEUTRALITY_SUBCATEGORIES), {})
+EMPLOYEE_VALUES = _vocabulary(
+    [e.value for e in Employee],
+    dict(EMPLOYEE_LABELS),
+    {"pegawai negeri sipil": Employee.PNS, "cpns": Employee.PNS, "p3k": Employee.PPPK,
+     "pegawai pemerintah dengan perjanjian kerja": Employee.PPPK},
+)  # fmt: skip
 
 
 def clean_cell(value: Any) -> Any:

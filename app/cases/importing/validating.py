@@ -21,11 +21,13 @@ from app.agencies.services import ended_agencies, ended_message, has_ended
 from app.cases.importing.context import AgencyInfo, ImportContext, PreparedRow
 from app.cases.importing.reading import (
     CATEGORY_VALUES,
+    EMPLOYEE_VALUES,
     FIELD_LABELS,
     FORM_VALUES,
     SANCTION_VALUES,
     SOURCE_VALUES,
     STATUS_VALUES,
+    SUBCATEGORY_VALUES,
     lookup_value,
     normalize_value,
     optional_text,
@@ -34,6 +36,7 @@ from app.cases.importing.reading import (
 )
 from app.cases.importing.writing import recommendation_row
 from app.cases.schemas import NewCaseSchema
+from app.core.sanction_rules import Employee, employee_of_nip, sanction_problem
 from app.core.states import STATUS_LABELS, STATUS_RULES, CaseStatus, Need, RecommendationStage
 from app.core.vocab import Category, Source, is_lighter
 
@@ -114,6 +117,28 @@ def _flatten(messages: Any, prefix: str = "") -> list[str]:
     return out
 
 
+def _employee_cell(cells: dict[str, Any], errors: list[str] | None = None) -> Employee | None:
+    """The employee type the row's "jenis pegawai" says (None when empty; an unknown word is a problem)."""
+    raw = cells.get("employee_type")
+    if raw is None:
+        return None
+    value = EMPLOYEE_VALUES.get(normalize_value(str(raw)))
+    if value is None and errors is not None:
+        errors.append(f"{FIELD_LABELS['employee_type']}: '{raw}' tidak dikenal (PNS atau PPPK)")
+    return Employee(value) if value else None
+
+
+def _employee(cells: dict[str, Any], nip: str) -> Employee | None:
+    """PNS or PPPK: as the row says, else as the NIP shows (app/core/sanction_rules.py)."""
+    return _employee_cell(cells) or employee_of_nip(nip)
+
+
+def _sanction_errors(level: str | None, form: str | None, form_field: str, employee: Employee | None) -> list[str]:
+    """The sanction rule every place applies (app/core/sanction_rules.py), said on the form's column."""
+    problem = sanction_problem(level, form, employee=employee)
+    return [f"{FIELD_LABELS[form_field]}: {problem}"] if problem else []
+
+
 class RowValidator:
     """Turns one row (field -> cell) into the values to insert, or raises RowInvalid with every problem."""
 
@@ -161,17 +186,21 @@ class RowValidator:
                 "name": optional_text(cells.get("reporter_name")),
                 "contact": optional_text(cells.get("reporter_contact")),
             }
+        subcategory = optional_text(cells.get("subcategory"))
+        if subcategory and category == Category.NETRALITAS.value:
+            # A neutrality sub-type by its key or its label; an unknown one reaches the schema as written.
+            subcategory = SUBCATEGORY_VALUES.get(normalize_value(subcategory), subcategory)
         # Fields already found wrong above get a stand-in, so each problem is reported once.
         payload = {
             "agency_id": agency.id if agency else 0,
             "category": category or Category.KODE_ETIK_LAINNYA.value,
-            "subcategory": optional_text(cells.get("subcategory")),
+            "subcategory": subcategory,
             "source": source or Source.MONITORING.value,
             "reported_person": {
                 "name": optional_text(cells.get("reported_name")) or "",
                 "nip": optional_text(cells.get("reported_nip")) or "",
                 "position": optional_text(cells.get("reported_position")),
-                "pppk": normalize_value(str(cells.get("employee_type") or "")) == "pppk",
+                "pppk": _employee_cell(cells, errors) is Employee.PPPK,
             },
             "summary": optional_text(cells.get("summary")) or "",
             "occurred_on": (occurred or date(2000, 1, 1)).isoformat(),
@@ -337,6 +366,7 @@ class RowValidator:
         case = prepared.case
         sanction = lookup_value(SANCTION_VALUES, cells.get("sanction"), "sanction", errors, required=True)
         form = lookup_value(FORM_VALUES, cells.get("sanction_form"), "sanction_form", errors)
+        errors += _sanction_errors(sanction, form, "sanction_form", _employee(cells, case["reported_nip"]))
         letter = optional_text(cells.get("letter_number"))
         issued_at: datetime | None = dates.get("issued_on")
         stages = STATUS_RULES[status].recommendation
@@ -443,6 +473,7 @@ class RowValidator:
             SANCTION_VALUES, cells.get("sanction_imposed"), "sanction_imposed", errors, required=True
         )
         form = lookup_value(FORM_VALUES, cells.get("imposed_form"), "imposed_form", errors)
+        errors += _sanction_errors(imposed, form, "imposed_form", _employee(cells, prepared.case["reported_nip"]))
         if decided is None or imposed is None or not number or rec["sanction"] is None:
             return
         tz = ZoneInfo(self.ctx.timezone_of(prepared.case["agency_id"]))
