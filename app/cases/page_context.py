@@ -15,6 +15,7 @@ from app.calendar.working_days import deadline_gaps, explain_deadline
 from app.cases import access, attachments, services
 from app.cases.schemas import NewCaseSchema
 from app.core import vocab
+from app.core.sanction_rules import EMPLOYEE_LABELS, suggest
 from app.core.states import TERMINAL_STATUSES, CaseEvent, CaseStatus
 from app.db import db, unit_of_work
 from app.errors import ValidationFailed
@@ -61,6 +62,29 @@ class EventForm:
     def has_file(self) -> bool:
         return any(f.widget == "file" for f in self.fields)
 
+
+    def suggestion(self, case: Case) -> dict[str, Any] | None:
+        """What the rules in force suggest for the sanction, shown beside the drafting form (never filled in)."""
+        if self.event != CaseEvent.DRAFT_RECOMMENDATION.value:
+            return None
+        return sanction_suggestion(case)
+
+
+def sanction_suggestion(case: Case) -> dict[str, Any] | None:
+    """The suggestion of app/core/sanction_rules.py for a neutrality case, in the reader's language: the act, the
+    suggested level and its forms for the person (PNS/PPPK as the NIP shows), the source and the notes."""
+    hint = suggest(case.category, case.subcategory, case.reported_nip)
+    if hint is None:
+        return None
+    return {
+        "act": label(vocab.NEUTRALITY_SUBCATEGORIES, hint.act),
+        "sanction": hint.sanction.value if hint.sanction else None,
+        "sanction_label": label(vocab.SANCTION_LABELS, hint.sanction.value) if hint.sanction else None,
+        "forms": [label(vocab.SANCTION_FORMS, form) for form in hint.forms],
+        "employee": EMPLOYEE_LABELS[hint.employee] if hint.employee else None,
+        "source": hint.source,
+        "notes": [gettext(note) for note in hint.notes],
+    }
 
 def event_form(event: str) -> EventForm:
     """The form of an event, from its payload schema in TRANSITIONS."""

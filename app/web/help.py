@@ -1,4 +1,5 @@
-"""The help page: states, who may do what (from TRANSITIONS) and the Mermaid diagram of the state machine."""
+"""The help page: states, who may do what (from TRANSITIONS), the Mermaid diagram of the state machine, and the
+rules in force on sanctions with their sources (from app/core/sanction_rules.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 from flask_babel import gettext
 
 from app.agencies.authority import role_labels
+from app.core import vocab
+from app.core.sanction_rules import ACT_RULES, FORMS_BY_LEVEL, LEVEL_RULES, PNS_ONLY_FORMS, PPPK_ONLY_FORMS
 from app.core.states import STATUS_LABELS, TERMINAL_STATUSES, CaseStatus
 from app.web.filters import label
 from app.web.schema_forms import field_specs
@@ -36,4 +39,33 @@ def help_context() -> dict[str, Any]:
         {"value": s.value, "label": label(STATUS_LABELS, s.value), "terminal": s in TERMINAL_STATUSES}
         for s in CaseStatus
     ]
-    return {"transitions": rows, "states": states, "mermaid": mermaid()}
+    return {"transitions": rows, "states": states, "mermaid": mermaid(), "rules": sanction_rules_context()}
+
+
+def sanction_rules_context() -> dict[str, Any]:
+    """The rules in force as the help page lists them: forms per level, the PNS-only and PPPK-only forms, and the
+    sanction suggested for each neutrality act, each with its source."""
+    levels = [
+        {
+            "level": label(vocab.SANCTION_LABELS, level.value),
+            "rule": LEVEL_RULES[level],
+            "forms": [label(vocab.SANCTION_FORMS, form) for form in forms],
+        }
+        for level, forms in FORMS_BY_LEVEL.items()
+    ]
+    acts = [
+        {
+            "act": label(vocab.NEUTRALITY_SUBCATEGORIES, act),
+            "sanction": label(vocab.SANCTION_LABELS, rule.sanction.value) if rule.sanction else None,
+            "source": rule.source,
+            "note": gettext(rule.note) if rule.note else "",
+            "ethics_table": rule.ethics_table,
+        }
+        for act, rule in ACT_RULES.items()
+    ]
+    return {
+        "levels": levels,
+        "acts": acts,
+        "pns_only": [label(vocab.SANCTION_FORMS, f) for f in sorted(PNS_ONLY_FORMS)],
+        "pppk_only": [label(vocab.SANCTION_FORMS, f) for f in sorted(PPPK_ONLY_FORMS)],
+    }
