@@ -3,7 +3,10 @@
 
 Each `oversight_authorities` row is one period with what letters and emails of a recommendation issued in it
 say: the body's name, its head's title, the signing official's title, the addressee and the request of a level-3
-escalation (this body's own powers, under its law), the copies, and the sources. The rows ship in
+escalation (this body's own powers, under its law), the copies, and the sources; and who receives that level-3
+escalation (`level3_to`, `level3_cc`: recipient rules of the ladder, app/escalations/ladder.py `for_authority`), the
+administrative actions it asks for (`level3_actions`), the legal basis it cites (`level3_basis`) and the body's own
+mailboxes (`mailboxes`, for a body without an escalation target of its own). The rows ship in
 `app/agencies/reference/authorities.json`, loaded by `flask agencies load-reference` (`load_authorities`); the next
 body is one row more (that file or the admin page), no code change.
 
@@ -42,6 +45,11 @@ PROFILE_FIELDS = (
     "level3_copies",
     "sources",
     "signer_role_label",
+    "level3_to",
+    "level3_cc",
+    "level3_actions",
+    "level3_basis",
+    "mailboxes",
 )
 # Full names of the bodies known by their short name, for an authority without a row (configuration only).
 KNOWN_NAMES = {
@@ -81,6 +89,13 @@ class AuthorityProfile:
     level3_request: str
     level3_copies: tuple[str, ...]
     legal_basis: str
+    # Who receives the level-3 escalation (recipient rules of the ladder; empty: the ladder's own), the
+    # administrative actions it asks for, the legal basis it cites, and the body's own mailboxes.
+    level3_to: tuple[str, ...] = ()
+    level3_cc: tuple[str, ...] = ()
+    level3_actions: tuple[str, ...] = ()
+    level3_basis: str = ""
+    mailboxes: tuple[str, ...] = ()
 
     def as_context(self) -> dict[str, Any]:
         return {
@@ -89,9 +104,14 @@ class AuthorityProfile:
             "head_title": self.head_title,
             "signer_title": self.signer_title,
             "address": self.address,
+            "legal_basis": self.legal_basis,
             "level3_addressee": self.level3_addressee,
             "level3_request": self.level3_request,
             "level3_copies": list(self.level3_copies),
+            "level3_to": list(self.level3_to),
+            "level3_cc": list(self.level3_cc),
+            "level3_actions": list(self.level3_actions),
+            "level3_basis": self.level3_basis,
         }
 
 
@@ -174,9 +194,14 @@ def _shipped() -> tuple[OversightAuthority, ...]:
     return tuple(sorted(rows, key=lambda row: row.valid_from))
 
 
+def split_list(value: str | None, separator: str = ";") -> tuple[str, ...]:
+    """`a; b;; c` → ("a", "b", "c"): the lists a row holds as text (copies, rules, actions, mailboxes)."""
+    return tuple(part.strip() for part in (value or "").split(separator) if part.strip())
+
+
 def _profile(row: OversightAuthority) -> AuthorityProfile:
     generic = _generic(row.short_name)
-    copies = tuple(part.strip() for part in (row.level3_copies or "").split(";") if part.strip())
+    copies = split_list(row.level3_copies)
     return AuthorityProfile(
         short_name=row.short_name,
         name=row.name,
@@ -187,6 +212,11 @@ def _profile(row: OversightAuthority) -> AuthorityProfile:
         level3_request=row.level3_request or generic.level3_request,
         level3_copies=copies,
         legal_basis=row.legal_basis or "",
+        level3_to=tuple(rule.lower() for rule in split_list(row.level3_to)),
+        level3_cc=tuple(rule.lower() for rule in split_list(row.level3_cc)),
+        level3_actions=split_list(row.level3_actions),
+        level3_basis=row.level3_basis or "",
+        mailboxes=tuple(address.lower() for address in split_list(row.mailboxes, ",")),
     )
 
 

@@ -6,14 +6,20 @@ after it (before it when negative), or after the day of the level named by `afte
 calendar and zone. Recipient rules: `ppk` (the agency's PPK mailbox and PPK users), `investigator` (the
 recommendation's drafter, else the case's creator), `ministry` (the routed supervising ministry: Menpan-RB for
 central agencies, Kemendagri for regional ones, or the agency's override), `governor` (the governor's office,
-i.e. the province's PPK, for a kabupaten/kota), `kasn`, `bkn`, `menpanrb`, `kemendagri` (official mailboxes).
+i.e. the province's PPK, for a kabupaten/kota), `kasn`, `bkn`, `menpanrb`, `kemendagri` (official mailboxes),
+`authority` (the mailboxes of the authority that issued the recommendation, app/escalations/routing.py).
+
+Level 3 belongs to the authority that issued the recommendation: its row (app/agencies/reference/authorities.json)
+may name who receives it (`level3_to`, `level3_cc`), and then those rules replace the rung's (`for_authority`), so a
+KASN-era recommendation still open keeps KASN's ladder and a BKN-era one follows BKN's.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import time
 from typing import Any
 
@@ -21,8 +27,14 @@ from flask import current_app, has_app_context
 
 from config import ConfigError
 
-RECIPIENT_RULES = frozenset({"ppk", "investigator", "ministry", "governor", "kasn", "bkn", "menpanrb", "kemendagri"})
+log = logging.getLogger(__name__)
+
+RECIPIENT_RULES = frozenset(
+    {"ppk", "investigator", "ministry", "governor", "kasn", "bkn", "menpanrb", "kemendagri", "authority"}
+)
 MAX_LEVEL = 3  # the database allows levels 0..3
+# The level whose recipients the issuing authority's row decides (its final report, under its own powers).
+AUTHORITY_LEVEL = 3
 
 DEFAULT_LADDER: tuple[dict[str, Any], ...] = (
     {"level": 0, "kind": "reminder", "label": "Pengingat", "offset": -3, "to": ["ppk"], "cc": []},
@@ -132,6 +144,20 @@ def build_ladder(raw: Sequence[Mapping[str, Any]]) -> Ladder:
         resolved[rung.level] = rung.days_from_due
         rungs.append(rung)
     return Ladder(tuple(rungs))
+
+
+def for_authority(rung: Rung, to: Sequence[str], cc: Sequence[str]) -> Rung:
+    """`rung` as the issuing authority's row says for its level-3 escalation: its `to` and `cc` rules replace the
+    rung's (an empty `to` keeps the rung's own recipients); other levels, and rules the ladder does not know
+    (a typo in a row: logged, left out), are left as they are."""
+    if rung.level != AUTHORITY_LEVEL or not (to or cc):
+        return rung
+    unknown = sorted((set(to) | set(cc)) - RECIPIENT_RULES)
+    if unknown:
+        log.warning("level-3 recipients of an authority's row: unknown rules %s left out", unknown)
+    known_to = tuple(rule for rule in to if rule in RECIPIENT_RULES)
+    known_cc = tuple(rule for rule in cc if rule in RECIPIENT_RULES and rule not in known_to)
+    return replace(rung, to=known_to or rung.to, cc=known_cc if cc else rung.cc)
 
 
 def load_ladder() -> Ladder:

@@ -3,6 +3,10 @@
 Routing by agency kind comes from `app.agencies.services.routed_body` (central → Menpan-RB, regional →
 Kemendagri, or the agency's `escalation_body`). The official mailboxes of the targets (menpanrb, kemendagri,
 kasn, bkn) are the admin-edited EscalationRecipient rows, else `ESCALATION_RECIPIENTS_<TARGET>`.
+
+The `authority` rule writes to the authority that issued the recommendation: the mailboxes its row names
+(`mailboxes`, a body with no target of its own, e.g. the next one), else its own target (`kasn`, `bkn`), else the
+oversight authority's mailbox (`kasn`, shown as "KASN / otoritas pengawas").
 """
 
 from __future__ import annotations
@@ -69,6 +73,13 @@ def targets_without_mailbox(targets: Iterable[str] | None = None) -> list[str]:
     return [t for t in wanted if not target_recipients(t)]
 
 
+def authority_target(authority: Any | None) -> str:
+    """The escalation target standing for the issuing authority (an AuthorityProfile) when its row names no
+    mailbox: its own target when it has one (KASN, BKN), else the oversight authority's mailbox (`kasn`)."""
+    short = str(getattr(authority, "short_name", "") or "").lower()
+    return short if short in TARGETS else "kasn"
+
+
 def target_names(targets: Iterable[str]) -> str:
     """`Kementerian PANRB, Badan Kepegawaian Negara`: the targets' Indonesian names, for messages."""
     return ", ".join(ESCALATION_TARGET_LABELS.get(t, t) for t in targets)
@@ -112,11 +123,17 @@ class Directory:
     def target(self, target: str) -> list[str]:
         return self._targets.get(target, [])
 
-    def missing_targets(self, rules: tuple[str, ...], *, agency: Any, body: str | None) -> list[str]:
-        """The escalation targets among `rules` (the ministry as routed) that have no mailbox."""
+    def missing_targets(
+        self, rules: tuple[str, ...], *, agency: Any, body: str | None, authority: Any | None = None
+    ) -> list[str]:
+        """The escalation targets among `rules` (the ministry as routed, the issuing authority as
+        `authority_target` when its row names no mailbox) that have no mailbox."""
         missing: list[str] = []
         for rule in rules:
+            if rule == "authority" and getattr(authority, "mailboxes", ()):
+                continue
             target = (body or routed_body(agency)) if rule == "ministry" else rule
+            target = authority_target(authority) if rule == "authority" else target
             if target in TARGETS and not self.target(target) and target not in missing:
                 missing.append(target)
         return missing
@@ -161,9 +178,18 @@ class Directory:
         return self._users[user_id]
 
     def resolve(
-        self, rule: str, *, agency: Any, investigator_ids: tuple[int | None, ...], body: str | None
+        self,
+        rule: str,
+        *,
+        agency: Any,
+        investigator_ids: tuple[int | None, ...],
+        body: str | None,
+        authority: Any | None = None,
     ) -> tuple[list[str], str, int | None]:
         """Emails of one recipient rule, with the zone and calendar of their working hours."""
+        if rule == "authority":
+            own = list(getattr(authority, "mailboxes", ()) or ())
+            return (own or self.target(authority_target(authority))), CENTRAL_TIMEZONE, None
         if rule == "ppk":
             return self.ppk(agency), agency.timezone, agency.id
         if rule == "investigator":
@@ -182,7 +208,13 @@ class Directory:
         return self.target(rule), CENTRAL_TIMEZONE, None
 
     def groups(
-        self, rules: tuple[str, ...], *, agency: Any, investigator_ids: tuple[int | None, ...], body: str | None
+        self,
+        rules: tuple[str, ...],
+        *,
+        agency: Any,
+        investigator_ids: tuple[int | None, ...],
+        body: str | None,
+        authority: Any | None = None,
     ) -> tuple[list[RecipientGroup], list[str]]:
         """Recipients of `rules` grouped by working-hours zone (each address once), and the flat list."""
         groups: dict[tuple[str, int | None], RecipientGroup] = {}
@@ -190,7 +222,7 @@ class Directory:
         ordered: list[str] = []
         for rule in rules:
             emails, tz_name, calendar_agency_id = self.resolve(
-                rule, agency=agency, investigator_ids=investigator_ids, body=body
+                rule, agency=agency, investigator_ids=investigator_ids, body=body, authority=authority
             )
             for email in emails:
                 address = email.strip().lower()

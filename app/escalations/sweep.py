@@ -12,6 +12,10 @@
 - Idempotent: a step is unique per (recommendation, cycle, level) (`INSERT … ON CONFLICT DO NOTHING
   RETURNING`); the recommendation's level moves by compare-and-set; emails go through the outbox, whose
   keys are unique, in the transaction that records the step. A crash rolls the batch back whole.
+- Per era: level 3 goes to whom the row of the authority that issued the recommendation says (on its day of
+  issue: app/agencies/authority.py, `ladder.for_authority`), so a KASN-era recommendation still open keeps KASN's
+  final report and a BKN-era one follows BKN's; the email is told the rules it was sent by (`to_rules`,
+  `cc_rules`), so that what it names matches who receives it.
 - Concurrent: on PostgreSQL each batch claims its rows with `FOR UPDATE … SKIP LOCKED` (the recommendation
   and its case), so several schedulers share the work; on SQLite one writer runs at a time.
 
@@ -32,18 +36,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
+from app.agencies.authority import AuthorityProfile, profile_for
 from app.agencies.services import routed_body
 from app.audit.history import Entry, append_history_many
 from app.calendar.working_days import LEAST, MOST, Calendar, end_of_day, local_date
 from app.core.clock import utcnow
 from app.core.states import CaseStatus
 from app.db import db, unit_of_work
-from app.escalations.ladder import Ladder, Rung, load_ladder, working_hours
+from app.escalations.ladder import AUTHORITY_LEVEL, Ladder, Rung, for_authority, load_ladder, working_hours
 from app.escalations.routing import TARGETS, Directory, RecipientGroup
 from app.letters.context import RECORD_KINDS, agency_records
 from app.letters.mail import CaseEmail, enqueue_many
@@ -136,6 +142,9 @@ class _Row:
     agency_id: int
     number: str
     created_by_id: int | None
+    # Who issued the recommendation and when: level 3 follows that authority's row.
+    authority_name: str | None = None
+    issued_at: datetime | None = None
 
 
 @dataclass
@@ -165,6 +174,8 @@ class _Plan:
     missing: list[str] = field(default_factory=list)
     # A step of an earlier sweep still due (its email not addressed to everyone): this plan addresses it again.
     pending_step_id: int | None = None
+    # The authority that issued the recommendation, as on its day of issue (set when level 3 is concerned).
+    authority: AuthorityProfile | None = None
 
     @property
     def current(self) -> int:
@@ -295,6 +306,8 @@ _ROW_COLUMNS = (
     Case.agency_id,
     Case.number,
     Case.created_by_id,
+    Recommendation.authority_name,
+    Recommendation.issued_at,
 )
 
 
@@ -354,19 +367,33 @@ class Sweep:
         reached = {level: end_of_day(days[level], agency.timezone) for level in range(current + 1, target + 1)}
         return _Plan(row=row, agency=agency, target=target, due_day=due_day, today=today, reached=reached)
 
+    def rung(self, plan: _Plan, level: int) -> Rung:
+        """The ladder's rung of `level` for this recommendation: level 3 as its issuing authority's row says."""
+        rung = self.ladder.rung(level)
+        if level != AUTHORITY_LEVEL:
+            return rung
+        if plan.authority is None:
+            plan.authority = self._authority(plan)
+        return for_authority(rung, plan.authority.level3_to, plan.authority.level3_cc)
+
+    def _authority(self, plan: _Plan) -> AuthorityProfile:
+        """The issuing authority on its day of issue, in the agency's zone (as its emails and letters say)."""
+        issued = plan.row.issued_at or plan.row.due_at
+        day = issued.astimezone(ZoneInfo(plan.agency.timezone)).date()
+        return profile_for(plan.row.authority_name, day)
+
     def address(self, plan: _Plan, prior_body: str | None) -> None:
-        rung = self.ladder.rung(plan.target)
-        if any("ministry" in self.ladder.rung(level).recipients_rules for level in plan.new_levels):
+        rung = self.rung(plan, plan.target)
+        if any("ministry" in self.rung(plan, level).recipients_rules for level in plan.new_levels):
             plan.body = prior_body or routed_body(plan.agency)
         else:
             plan.body = prior_body
         investigators = (plan.row.drafted_by_id, plan.row.created_by_id)
-        plan.groups, everyone = self.directory.groups(
-            rung.recipients_rules, agency=plan.agency, investigator_ids=investigators, body=plan.body
-        )
-        _, plan.to = self.directory.groups(rung.to, agency=plan.agency, investigator_ids=investigators, body=plan.body)
+        who = {"agency": plan.agency, "body": plan.body, "authority": plan.authority}
+        plan.groups, everyone = self.directory.groups(rung.recipients_rules, investigator_ids=investigators, **who)
+        _, plan.to = self.directory.groups(rung.to, investigator_ids=investigators, **who)
         plan.cc = [email for email in everyone if email not in plan.to]
-        plan.missing = self.directory.missing_targets(rung.recipients_rules, agency=plan.agency, body=plan.body)
+        plan.missing = self.directory.missing_targets(rung.recipients_rules, **who)
 
     def _prior_bodies(self, plans: list[_Plan]) -> dict[tuple[int, int], str]:
         """Ministry already recorded for a recommendation's cycle (level 3 copies the level-2 ministry)."""
@@ -418,7 +445,7 @@ class Sweep:
                         "reached_at": plan.reached[level],
                         "recorded_at": recorded_at,
                         "due_at": plan.row.due_at,
-                        "body": plan.body if "ministry" in self.ladder.rung(level).recipients_rules else None,
+                        "body": plan.body if "ministry" in self.rung(plan, level).recipients_rules else None,
                         "notified": level == plan.target and plan.addressed,
                     }
                 )
@@ -442,7 +469,7 @@ class Sweep:
         days_left, days_late = self._days(plan)
         status = case.status
         for level in levels:
-            rung = self.ladder.rung(level)
+            rung = self.rung(plan, level)
             self._history.append(
                 Entry(
                     case.id,
@@ -467,7 +494,7 @@ class Sweep:
             self._queue(plan, case, days_left, days_late)
 
     def _queue(self, plan: _Plan, case: Case, days_left: int, days_late: int) -> None:
-        rung: Rung = self.ladder.rung(plan.target)
+        rung: Rung = self.rung(plan, plan.target)
         extra = {
             "level": plan.target,
             "level_label": rung.label,
@@ -480,6 +507,8 @@ class Sweep:
             "to": plan.to,
             "cc": plan.cc,
             "skipped_levels": [level for level in plan.new_levels if level != plan.target],
+            "to_rules": list(rung.to),
+            "cc_rules": list(rung.cc),
         }
         if plan.agency.id in self._records:
             extra["record"] = self._records[plan.agency.id]

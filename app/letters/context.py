@@ -72,6 +72,17 @@ _TARGET_LABELS = {
     "bkn": "Badan Kepegawaian Negara",
 }
 
+# Whom a level-3 escalation copies, named by the recipient rules of its `cc` (the officials, not their mailboxes).
+OFFICIAL_TITLES = {
+    "menpanrb": "Menteri Pendayagunaan Aparatur Negara dan Reformasi Birokrasi",
+    "kemendagri": "Menteri Dalam Negeri",
+    "bkn": "Kepala Badan Kepegawaian Negara",
+    "kasn": "Ketua Komisi Aparatur Sipil Negara",
+}
+# The ladder's level-3 copies by default (DESIGN §4: the level-2 ministry and BKN), for a letter rendered outside
+# the sweep of an authority whose row names none; the sweep hands the email the rules it used (`cc_rules`).
+DEFAULT_LEVEL3_CC = ("ministry", "bkn")
+
 
 def build_context(kind: str, *, case: Any | None, extra: Mapping[str, Any]) -> dict[str, Any]:
     """Everything a template may use; every name is always present (templates are strict)."""
@@ -99,6 +110,7 @@ def build_context(kind: str, *, case: Any | None, extra: Mapping[str, Any]) -> d
         _add_case(context, case, base_url=base_url)
     context["authority_profile"] = _authority_profile(context, case)
     _add_event(context, extra)
+    context["level3"] = _level3(context, extra)
     if kind in RECORD_KINDS and context["agency"] is not None:
         given = extra.get("record")
         context["record"] = dict(given) if isinstance(given, Mapping) else _agency_record(context["agency"]["id"])
@@ -139,7 +151,8 @@ def _add_case(context: dict[str, Any], case: Any, *, base_url: str) -> None:
             "ppk_title": agency.ppk_title or "Pejabat Pembina Kepegawaian",
         }
         context["ppk"] = f"{context['agency']['ppk_title']} {agency.name}".strip()
-        context["escalation_to"] = _TARGET_LABELS.get(routed_body(agency), "")
+        context["routed_body"] = routed_body(agency)
+        context["escalation_to"] = _TARGET_LABELS.get(context["routed_body"], "")
     recommendation = _recommendation_of(case)
     if recommendation is not None:
         if recommendation.authority_name:
@@ -157,6 +170,35 @@ def _add_case(context: dict[str, Any], case: Any, *, base_url: str) -> None:
         }
         context["rec_letter"] = recommendation.letter_number or ""
         context["sanction"] = context["recommendation"]["sanction"]
+
+
+def _level3(context: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """What the level-3 escalation (its email and its letter) says, from the row of the authority that issued the
+    recommendation: to whom (`addressee`), whom it copies (`copies`: the level-2 ministry first, then the copies
+    the row names, then the officials of the other `cc` rules, each once and never the addressee), what it asks
+    (`request`, `actions`), on which legal basis (`basis`), and who signs (`signer`, `authority`, `signature`)."""
+    profile = context["authority_profile"]
+    rules = [str(rule) for rule in (extra.get("cc_rules") or profile["level3_cc"] or DEFAULT_LEVEL3_CC)]
+    body = str(extra.get("body") or context.get("routed_body") or "")
+    titles = {**OFFICIAL_TITLES, "ministry": OFFICIAL_TITLES.get(body, ""), "ppk": context["ppk"]}
+    titles["authority"] = profile["head_title"]
+    names = [titles["ministry"]] if "ministry" in rules else []
+    names += profile["level3_copies"]
+    names += [titles.get(rule, "") for rule in rules if rule != "ministry"]
+    addressee = profile["level3_addressee"]
+    copies = [name for name in dict.fromkeys(names) if name and name != addressee]
+    return {
+        "addressee": addressee,
+        "copies": copies,
+        "request": profile["level3_request"],
+        "actions": list(profile["level3_actions"]),
+        "basis": profile["level3_basis"],
+        "signer": profile["signer_title"],
+        "authority": profile["name"],
+        # the signature's lines: the signing official, and the body when the title does not name it
+        "signature": [profile["signer_title"]]
+        + ([] if profile["name"] in profile["signer_title"] else [profile["name"]]),
+    }
 
 
 def _recommendation_of(case: Any) -> Any | None:

@@ -136,11 +136,27 @@ def _copies(agency: Agency, *extra: str) -> list[str]:
     else:
         copies.append(BODY_ADDRESSEES["menpanrb"])
     copies.append("Kepala Badan Kepegawaian Negara")
+    copies += _governor(agency)
+    return list(dict.fromkeys(c for c in copies if c))
+
+
+def _governor(agency: Agency) -> list[str]:
+    """The governor's office, copied on the letters about a kabupaten/kota."""
     if agency.kind in (AgencyKind.KABUPATEN, AgencyKind.KOTA) and agency.parent_id:
         parent = db.session.get(Agency, agency.parent_id)
         if parent is not None:
-            copies.append(f"{parent.ppk_title or 'Gubernur'} {parent.name.removeprefix('Provinsi ')}")
-    return list(dict.fromkeys(copies))
+            return [f"{parent.ppk_title or 'Gubernur'} {parent.name.removeprefix('Provinsi ')}"]
+    return []
+
+
+def _level3_paragraphs(level3: dict[str, Any]) -> list[str]:
+    """What the final report asks, as its issuing authority's row says: the request, the administrative actions
+    (a., b., ...), and the legal basis."""
+    paragraphs = [level3["request"]]
+    paragraphs += [f"{chr(ord('a') + index)}. {action}" for index, action in enumerate(level3["actions"])]
+    if level3["basis"]:
+        paragraphs.append(f"Dasar hukum: {level3['basis']}")
+    return paragraphs
 
 
 # -- the recommendation letter -------------------------------------------------------------------------------------
@@ -253,10 +269,12 @@ def render_escalation_letter(
         copies = _copies(agency, f"{context['ppk']}", profile["head_title"])
         subject = SUBJECT_ESCALATION
     else:
-        # What level 3 asks for, and of whom, is the issuing authority's own (its powers under its law).
-        addressee_name = profile["level3_addressee"]
-        paragraphs.append(profile["level3_request"])
-        copies = _copies(agency, BODY_ADDRESSEES.get(body, ""), *profile["level3_copies"], f"{context['ppk']}")
+        # What level 3 asks for, of whom, on which basis, and whom it copies are the issuing authority's own (its
+        # row: its powers under its law), the same as its email says (context `level3`).
+        level3 = context["level3"]
+        addressee_name = level3["addressee"]
+        paragraphs += _level3_paragraphs(level3)
+        copies = list(dict.fromkeys([*level3["copies"], context["ppk"], *_governor(agency)]))
         subject = SUBJECT_FINAL
     letter = Letter(
         letterhead=head,
