@@ -85,6 +85,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # PostgreSQL: let psycopg prepare statements a connection runs often (off behind a pooler that cannot
         # track them: PgBouncer older than 1.21 in transaction mode, docs/operations.md)
         "DATABASE_PREPARED_STATEMENTS": _bool(env.get("DATABASE_PREPARED_STATEMENTS"), default=True),
+        "DATABASE_PRE_PING": _bool(env.get("DATABASE_PRE_PING"), default=False),
         # mail
         "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": _int(env.get("MAIL_PORT"), 25),
@@ -188,12 +189,22 @@ def finalize(config: dict[str, Any]) -> dict[str, Any]:
     config.setdefault("REMEMBER_COOKIE_SECURE", production)
     config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
     config.setdefault("PERMANENT_SESSION_LIFETIME", 8 * 3600)
-    # A server connection can drop (restart, failover): test it at checkout. A SQLite file cannot, and the
-    # ping would cost every request a statement.
+    # A server connection can drop (restart, failover). No ping per checkout (a round trip before every
+    # request: a third statement per list page): a statement that meets a dead connection raises a disconnect
+    # error, SQLAlchemy invalidates that connection and every pooled one older than it, the request answers 503
+    # (app.errors) and the next request gets a fresh connection; a scheduler job runs once more
+    # (app.scheduling.run_job). TCP keepalives find connections the network dropped while idle, and
+    # pool_recycle replaces them before middleboxes forget them. DATABASE_PRE_PING=1 brings the ping back (a
+    # proxy that drops idle connections silently).
     on_server = not config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
-    engine_options: dict[str, Any] = {"pool_pre_ping": on_server}
-    if on_server and not config.get("DATABASE_PREPARED_STATEMENTS", True):
-        engine_options["connect_args"] = {"prepare_threshold": None}  # psycopg: never prepare
+    engine_options: dict[str, Any] = {"pool_pre_ping": on_server and bool(config.get("DATABASE_PRE_PING"))}
+    if on_server:
+        engine_options["pool_recycle"] = 1800
+        connect_args: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10}
+        connect_args["keepalives_count"] = 3
+        if not config.get("DATABASE_PREPARED_STATEMENTS", True):
+            connect_args["prepare_threshold"] = None  # psycopg: never prepare
+        engine_options["connect_args"] = connect_args
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
     config.setdefault("MAIL_SUPPRESS_SEND", False)
     config.setdefault("BABEL_DEFAULT_LOCALE", "id")

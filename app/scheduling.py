@@ -40,6 +40,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from jinja2 import TemplateNotFound, TemplateSyntaxError
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from app.audit.checkpoints import checkpoint_dir, run_checkpoint_job
 from app.core.clock import utcnow
@@ -127,12 +128,24 @@ def record_heartbeat(job_id: str, ok: bool, error: str | None) -> None:
 
 
 def run_job(app: Flask, job_id: str, func: Callable[[], Any]) -> bool:
-    """Run one job in its own app context: commit its work, then its heartbeat; never raise to the scheduler."""
+    """Run one job in its own app context: commit its work, then its heartbeat; never raise to the scheduler.
+
+    A job whose first statements meet a connection the database dropped (a restart, a failover: the pool does
+    not ping, see config.py) runs once more at once: the failure invalidated the pool's old connections, and
+    every job is idempotent (the sweep's compare-and-set levels, the outbox's claimed rows)."""
     with app.app_context():
         ok, error = True, None
         try:
-            with unit_of_work():
-                func()
+            try:
+                with unit_of_work():
+                    func()
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+                log.warning("scheduler job %s met a lost database connection; running it again", job_id)
+                db.session.remove()
+                with unit_of_work():
+                    func()
         except Exception as exc:  # noqa: BLE001 - a failing job must not stop the scheduler
             log.exception("scheduler job %s failed", job_id)
             ok, error = False, f"{type(exc).__name__}: {exc}"[:2000]
