@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from app.api.openapi import file_response
 from app.api.reads import read_only
 from app.api.security import current_api_caller, current_api_user, require_auth
-from app.cases import access, attachments, listing, services
+from app.cases import access, attachments, listing, outcomes, services
 from app.cases.downloads import bundle_response, export_response
 from app.cases.schemas import (
     AttachmentOut,
@@ -233,3 +233,57 @@ def bundle(case_id: int) -> Any:
     """The evidence bundle of a case (KASN roles): summary PDF, timeline, letters, files, manifest."""
     user = current_api_user()
     return bundle_response(access.get_case_for(user, case_id), user)
+
+
+# -- outcomes: blocks of personnel data/services in SIASN (app/cases/outcomes.py) -----------------------------------
+
+
+@blp.route("/cases/<id:case_id>/blocks")
+@blp.doc(security=SECURITY)
+@blp.response(200, outcomes.DataBlockListOut)
+@require_auth
+@read_only
+def list_blocks(case_id: int) -> dict[str, Any]:
+    """The blocks of the reported civil servant's data/services asked for in this case (outsiders: no staff names
+    or internal notes)."""
+    user = current_api_user()
+    return {"items": outcomes.case_blocks(access.get_case_for(user, case_id), user)}
+
+
+@blp.route("/cases/<id:case_id>/blocks", methods=["POST"])
+@blp.doc(
+    security=SECURITY,
+    requestBody={"required": True, "content": {"application/json": {"schema": outcomes.DataBlockIn}}},
+)
+@blp.response(201, outcomes.DataBlockOut)
+@require_auth
+def record_block(case_id: int) -> dict[str, Any]:
+    """Record a block of the reported civil servant's personnel data and/or services in SIASN (Peraturan BKN
+    1/2023) asked for by the oversight authority (investigator, commissioner): an event of the case's history, not
+    a change of its status; 409 while another block of the recommendation is in force."""
+    user = current_api_user()
+    with unit_of_work():
+        case = access.get_case_for(user, case_id)
+        outcomes.require_staff(user)  # 404 for a case the caller may not see, then 403, then the body
+        block = outcomes.record_block(case, _json_body(), user)
+        out = outcomes.blocks_out([block], user)[0]  # before the commit (see create_case)
+    return out
+
+
+@blp.route("/cases/<id:case_id>/blocks/<id:block_id>/lift", methods=["POST"])
+@blp.doc(
+    security=SECURITY,
+    requestBody={"required": True, "content": {"application/json": {"schema": outcomes.DataBlockLiftIn}}},
+)
+@blp.response(200, outcomes.DataBlockOut)
+@require_auth
+def lift_block(case_id: int, block_id: int) -> dict[str, Any]:
+    """Record that a block was lifted, with the letter that lifted it (investigator, commissioner); 409 when it
+    was lifted already."""
+    user = current_api_user()
+    with unit_of_work():
+        case = access.get_case_for(user, case_id)
+        outcomes.require_staff(user)
+        block = outcomes.lift_block(case, block_id, _json_body(), user)
+        out = outcomes.blocks_out([block], user)[0]
+    return out

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.agencies.services import has_ended, newest_local_day, open_agency_choices, successor_of
 from app.calendar.working_days import deadline_gaps, explain_deadline
-from app.cases import access, attachments, services
+from app.cases import access, attachments, outcomes, services
 from app.cases.schemas import NewCaseSchema
 from app.core import vocab
 from app.core.sanction_rules import EMPLOYEE_LABELS, suggest
@@ -43,6 +43,7 @@ OTHER_EVENT_LABELS = {
     "attachment_added": N_("Berkas diunggah"),
     "escalation_level_reached": N_("Tingkat eskalasi tercapai"),
     "escalation": N_("Eskalasi"),
+    **outcomes.EVENT_LABELS,  # a block of data/services in SIASN recorded, lifted
 }
 
 
@@ -152,6 +153,7 @@ def _payload_labels() -> dict[str, str]:
             "level": gettext("Tingkat"),
         }
     )
+    labels.update({key: gettext(text) for key, text in outcomes.PAYLOAD_LABELS.items()})
     return labels
 
 
@@ -162,6 +164,7 @@ _PAYLOAD_VOCABULARIES: dict[str, dict[Any, str]] = {
     "sanction_form": vocab.SANCTION_FORMS,
     "category": vocab.CATEGORY_LABELS,
     "source": vocab.SOURCE_LABELS,
+    "scope": outcomes.SCOPE_LABELS,
     "outcome": {"upheld": N_("Rekomendasi tetap"), "revised": N_("Rekomendasi diubah")},
     "purpose": {
         "evidence": N_("Bukti"),
@@ -292,6 +295,7 @@ def case_page(case: Case, user: User) -> dict[str, Any]:
         "explanation": deadline_explanation(case, detail),
         "calendar_gaps": deadline_calendar_gaps(case, detail),
         "escalations": escalation_steps(case),
+        "blocks": detail["blocks"],
         "deadline_class": deadline_class(detail),
         "names": _names({rec.get("drafted_by"), rec.get("issued_by")}),
         "is_active": is_active_status(case.status),

@@ -9,6 +9,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from app.calendar.working_days import latest_today
+from app.cases.outcomes import DataBlockOut
 from app.core.nip import InvalidNIP, parse_nip
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_cursor
 from app.core.states import CaseStatus
@@ -281,6 +282,7 @@ class CaseOut(CaseSummaryOut):
     close_reason = fields.String(allow_none=True)
     reporter = fields.Dict(allow_none=True, metadata={"description": "KASN roles only"})
     escalations = fields.List(fields.Dict())
+    blocks = fields.List(fields.Nested(DataBlockOut), metadata={"description": "pemblokiran data/layanan SIASN"})
 
 
 class CasePageOut(Schema):

@@ -16,6 +16,7 @@ from app.agencies.authority import authority_name_on, role_labels
 from app.agencies.services import check_open_for_new_case, end_dump
 from app.audit.history import append_history, lock_case
 from app.calendar.services import deadline_status as clock
+from app.cases import outcomes
 from app.cases.access import may_create_case, sees_attachment, sees_deliberation, sees_reporter
 from app.cases.listing import case_summary
 from app.cases.schemas import NewCaseSchema, _partial_update_schema
@@ -272,6 +273,7 @@ def case_detail(case: Case, user: User, now: datetime | None = None) -> dict[str
             ],
             "dismiss_reason": case.dismiss_reason,
             "close_reason": case.close_reason,
+            "blocks": outcomes.case_blocks(case, user),  # blocks of data/services in SIASN (app/cases/outcomes.py)
         }
     )
     if sees_reporter(user):
@@ -298,6 +300,8 @@ PARTY_EVENTS = frozenset(
         "attachment_added",
         "escalation_level_reached",
         "escalation",
+        "data_block_recorded",
+        "data_block_lifted",
     }
 )
 PARTY_HIDDEN_PAYLOAD_KEYS = frozenset(

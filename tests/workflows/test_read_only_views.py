@@ -34,6 +34,7 @@ def _urls(case_id: int, agency_id: int) -> dict[str, str]:
         "cases.list_cases": "/api/v1/cases?limit=5",
         "cases.get_case": f"/api/v1/cases/{case_id}",
         "cases.history": f"/api/v1/cases/{case_id}/history",
+        "cases.list_blocks": f"/api/v1/cases/{case_id}/blocks",
         "agencies.list_agencies": "/api/v1/agencies?limit=5",
         "agencies.get_agency": f"/api/v1/agencies/{agency_id}",
     }
