@@ -11,8 +11,8 @@ SQLite file under instance/bench/ (built once).
 Then times, interleaved and repeated, (1) `compute_index(year)` — every agency's criteria, score, index,
 category and rank: the aggregate with its working-days histogram (for the median), the agencies, the
 self-assessments, the scoring and ranking in Python — and (2) the bare aggregate: one GROUP BY agency written
-by hand in SQL (`BARE_AGGREGATE`, none of the index's code) over the same tables, a sum per indicator. Prints one line with the medians and the
-ratio (target: ratio <= 1.5).
+by hand in SQL (`BARE_AGGREGATE`, none of the index's code) over the same tables, a sum per indicator. Prints
+one line with the medians and the ratio (target: ratio <= 1.5).
 
 `generate()` is the data generator; other benchmarks may import it.
 """

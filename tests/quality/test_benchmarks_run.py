@@ -21,6 +21,7 @@ pytestmark = pytest.mark.skipif(
 
 TINY = {
     "list_endpoint": ["--cases", "300", "--repeat", "1", "--seconds", "0.5", "--workers", "1", "--connections", "2"],
+    "request_mix": ["--cases", "300", "--rounds", "1", "--seconds", "0.5", "--workers", "1", "--connections", "2"],
     "sweep": ["--n", "300"],
     "index": ["--n", "300", "--agencies", "20", "--repeat", "1", "--fresh"],
     "outbox": ["--messages", "40", "--rounds", "2", "--batch-size", "20"],
