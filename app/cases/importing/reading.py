@@ -203,6 +203,17 @@ EMPLOYEE_VALUES = _vocabulary(
 )  # fmt: skip
 
 
+def employee_in_row(cells: dict[str, Any], errors: list[str] | None = None) -> Employee | None:
+    """PNS or PPPK as the row's "jenis pegawai" says (None when empty; an unknown word goes to `errors`)."""
+    raw = cells.get("employee_type")
+    if raw is None:
+        return None
+    value = EMPLOYEE_VALUES.get(normalize_value(str(raw)))
+    if value is None and errors is not None:
+        errors.append(f"{FIELD_LABELS['employee_type']}: '{raw}' tidak dikenal (PNS atau PPPK)")
+    return Employee(value) if value else None
+
+
 def clean_cell(value: Any) -> Any:
     """Strip strings (and the quote an export puts before a formula-like cell); None for empty cells."""
     if value is None:

@@ -5,6 +5,10 @@ The case's own fields go through the same schema as a case logged through the AP
 status requires of the rest (reason, recommendation, clarification, follow-up, closing) is read from
 `STATUS_RULES` (app/core/states.py), the table the workflow is tested against. Deadlines and escalation levels
 are computed as the workflow and the sweep would have computed them.
+
+Why it is long: one row carries a whole case's life (the case, its recommendation and deadline, its escalation,
+clarification and follow-up, with the sanction rules of app/core/sanction_rules.py), and each part is checked
+against what its status requires, every problem gathered for the one error report of the row.
 """
 
 from __future__ import annotations
@@ -21,13 +25,13 @@ from app.agencies.services import ended_agencies, ended_message, has_ended
 from app.cases.importing.context import AgencyInfo, ImportContext, PreparedRow
 from app.cases.importing.reading import (
     CATEGORY_VALUES,
-    EMPLOYEE_VALUES,
     FIELD_LABELS,
     FORM_VALUES,
     SANCTION_VALUES,
     SOURCE_VALUES,
     STATUS_VALUES,
     SUBCATEGORY_VALUES,
+    employee_in_row,
     lookup_value,
     normalize_value,
     optional_text,
@@ -117,26 +121,11 @@ def _flatten(messages: Any, prefix: str = "") -> list[str]:
     return out
 
 
-def _employee_cell(cells: dict[str, Any], errors: list[str] | None = None) -> Employee | None:
-    """The employee type the row's "jenis pegawai" says (None when empty; an unknown word is a problem)."""
-    raw = cells.get("employee_type")
-    if raw is None:
-        return None
-    value = EMPLOYEE_VALUES.get(normalize_value(str(raw)))
-    if value is None and errors is not None:
-        errors.append(f"{FIELD_LABELS['employee_type']}: '{raw}' tidak dikenal (PNS atau PPPK)")
-    return Employee(value) if value else None
-
-
-def _employee(cells: dict[str, Any], nip: str) -> Employee | None:
-    """PNS or PPPK: as the row says, else as the NIP shows (app/core/sanction_rules.py)."""
-    return _employee_cell(cells) or employee_of_nip(nip)
-
-
-def _sanction_errors(level: str | None, form: str | None, form_field: str, employee: Employee | None) -> list[str]:
-    """The sanction rule every place applies (app/core/sanction_rules.py), said on the form's column."""
-    problem = sanction_problem(level, form, employee=employee)
-    return [f"{FIELD_LABELS[form_field]}: {problem}"] if problem else []
+def _sanction_errors(cells: dict[str, Any], level: str | None, form: str | None, field: str, nip: str) -> list[str]:
+    """The sanction rule every place applies (app/core/sanction_rules.py) for the person the row names (PNS or
+    PPPK: as "jenis pegawai" says, else as the NIP shows), said on the form's column."""
+    problem = sanction_problem(level, form, employee=employee_in_row(cells) or employee_of_nip(nip))
+    return [f"{FIELD_LABELS[field]}: {problem}"] if problem else []
 
 
 class RowValidator:
@@ -200,7 +189,7 @@ class RowValidator:
                 "name": optional_text(cells.get("reported_name")) or "",
                 "nip": optional_text(cells.get("reported_nip")) or "",
                 "position": optional_text(cells.get("reported_position")),
-                "pppk": _employee_cell(cells, errors) is Employee.PPPK,
+                "pppk": employee_in_row(cells, errors) is Employee.PPPK,
             },
             "summary": optional_text(cells.get("summary")) or "",
             "occurred_on": (occurred or date(2000, 1, 1)).isoformat(),
@@ -366,7 +355,7 @@ class RowValidator:
         case = prepared.case
         sanction = lookup_value(SANCTION_VALUES, cells.get("sanction"), "sanction", errors, required=True)
         form = lookup_value(FORM_VALUES, cells.get("sanction_form"), "sanction_form", errors)
-        errors += _sanction_errors(sanction, form, "sanction_form", _employee(cells, case["reported_nip"]))
+        errors += _sanction_errors(cells, sanction, form, "sanction_form", case["reported_nip"])
         letter = optional_text(cells.get("letter_number"))
         issued_at: datetime | None = dates.get("issued_on")
         stages = STATUS_RULES[status].recommendation
@@ -473,7 +462,7 @@ class RowValidator:
             SANCTION_VALUES, cells.get("sanction_imposed"), "sanction_imposed", errors, required=True
         )
         form = lookup_value(FORM_VALUES, cells.get("imposed_form"), "imposed_form", errors)
-        errors += _sanction_errors(imposed, form, "imposed_form", _employee(cells, prepared.case["reported_nip"]))
+        errors += _sanction_errors(cells, imposed, form, "imposed_form", prepared.case["reported_nip"])
         if decided is None or imposed is None or not number or rec["sanction"] is None:
             return
         tz = ZoneInfo(self.ctx.timezone_of(prepared.case["agency_id"]))
