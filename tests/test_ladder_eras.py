@@ -331,6 +331,17 @@ def test_a_block_is_recorded_and_lifted_as_an_outcome_of_the_case(client, world)
     assert person_blocks(case.reported_nip, world.other_ppk) == []
     assert db.session.scalar(select(DataBlock.lift_reference).where(DataBlock.id == block["id"])) == "B-9/BKN/12/2026"
 
+    # The case file's summary (and so the evidence bundle) lists them, without the internal note.
+    path = Path(build_case_bundle(db.session.get(Case, case.id)))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            summary = _pdf_text(archive.read("ringkasan.pdf"))
+    finally:
+        path.unlink(missing_ok=True)
+    assert "Pemblokiran data/layanan kepegawaian (SIASN)" in summary
+    assert "B-1/BKN/11/2026" in summary and "B-9/BKN/12/2026" in summary and "masih berlaku" in summary
+    assert body["note"] not in summary
+
 
 def test_a_block_needs_an_issued_recommendation_and_an_open_case(client, world):
     case = world.cases["review"]

@@ -27,16 +27,12 @@ from app.db import db, get_row
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models.auth import User
 from app.models.cases import Case, Recommendation
-from app.models.outcomes import BLOCK_SCOPES, DataBlock
+from app.models.outcomes import BLOCK_SCOPE_LABELS, BLOCK_SCOPES, DataBlock
 
 RECORDED = "data_block_recorded"
 LIFTED = "data_block_lifted"
 EVENT_LABELS = {RECORDED: "Pemblokiran data kepegawaian dicatat", LIFTED: "Pemblokiran data kepegawaian dibuka"}
-SCOPE_LABELS = {
-    "data": "Data kepegawaian",
-    "layanan": "Layanan kepegawaian",
-    "data_dan_layanan": "Data dan layanan kepegawaian",
-}
+SCOPE_LABELS = BLOCK_SCOPE_LABELS
 # The labels of the history payload's keys, for the case page's timeline.
 PAYLOAD_LABELS = {
     "block_id": "Nomor pemblokiran",

@@ -34,6 +34,7 @@ from app.letters.layout import Letter, Letterhead, Report, render_letter
 from app.models.agencies import Agency
 from app.models.cases import Attachment, Case, CaseHistory, Recommendation, case_records
 from app.models.escalations import EscalationStep
+from app.models.outcomes import BLOCK_SCOPE_LABELS, DataBlock
 
 # Full names of the oversight authorities we know, for the kop when no OversightAuthority row names it.
 BODY_ADDRESSEES = {
@@ -429,6 +430,24 @@ def render_case_summary(
                 for s in steps
             ],  # fmt: skip
             (16, 16, 50, 38, 40),
+        )
+    blocks = list(db.session.scalars(select(DataBlock).where(DataBlock.case_id == case.id).order_by(DataBlock.id)))
+    if blocks:
+        # What the authority asked BKN to block, and when it was lifted (app/cases/outcomes.py); no internal notes.
+        report.heading("G2. Pemblokiran data/layanan kepegawaian (SIASN)")
+        report.table_rows(
+            ["Yang diblokir", "Diminta", "Nomor surat", "Dibuka", "Surat pembukaan"],
+            [
+                [
+                    BLOCK_SCOPE_LABELS.get(b.scope, b.scope),
+                    f"{format_instant(b.requested_at, tz)} ({b.authority})",
+                    b.reference,
+                    format_instant(b.lifted_at, tz) if b.lifted_at else "masih berlaku",
+                    b.lift_reference or "-",
+                ]
+                for b in blocks
+            ],  # fmt: skip
+            (30, 36, 32, 32, 30),
         )
     report.heading("H. Berkas bukti")
     if not attachments:

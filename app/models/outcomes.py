@@ -20,6 +20,11 @@ from app.db import Model
 
 # What a block covers (Peraturan BKN 1/2023: data kepegawaian dan/atau layanan kepegawaian).
 BLOCK_SCOPES = ("data", "layanan", "data_dan_layanan")
+BLOCK_SCOPE_LABELS = {
+    "data": "Data kepegawaian",
+    "layanan": "Layanan kepegawaian",
+    "data_dan_layanan": "Data dan layanan kepegawaian",
+}
 
 
 class DataBlock(Model):
