@@ -24,6 +24,13 @@ from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.cases import Case, Recommendation, search_text
 
+LIKE_ESCAPE = "\\"
+
+
+def _literal(term: str) -> str:
+    """`term` matched as typed: `%` and `_` are characters to find, not LIKE's wildcards."""
+    return term.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+
 
 def filter_values(filters: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     """The list filters of `GET /api/v1/cases` (status, agency_id, category, overdue, escalated, q) as the
@@ -45,7 +52,7 @@ def filter_values(filters: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         term = str(filters["q"]).strip().lower()
         if search_term_too_short(term):  # the schema refuses it first; a caller passing filters directly too
             raise ValidationFailed(SEARCH_TOO_SHORT, details={"fields": {"q": [SEARCH_TOO_SHORT]}})
-        values["f_like"] = f"%{term}%"
+        values["f_like"] = f"%{_literal(term)}%"
         digits = term.replace(" ", "")
         if digits.isdigit() and digits != term:  # a NIP typed in groups
             values["f_digits"] = f"%{digits}%"
@@ -83,9 +90,9 @@ def filter_clauses(shape: tuple[tuple[str, Any], ...], values: Mapping[str, Any]
         # One text, one condition: `search_text ILIKE :term`, which PostgreSQL's trigram index on that expression
         # serves (app.models.cases `search_text`); `lower(…) LIKE lower(:term)` on SQLite, a scan.
         text = search_text()
-        match: Any = text.ilike(param("f_like"))
+        match: Any = text.ilike(param("f_like"), escape=LIKE_ESCAPE)
         if "f_digits" in present:  # "1986 0926" also finds the NIP 198609262015051001
-            match = or_(match, text.like(param("f_digits")))
+            match = or_(match, text.like(param("f_digits"), escape=LIKE_ESCAPE))
         clauses.append(match)
     return clauses
 

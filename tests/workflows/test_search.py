@@ -58,6 +58,26 @@ def test_three_letters_or_digits_search_every_column_whatever_the_case(api):
     assert found("tidak-ada-yang-begini") == set()
 
 
+def test_percent_and_underscore_are_searched_as_typed_not_as_wildcards(api):
+    cast = make_cast()
+    percent = case_in(cast, S.REPORTED, summary="Memotong honor 50% tanpa dasar.")
+    plain = case_in(cast, S.REPORTED, summary="Memotong honor 500 ribu tanpa dasar.")
+    underscore = case_in(cast, S.REPORTED, summary="Akun media sosial dinas_kominfo dipakai kampanye.")
+    other = case_in(cast, S.REPORTED, summary="Akun media sosial dinasXkominfo dipakai kampanye.")
+    user = api(cast.investigator)
+
+    def found(term: str) -> set[int]:
+        response = user.get("/api/v1/cases", query_string={"q": term})
+        assert response.status_code == 200, response.get_json()
+        return {c["id"] for c in response.get_json()["items"]}
+
+    assert found("honor 50%") == {percent.id}
+    assert found("honor 50") == {percent.id, plain.id}
+    assert found("dinas_kominfo") == {underscore.id}
+    assert other.id in found("kominfo")
+    assert found("hon%r") == set()
+
+
 @pytest.mark.postgres
 def test_postgresql_has_the_trigram_index_of_the_searched_text():
     definition = db.session.scalar(
