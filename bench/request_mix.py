@@ -4,7 +4,8 @@ endpoint, on one gunicorn.
     .venv/bin/python -m bench.request_mix [--cases N] [--seconds 3] [--connections 8] [--workers W]
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1/tindak_bench .venv/bin/python -m bench.request_mix
 
-The data set is bench.datagen's (1,000,000 cases by default, BENCH_SCALE=small 20,000), served as
+The data set is bench.datagen's with its hash-chained history rows (1,000,000 cases by default, BENCH_SCALE=small
+20,000), served as
 bench.list_endpoint serves it. Each request kind is loaded on its own for `--seconds` (wrk, else the Python
 client), in rounds, bare endpoint first:
 
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.datagen import dataset
 
-    data = dataset(args.cases)
+    data = dataset(args.cases, history=True)  # real cases carry their history: the case's history is read
     tool = args.tool if args.tool != "auto" else ("wrk" if shutil.which("wrk") else "python")
     kinds = tokens_and_paths(data.url)
     server = start_server(data.url, args.workers)
