@@ -26,7 +26,10 @@ blp = Blueprint(
         "penetapan kebijakan 20 %, penerapan 30 %, penegakan 40 %, kesinambungan sistem 10 %. Rata-rata "
         "berbobotnya adalah persentase instansi; skor mentah = persentase x 300 / 100 (maksimum 300, seperti "
         "hasil yang dipublikasikan: DIY 275 -> 0,92) dan indeks = skor / 300. Kriteria yang belum dapat diukur "
-        "bernilai null dan menyumbang 0. Penegakan dihitung dari data perkara (rekomendasi yang diterbitkan "
+        "bernilai null dan menyumbang 0; instansi yang diukur pada kurang dari empat kriteria tidak diberi kategori "
+        '(category null, category_label "Belum lengkap" dan missing_criteria menyebut kriteria yang belum '
+        "terukur). Instansi yang sudah berakhir tidak diperingkat pada tahun-tahun sesudah berakhirnya. "
+        "Penegakan dihitung dari data perkara (rekomendasi yang diterbitkan "
         "kepada instansi pada tahun itu) ditambah subkriteria yang dinilai mandiri (saluran pengaduan, Majelis "
         "Kode Etik); bila instansi tidak menerima rekomendasi, bobot bagian perkara dialihkan ke subkriteria "
         "penegakan yang dinilai mandiri. Tahun yang sudah dibekukan dijawab dari snapshot-nya. Hak akses: peran "
@@ -63,16 +66,52 @@ class EnforcementSchema(Schema):
     )
 
 
+class MissingCriterionSchema(Schema):
+    key = fields.Str(metadata={"description": "penetapan, penerapan, penegakan atau kesinambungan"})
+    label = fields.Str(metadata={"description": "nama kriteria dalam bahasa Indonesia"})
+
+
 class IndexItemSchema(Schema):
     agency_id = fields.Int()
     agency_code = fields.Str()
     agency_name = fields.Str()
-    rank = fields.Int(allow_none=True)
+    rank = fields.Int(
+        allow_none=True,
+        metadata={
+            "description": "peringkat menurut skor (seri berbagi peringkat); null bila belum ada kriteria yang "
+            "terukur atau instansi sudah berakhir sebelum tahun itu"
+        },
+    )
     criteria = fields.Nested(CriteriaSchema)
     score = fields.Float(metadata={"description": "skor mentah dari 300"})
     index = fields.Float(metadata={"description": "skor / 300"})
-    category = fields.Str(allow_none=True)
+    category = fields.Str(
+        allow_none=True,
+        metadata={
+            "description": "kategori (mis. Patuh, Cukup Patuh); hanya bila keempat kriteria terukur, selain itu "
+            "null: instansi yang belum lengkap tidak diberi kategori"
+        },
+    )
+    category_label = fields.Str(
+        allow_none=True,
+        metadata={
+            "description": 'yang ditampilkan sebagai kategori: kategori itu sendiri, atau "Belum lengkap (belum '
+            'terukur: ...)" dengan nama kriteria yang belum terukur'
+        },
+    )
     complete = fields.Bool(metadata={"description": "keempat kriteria sudah terukur"})
+    missing_criteria = fields.List(
+        fields.Nested(MissingCriterionSchema),
+        metadata={"description": "kriteria yang belum terukur (kosong bila lengkap)"},
+    )
+    ended_on = fields.Str(
+        allow_none=True,
+        metadata={
+            "format": "date",
+            "description": "hari pertama instansi tidak ada lagi; tidak diperingkat pada tahun sesudahnya",
+        },
+    )
+    successor_name = fields.Str(allow_none=True, metadata={"description": "instansi yang mengambil alih tugasnya"})
     enforcement = fields.Nested(EnforcementSchema)
 
 
@@ -131,7 +170,9 @@ class TrendPointSchema(Schema):
     year = fields.Int()
     score = fields.Float()
     index = fields.Float()
-    category = fields.Str(allow_none=True)
+    category = fields.Str(allow_none=True, metadata={"description": "null bila belum lengkap"})
+    category_label = fields.Str(allow_none=True)
+    complete = fields.Bool()
     penegakan = fields.Float(allow_none=True)
     frozen = fields.Bool()
 

@@ -95,7 +95,7 @@ def trend_line(points: Sequence[dict[str, Any]], *, title: str) -> Markup:
         parts.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{fill}" stroke="{LINE_COLOR}" stroke-width="2">'
             f"<title>{int(point['year'])}: {_fmt(float(point['index']), 2)} "
-            f"({escape(point.get('category') or '-')})</title></circle>"
+            f"({escape(point.get('category') or 'Belum lengkap')})</title></circle>"
             f'<text x="{x:.1f}" y="{height - 12}" font-size="10" text-anchor="middle" fill="{TEXT_COLOR}">'
             f"{int(point['year'])}</text>"
         )

@@ -24,13 +24,13 @@ def index_payload(result: dict[str, Any]) -> dict[str, Any]:
 
 def _table(result: dict[str, Any]) -> str:
     headers = ["#", "Kode", "Instansi", "Penetapan", "Penerapan", "Penegakan", "Kesinamb.", "Skor", "Indeks",
-               "Kategori", "Rek.", "TL", "Tepat", "Ringan", "Esk.", "Buka", "Median HK"]  # fmt: skip
+               "Kategori", "Belum terukur", "Rek.", "TL", "Tepat", "Ringan", "Esk.", "Buka", "Median HK"]  # fmt: skip
     rows = []
     for values in services.export_rows(result["items"]):
-        (rank, code, name, pen, ter, gak, ksn, score, index, category, _complete, *enforcement) = values
+        (rank, code, name, pen, ter, gak, ksn, score, index, category, _complete, missing, *enforcement) = values
         rows.append(
             [rank if rank is not None else "-", code, name[:40], *(_num(v) for v in (pen, ter, gak, ksn)),
-             _num(score), _num(index, 4), category or "-", *(_num(v) for v in enforcement)]
+             _num(score), _num(index, 4), category, missing or "-", *(_num(v) for v in enforcement)]
         )  # fmt: skip
     widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h)) for i, h in enumerate(headers)]
     lines = ["  ".join(str(h).ljust(w) for h, w in zip(headers, widths, strict=True))]

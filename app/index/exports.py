@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from app.index.scoring import INCOMPLETE
+
 
 @dataclass(frozen=True)
 class ExportColumn:
@@ -24,6 +26,7 @@ EXPORT_COLUMNS = (
     ExportColumn("Indeks", "index"),
     ExportColumn("Kategori", "category"),
     ExportColumn("Lengkap", "complete"),
+    ExportColumn("Kriteria belum terukur", "missing_criteria"),
     ExportColumn("Rekomendasi diterima", "enforcement.received"),
     ExportColumn("Ditindaklanjuti", "enforcement.followed_up"),
     ExportColumn("Tepat waktu", "enforcement.on_time"),
@@ -47,6 +50,10 @@ def export_rows(items: list[dict[str, Any]]) -> list[list[Any]]:
                 value = round(value, 4)
             if column.key == "complete":
                 value = "ya" if value else "tidak"
+            if column.key == "category" and value is None:
+                value = INCOMPLETE  # no category for an agency measured on fewer than all four criteria
+            if column.key == "missing_criteria":
+                value = "; ".join(c["label"] for c in value or [])
             row.append(value)
         rows.append(row)
     return rows

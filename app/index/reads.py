@@ -24,7 +24,7 @@ from app.index.access import (
 from app.index.compute import compute_index
 from app.index.method import Method
 from app.index.scoring import INDICATOR_KEYS
-from app.index.snapshots import latest_snapshot, snapshot_result
+from app.index.snapshots import latest_snapshot, published_items, snapshot_result
 from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.index import IndexSnapshot, SelfAssessment
@@ -93,7 +93,8 @@ def agency_trend(agency_id: int, *, until: int) -> list[dict[str, Any]]:
     for year in range(max(min(first_years), until - 20), until + 1):
         if year in snapshots:
             data = db.session.get(IndexSnapshot, snapshots[year])
-            item = next((i for i in data.data["items"] if i["agency_id"] == agency_id), None) if data else None
+            items = published_items(data.data) if data else []
+            item = next((i for i in items if i["agency_id"] == agency_id), None)
             frozen = True
         else:
             items = compute_index(year, agency_ids=[agency_id])["items"]
@@ -107,6 +108,8 @@ def agency_trend(agency_id: int, *, until: int) -> list[dict[str, Any]]:
                 "score": item["score"],
                 "index": item["index"],
                 "category": item["category"],
+                "category_label": item["category_label"],
+                "complete": item["complete"],
                 "penegakan": item["criteria"]["penegakan"],
                 "frozen": frozen,
             }

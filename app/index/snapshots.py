@@ -17,6 +17,7 @@ from app.index import queries
 from app.index.access import check_commissioner, check_year
 from app.index.compute import agencies, compute_index
 from app.index.method import Method, current_method
+from app.index.scoring import completeness, criterion_labels
 from app.models.auth import User
 from app.models.index import IndexSnapshot, IndexSnapshotCase
 
@@ -31,7 +32,8 @@ def latest_snapshot(year: int) -> IndexSnapshot | None:
 
 
 def snapshot_result(snapshot: IndexSnapshot) -> dict[str, Any]:
-    """A snapshot in the shape of `compute_index`'s result."""
+    """A snapshot in the shape of `compute_index`'s result. The published figures are as frozen; the category
+    follows the one rule for incomplete agencies (`scoring.completeness`), also for snapshots older than it."""
     data = snapshot.data
     return {
         "year": snapshot.year,
@@ -40,8 +42,14 @@ def snapshot_result(snapshot: IndexSnapshot) -> dict[str, Any]:
         "frozen_at": snapshot.frozen_at,
         "as_of": datetime.fromisoformat(data["as_of"]),
         "snapshot_id": snapshot.id,
-        "items": data["items"],
+        "items": published_items(data),
     }
+
+
+def published_items(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The items of a snapshot's data, each a copy with its completeness said as the index says it today."""
+    labels = criterion_labels(data.get("method"))
+    return [completeness(dict(item), labels) for item in data["items"]]
 
 
 def _jsonable(value: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
@@ -83,6 +84,7 @@ def agency(year: int, agency_id: int) -> Any:
     return render_template(
         "index/agency.html",
         detail=detail,
+        ended_on=date.fromisoformat(detail["ended_on"]) if detail.get("ended_on") else None,
         trend_chart=trend,
         year=year,
         can_see_cases=current_user.role != Role.OVERSEER,
