@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.core.clock import utcnow
-from app.core.vocab import KASN_ROLES, Role
+from app.core.vocab import CASE_STAFF, KASN_ROLES, Role
 from app.db import MAX_ROW_ID, valid_row_id
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models.auth import User
@@ -120,7 +120,7 @@ def check_ppk_of(user: User, agency_id: int) -> None:
 
 def check_verifier(user: User, agency_id: int) -> None:
     """Investigators and commissioners verify answers and ask for clarification."""
-    if user.role not in (Role.INVESTIGATOR, Role.COMMISSIONER):
+    if user.role not in CASE_STAFF:
         raise Forbidden("Hanya penyelidik atau komisioner KASN yang memverifikasi penilaian mandiri.")
     check_agency_id(agency_id)
 

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from app.core.vocab import Role
+from app.core.vocab import CASE_STAFF, Role
 from app.db import unit_of_work
 from app.errors import DomainError, Forbidden, ValidationFailed
 from app.index import charts, services
@@ -241,7 +241,7 @@ def self_assessment(year: int, agency_id: int) -> Any:
             Stage=Stage,
             role=current_user.role,
             can_edit=current_user.role == Role.PPK,
-            can_verify=current_user.role in (Role.INVESTIGATOR, Role.COMMISSIONER),
+            can_verify=current_user.role in CASE_STAFF,
             can_decide=current_user.role == Role.COMMISSIONER,
             allowed=", ".join(services.ALLOWED_EVIDENCE),
         ),
