@@ -21,8 +21,10 @@ from app.core.vocab import KASN_ROLES
 from app.errors import Forbidden, ValidationFailed
 from app.models.cases import Case
 
+# Media types without parameters: the response adds `charset=utf-8` to a text type itself (written here as
+# well, the header said it twice).
 EXPORT_FORMATS = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
