@@ -42,7 +42,7 @@ PAYLOAD_LABELS = {
     "lift_reference": "Nomor surat pembukaan",
     "note_internal": "Catatan internal",
 }
-_required = {"required": "Wajib diisi.", "null": "Wajib diisi."}
+_required: dict[str, Any] = {"required": "Wajib diisi.", "null": "Wajib diisi."}
 
 
 # -- the API's schemas ---------------------------------------------------------------------------------------------

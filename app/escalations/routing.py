@@ -19,6 +19,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, select
 
+from app.agencies.authority import AuthorityProfile
 from app.agencies.services import ppk_recipients, routed_body
 from app.core.addresses import InvalidAddresses, address_list
 from app.core.vocab import ESCALATION_TARGET_LABELS, AgencyKind, Body
@@ -73,10 +74,10 @@ def targets_without_mailbox(targets: Iterable[str] | None = None) -> list[str]:
     return [t for t in wanted if not target_recipients(t)]
 
 
-def authority_target(authority: Any | None) -> str:
+def authority_target(authority: AuthorityProfile | None) -> str:
     """The escalation target standing for the issuing authority (an AuthorityProfile) when its row names no
     mailbox: its own target when it has one (KASN, BKN), else the oversight authority's mailbox (`kasn`)."""
-    short = str(getattr(authority, "short_name", "") or "").lower()
+    short = authority.short_name.lower() if authority is not None else ""
     return short if short in TARGETS else "kasn"
 
 
@@ -124,13 +125,13 @@ class Directory:
         return self._targets.get(target, [])
 
     def missing_targets(
-        self, rules: tuple[str, ...], *, agency: Any, body: str | None, authority: Any | None = None
+        self, rules: tuple[str, ...], *, agency: Any, body: str | None, authority: AuthorityProfile | None = None
     ) -> list[str]:
         """The escalation targets among `rules` (the ministry as routed, the issuing authority as
         `authority_target` when its row names no mailbox) that have no mailbox."""
         missing: list[str] = []
         for rule in rules:
-            if rule == "authority" and getattr(authority, "mailboxes", ()):
+            if rule == "authority" and authority is not None and authority.mailboxes:
                 continue
             target = (body or routed_body(agency)) if rule == "ministry" else rule
             target = authority_target(authority) if rule == "authority" else target
@@ -184,11 +185,11 @@ class Directory:
         agency: Any,
         investigator_ids: tuple[int | None, ...],
         body: str | None,
-        authority: Any | None = None,
+        authority: AuthorityProfile | None = None,
     ) -> tuple[list[str], str, int | None]:
         """Emails of one recipient rule, with the zone and calendar of their working hours."""
         if rule == "authority":
-            own = list(getattr(authority, "mailboxes", ()) or ())
+            own = list(authority.mailboxes) if authority is not None else []
             return (own or self.target(authority_target(authority))), CENTRAL_TIMEZONE, None
         if rule == "ppk":
             return self.ppk(agency), agency.timezone, agency.id
@@ -214,7 +215,7 @@ class Directory:
         agency: Any,
         investigator_ids: tuple[int | None, ...],
         body: str | None,
-        authority: Any | None = None,
+        authority: AuthorityProfile | None = None,
     ) -> tuple[list[RecipientGroup], list[str]]:
         """Recipients of `rules` grouped by working-hours zone (each address once), and the flat list."""
         groups: dict[tuple[str, int | None], RecipientGroup] = {}
