@@ -182,8 +182,9 @@ def render_recommendation_letter(case: Case) -> bytes:
         f"menjatuhkan {_in_sentence(_sanction(rec.sanction, rec.sanction_form))} kepada yang bersangkutan"
         + (f", sesuai dengan {rec.legal_basis}." if rec.legal_basis else "."),
     ]
-    if rec.text:
-        paragraphs.append(rec.text)
+    # The sentence above is the recommendation, from what the issuer approved (sanction, its form, legal basis),
+    # as the email says it. The drafted text ("Isi rekomendasi") said it a second time right after it; it stays
+    # on the case page and in the case summary.
     if context.get("due_at"):
         days = f" ({rec.working_days} hari kerja sejak rekomendasi diterima)" if rec.working_days else ""
         paragraphs.append(
