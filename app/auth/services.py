@@ -16,7 +16,7 @@ from flask import Flask, current_app
 from flask_login import LoginManager
 from sqlalchemy import bindparam, func, or_, select, update
 
-from app.auth.sessions import address_blocked_until, end_all_sessions, register_address_failure
+from app.auth.sessions import address_blocked_until, end_all_sessions, minutes_until, register_address_failure
 from app.core.clock import utcnow
 from app.core.vocab import Body, Role
 from app.db import db
@@ -162,6 +162,12 @@ def is_locked(user: User, now: datetime | None = None) -> bool:
     return user.locked_until is not None and user.locked_until > now
 
 
+def lock_ends_at(user: User, now: datetime | None = None) -> datetime | None:
+    """When the account's temporary lock ends, while it is locked; otherwise None. Only for an answer that
+    already shows the lock (the second-factor step, where the password was right): never for the password."""
+    return user.locked_until if is_locked(user, now) else None
+
+
 def register_failure(user: User | None, now: datetime | None = None) -> None:
     """Count a failed login; after N failures lock for an increasing, bounded time (never permanent)."""
     if user is None:
@@ -189,6 +195,13 @@ SIGN_IN_REFUSED = (
     "percobaan gagal; coba lagi nanti."
 )
 SECOND_FACTOR_REFUSED = "Kode verifikasi salah."
+# Where the answer already shows a block, it says how long it lasts. The address block (429) tells nothing about
+# an account; the account's lock is shown only after a wrong second factor, when the password was right.
+ADDRESS_BLOCKED = "Terlalu banyak percobaan masuk yang gagal dari alamat ini. Coba lagi dalam {minutes} menit."
+LOCKED_AFTER_CODES = (
+    "Kode verifikasi salah. Terlalu banyak percobaan yang gagal: akun dikunci sementara. "
+    "Coba lagi dalam {minutes} menit."
+)
 
 
 def check_credentials(email: str, password: str, now: datetime | None = None) -> User:
@@ -236,9 +249,10 @@ def sign_in_for_token(email: str, password: str, code: str | None, address: str,
     now = now or utcnow()
     until = address_blocked_until(address, now)
     if until is not None:
+        minutes = minutes_until(until, now)
         raise TooManyRequests(
-            "Terlalu banyak percobaan masuk yang gagal dari alamat ini. Coba lagi nanti.",
-            details={"retry_after": until.isoformat()},
+            ADDRESS_BLOCKED.format(minutes=minutes),
+            details={"retry_after": until.isoformat(), "retry_after_minutes": minutes},
         )
     try:
         user = check_credentials(email, password, now)
@@ -255,6 +269,14 @@ def sign_in_for_token(email: str, password: str, code: str | None, address: str,
         if not accept_second_factor(user, code, now):
             register_failure(user, now)
             register_address_failure(address, now)
+            locked = lock_ends_at(user, now)
+            if locked is not None:  # the password was right: this answer may show the lock it caused
+                minutes = minutes_until(locked, now)
+                raise Unauthorized(
+                    LOCKED_AFTER_CODES.format(minutes=minutes),
+                    code="invalid_second_factor",
+                    details={"retry_after": locked.isoformat(), "retry_after_minutes": minutes},
+                )
             raise Unauthorized(SECOND_FACTOR_REFUSED, code="invalid_second_factor")
     elif second_factor_required(user):
         raise Forbidden(

@@ -5,6 +5,7 @@ failed sign-ins."""
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from datetime import datetime, timedelta
 
@@ -101,6 +102,13 @@ def address_blocked_until(address: str, now: datetime | None = None) -> datetime
     if row is None or row.blocked_until is None or row.blocked_until <= now:
         return None
     return row.blocked_until
+
+
+def minutes_until(until: datetime, now: datetime | None = None) -> int:
+    """Whole minutes from `now` to `until`, rounded up and at least one: the N of "Coba lagi dalam N menit"
+    (never a moment too early, never "0 menit")."""
+    seconds = (until - (now or utcnow())).total_seconds()
+    return max(1, math.ceil(seconds / 60))
 
 
 def register_address_failure(address: str, now: datetime | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -75,12 +76,24 @@ def _blocked_response(form: Any, template: str) -> Any | None:
         return None
     flash(
         _(
-            "Terlalu banyak percobaan masuk yang gagal dari alamat ini. Coba lagi setelah %(time)s.",
+            "Terlalu banyak percobaan masuk yang gagal dari alamat ini. Coba lagi dalam %(minutes)s menit "
+            "(setelah %(time)s).",
+            minutes=auth_sessions.minutes_until(until),
             time=format_instant(until),
         ),
         "danger",
     )
     return render_template(template, form=form), 429
+
+
+def _locked_message(until: datetime) -> str:
+    """The account's lock, with how long it lasts: shown only at the code step (the password was right)."""
+    return _(
+        "Terlalu banyak percobaan yang gagal: akun dikunci sementara. Coba lagi dalam %(minutes)s menit "
+        "(setelah %(time)s).",
+        minutes=auth_sessions.minutes_until(until),
+        time=format_instant(until),
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -132,7 +145,12 @@ def login_code() -> Any:
     if blocked is not None:
         return blocked
     user = db.session.get(User, int(pending["uid"]))
-    if user is None or not user.is_active or auth_services.is_locked(user):
+    locked = auth_services.lock_ends_at(user) if user is not None else None
+    if locked is not None:  # the password was right in this browser: the lock may be shown, with its length
+        session.pop(PENDING_KEY, None)
+        flash(_locked_message(locked), "danger")
+        return redirect(url_for("web.login"))
+    if user is None or not user.is_active:
         session.pop(PENDING_KEY, None)
         flash(_("Akun tidak dapat masuk saat ini. Coba lagi nanti."), "danger")
         return redirect(url_for("web.login"))
@@ -145,9 +163,10 @@ def login_code() -> Any:
     with unit_of_work():
         auth_services.register_failure(user)
         auth_sessions.register_address_failure(_client_address())
-    if auth_services.is_locked(user):
+    locked = auth_services.lock_ends_at(user)
+    if locked is not None:
         session.pop(PENDING_KEY, None)
-        flash(_("Terlalu banyak kode yang salah. Silakan masuk lagi."), "danger")
+        flash(_locked_message(locked), "danger")
         return redirect(url_for("web.login"))
     form.code.errors = [_("Kode verifikasi salah.")]
     return render_template("login_code.html", form=form), 401
