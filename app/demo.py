@@ -216,7 +216,7 @@ def _payload(event: CaseEvent, rng: random.Random, n: int, at: datetime, sanctio
             ),
         }
     if event == E.ISSUE_RECOMMENDATION:
-        return {"letter_number": f"R-{1000 + n}/KASN/{at.month}/{at.year}"}
+        return {}  # the system numbers the letter (app/letters/numbering.py)
     if event == E.REQUEST_CLARIFICATION:
         return {
             "letter_number": f"800/{200 + n}/BKD/{at.year}",

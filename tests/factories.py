@@ -199,7 +199,7 @@ SAMPLE_PAYLOADS: dict[CaseEvent, dict[str, Any]] = {
         "legal_basis": "PP 94/2021 Pasal 5 huruf n; SKB 2/2022",
         "text": "Menjatuhkan hukuman disiplin sedang berupa pemotongan tunjangan kinerja.",
     },
-    E.ISSUE_RECOMMENDATION: {"letter_number": "R-1194/KASN/4/2026"},
+    E.ISSUE_RECOMMENDATION: {},  # the system numbers the letter (app/letters/numbering.py)
     E.ACKNOWLEDGE: {},
     E.RECORD_RECEIPT: {"received_on": None},  # filled with the issue day by payload_for
     E.EXTEND_DEADLINE: {"working_days": 5, "reason": "Permohonan PPK", "letter_number": "B-77/KASN/2026"},

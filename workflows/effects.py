@@ -13,7 +13,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from app.agencies.authority import authority_name_on
+from app.agencies.authority import authority_name_on, profile_for
 from app.agencies.services import ppk_recipients, routed_body
 from app.calendar.working_days import Calendar, due_at_for, follow_up_rule, local_today, working_days_between
 from app.core.states import CaseEvent
@@ -22,6 +22,7 @@ from app.db import db
 from app.escalations.ladder import load_ladder, working_hours
 from app.escalations.routing import CENTRAL_TIMEZONE, TARGETS, target_recipients
 from app.letters.mail import CaseEmail, enqueue_many
+from app.letters.numbering import number_recommendation_letter
 from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.cases import Case, Clarification, FollowUp, Recommendation
@@ -127,13 +128,18 @@ def _draft(fx: Effects) -> None:
 def _issue(fx: Effects) -> None:
 
     rec = fx._require_recommendation()
-    rec.letter_number = fx.data["letter_number"]
     rec.issued_by_id = fx.actor.id
     rec.issued_at = fx.now
     rec.authority_name = authority_name_on(fx.now.date())
     fx.case.issued_at = fx.case.issued_at or fx.now
     # Receipt is the day of issue: the recommendation reaches the PPK through the system that day.
-    fx.start_clock(rec, fx.local_today(), new_cycle=False)
+    today = fx.local_today()
+    # The letter's number: the next of its authority's series for the year (a number typed into the API only
+    # where the authority numbers its letters itself), recorded in the history row.
+    profile = profile_for(rec.authority_name, today)
+    letter = number_recommendation_letter(fx.case, profile, fx.actor, today, fx.now, fx.data.get("letter_number"))
+    rec.letter_number = fx.history_extra["letter_number"] = letter.number
+    fx.start_clock(rec, today, new_cycle=False)
     fx.email("recommendation_issued", ppk_recipients(fx.agency), letter_number=rec.letter_number)
 
 

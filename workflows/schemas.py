@@ -90,7 +90,20 @@ class DraftRecommendationSchema(EventSchema):
 
 
 class IssueRecommendationSchema(EventSchema):
-    letter_number = _text(100, required=True, metadata={"label": "Nomor surat rekomendasi"})
+    # Numbered by the system (app/letters/numbering.py); the page never asks for it ("widget": "system").
+    letter_number = _text(
+        100,
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "label": "Nomor surat rekomendasi",
+            "widget": "system",
+            "description": "Opsional; biasanya dikosongkan. Nomor surat diberikan sistem saat rekomendasi "
+            "diterbitkan, menurut pola otoritas penerbit (letter_format, mis. R-{seq}/{short}/{month}/{year}) dan "
+            "nomor urut per otoritas dan tahun: unik dan tanpa loncatan. Nomor yang diisi hanya diterima bila "
+            "otoritas itu menomori suratnya sendiri (letter_manual); selain itu 422 pada letter_number.",
+        },
+    )
 
 
 class RecordReceiptSchema(EventSchema):

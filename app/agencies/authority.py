@@ -50,7 +50,10 @@ PROFILE_FIELDS = (
     "level3_actions",
     "level3_basis",
     "mailboxes",
+    "letter_manual",
 )
+# The pattern of a letter number when the authority's row names none (the column's default).
+DEFAULT_LETTER_FORMAT = "R-{seq}/{short}/{month}/{year}"
 # Full names of the bodies known by their short name, for an authority without a row (configuration only).
 KNOWN_NAMES = {
     "KASN": "Komisi Aparatur Sipil Negara",
@@ -96,6 +99,10 @@ class AuthorityProfile:
     level3_actions: tuple[str, ...] = ()
     level3_basis: str = ""
     mailboxes: tuple[str, ...] = ()
+    # How its letters are numbered (app/letters/numbering.py): the pattern, and whether a number typed elsewhere
+    # (the body's own records system) is taken instead.
+    letter_format: str = DEFAULT_LETTER_FORMAT
+    letter_manual: bool = False
 
     def as_context(self) -> dict[str, Any]:
         return {
@@ -187,11 +194,18 @@ def _shipped() -> tuple[OversightAuthority, ...]:
             short_name=item["short_name"],
             valid_from=date.fromisoformat(item["valid_from"]),
             valid_to=date.fromisoformat(item["valid_to"]) if item.get("valid_to") else None,
-            **{field: item.get(field) for field in PROFILE_FIELDS},
+            **_profile_values(item),
         )
         for item in data["authorities"]
     ]
     return tuple(sorted(rows, key=lambda row: row.valid_from))
+
+
+def _profile_values(item: dict[str, Any]) -> dict[str, Any]:
+    """The row's fields from a reference item; a file that does not say `letter_manual` means false."""
+    values = {field: item.get(field) for field in PROFILE_FIELDS}
+    values["letter_manual"] = bool(item.get("letter_manual", False))
+    return values
 
 
 def split_list(value: str | None, separator: str = ";") -> tuple[str, ...]:
@@ -217,6 +231,8 @@ def _profile(row: OversightAuthority) -> AuthorityProfile:
         level3_actions=split_list(row.level3_actions),
         level3_basis=row.level3_basis or "",
         mailboxes=tuple(address.lower() for address in split_list(row.mailboxes, ",")),
+        letter_format=row.letter_format or DEFAULT_LETTER_FORMAT,
+        letter_manual=bool(row.letter_manual),
     )
 
 
@@ -233,7 +249,7 @@ def load_authorities(path: Path | None = None) -> dict[str, int]:
                 OversightAuthority.short_name == item["short_name"], OversightAuthority.valid_from == start
             )
         )
-        values = {"valid_to": end, **{field: item.get(field) for field in PROFILE_FIELDS}}
+        values = {"valid_to": end, **_profile_values(item)}
         if row is None:
             db.session.add(OversightAuthority(short_name=item["short_name"], valid_from=start, **values))
             counts["created"] += 1

@@ -15,6 +15,7 @@ from app.models.cases import (
 from app.models.core import JobHeartbeat, OversightAuthority
 from app.models.escalations import EscalationRecipient, EscalationStep
 from app.models.index import IndexSnapshot, SelfAssessment
+from app.models.letters import IssuedLetter, LetterCounter
 from app.models.outbox import OutboxMessage
 from app.models.outcomes import DataBlock
 
@@ -33,7 +34,9 @@ __all__ = [
     "EscalationStep",
     "FollowUp",
     "IndexSnapshot",
+    "IssuedLetter",
     "JobHeartbeat",
+    "LetterCounter",
     "LoginThrottle",
     "OutboxMessage",
     "OversightAuthority",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, String, Text
+from sqlalchemy import Date, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.clock import utcnow
@@ -20,6 +20,9 @@ class OversightAuthority(Model):
     name: Mapped[str] = mapped_column(String(200))
     short_name: Mapped[str] = mapped_column(String(40))
     letter_format: Mapped[str] = mapped_column(String(100), default="R-{seq}/{short}/{month}/{year}")
+    # The system numbers this body's letters from `letter_format` (app/letters/numbering.py); true only for a body
+    # that numbers them in its own records system, whose number the API then accepts (migration 0009).
+    letter_manual: Mapped[bool] = mapped_column(default=False, server_default=false())
     legal_basis: Mapped[str | None] = mapped_column(Text)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.clock import utcnow
@@ -65,10 +65,24 @@ class SelfAssessment(Model):
 
 
 class IndexSnapshot(Model):
-    """A year's published index, frozen: later data never changes it."""
+    """A year's published index, frozen: later data never changes it. An administrator may lift a freeze, with a
+    reason (migration 0009): the row stays, as the year's history, and the year is live again until it is frozen
+    anew."""
 
     __tablename__ = "index_snapshots"
-    __table_args__ = (UniqueConstraint("year", "method_version"),)
+    __table_args__ = (
+        # One freeze in force per year and method version; lifted ones stay beside it as history.
+        Index(
+            "uq_index_snapshots_year_method_in_force",
+            "year",
+            "method_version",
+            unique=True,
+            sqlite_where=text("lifted_at IS NULL"),
+            postgresql_where=text("lifted_at IS NULL"),
+        ),
+        # Lifted means lifted for a reason, at a moment.
+        CheckConstraint("(lifted_at IS NULL) = (lift_reason IS NULL)", name="lifted"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int]
@@ -76,6 +90,9 @@ class IndexSnapshot(Model):
     frozen_at: Mapped[datetime] = mapped_column(default=utcnow)
     frozen_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    lifted_at: Mapped[datetime | None]
+    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    lift_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class IndexSnapshotCase(Model):

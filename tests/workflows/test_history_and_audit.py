@@ -52,14 +52,14 @@ def test_history_rows_carry_actor_request_id_and_payload(api):
     case = case_in(cast, S.RECOMMENDATION_DRAFTED)
     response = api(cast.commissioner2).post(
         f"/api/v1/cases/{case.id}/transitions",
-        json={"event": "issue_recommendation", "version": case.version, "letter_number": "R-9/KASN/11/2026"},
+        json={"event": "issue_recommendation", "version": case.version},
         headers={"X-Request-ID": "req-abc-123"},
     )
     assert response.status_code == 200
     items = api(cast.investigator).get(f"/api/v1/cases/{case.id}/history").get_json()["items"]
     last = items[-1]
     assert last["request_id"] == "req-abc-123"
-    assert last["payload"]["letter_number"] == "R-9/KASN/11/2026"
+    assert last["payload"]["letter_number"] == "R-1/KASN/11/2026"  # numbered by the system, first of the year
     assert "due_at" in last["payload"] and "calendar_version" in last["payload"]
     assert [i["seq"] for i in items] == list(range(1, len(items) + 1))
     assert all(items[i]["prev_hash"] == items[i - 1]["hash"] for i in range(1, len(items)))
