@@ -141,11 +141,23 @@ class RequestClarificationSchema(EventSchema):
 class AnswerClarificationSchema(EventSchema):
     outcome = fields.String(
         required=True,
-        validate=validate.OneOf(["upheld", "revised"], error="Pilih 'upheld' (tetap) atau 'revised' (diubah)."),
+        validate=validate.OneOf(["upheld", "revised"], error="Pilih: rekomendasi tetap atau rekomendasi diubah."),
         error_messages=_required,
         metadata={"label": "Hasil", "choices": {"upheld": "Rekomendasi tetap", "revised": "Rekomendasi diubah"}},
     )
     letter_number = _text(100, required=True, metadata={"label": "Nomor surat tanggapan"})
+    # Why the recommendation stands or changes: kept in the history row and shown on the case page (the PPK reads
+    # it). Optional, so that an API client written before it keeps working.
+    reason = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=4000),
+        metadata={
+            "label": "Alasan jawaban",
+            "widget": "textarea",
+            "help": "Mengapa rekomendasi tetap atau diubah; tercatat di riwayat dan dibaca PPK.",
+        },
+    )
     sanction = fields.String(
         load_default=None,
         allow_none=True,
@@ -195,7 +207,18 @@ class ReportFollowUpSchema(EventSchema):
         validate=validate.Length(max=4000),
         metadata={"label": "Catatan", "widget": "textarea"},
     )
-    document_id = fields.Integer(load_default=None, allow_none=True, metadata={"label": "Dokumen SK", "widget": "file"})
+    # The SK is the proof of the follow-up: the form asks for its file (`form_required`), the help page says so;
+    # an API client uploads it first and names it here.
+    document_id = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "label": "Dokumen SK",
+            "widget": "file",
+            "form_required": True,
+            "help": "Wajib diunggah: salinan SK yang ditandatangani (PDF atau gambar).",
+        },
+    )
 
     @validates("decision_date")
     def _not_future(self, value: date, **_: Any) -> None:

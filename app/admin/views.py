@@ -49,6 +49,7 @@ def index() -> Any:
     return render_template(
         "admin/index.html",
         counts=outbox_services.outbox_counts(),
+        status_labels=outbox_services.STATUS_LABELS,
         targets_without_mailbox=routing.targets_without_mailbox(),
     )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext
@@ -12,7 +11,7 @@ from sqlalchemy import select
 
 from app.agencies.services import has_ended, newest_local_day, open_agency_choices, successor_of
 from app.calendar.working_days import deadline_gaps, explain_deadline
-from app.cases import access, attachments, outcomes, services
+from app.cases import access, attachments, history_words, services
 from app.cases.schemas import NewCaseSchema
 from app.core import vocab
 from app.core.sanction_rules import EMPLOYEE_LABELS, suggest
@@ -20,31 +19,17 @@ from app.core.states import TERMINAL_STATUSES, CaseEvent, CaseStatus
 from app.db import db, unit_of_work
 from app.errors import ValidationFailed
 from app.escalations.services import step_dump
-from app.i18n import format_day, format_instant
 from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.cases import Case
 from app.models.escalations import escalation_steps_for
-from app.web.filters import current_locale, label
-from app.web.schema_forms import N_, FieldSpec, field_specs, form_payload
+from app.web.filters import label
+from app.web.schema_forms import FieldSpec, field_specs, form_payload
 from workflows import TRANSITIONS, allowed_events, fire
 
 # Where the document of an event's form is stored (Attachment.purpose).
 DOCUMENT_PURPOSE = {CaseEvent.REPORT_FOLLOW_UP: "follow_up", CaseEvent.REQUEST_CLARIFICATION: "clarification"}
-# The SK is the proof of the follow-up: the page asks for it.
-DOCUMENT_REQUIRED = frozenset({CaseEvent.REPORT_FOLLOW_UP})
 CONFIRM_FIELD = "confirm"
-# Shown elsewhere on the page (the agency is in the header).
-HIDDEN_PAYLOAD_KEYS = frozenset({"agency_id", "attachment_id"})
-# History rows written outside the transition table.
-OTHER_EVENT_LABELS = {
-    "create": N_("Perkara dicatat"),
-    "update": N_("Data perkara diubah"),
-    "attachment_added": N_("Berkas diunggah"),
-    "escalation_level_reached": N_("Tingkat eskalasi tercapai"),
-    "escalation": N_("Eskalasi"),
-    **outcomes.EVENT_LABELS,  # a block of data/services in SIASN recorded, lifted
-}
 
 
 @dataclass
@@ -62,7 +47,6 @@ class EventForm:
     @property
     def has_file(self) -> bool:
         return any(f.widget == "file" for f in self.fields)
-
 
     def suggestion(self, case: Case) -> dict[str, Any] | None:
         """What the rules in force suggest for the sanction, shown beside the drafting form (never filled in)."""
@@ -87,13 +71,11 @@ def sanction_suggestion(case: Case) -> dict[str, Any] | None:
         "notes": [gettext(note) for note in hint.notes],
     }
 
+
 def event_form(event: str) -> EventForm:
     """The form of an event, from its payload schema in TRANSITIONS."""
     transition = TRANSITIONS[CaseEvent(event)]
-    specs = field_specs(transition.schema)
-    for spec in specs:
-        if spec.widget == "file" and transition.event in DOCUMENT_REQUIRED:
-            spec.required = True
+    specs = field_specs(transition.schema)  # a document the form asks for says so (`form_required`)
     return EventForm(
         event=transition.event.value,
         label=gettext(transition.label),
@@ -125,96 +107,17 @@ def new_case_fields(user: User) -> list[FieldSpec]:
     return specs
 
 
-def _payload_labels() -> dict[str, str]:
-    labels: dict[str, str] = {}
-    for transition in TRANSITIONS.values():
-        for spec in field_specs(transition.schema):
-            labels.setdefault(spec.name, spec.label)
-    labels.update(
-        {
-            "number": gettext("Nomor perkara"),
-            "working_days": gettext("Jumlah hari kerja"),
-            "calendar_version": gettext("Versi kalender"),
-            "rule": gettext("Aturan tenggat"),
-            "legal_source": gettext("Dasar aturan tenggat"),
-            "category": gettext("Kategori"),
-            "source": gettext("Sumber laporan"),
-            "has_reporter": gettext("Ada identitas pelapor"),
-            "filename": gettext("Nama berkas"),
-            "sha256": "SHA-256",
-            "purpose": gettext("Keperluan"),
-            "attachment_id": gettext("Berkas"),
-            "changed": gettext("Yang diubah"),
-            "due_at": gettext("Tenggat"),
-            "is_lighter": gettext("Lebih ringan dari rekomendasi"),
-            "is_late": gettext("Terlambat"),
-            "working_days_taken": gettext("Hari kerja terpakai"),
-            "document_id": gettext("Dokumen"),
-            "level": gettext("Tingkat"),
-        }
-    )
-    labels.update({key: gettext(text) for key, text in outcomes.PAYLOAD_LABELS.items()})
-    return labels
-
-
-_PAYLOAD_VOCABULARIES: dict[str, dict[Any, str]] = {
-    "sanction": vocab.SANCTION_LABELS,
-    "sanction_imposed": vocab.SANCTION_LABELS,
-    "revised_sanction": vocab.SANCTION_LABELS,
-    "sanction_form": vocab.SANCTION_FORMS,
-    "category": vocab.CATEGORY_LABELS,
-    "source": vocab.SOURCE_LABELS,
-    "scope": outcomes.SCOPE_LABELS,
-    "outcome": {"upheld": N_("Rekomendasi tetap"), "revised": N_("Rekomendasi diubah")},
-    "purpose": {
-        "evidence": N_("Bukti"),
-        "follow_up": N_("Tindak lanjut"),
-        "clarification": N_("Klarifikasi"),
-        "other": N_("Lainnya"),
-    },
-}
-
-
-def _payload_value(key: str, value: Any) -> str:
-    if key in _PAYLOAD_VOCABULARIES and isinstance(value, str):
-        return label(_PAYLOAD_VOCABULARIES[key], value)
-    if isinstance(value, bool):
-        return gettext("ya") if value else gettext("tidak")
-    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
-        try:
-            return format_day(date.fromisoformat(value), locale=current_locale())
-        except ValueError:
-            return value
-    if isinstance(value, str) and len(value) > 18 and value[4] == "-" and value[10] in "T ":
-        try:
-            return format_instant(datetime.fromisoformat(value), locale=current_locale())
-        except ValueError:
-            return value
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {v}" for k, v in value.items())
-    return str(value)
-
-
 def timeline(case: Case, user: User) -> list[dict[str, Any]]:
-    """The case history with readable labels; the reporter's identity is never part of a history row, and an
-    upload appears only to those who may see the file (evidence may reveal the reporter)."""
-    labels = _payload_labels()
+    """The case history in words (app/cases/history_words.py); the reporter's identity is never part of a history
+    row, and an upload appears only to those who may see the file (evidence may reveal the reporter)."""
     files = {a.id: a.filename for a in attachments.visible_attachments(case, user)}
     rows = []
     for row in services.case_history(case, user):
-        event = row["event"]
-        if event == "attachment_added" and (row["payload"] or {}).get("attachment_id") not in files:
+        event, payload = row["event"], row["payload"] or {}
+        if event == "attachment_added" and payload.get("attachment_id") not in files:
             continue
-        if event in CaseEvent._value2member_map_:
-            title = gettext(TRANSITIONS[CaseEvent(event)].label)
-        else:
-            title = gettext(OTHER_EVENT_LABELS.get(event, event))
-        details = [
-            (labels.get(key, key), files.get(value, "-") if key == "document_id" else _payload_value(key, value))
-            for key, value in (row["payload"] or {}).items()
-            if value not in (None, "") and key not in HIDDEN_PAYLOAD_KEYS
-        ]
-        rows.append({**row, "title": title, "details": details})
+        title = history_words.event_title(event, payload)
+        rows.append({**row, "title": title, "details": history_words.details(event, payload, files)})
     return rows
 
 
@@ -280,16 +183,29 @@ def _names(ids: set[int | None]) -> dict[int, str]:
     return {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(wanted)))}
 
 
+def answered_clarifications(detail: dict[str, Any], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The case's objections, each answered one with the reason of its answer (kept in the answer's history row,
+    written at the instant the answer was recorded)."""
+    reasons = {
+        row["created_at"]: row["payload"].get("reason")
+        for row in rows
+        if row["event"] == CaseEvent.ANSWER_CLARIFICATION.value and row["payload"]
+    }
+    return [{**c, "answer_reason": reasons.get(c["answered_at"])} for c in detail.get("clarifications") or []]
+
+
 def case_page(case: Case, user: User) -> dict[str, Any]:
     detail = services.case_detail(case, user)
     rec = detail.get("recommendation") or {}
+    rows = timeline(case, user)
     return {
         "case": case,
         "detail": detail,
         "agency": (agency := db.session.get(Agency, case.agency_id)),
         "successor": successor_of(agency) if agency is not None and agency.ended_on else None,
         "forms": event_forms(detail["allowed_events"]),
-        "timeline": timeline(case, user),
+        "timeline": rows,
+        "clarifications": answered_clarifications(detail, rows),
         "attachments": attachments.visible_attachments(case, user),
         "can_upload": access.may_upload(case, user, "evidence"),
         "explanation": deadline_explanation(case, detail),

@@ -1,20 +1,22 @@
-"""The help page: states, who may do what (from TRANSITIONS), the Mermaid diagram of the state machine, and the
-rules in force on sanctions with their sources (from app/core/sanction_rules.py)."""
+"""The help page: states, who may do what (from TRANSITIONS), the state diagram drawn as SVG from the same table
+(workflows/diagram.py, in the reader's language), and the rules in force on sanctions with their sources (from
+app/core/sanction_rules.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask_babel import gettext
+from markupsafe import Markup
 
 from app.agencies.authority import role_labels
 from app.core import vocab
 from app.core.sanction_rules import ACT_RULES, FORMS_BY_LEVEL, LEVEL_RULES, PNS_ONLY_FORMS, PPPK_ONLY_FORMS
-from app.core.states import STATUS_LABELS, TERMINAL_STATUSES, CaseStatus
+from app.core.states import EVENT_LABELS, STATUS_LABELS, TERMINAL_STATUSES, CaseStatus
 from app.web.filters import label
 from app.web.schema_forms import field_specs
 from workflows import TRANSITIONS
-from workflows.diagram import mermaid
+from workflows.diagram import svg
 
 
 def help_context() -> dict[str, Any]:
@@ -39,7 +41,23 @@ def help_context() -> dict[str, Any]:
         {"value": s.value, "label": label(STATUS_LABELS, s.value), "terminal": s in TERMINAL_STATUSES}
         for s in CaseStatus
     ]
-    return {"transitions": rows, "states": states, "mermaid": mermaid(), "rules": sanction_rules_context()}
+    return {"transitions": rows, "states": states, "diagram": state_diagram(), "rules": sanction_rules_context()}
+
+
+def state_diagram() -> Markup:
+    """The state machine drawn on the server (no script, no CDN): every status and every event in words."""
+    return Markup(  # noqa: S704 - built by workflows.diagram, which escapes every text it draws
+        svg(
+            lambda status: label(STATUS_LABELS, status.value),
+            lambda event: label(EVENT_LABELS, event.value),
+            title=gettext("Diagram status perkara"),
+            description=gettext(
+                "Alur status perkara dari laporan diterima sampai selesai, dihentikan atau ditutup; setiap panah "
+                "adalah tindakan yang memindahkan perkara. Tabel tindakan di atas memuat isi yang sama."
+            ),
+            from_everywhere=lambda event: gettext("%(event)s: dari setiap status yang belum berakhir", event=event),
+        )
+    )
 
 
 def sanction_rules_context() -> dict[str, Any]:

@@ -138,7 +138,8 @@ def _label(name: str, fld: fields.Field) -> str:
 
 def _spec(name: str, fld: fields.Field) -> FieldSpec:
     meta = fld.metadata
-    spec = FieldSpec(name=name, label=_label(name, fld), required=bool(fld.required))
+    # `form_required`: the page asks for it though the schema lets an API client leave it out (the SK's file).
+    spec = FieldSpec(name=name, label=_label(name, fld), required=bool(fld.required or meta.get("form_required")))
     help_text = meta.get("help") or FIELD_HELP.get(name)
     spec.help = gettext(help_text) if help_text else None
     widget = meta.get("widget")
