@@ -16,28 +16,25 @@ $(BIN)/activate: requirements.lock
 
 venv: $(BIN)/activate
 
-instance/.demo-loaded: | $(BIN)/activate
-	mkdir -p instance
-	$(FLASK) db upgrade
+# Whether the demo data was loaded before this make started: `demo load` prints the logins, so a run that has just
+# loaded it does not print them a second time (read when the Makefile is parsed, before any recipe runs).
+DEMO_LOADED_BEFORE := $(wildcard instance/.demo-loaded)
+
+instance/.demo-loaded: | migrate
 	$(FLASK) agencies load-reference
 	$(FLASK) demo load
 	touch instance/.demo-loaded
 
-## make run: environment, migrations, reference and demo data (once), then the web app and its scheduler.
-## Email goes to a local development mail sink (instance/mail, a Maildir) unless MAIL_SERVER is set.
-run: $(BIN)/activate
-	mkdir -p instance
-	$(FLASK) db upgrade
-	@$(MAKE) --no-print-directory instance/.demo-loaded
-	@echo "Tindak: http://$(HOST):$(PORT)/"
-	@trap 'kill 0' INT TERM EXIT; \
-	  if [ -z "$$MAIL_SERVER" ]; then \
-	    $(BIN)/python -m aiosmtpd -n -l 127.0.0.1:8025 -c aiosmtpd.handlers.Mailbox instance/mail & \
-	    export MAIL_SERVER=127.0.0.1 MAIL_PORT=8025; \
-	  fi; \
-	  $(FLASK) scheduler run & \
-	  $(FLASK) demo logins; \
-	  $(FLASK) run --host $(HOST) --port $(PORT) --no-reload
+## make run: environment, migrations, reference and demo data (once), then the web app and its scheduler on
+## HOST:PORT (make run HOST=0.0.0.0 PORT=5055). Email goes to a development mail sink on a free port that keeps it
+## in instance/mail/<PORT> (a Maildir) unless MAIL_SERVER is set; links in emails follow HOST and PORT unless
+## BASE_URL is set (HOST and PORT reach every program it starts, the demo's emails too). scripts/run_dev.py
+## prints the URL once the app answers; Ctrl-C stops everything.
+# (exec: no shell stays between make and the script, so Ctrl-C ends in make's own exit 130, with no message)
+run: export HOST := $(HOST)
+run: export PORT := $(PORT)
+run: migrate instance/.demo-loaded
+	@exec $(BIN)/python scripts/run_dev.py --host "$(HOST)" --port "$(PORT)"$(if $(DEMO_LOADED_BEFORE),, --no-logins)
 
 ## make test: the whole suite on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set
 test: $(BIN)/activate
@@ -65,6 +62,7 @@ fmt: $(BIN)/activate
 	$(BIN)/ruff check --fix .
 
 migrate: $(BIN)/activate
+	mkdir -p instance
 	$(FLASK) db upgrade
 
 ## make migration MSG="...": autogenerate a new revision from the models
@@ -80,4 +78,4 @@ bench: $(BIN)/activate
 	$(BIN)/python -m bench.run_all
 
 clean:
-	rm -rf $(VENV) instance/*.db instance/.demo-loaded
+	rm -rf $(VENV) instance/*.db instance/.demo-loaded instance/audit-checkpoints

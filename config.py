@@ -74,6 +74,18 @@ def default_database_url() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'tindak.db'}"
 
 
+def default_base_url(env: Mapping[str, str]) -> str:
+    """Where links in emails point when BASE_URL is unset: the address `make run` serves on (HOST, PORT; by
+    default 127.0.0.1:5000). A wildcard host (0.0.0.0, ::) is not an address to open, so links name the loopback."""
+    host = (env.get("HOST") or "").strip() or "127.0.0.1"
+    port = _int(env.get("PORT"), 5000)
+    if host in ("0.0.0.0", "::", "[::]"):  # noqa: S104 - a host read, not bound
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the configuration mapping from environment variables (DESIGN §7)."""
     env = os.environ if environ is None else environ
@@ -100,7 +112,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # workflow
         "FOLLOW_UP_WORKING_DAYS": _int(env.get("FOLLOW_UP_WORKING_DAYS"), 14),
         "SCHEDULER_ENABLED": _bool(env.get("SCHEDULER_ENABLED"), default=True),
-        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "BASE_URL": (env.get("BASE_URL") or default_base_url(env)).rstrip("/"),
         "OVERSIGHT_AUTHORITY_NAME": env.get("OVERSIGHT_AUTHORITY_NAME", "KASN"),
         "ESCALATION_RECIPIENTS_MENPANRB": _list(env.get("ESCALATION_RECIPIENTS_MENPANRB")),
         "ESCALATION_RECIPIENTS_KEMENDAGRI": _list(env.get("ESCALATION_RECIPIENTS_KEMENDAGRI")),
