@@ -114,6 +114,10 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SCHEDULER_ENABLED": _bool(env.get("SCHEDULER_ENABLED"), default=True),
         "BASE_URL": (env.get("BASE_URL") or default_base_url(env)).rstrip("/"),
         "OVERSIGHT_AUTHORITY_NAME": env.get("OVERSIGHT_AUTHORITY_NAME", "KASN"),
+        # who signs the authority's letters (app/letters/numbering.py signer_for): the official's name, and a title
+        # replacing the one on the authority's row; each issued letter keeps what it said (issued_letters)
+        "LETTER_SIGNATORY_NAME": (env.get("LETTER_SIGNATORY_NAME") or "").strip(),
+        "LETTER_SIGNATORY_TITLE": (env.get("LETTER_SIGNATORY_TITLE") or "").strip(),
         "ESCALATION_RECIPIENTS_MENPANRB": _list(env.get("ESCALATION_RECIPIENTS_MENPANRB")),
         "ESCALATION_RECIPIENTS_KEMENDAGRI": _list(env.get("ESCALATION_RECIPIENTS_KEMENDAGRI")),
         "ESCALATION_RECIPIENTS_KASN": _list(env.get("ESCALATION_RECIPIENTS_KASN")),

@@ -14,11 +14,13 @@ from sqlalchemy import select
 
 from app.agencies.authority import load_authorities
 from app.db import db
+from app.letters import render_recommendation_letter
 from app.letters.numbering import format_number, pattern_problem
 from app.models.cases import Case, CaseHistory, Recommendation
 from app.models.core import OversightAuthority
 from app.models.letters import IssuedLetter, LetterCounter
 from tests.factories import S, case_in, make_cast
+from tests.test_letters import pdf_text
 from workflows import fire
 
 
@@ -76,9 +78,9 @@ def test_issued_recommendations_are_numbered_in_sequence_with_signer_and_history
     assert _numbers() == ["R-1/KASN/11/2026", "R-2/KASN/11/2026", "R-3/KASN/11/2026"]
     letter = db.session.scalar(select(IssuedLetter).where(IssuedLetter.case_id == cases[0].id))
     assert (letter.authority, letter.year, letter.seq, letter.kind) == ("KASN", 2026, 1, "recommendation")
-    # the signing official: the authority's title, in the person of the commissioner who issued it
-    assert letter.signer_name == cast.commissioner2.name
-    assert letter.signer_title
+    # the signing official by the authority's title; no staff name (the deployment names its official)
+    assert letter.signer_title == "Ketua Komisi Aparatur Sipil Negara" and letter.signer_name is None
+    assert letter.issued_by_id == cast.commissioner2.id
     rec = db.session.scalar(select(Recommendation).where(Recommendation.case_id == cases[0].id))
     assert rec.letter_number == "R-1/KASN/11/2026"
     row = db.session.scalars(
@@ -213,3 +215,14 @@ def test_commissioners_issuing_at_once_get_consecutive_unique_numbers(app, token
     numbers = set(db.session.scalars(select(Recommendation.letter_number)))
     assert numbers == {f"R-{n}/KASN/11/2026" for n in range(1, THREADS + 1)}
     assert db.session.scalar(select(LetterCounter.last_value)) == THREADS
+
+
+def test_the_letter_names_the_official_the_deployment_names_and_keeps_it(app, api, monkeypatch):
+    monkeypatch.setitem(app.config, "LETTER_SIGNATORY_NAME", "Dr. Nama Pejabat, M.Si.")
+    cast = make_cast()
+    case = case_in(cast, S.RECOMMENDATION_DRAFTED)
+    assert _issue(api, cast.commissioner2, case).status_code == 200
+    monkeypatch.setitem(app.config, "LETTER_SIGNATORY_NAME", "Pejabat Berikutnya")  # the official changes later
+    text = pdf_text(render_recommendation_letter(case))
+    assert "Dr. Nama Pejabat, M.Si." in text and "Pejabat Berikutnya" not in text
+    assert "Ketua Komisi Aparatur Sipil Negara" in text and "R-1/KASN/11/2026" in text

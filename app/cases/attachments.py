@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import filetype
-from flask import current_app
+from flask import Response, current_app, send_file
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
@@ -42,6 +42,8 @@ MAX_ZIP_ENTRIES = 2000
 MAX_ZIP_RATIO = 100
 MAX_ZIP_UNPACKED = 200 * 1024 * 1024
 UPLOAD_PURPOSES = {"evidence", "follow_up", "clarification", "other"}
+# What opens in the page (types decided by content at upload): images in an <img>, PDFs in the browser's viewer.
+PREVIEW_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "image/webp", "image/gif"})
 
 
 def _reject(message: str) -> ValidationFailed:
@@ -166,3 +168,26 @@ def attachment_out(a: Attachment) -> dict[str, Any]:
         "purpose": a.purpose,
         "created_at": a.created_at,
     }
+
+
+def preview_response(user: User, attachment_id: int) -> Response:
+    """A file shown in the page (Content-Disposition inline, its type as found at upload) to who may see it;
+    NotFound for a file the user may not see and for a type that does not preview (video, audio, office files).
+
+    An image is only ever an <img> of the case page, so it keeps the download's sandbox. A PDF opens in the
+    browser's viewer (in the page's frame or a tab of its own), which a sandbox or `object-src 'none'` blocks: its
+    policy allows only its own origin to frame it and the viewer to run, and nothing else to load."""
+    attachment, path = attachment_for(user, attachment_id)
+    if attachment.content_type not in PREVIEW_TYPES:
+        raise NotFound("Pratinjau tidak tersedia untuk jenis berkas ini.")
+    response = send_file(
+        path, mimetype=attachment.content_type, as_attachment=False, download_name=attachment.filename, max_age=0
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    if attachment.content_type == "application/pdf":
+        response.headers["Content-Security-Policy"] = "default-src 'none'; object-src 'self'; frame-ancestors 'self'"
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    else:
+        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -11,7 +12,7 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.cases import access, attachments, listing, page_context, services
+from app.cases import access, attachments, confirmation, listing, page_context, services
 from app.cases.downloads import bundle_response, export_response
 from app.cases.home import home_context
 from app.cases.schemas import CaseQuerySchema
@@ -19,6 +20,7 @@ from app.core.states import CaseEvent, CaseStatus
 from app.core.vocab import Category
 from app.db import db, unit_of_work
 from app.errors import Conflict, Forbidden, ValidationFailed
+from app.letters.register import case_letters, letter_pdf
 from app.web.schema_forms import field_errors, form_payload, form_values
 
 bp = Blueprint("case_pages", __name__)
@@ -110,7 +112,24 @@ def new_case() -> Any:
 @bp.route("/cases/<int:case_id>")
 def show_case(case_id: int) -> Any:
     case = access.get_case_for(current_user, case_id)
-    return render_template("cases/detail.html", **page_context.case_page(case, current_user))
+    return render_template(
+        "cases/detail.html",
+        **page_context.case_page(case, current_user),
+        letters=case_letters(case),
+        preview_types=attachments.PREVIEW_TYPES,
+    )
+
+
+@bp.route("/cases/<int:case_id>/letters/<key>.pdf")
+def case_letter(case_id: int, key: str) -> Any:
+    """A letter of the case (recommendation, escalation), for whoever may see the case (app/letters/register.py)."""
+    case = access.get_case_for(current_user, case_id)
+    content, filename = letter_pdf(case, key)
+    response = send_file(
+        io.BytesIO(content), mimetype="application/pdf", as_attachment=False, download_name=filename, max_age=0
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/cases/<int:case_id>/events/<event>", methods=["GET", "POST"])
@@ -125,6 +144,8 @@ def case_event(case_id: int, event: str) -> Any:
             return redirect(url_for(".show_case", case_id=case.id))
         return render_template("cases/event.html", case=case, form=form, values={}, errors={}, version=case.version)
     try:
+        if form.irreversible and request.form.get(page_context.CONFIRM_FIELD) != "1":
+            return _confirmation(case, form)
         page_context.apply_event(case, form, request.form, request.files, current_user)
         flash(_("Tindakan \u201c%(label)s\u201d berhasil.", label=form.label), "success")
         return redirect(url_for(".show_case", case_id=case_id), code=303)
@@ -149,6 +170,22 @@ def case_event(case_id: int, event: str) -> Any:
     ), 422
 
 
+def _confirmation(case: Any, form: Any) -> Any:
+    """An irreversible event asks first: its page says what will happen, and its button sends the same form again,
+    confirmed ("Ubah isian" goes back to the form with what was typed)."""
+    if form.event not in page_context.allowed(case, current_user):
+        flash(_("Tindakan ini tidak tersedia untuk perkara ini saat ini."), "warning")
+        return redirect(url_for(".show_case", case_id=case.id), code=303)
+    values = form_values(request.form)
+    version = request.form.get("version", case.version)
+    if request.form.get("edit"):
+        return render_template("cases/event.html", case=case, form=form, values=values, errors={}, version=version)
+    payload = confirmation.checked_payload(CaseEvent(form.event), form.fields, request.form)
+    facts = confirmation.facts(case, CaseEvent(form.event), payload, current_user)
+    carried = confirmation.carried_values(request.form, form.fields)
+    return render_template("cases/event_confirm.html", case=case, form=form, facts=facts, carried=carried)
+
+
 @bp.route("/cases/<int:case_id>/attachments", methods=["POST"])
 def upload(case_id: int) -> Any:
     try:
@@ -161,6 +198,12 @@ def upload(case_id: int) -> Any:
     except Forbidden as exc:
         flash(page_context.message_of(exc), "danger")
     return redirect(url_for(".show_case", case_id=case_id, _anchor="berkas"), code=303)
+
+
+@bp.route("/attachments/<int:attachment_id>/preview")
+def preview(attachment_id: int) -> Any:
+    """A PDF or an image shown in the page, to who may see it (app/cases/attachments.py preview_response)."""
+    return attachments.preview_response(current_user, attachment_id)
 
 
 @bp.route("/attachments/<int:attachment_id>")

@@ -104,6 +104,7 @@ def build_context(kind: str, *, case: Any | None, extra: Mapping[str, Any]) -> d
         "ppk": "PPK",
         "escalation_to": "",
         "rec_letter": "",
+        "letter_link": "",
         "sanction": "",
     }
     if case is not None:
@@ -169,6 +170,8 @@ def _add_case(context: dict[str, Any], case: Any, *, base_url: str) -> None:
             "escalation_level": recommendation.escalation_level,
         }
         context["rec_letter"] = recommendation.letter_number or ""
+        if recommendation.issued_at is not None:  # the case page's letter (app/cases/pages.py case_letter; sign-in)
+            context["letter_link"] = f"{base_url}/cases/{case.id}/letters/recommendation.pdf"
         context["sanction"] = context["recommendation"]["sanction"]
 
 

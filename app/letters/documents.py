@@ -34,6 +34,7 @@ from app.letters.layout import Letter, Letterhead, Report, render_letter
 from app.models.agencies import Agency
 from app.models.cases import Attachment, Case, CaseHistory, Recommendation, case_records
 from app.models.escalations import EscalationStep
+from app.models.letters import IssuedLetter
 from app.models.outcomes import BLOCK_SCOPE_LABELS, DataBlock
 
 # Full names of the oversight authorities we know, for the kop when no OversightAuthority row names it.
@@ -173,6 +174,11 @@ def render_recommendation_letter(case: Case) -> bytes:
     issued_day = _local_day(rec.issued_at, agency.timezone)
     head = _letterhead(context["authority_profile"])
     title, name = _signatory(context["authority_profile"])
+    issued = db.session.scalar(
+        select(IssuedLetter).where(IssuedLetter.case_id == case.id, IssuedLetter.kind == "recommendation")
+    )
+    if issued is not None:  # who signs is what the register recorded when it was issued
+        title, name = issued.signer_title, issued.signer_name or ""
     paragraphs = [
         f"Dengan hormat, berdasarkan hasil penelaahan dan klarifikasi atas laporan dugaan pelanggaran nilai dasar, "
         f"kode etik, dan kode perilaku pegawai ASN di lingkungan {agency.name}, {head.authority} menyimpulkan "
@@ -211,6 +217,12 @@ def render_recommendation_letter(case: Case) -> bytes:
 
 
 # -- the escalation letters ----------------------------------------------------------------------------------------
+
+
+def escalation_letter_number(case: Case, level: int) -> str:
+    """The number an escalation letter carries: the case's number and the level (not yet from the authority's
+    series, which numbers recommendation letters: app/letters/numbering.py)."""
+    return f"{case.number}/ESK-{level}"
 
 
 def render_escalation_letter(
@@ -280,7 +292,7 @@ def render_escalation_letter(
         subject = SUBJECT_FINAL
     letter = Letter(
         letterhead=head,
-        number=f"{case.number}/ESK-{level}",
+        number=escalation_letter_number(case, level),
         date_text=format_day(_local_day(when, agency.timezone)),
         subject=subject,
         addressee=[f"Yth. {addressee_name}", "di", "    Jakarta"],

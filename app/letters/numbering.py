@@ -126,14 +126,15 @@ class Signer:
     name: str | None
 
 
-def signer_for(profile: AuthorityProfile, actor: User | None) -> Signer:
-    """Who signs the authority's letter: the deployment's official when it names one (LETTER_SIGNATORY_*), else
-    the authority's signing official (its row's title) in the person of the user who issues it (the
-    `commissioner` role is the authority's signing official)."""
+def signer_for(profile: AuthorityProfile) -> Signer:
+    """Who signs the authority's letter: the signing official by the title on the authority's row (or the
+    deployment's LETTER_SIGNATORY_TITLE), named when the deployment names its official (LETTER_SIGNATORY_NAME).
+    Never the user who pressed the button: a PPK and a ministry read the authority's acts by role and office, not
+    by its staff's names (README, "What a PPK and a ministry see")."""
     config = current_app.config
     title = str(config.get("LETTER_SIGNATORY_TITLE") or profile.signer_title)
-    name = config.get("LETTER_SIGNATORY_NAME") or (actor.name if actor is not None and actor.name else None)
-    return Signer(title=title, name=str(name) if name else None)
+    name = str(config.get("LETTER_SIGNATORY_NAME") or "").strip()
+    return Signer(title=title, name=name or None)
 
 
 def preview_number(profile: AuthorityProfile, day: date) -> str | None:
@@ -158,7 +159,7 @@ def number_recommendation_letter(
     `given` (the API's `letter_number`) is taken only when the authority numbers its letters itself
     (`letter_manual`), and only once per authority; otherwise it is refused with 422. Raises ValidationFailed.
     """
-    authority, signer = profile.short_name, signer_for(profile, actor)
+    authority, signer = profile.short_name, signer_for(profile)
     seq: int | None = None
     if given:
         if not profile.letter_manual:

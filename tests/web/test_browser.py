@@ -184,21 +184,21 @@ def test_case_from_report_to_accepted_follow_up(browser, live_server, screenshot
     inv.page.wait_for_selector("#case-status:has-text('Draf rekomendasi')")
     inv.shot("05-draf-tersimpan")
 
-    # 2. A commissioner issues it (confirmation required: an empty tick is refused with a message).
+    # 2. A commissioner issues it: the system numbers the letter, and a confirmation page says first what will
+    # happen (authority, number, deadline, email to the PPK).
     com = session("2-komisioner")
     com.login(data.commissioner)
     assert number in com.page.inner_text("#home-drafts")
     com.shot("01-beranda")
     com.page.click(f"#home-drafts >> text={number}")
     form = com.open_action("issue_recommendation")
-    form.locator("input[name=letter_number]").fill("R-1194/KASN/11/2026")
+    assert form.locator("input[name=letter_number]").count() == 0
     form.locator("button[type=submit]").click()
-    com.page.wait_for_selector(".invalid-feedback")
-    assert "Saya yakin" in com.page.inner_text("main")
+    com.page.wait_for_selector("#confirm-summary")
+    summary = com.page.inner_text("#confirm-summary")
+    assert re.search(r"R-1/KASN/\d+/\d{4}", summary) and "14 hari kerja" in summary
     com.shot("02-konfirmasi-diminta")
-    com.expected(422)  # the refused form answers 422, which the browser logs
-    com.page.check("input[name=confirm]")
-    com.page.click("main button[data-event=issue_recommendation]")
+    com.page.click("#confirm-event")
     com.page.wait_for_selector("#case-status:has-text('Menunggu tindak lanjut PPK')")
     assert com.page.locator("#deadline").count() == 1
     com.shot("03-rekomendasi-terbit")
@@ -244,8 +244,9 @@ def test_case_from_report_to_accepted_follow_up(browser, live_server, screenshot
     assert inv.page.locator("#attachments .sha256").count() == 1
     assert re.fullmatch(r"[0-9a-f]{64}", inv.page.inner_text("#attachments .sha256"))
     form = inv.open_action("accept_follow_up")
-    form.locator("input[name=confirm]").check()
     form.locator("button[type=submit]").click()
+    inv.page.wait_for_selector("#confirm-summary")
+    inv.page.click("#confirm-event")
     inv.page.wait_for_selector("#case-status:has-text('Selesai')")
     assert inv.page.locator("#timeline li").count() >= 7
     inv.shot("06-selesai")
