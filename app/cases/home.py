@@ -9,6 +9,7 @@ from typing import Any
 from flask_babel import gettext
 from sqlalchemy import select
 
+from app.agencies.authority import role_labels
 from app.cases import access, listing, services
 from app.core.clock import utcnow
 from app.core.states import TERMINAL_STATUSES, CaseStatus
@@ -18,6 +19,8 @@ from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.cases import Case, Recommendation
 from app.models.escalations import EscalationStep
+from app.web.filters import label
+from notifications.services import STATUS_LABELS as OUTBOX_STATUS_LABELS
 from notifications.services import outbox_counts
 
 LIMIT = 20
@@ -111,7 +114,41 @@ def _escalations_this_week(user: User) -> list[dict[str, Any]]:
 
 def _admin_overview() -> list[dict[str, Any]]:
     counts = outbox_counts()
-    return [{"status": k, "count": v} for k, v in sorted(counts.items())]
+    # The home page prints `status` as it is: the state in words, never the outbox's key (dead, pending, sent).
+    return [{"status": label(OUTBOX_STATUS_LABELS, k), "count": v} for k, v in sorted(counts.items())]
+
+
+def _drafts(user: User) -> list[Section]:
+    """The drafts waiting to be issued; those the commissioner drafted himself apart, saying why another official
+    issues them (the four-eyes rule, workflows/guards.py), instead of listing drafts he may not issue."""
+    drafts = _cases(user, status=CaseStatus.RECOMMENDATION_DRAFTED.value)
+    ids = [item["id"] for item in drafts]
+    own = set(
+        db.session.scalars(
+            select(Recommendation.case_id).where(
+                Recommendation.case_id.in_(ids), Recommendation.drafted_by_id == user.id
+            )
+        )
+        if ids
+        else ()
+    )
+    status = {"status": CaseStatus.RECOMMENDATION_DRAFTED.value}
+    sections = [
+        Section(
+            "drafts",
+            gettext("Draf rekomendasi menunggu diterbitkan"),
+            "home/_cases.html",
+            [item for item in drafts if item["id"] not in own],
+            status,
+        )
+    ]
+    if own:
+        signer = label(role_labels(), Role.COMMISSIONER.value).lower()
+        title = gettext(
+            "Draf yang Anda susun sendiri: diterbitkan oleh %(signer)s lain (prinsip empat mata)", signer=signer
+        )
+        sections.append(Section("own-drafts", title, "home/_cases.html", [i for i in drafts if i["id"] in own]))
+    return sections
 
 
 def home_context(user: User) -> dict[str, Any]:
@@ -132,14 +169,8 @@ def home_context(user: User) -> dict[str, Any]:
             ),
         ]
     elif role == Role.COMMISSIONER:
+        sections += _drafts(user)
         sections += [
-            Section(
-                "drafts",
-                gettext("Draf rekomendasi menunggu diterbitkan"),
-                "home/_cases.html",
-                _cases(user, status=CaseStatus.RECOMMENDATION_DRAFTED.value),
-                {"status": CaseStatus.RECOMMENDATION_DRAFTED.value},
-            ),
             Section(
                 "escalations", gettext("Eskalasi minggu ini"), "home/_escalations.html", _escalations_this_week(user)
             ),

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.agencies.services import has_ended, newest_local_day, open_agency_choices, successor_of
 from app.calendar.working_days import deadline_gaps, explain_deadline
-from app.cases import access, attachments, history_words, services
+from app.cases import access, attachments, history_words, page_errors, services
 from app.cases.schemas import NewCaseSchema
 from app.core import vocab
 from app.core.sanction_rules import EMPLOYEE_LABELS, suggest
@@ -48,6 +48,15 @@ class EventForm:
     def has_file(self) -> bool:
         return any(f.widget == "file" for f in self.fields)
 
+    @property
+    def max_bytes(self) -> int:
+        """The upload limit, which the page checks before sending (app/static/forms.js) and the server enforces."""
+        return page_errors.upload_limit()
+
+    @property
+    def too_large_message(self) -> str:
+        return page_errors.too_large_message()
+
     def suggestion(self, case: Case) -> dict[str, Any] | None:
         """What the rules in force suggest for the sanction, shown beside the drafting form (never filled in)."""
         if self.event != CaseEvent.DRAFT_RECOMMENDATION.value:
@@ -76,6 +85,10 @@ def event_form(event: str) -> EventForm:
     """The form of an event, from its payload schema in TRANSITIONS."""
     transition = TRANSITIONS[CaseEvent(event)]
     specs = field_specs(transition.schema)  # a document the form asks for says so (`form_required`)
+    limit = gettext("Ukuran maksimal %(size)s.", size=page_errors.upload_limit_words())
+    for spec in specs:
+        if spec.widget == "file":
+            spec.help = f"{spec.help} {limit}" if spec.help else limit
     return EventForm(
         event=transition.event.value,
         label=gettext(transition.label),
@@ -204,10 +217,15 @@ def case_page(case: Case, user: User) -> dict[str, Any]:
         "agency": (agency := db.session.get(Agency, case.agency_id)),
         "successor": successor_of(agency) if agency is not None and agency.ended_on else None,
         "forms": event_forms(detail["allowed_events"]),
+        "held_back": page_errors.held_back(case, user),  # the four-eyes rule, said where the action would be
         "timeline": rows,
         "clarifications": answered_clarifications(detail, rows),
         "attachments": attachments.visible_attachments(case, user),
         "can_upload": access.may_upload(case, user, "evidence"),
+        "upload_limit": page_errors.upload_limit(),
+        "upload_limit_words": page_errors.upload_limit_words(),
+        "too_large_message": page_errors.too_large_message(),
+        "upload_error": None,
         "explanation": deadline_explanation(case, detail),
         "calendar_gaps": deadline_calendar_gaps(case, detail),
         "escalations": escalation_steps(case),

@@ -10,9 +10,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.cases import access, attachments, confirmation, listing, page_context, services
+from app.cases import access, attachments, confirmation, form_tokens, listing, page_context, page_errors, services
 from app.cases.downloads import bundle_response, export_response
 from app.cases.home import home_context
 from app.cases.schemas import CaseQuerySchema
@@ -21,11 +23,13 @@ from app.core.vocab import Category
 from app.db import db, unit_of_work
 from app.errors import Conflict, Forbidden, ValidationFailed
 from app.letters.register import case_letters, letter_pdf
-from app.web.schema_forms import field_errors, form_payload, form_values
+from app.web.schema_forms import field_errors, form_payload, form_values, spread_errors
 
 bp = Blueprint("case_pages", __name__)
 PAGE_SIZE = 25
 FILTER_KEYS = ("status", "category", "agency_id", "overdue", "escalated", "q")
+# The forms that take a file: one refused for its size comes back with the limit said (`_too_large`).
+TOO_LARGE_FORMS = frozenset({"case_pages.case_event", "case_pages.upload"})
 
 
 @bp.before_request
@@ -96,17 +100,42 @@ def new_case() -> Any:
     specs = page_context.new_case_fields(current_user)
     values: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
+    token = request.form.get(form_tokens.FIELD, "")  # one per form: sent twice, it shows the case it created
+    usable = form_tokens.usable(token, current_user)
     if request.method == "POST":
         values = form_values(request.form)
+        if usable and (done := form_tokens.case_of(token, current_user)) is not None:
+            return _already_created(done)
         try:
             with unit_of_work():
+                claimed = form_tokens.claim(token, current_user) if usable else None
                 case = services.create_case(form_payload(specs, request.form), current_user)
+                if claimed is not None:
+                    claimed.case_id = case.id
             flash(_("Perkara %(number)s dicatat.", number=case.number), "success")
             return redirect(url_for(".show_case", case_id=case.id), code=303)
         except ValidationFailed as exc:
-            errors = field_errors(exc.details.get("fields") or {"_schema": [exc.message]})
+            errors = spread_errors(field_errors(exc.details.get("fields") or {"_schema": [exc.message]}), specs)
+        except IntegrityError:  # the same form, sent a moment earlier, holds the token: show its case
+            if (done := form_tokens.case_of(token, current_user)) is not None:
+                return _already_created(done)
+            raise
+    if not usable:
+        token = form_tokens.new_token()
     status = 422 if errors else 200
-    return render_template("cases/new.html", fields=specs, values=values, errors=errors), status
+    return render_template("cases/new.html", fields=specs, values=values, errors=errors, token=token), status
+
+
+def _already_created(case: Any) -> Any:
+    flash(
+        _(
+            "Formulir ini sudah dikirim sebelumnya: perkara %(number)s telah dicatat dari formulir ini, dan tidak "
+            "dicatat dua kali.",
+            number=case.number,
+        ),
+        "info",
+    )
+    return redirect(url_for(".show_case", case_id=case.id), code=303)
 
 
 @bp.route("/cases/<int:case_id>")
@@ -151,13 +180,8 @@ def case_event(case_id: int, event: str) -> Any:
         return redirect(url_for(".show_case", case_id=case_id), code=303)
     except ValidationFailed as exc:
         errors = field_errors(exc.details.get("fields") or {"_schema": [exc.message]})
-    except (Conflict, Forbidden) as exc:
-        flash(page_context.message_of(exc), "danger")
-        return redirect(url_for(".show_case", case_id=case_id), code=303)
-    except StaleDataError:
-        db.session.rollback()
-        flash(_("Perkara telah diubah oleh pengguna lain; muat ulang dan coba lagi."), "danger")
-        return redirect(url_for(".show_case", case_id=case_id), code=303)
+    except (Conflict, Forbidden, StaleDataError) as exc:
+        return _refused(case_id, form, exc)
     db.session.rollback()
     case = access.get_case_for(current_user, case_id)
     return render_template(
@@ -184,6 +208,45 @@ def _confirmation(case: Any, form: Any) -> Any:
     facts = confirmation.facts(case, CaseEvent(form.event), payload, current_user)
     carried = confirmation.carried_values(request.form, form.fields)
     return render_template("cases/event_confirm.html", case=case, form=form, facts=facts, carried=carried)
+
+
+def _refused(case_id: int, form: Any, exc: Exception) -> Any:
+    """A refused event keeps what was typed: an edit conflict says what changed and by whom (409), another
+    refusal says its rule in words (403 or 409)."""
+    db.session.rollback()
+    case = access.get_case_for(current_user, case_id)
+    values = form_values(request.form)
+    if page_errors.is_edit_conflict(exc, case, request.form.get("version")):
+        conflict = page_errors.edit_conflict(case, form.event, current_user)
+        page = render_template(
+            "cases/event.html", case=case, form=form, values=values, errors={}, version=case.version, conflict=conflict
+        )
+        return page, 409
+    errors = {"_schema": [page_errors.refusal_words(exc, case, form.event)]}
+    version = request.form.get("version", case.version)
+    page = render_template("cases/event.html", case=case, form=form, values=values, errors=errors, version=version)
+    return page, 403 if isinstance(exc, Forbidden) else 409
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc: RequestEntityTooLarge) -> Any:
+    """An upload over the size limit stays on its form, says the limit in MB and keeps what was typed (the text
+    fields are read, the files thrown away); the case is looked up as for any page (404 for another agency)."""
+    if not current_user.is_authenticated or request.endpoint not in TOO_LARGE_FORMS:
+        return exc
+    message = page_errors.too_large_message()
+    values = page_errors.typed_fields()
+    case = access.get_case_for(current_user, request.view_args["case_id"])  # type: ignore[index]
+    if request.endpoint == "case_pages.upload":
+        context = {**page_context.case_page(case, current_user), "upload_error": message}
+        return render_template("cases/detail.html", **context), 413
+    form = page_context.event_form(request.view_args["event"])  # type: ignore[index]
+    errors = {spec.name: [message] for spec in form.fields if spec.widget == "file"} or {"_schema": [message]}
+    version = values.get("version", case.version)
+    page = render_template(
+        "cases/event.html", case=case, form=form, values=form_values(values), errors=errors, version=version
+    )
+    return page, 413
 
 
 @bp.route("/cases/<int:case_id>/attachments", methods=["POST"])

@@ -44,8 +44,10 @@ class ReportedPersonSchema(Schema):
     position = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     pppk = fields.Boolean(load_default=False, load_only=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)  # the NIP is checked even when the name is missing: one round
     def _nip(self, data: dict[str, Any], **_: Any) -> None:
+        if "nip" not in data:
+            return  # missing or not text: its field error says so
         try:
             data["nip"] = parse_nip(data.get("nip", ""), pppk=data.get("pppk", False)).value
         except InvalidNIP as exc:
@@ -93,7 +95,7 @@ class NewCaseSchema(Schema):
         if value.year < 1990:
             raise ValidationError("Tanggal kejadian tidak masuk akal.")
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)  # with the other fields' errors, not after them
     def _subcategory(self, data: dict[str, Any], **_: Any) -> None:
         sub = data.get("subcategory")
         if sub and data.get("category") == Category.NETRALITAS and sub not in NEUTRALITY_SUBCATEGORIES:

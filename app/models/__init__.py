@@ -14,6 +14,7 @@ from app.models.cases import (
 )
 from app.models.core import JobHeartbeat, OversightAuthority
 from app.models.escalations import EscalationRecipient, EscalationStep
+from app.models.forms import FormSubmission
 from app.models.index import IndexSnapshot, SelfAssessment
 from app.models.letters import IssuedLetter, LetterCounter
 from app.models.outbox import OutboxMessage
@@ -33,6 +34,7 @@ __all__ = [
     "EscalationRecipient",
     "EscalationStep",
     "FollowUp",
+    "FormSubmission",
     "IndexSnapshot",
     "IssuedLetter",
     "JobHeartbeat",

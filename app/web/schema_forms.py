@@ -250,3 +250,18 @@ def field_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     elif messages:
         result.setdefault(prefix.rstrip(".") or "_schema", []).append(translate_message(str(messages)))
     return result
+
+
+def spread_errors(errors: dict[str, list[str]], specs: list[FieldSpec]) -> dict[str, list[str]]:
+    """Errors on a group the form shows as its fields (a nested schema left empty: `reported_person` is required)
+    are put on each required field of the group, so every field to fill is marked in the same round."""
+    names = {spec.name for spec in specs}
+    result: dict[str, list[str]] = {}
+    for key, messages in errors.items():
+        children = [s.name for s in specs if s.name.startswith(f"{key}.") and s.required]
+        if key in names or not children:
+            result.setdefault(key, []).extend(messages)
+            continue
+        for child in children:
+            result.setdefault(child, []).extend(m for m in messages if m not in result.get(child, []))
+    return result

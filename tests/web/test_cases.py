@@ -167,7 +167,9 @@ def test_irreversible_events_need_the_confirmation(world, pages_for, make_case):
     assert "Dihentikan" in _text(pages.get(f"/cases/{case.id}"))
 
 
-def test_stale_version_and_invalid_transition_are_flash_messages(world, pages_for, make_case):
+def test_stale_version_and_invalid_transition_keep_the_form_and_say_why(world, pages_for, make_case):
+    """Issue 20: a refused event keeps what was typed; a stale form says what changed and by whom, a refusal
+    names the event and the status in words (no event key)."""
     case = make_case("under_review")
     pages = pages_for(world.investigator)
     stale = pages.post(
@@ -175,19 +177,28 @@ def test_stale_version_and_invalid_transition_are_flash_messages(world, pages_fo
         {"version": "1", "sanction": "disiplin_ringan", "legal_basis": "PP 94/2021", "text": "Teguran."},
         page=f"/cases/{case.id}",
     )
-    assert stale.status_code == 303
-    assert "diubah oleh pengguna lain" in _text(pages.get(f"/cases/{case.id}"))
+    assert stale.status_code == 409
+    html = _text(stale)
+    assert "Perkara ini berubah sejak Anda membuka formulir ini." in html
+    assert "\u201cMulai penelaahan\u201d oleh Ina Penyelidik" in html
+    assert ">Teguran.</textarea>" in html and 'value="PP 94/2021"' not in html  # textareas keep their text
+    assert ">PP 94/2021</textarea>" in html
+    assert "draft_recommendation" not in html.split('id="edit-conflict"')[1].split("</div>")[0]
     again = pages.post(
         f"/cases/{case.id}/events/start_review", {"version": str(case.version)}, page=f"/cases/{case.id}"
     )
-    assert again.status_code == 303
-    assert "tidak dapat dilakukan pada status" in _text(pages.get(f"/cases/{case.id}"))
+    assert again.status_code == 409
+    refusal = "Tindakan \u201cMulai penelaahan\u201d tidak dapat dilakukan pada status Penelaahan / klarifikasi."
+    assert refusal in _text(again)
+    assert "start_review" not in _text(again).split('role="alert"')[1].split("</div>")[0]
     forbidden = pages.post(
         f"/cases/{case.id}/events/dismiss",
-        {"version": str(case.version), "confirm": "1", "reason": "x"},
+        {"version": str(case.version), "confirm": "1", "reason": "Tidak terbukti."},
         page=f"/cases/{case.id}",
     )
-    assert forbidden.status_code == 303
+    assert forbidden.status_code == 403
+    assert "Tindakan \u201cHentikan perkara\u201d tidak termasuk wewenang peran Anda." in _text(forbidden)
+    assert ">Tidak terbukti.</textarea>" in _text(forbidden)
     assert pages.get(f"/cases/{case.id}/events/no_such_event").status_code == 404
     assert pages.get(f"/cases/{case.id}/events/accept_follow_up").status_code == 302  # not available now
 

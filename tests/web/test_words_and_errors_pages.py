@@ -14,16 +14,19 @@ import re
 from datetime import UTC, datetime
 
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
-from app.cases import history_words
+from app.cases import history_words, page_errors
 from app.cases.attachments import add_attachment
 from app.cases.services import update_case
 from app.core.clock import utcnow
 from app.db import db
+from app.errors import InvalidTransition
 from app.escalations.sweep import run_sweep
-from app.models.cases import CaseHistory
+from app.models.cases import Case, CaseHistory
+from app.models.forms import FormSubmission
 from tests.factories import E, S, case_in, payload_for
 from workflows import fire
 
@@ -175,3 +178,218 @@ def test_admin_reads_the_outbox_states_in_words(world, pages_for):
         text = _text(_part(page, marker, "</ul>"))
         assert not re.search(r"\b(pending|sending|sent|dead)\b", text), (url, text)
     assert "Menunggu dikirim" in _text(admin.get("/admin/").get_data(as_text=True))
+
+
+# -- 2. an edit conflict in words, the typed text kept -------------------------------------------------------------
+
+
+def test_an_edit_conflict_says_what_changed_and_by_whom_and_keeps_the_text(world, pages_for):
+    case = case_in(world, S.RECOMMENDATION_DRAFTED)
+    read_version = case.version  # the investigator opens the redraft form ...
+    fire(case, E.ISSUE_RECOMMENDATION, world.commissioner2, payload_for(case, E.ISSUE_RECOMMENDATION))
+    db.session.commit()  # ... and meanwhile another official issues the recommendation
+    typed = {
+        "version": str(read_version),
+        "sanction": "disiplin_ringan",
+        "legal_basis": "PP 94/2021 Pasal 8",
+        "text": "Teks rekomendasi yang baru diketik dan tidak boleh hilang.",
+    }
+    response = pages_for(world.investigator).post(
+        f"/cases/{case.id}/events/draft_recommendation", typed, page=f"/cases/{case.id}"
+    )
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    alert = _text(_part(page, 'id="edit-conflict"', "</div>"))
+    assert "Perkara ini berubah sejak Anda membuka formulir ini." in alert
+    assert "\u201cTerbitkan rekomendasi\u201d oleh Dewi Komisioner (Komisioner)" in alert
+    assert "Status sekarang: Menunggu tindak lanjut PPK." in alert
+    assert "tidak tersedia lagi pada status ini" in alert
+    assert _raw_words(alert) == []
+    assert ">Teks rekomendasi yang baru diketik dan tidak boleh hilang.</textarea>" in page
+    assert 'data-event="draft_recommendation"' not in page  # no button that could only be refused again
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).status == S.AWAITING_FOLLOW_UP.value
+
+
+def test_a_ppk_meets_a_newer_case_and_may_send_again(world, pages_for):
+    """The PPK reads who acted as role and office (never a staff name); the action is still possible, so the form
+    comes back against the case as it is now, typed text kept."""
+    case = case_in(world, S.AWAITING_FOLLOW_UP)
+    read_version = case.version
+    fire(case, E.EXTEND_DEADLINE, world.commissioner, payload_for(case, E.EXTEND_DEADLINE))
+    db.session.commit()
+    typed = {"version": str(read_version), "letter_number": "800/77/BKD/2026", "reason": "Fakta yang berbeda."}
+    ppk = pages_for(world.ppk)
+    response = ppk.post(f"/cases/{case.id}/events/request_clarification", typed, page=f"/cases/{case.id}")
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    alert = _text(_part(page, 'id="edit-conflict"', "</div>"))
+    assert "\u201cPerpanjang tenggat\u201d oleh Komisioner" in alert and "Kurnia" not in alert
+    assert "Isian Anda tetap di bawah" in alert
+    assert 'value="800/77/BKD/2026"' in page and ">Fakta yang berbeda.</textarea>" in page
+    db.session.expire_all()
+    assert f'name="version" value="{db.session.get(Case, case.id).version}"' in page
+    resent = ppk.post(
+        f"/cases/{case.id}/events/request_clarification",
+        {**typed, "version": str(db.session.get(Case, case.id).version)},
+        page=f"/cases/{case.id}",
+    )
+    assert resent.status_code == 303
+
+
+def test_a_conflict_found_at_flush_is_an_edit_conflict(world):
+    case = case_in(world, S.UNDER_REVIEW)
+    assert page_errors.is_edit_conflict(StaleDataError("UPDATE matched 0 rows"), case, str(case.version))
+    assert not page_errors.is_edit_conflict(InvalidTransition("x"), case, str(case.version))
+    assert page_errors.is_edit_conflict(InvalidTransition("x"), case, str(case.version - 1))
+
+
+# -- 3. errors: all at once, the size limit said on the form, one case per form --------------------------------------
+
+
+def _field_errors(page: str) -> dict[str, str]:
+    return {
+        match[0]: _text(match[1])
+        for match in re.findall(r'<div class="invalid-feedback d-block" id="([\w.-]+)-error">(.*?)</div>', page)
+    }
+
+
+def test_the_new_case_form_shows_every_error_at_once(world, pages_for):
+    pages = pages_for(world.investigator)
+    empty = pages.post("/cases/new", {"summary": "pendek"}, page="/cases/new")
+    assert empty.status_code == 422
+    errors = _field_errors(empty.get_data(as_text=True))
+    assert set(errors) >= {
+        "agency_id",
+        "category",
+        "source",
+        "occurred_on",
+        "summary",
+        "reported_person-name",
+        "reported_person-nip",
+    }, errors
+    # A name too short and a NIP that is not one: both in the same round.
+    form = {"reported_person.name": "B", "reported_person.nip": "1234", "summary": "pendek"}
+    second = _field_errors(pages.post("/cases/new", form, page="/cases/new").get_data(as_text=True))
+    assert "reported_person-name" in second and "reported_person-nip" in second, second
+    assert "NIP" in second["reported_person-nip"]
+
+
+def test_an_upload_over_the_limit_stays_on_the_form_and_says_the_limit(world, pages_for, app, monkeypatch):
+    case = case_in(world, S.AWAITING_FOLLOW_UP)
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 2 * 1024 * 1024)
+    big = PDF + b"0" * (3 * 1024 * 1024)
+    ppk = pages_for(world.ppk)
+    form = {
+        "version": str(case.version),
+        "decision_number": "SK 800/99/2026",
+        "decision_date": "2026-11-18",
+        "sanction_imposed": "disiplin_sedang",
+        "note": "Catatan yang diketik sebelum mengunggah.",
+        "document_id": (io.BytesIO(big), "sk-besar.pdf"),
+    }
+    url = f"/cases/{case.id}/events/report_follow_up"
+    response = ppk.post(url, form, page=f"/cases/{case.id}", content_type="multipart/form-data")
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert case.number in page and '<h1 class="h3">Laporkan tindak lanjut</h1>' in page  # still the form
+    assert "Berkas melebihi batas unggah 2 MB" in _field_errors(page)["report_follow_up-document_id"]
+    assert 'value="SK 800/99/2026"' in page and ">Catatan yang diketik sebelum mengunggah.</textarea>" in page
+    assert "Ukuran maksimal 2 MB." in page  # said before sending too
+    # The evidence upload on the case page: the page itself, the error beside the field.
+    evidence = pages_for(world.investigator).post(
+        f"/cases/{case.id}/attachments",
+        {"file": (io.BytesIO(big), "video.pdf")},
+        page=f"/cases/{case.id}",
+        content_type="multipart/form-data",
+    )
+    assert evidence.status_code == 413
+    page = evidence.get_data(as_text=True)
+    assert 'id="case-status"' in page and "Berkas melebihi batas unggah 2 MB" in _field_errors(page)["evidence-file"]
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).status == S.AWAITING_FOLLOW_UP.value
+
+
+def test_the_same_new_case_form_sent_twice_makes_one_case(world, pages_for):
+    pages = pages_for(world.investigator)
+    page = pages.get("/cases/new").get_data(as_text=True)
+    token = re.search(r'name="form_token" value="([0-9a-f]{32})"', page)[1]
+    form = {
+        "form_token": token,
+        "agency_id": str(world.agency.id),
+        "category": "netralitas",
+        "subcategory": "kampanye_medsos",
+        "source": "bawaslu",
+        "occurred_on": "2026-09-01",
+        "summary": "Mengunggah ajakan memilih calon bupati di akun media sosial pribadinya.",
+        "reported_person.name": "Budi Santoso",
+        "reported_person.nip": "19860926 201505 1 001",
+    }
+    before = db.session.scalar(select(func.count()).select_from(Case))
+    first = pages.post("/cases/new", form, page="/cases/new")
+    second = pages.post("/cases/new", form, page="/cases/new")
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert db.session.scalar(select(func.count()).select_from(Case)) == before + 1
+    shown = pages.get(second.headers["Location"]).get_data(as_text=True)
+    assert "Formulir ini sudah dikirim sebelumnya" in shown
+    # A new form is a new token: a second case on purpose is still possible.
+    again = re.search(r'name="form_token" value="([0-9a-f]{32})"', pages.get("/cases/new").get_data(as_text=True))
+    assert again[1] != token
+    assert pages.post("/cases/new", {**form, "form_token": again[1]}, page="/cases/new").status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(Case)) == before + 2
+
+
+def test_a_form_token_is_its_senders_only(world, pages_for):
+    """Another user's token does not lead to that user's case."""
+    pages = pages_for(world.investigator)
+    token = re.search(r'name="form_token" value="([0-9a-f]{32})"', pages.get("/cases/new").get_data(as_text=True))[1]
+    case = case_in(world, S.REPORTED)
+    db.session.add(FormSubmission(token=token, user_id=world.commissioner.id, case_id=case.id, created_at=utcnow()))
+    db.session.commit()
+    response = pages.post("/cases/new", {"form_token": token, "summary": "pendek"}, page="/cases/new")
+    assert response.status_code == 422  # treated as a new submission (which then fails validation)
+
+
+# -- 4. labels and help that agree with the code; the four-eyes rule said ------------------------------------------
+
+
+def test_help_says_the_sk_document_is_required_as_the_form_does(world, pages_for):
+    page = pages_for(world.ppk).get("/bantuan").get_data(as_text=True)
+    row = _text(_part(page, "Laporkan tindak lanjut</strong>", "</tr>"))
+    assert "Dokumen SK" in row and "Dokumen SK (opsional)" not in row
+    case = case_in(world, S.AWAITING_FOLLOW_UP)
+    form = pages_for(world.ppk).get(f"/cases/{case.id}/events/report_follow_up").get_data(as_text=True)
+    assert re.search(r'name="document_id" required', form)
+
+
+def test_the_four_eyes_rule_is_said_where_the_issue_action_would_be(world, pages_for):
+    case = case_in(world, S.UNDER_REVIEW)
+    fire(case, E.DRAFT_RECOMMENDATION, world.commissioner, payload_for(case, E.DRAFT_RECOMMENDATION))
+    db.session.commit()
+    own = pages_for(world.commissioner).get(f"/cases/{case.id}").get_data(as_text=True)
+    actions = _text(_part(own, 'id="actions-title"', "</section>"))
+    assert "Terbitkan rekomendasi: Prinsip empat mata: draf ini Anda susun sendiri" in actions
+    assert "diterbitkan oleh komisioner lain" in actions
+    assert 'data-event="issue_recommendation"' not in own
+    other = pages_for(world.commissioner2).get(f"/cases/{case.id}").get_data(as_text=True)
+    assert 'data-event="issue_recommendation"' in other and "Prinsip empat mata" not in other
+
+
+def test_the_commissioners_home_sets_his_own_drafts_apart_and_says_why(world, pages_for):
+    mine = case_in(world, S.UNDER_REVIEW)
+    fire(mine, E.DRAFT_RECOMMENDATION, world.commissioner, payload_for(mine, E.DRAFT_RECOMMENDATION))
+    theirs = case_in(world, S.RECOMMENDATION_DRAFTED)  # drafted by the investigator
+    db.session.commit()
+    home = pages_for(world.commissioner).get("/").get_data(as_text=True)
+    drafts = _part(home, 'id="home-drafts"', "</section>")
+    own = _text(_part(home, 'id="home-own-drafts"', "</section>"))
+    assert theirs.number in drafts and mine.number not in drafts
+    assert mine.number in own and "diterbitkan oleh komisioner lain (prinsip empat mata)" in own
+
+
+def test_admin_home_counts_the_outbox_in_words(world, pages_for):
+    case_in(world, S.AWAITING_FOLLOW_UP)  # queues emails
+    home = _text(pages_for(world.admin).get("/").get_data(as_text=True))
+    assert "Menunggu dikirim" in home
+    assert not re.search(r"\b(pending|sending|sent|dead):", home)
