@@ -1,4 +1,5 @@
-"""What each role sees first: the cases waiting for them, from the same scoped queries as the case list."""
+"""What each role sees first: the cases waiting for them, most urgent first, from the same scoped queries and order
+as the case list page."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ class Section:
 
 
 def _cases(user: User, **filters: Any) -> list[dict[str, Any]]:
-    items, _ = listing.list_cases(user, filters, LIMIT, None)
+    items, _ = listing.list_page(user, filters, sort=listing.URGENCY, limit=LIMIT)
     return items
 
 
@@ -49,7 +50,7 @@ def _my_open_cases(user: User) -> list[dict[str, Any]]:
         .join(Agency, Agency.id == Case.agency_id)
         .outerjoin(Recommendation, Recommendation.case_id == Case.id)
         .where(Case.created_by_id == user.id, Case._status.in_(open_statuses))
-        .order_by(Case.id.desc())
+        .order_by(*listing.sort_order(listing.URGENCY, False))
         .limit(LIMIT)
     ).all()
     now = utcnow()
@@ -103,6 +104,7 @@ def _escalations_this_week(user: User) -> list[dict[str, Any]]:
             "id": case.id,
             "number": case.number,
             "agency": agency.name,
+            "timezone": agency.timezone,
             "level": step.level,
             "reached_at": step.reached_at,
             "body": step.body,

@@ -1,4 +1,5 @@
-"""The case list: its filters, the one SQL statement of a page (keyset pagination) and the list form of a case."""
+"""The case list: its filters, the one SQL statement of a page (the API's keyset pagination, newest first; the
+page's sorted, numbered pages) and the list form of a case."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from app.cases.access import _binder, _visibility, _visibility_rule
 from app.cases.schemas import SEARCH_TOO_SHORT, search_term_too_short
 from app.core.clock import utcnow
 from app.core.pagination import cursor_id, encode_cursor
-from app.core.states import STATUS_LABELS
+from app.core.states import STATUS_LABELS, TERMINAL_STATUSES, CaseStatus
+from app.core.vocab import Category
 from app.db import MAX_ROW_ID, db
 from app.errors import ValidationFailed
 from app.escalations.services import escalated_clause
@@ -146,6 +148,103 @@ def _list_statement(rule: str, shape: tuple[tuple[str, Any], ...], paged: bool) 
     if paged:
         stmt = stmt.where(Case.id < bindparam("after"))
     return stmt.order_by(Case.id.desc()).limit(bindparam("page_size"))
+
+
+# -- the page's order ------------------------------------------------------------------------------------------
+# The case list page sorts by the columns a person reads; the default is the most urgent open work first. Sorting
+# by a computed key (the running deadline, the workflow's order of statuses) reads every visible row whichever the
+# pagination, so the page is numbered (OFFSET) rather than keyset-paginated: it links any page and goes back, and
+# a deep page costs what sorting costs anyway. The API keeps its keyset pagination, newest first (`list_cases`).
+
+URGENCY = "urgency"
+# Each sortable column, and the direction its first click sorts in (True: descending).
+SORT_FIRST_DESCENDING: dict[str, bool] = {
+    "deadline": False,
+    "level": True,
+    "number": False,
+    "name": False,
+    "agency": False,
+    "category": False,
+    "status": False,
+    "date": True,
+}
+SORT_KEYS = (URGENCY, *SORT_FIRST_DESCENDING)
+# The workflow's order: work in progress first, then how it ended.
+STATUS_ORDER = (
+    CaseStatus.REPORTED,
+    CaseStatus.UNDER_REVIEW,
+    CaseStatus.RECOMMENDATION_DRAFTED,
+    CaseStatus.AWAITING_FOLLOW_UP,
+    CaseStatus.CLARIFICATION_REQUESTED,
+    CaseStatus.FOLLOW_UP_REPORTED,
+    CaseStatus.COMPLETED,
+    CaseStatus.DISMISSED,
+    CaseStatus.CLOSED,
+)
+
+
+def _position(column: Any, values: Sequence[str]) -> Any:
+    """`column`'s place in `values` (0, 1, …), for an order that is not the alphabet's."""
+    return sql_case({value: n for n, value in enumerate(values)}, value=column, else_=len(values))
+
+
+def sort_order(sort: str, descending: bool) -> list[Any]:
+    """The ORDER BY of the page: `sort` is one of SORT_KEYS (anything else: URGENCY).
+
+    URGENCY: cases still open before those that ended; among the open ones the running deadline first, earliest
+    (most overdue) first, then the higher escalation level, then the newest; cases without a running deadline
+    (before issue, clarification asked, follow-up reported) after them, newest first; ended ones newest first.
+    A column's sort puts cases without a value last in both directions, and ends on the id so that a page
+    boundary never splits equal keys differently between two requests."""
+    newest = Case.id.desc()
+    if sort not in SORT_FIRST_DESCENDING:
+        ended = sql_case((Case._status.in_([s.value for s in TERMINAL_STATUSES]), 1), else_=0)
+        running_due = sql_case((Recommendation.is_open.is_(True), Recommendation.due_at))
+        level = Recommendation.escalation_level.desc().nulls_last()
+        return [ended.asc(), running_due.asc().nulls_last(), level, newest]
+    key: Any = {
+        "deadline": Recommendation.issued_due_at,
+        "level": Recommendation.escalation_level,
+        "number": Case.number,
+        "name": Case.reported_name,
+        "agency": Agency.name,
+        "category": _position(Case.category, [c.value for c in Category]),
+        "status": _position(Case._status, [s.value for s in STATUS_ORDER]),
+        "date": Case.created_at,
+    }[sort]
+    ordered = key.desc() if descending else key.asc()
+    return [ordered.nulls_last(), Case.id.desc() if descending else Case.id.asc()]
+
+
+def list_page(
+    user: User | TokenCaller, filters: Mapping[str, Any], *, sort: str = URGENCY, descending: bool = False,
+    limit: int, offset: int = 0,
+) -> tuple[list[dict[str, Any]], bool]:  # fmt: skip
+    """One numbered page of the visible cases in the page's order (see `sort_order`), and whether more follow;
+    one SQL statement."""
+    now = utcnow()
+    rule, params = _visibility(user)
+    values = filter_values(filters, now)
+    sort = sort if sort in SORT_KEYS else URGENCY
+    stmt = _page_statement(rule, filter_shape(values), sort, descending and sort != URGENCY)
+    params.update(values, page_size=limit + 1, skip=max(0, offset), now=now)
+    rows = db.session.connection().execute(stmt, params).all()
+    return [_summary(row) for row in rows[:limit]], len(rows) > limit
+
+
+@lru_cache(maxsize=512)
+def _page_statement(rule: str, shape: tuple[tuple[str, Any], ...], sort: str, descending: bool) -> Select[Any]:
+    """The page's query of a visibility rule, a filter shape and an order, built once (see `_list_statement`)."""
+    return (
+        select(*SUMMARY_COLUMNS)
+        .select_from(Case)
+        .join(Agency, Agency.id == Case.agency_id)
+        .outerjoin(Recommendation, Recommendation.case_id == Case.id)
+        .where(_visibility_rule(rule), *filter_clauses(shape))
+        .order_by(*sort_order(sort, descending))
+        .limit(bindparam("page_size"))
+        .offset(bindparam("skip"))
+    )
 
 
 # What a case list row needs, in the order `_summary` unpacks it: the query selects these columns, and

@@ -45,7 +45,10 @@ def home() -> Any:
 
 @bp.route("/cases")
 def list_cases() -> Any:
-    args: dict[str, Any] = {k: v for k, v in request.args.items() if k in (*FILTER_KEYS, "cursor") and v != ""}
+    """The visible cases, most urgent open work first or sorted by a column (`sort`, `dir`), numbered pages
+    (`page`; listing.sort_order says why the page is not keyset-paginated like the API)."""
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k in FILTER_KEYS and v != ""}
+    sort, descending, page = _sorting(request.args)
     errors: dict[str, list[str]] = {}
     try:
         filters = CaseQuerySchema().load(args)
@@ -53,25 +56,64 @@ def list_cases() -> Any:
         errors = field_errors(exc.messages)
         filters = {}
     items: list[dict[str, Any]] = []
-    next_cursor = None
+    has_more = False
     if not errors:
         try:
-            items, next_cursor = listing.list_cases(current_user, filters, PAGE_SIZE, filters.get("cursor"))
+            items, has_more = listing.list_page(
+                current_user, filters, sort=sort, descending=descending, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+            )
         except ValidationFailed as exc:
             errors = field_errors(exc.details.get("fields") or {"_schema": [exc.message]})
-    current: dict[str, Any] = {k: v for k, v in args.items() if k != "cursor"}
+    order: dict[str, Any] = {} if sort == listing.URGENCY else {"sort": sort, "dir": "desc" if descending else "asc"}
+
+    def page_url(number: int) -> str:
+        return url_for(".list_cases", **{**args, **order, **({"page": number} if number > 1 else {})})
+
     return render_template(
         "cases/list.html",
         items=items,
-        filters=current,
+        filters=args,
         errors=errors,
         statuses=list(CaseStatus),
-        next_url=url_for(".list_cases", **current, cursor=next_cursor) if next_cursor else None,
-        first_url=url_for(".list_cases", **current) if "cursor" in args else None,
+        sorting={"key": sort, "descending": descending, "links": _sort_links(args, sort, descending)},
+        page=page,
+        next_url=page_url(page + 1) if has_more else None,
+        previous_url=page_url(page - 1) if page > 1 else None,
+        first_url=page_url(1) if page > 2 else None,
         agencies=page_context.agency_choices(current_user),
         categories=[c.value for c in Category],
         may_create=access.may_create_case(current_user),
     ), (422 if errors else 200)
+
+
+MAX_PAGE = 100_000
+
+
+def _sorting(query: Any) -> tuple[str, bool, int]:
+    """The page's `sort` (a column of listing.SORT_KEYS; anything else: most urgent first), its direction
+    (`dir=asc|desc`, else the column's own first direction) and the page number (1 when missing or not one)."""
+    sort = query.get("sort", "")
+    if sort not in listing.SORT_FIRST_DESCENDING:
+        sort = listing.URGENCY
+    direction = query.get("dir", "")
+    descending = direction == "desc" if direction in ("asc", "desc") else listing.SORT_FIRST_DESCENDING.get(sort, False)
+    raw = query.get("page", "")
+    page = int(raw) if raw.isdecimal() and 0 < len(raw) <= 6 else 1
+    return sort, descending, min(max(page, 1), MAX_PAGE)
+
+
+def _sort_links(args: dict[str, Any], sort: str, descending: bool) -> dict[str, dict[str, Any]]:
+    """Per sortable column: the link its header carries (the other direction once it sorts the list) and its
+    `aria-sort` value (None when it does not sort the list)."""
+    links = {}
+    for key, first_descending in listing.SORT_FIRST_DESCENDING.items():
+        active = key == sort
+        desc = (not descending) if active else first_descending
+        links[key] = {
+            "url": url_for(".list_cases", **args, sort=key, dir="desc" if desc else "asc"),
+            "aria": ("descending" if descending else "ascending") if active else None,
+        }
+    return links
 
 
 @bp.route("/cases/export.<fmt>")
