@@ -39,7 +39,7 @@ PILOT_AGENCIES = [
     ("BPOM", "Badan Pengawas Obat dan Makanan", "lembaga", "Asia/Jakarta", "Kepala BPOM"),
     ("BSSN", "Badan Siber dan Sandi Negara", "lembaga", "Asia/Jakarta", "Kepala BSSN"),
     ("ANRI", "Arsip Nasional Republik Indonesia", "lembaga", "Asia/Jakarta", "Kepala ANRI"),
-    ("LAPAN", "Lembaga Penerbangan dan Antariksa Nasional", "lembaga", "Asia/Jakarta", "Kepala LAPAN"),
+    ("BRIN", "Badan Riset dan Inovasi Nasional", "lembaga", "Asia/Jakarta", "Kepala BRIN"),
     ("PROV-11", "Provinsi Aceh", "provinsi", "Asia/Jakarta", "Gubernur"),
     ("PROV-32", "Provinsi Jawa Barat", "provinsi", "Asia/Jakarta", "Gubernur"),
     ("PROV-34", "Provinsi Daerah Istimewa Yogyakarta", "provinsi", "Asia/Jakarta", "Gubernur"),

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from app.audit.history import verify_case
 from app.core.states import CaseStatus
 from app.db import db
+from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.cases import Case
 
@@ -28,3 +29,19 @@ def test_demo_load_is_complete_and_idempotent(runner):
     assert second.exit_code == 0, second.output
     assert db.session.scalar(select(func.count()).select_from(Case)) == total
     assert "0 perkara baru" in second.output
+
+
+def test_the_demo_loads_after_the_reference_data_as_make_run_does(runner):
+    """`make run` loads the reference agencies first: no pilot agency of the demo may have ended (a case for an
+    ended agency is refused), and the demo's own agencies are the reference rows."""
+    reference = runner.invoke(args=["agencies", "load-reference"])
+    assert reference.exit_code == 0, reference.output
+    demo = runner.invoke(args=["demo", "load"])
+    assert demo.exit_code == 0, demo.output
+    ended = db.session.scalar(
+        select(func.count())
+        .select_from(Case)
+        .join(Agency, Agency.id == Case.agency_id)
+        .where(Agency.ended_on.is_not(None))
+    )
+    assert ended == 0
