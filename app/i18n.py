@@ -1,4 +1,5 @@
-"""Locale and time-zone selection, and formatting helpers for dates in the reader's agency zone."""
+"""Locale and time-zone selection, and formatting helpers: dates in the reader's (or a case's) agency zone, numbers
+in the reader's language."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, get_day_names
+from babel.numbers import format_decimal
 from flask import has_request_context, request, session
 from flask_login import current_user
 
@@ -74,3 +76,15 @@ def _date_text(value: date, locale: str, *, weekday: bool) -> str:
 def day_name(weekday: int, locale: str = "id") -> str:
     """The name of a weekday, Monday = 0 (`Senin` … `Minggu`)."""
     return str(get_day_names("wide", locale=locale)[weekday])
+
+
+MISSING_NUMBER = "\u2013"
+
+
+def format_number(value: float | int | None, digits: int = 2, *, locale: str = "id") -> str:
+    """`1.234,50` in Indonesian, `1,234.50` in English: always `digits` decimals, so that figures of one kind line
+    up and read alike on every page (tables, charts, downloads' previews); `–` for a missing value."""
+    if value is None:
+        return MISSING_NUMBER
+    pattern = "#,##0." + "0" * digits if digits > 0 else "#,##0"
+    return str(format_decimal(value, format=pattern, locale=locale))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -17,8 +17,11 @@ def _fmt(value: float, digits: int = 1) -> str:
     return f"{value:.{digits}f}".replace(".", ",")
 
 
-def ranking_bars(items: Sequence[dict[str, Any]], *, max_score: float, title: str) -> Markup:
-    """Horizontal bars of the raw score (0..max_score), one per agency, in the given order."""
+def ranking_bars(
+    items: Sequence[dict[str, Any]], *, max_score: float, title: str, number: Callable[[float, int], str] = _fmt
+) -> Markup:
+    """Horizontal bars of the raw score (0..max_score), one per agency, in the given order; each score written by
+    `number` with the two decimals of the ranking table beside it (pages pass the reader's language)."""
     rows = [i for i in items if i.get("score") is not None]
     label_width, bar_width, row_height, top = 260, 420, 18, 28
     height = top + row_height * max(len(rows), 1) + 24
@@ -33,7 +36,7 @@ def ranking_bars(items: Sequence[dict[str, Any]], *, max_score: float, title: st
         parts.append(
             f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 20}" stroke="{GRID_COLOR}" />'
             f'<text x="{x:.1f}" y="{top - 10}" font-size="10" text-anchor="middle" fill="{TEXT_COLOR}">'
-            f"{_fmt(max_score * tick / 100, 0)}</text>"
+            f"{number(max_score * tick / 100, 0)}</text>"
         )
     for position, item in enumerate(rows):
         y = top + position * row_height
@@ -46,9 +49,9 @@ def ranking_bars(items: Sequence[dict[str, Any]], *, max_score: float, title: st
             f'<text x="{label_width - 6}" y="{y + 12}" font-size="11" text-anchor="end" fill="{TEXT_COLOR}">'
             f"{escape(prefix + short)}</text>"
             f'<rect x="{label_width}" y="{y + 3}" width="{length:.1f}" height="{row_height - 6}" fill="{BAR_COLOR}">'
-            f"<title>{escape(name)}: {_fmt(float(item['score']), 2)}</title></rect>"
+            f"<title>{escape(name)}: {number(float(item['score']), 2)}</title></rect>"
             f'<text x="{label_width + length + 4:.1f}" y="{y + 12}" font-size="10" fill="{TEXT_COLOR}">'
-            f"{_fmt(float(item['score']), 1)}</text>"
+            f"{number(float(item['score']), 2)}</text>"
         )
     if not rows:
         parts.append(

@@ -14,15 +14,18 @@ from flask_login import current_user, login_required
 from app.core.vocab import CASE_STAFF, Role
 from app.db import unit_of_work
 from app.errors import DomainError, Forbidden, ValidationFailed
+from app.i18n import format_number
 from app.index import charts, services
 from app.index.method import current_method
 from app.index.scoring import INDICATORS
 from app.index.stages import STAGE_LABELS, Stage
+from app.web.filters import current_locale
 
 bp = Blueprint("index", __name__, template_folder="templates")
 
 INDICATOR_LABELS = {key: label for key, label, _ in INDICATORS}
 RANKING_CHART_LIMIT = 30
+RANKING_PAGE_SIZE = 50  # rows of the ranking table per page (649 agencies were one 422 KB page)
 
 
 @bp.before_request
@@ -57,15 +60,25 @@ def ranking() -> Any:
     method = current_method()
     shown = [i for i in items if i["rank"] is not None][:RANKING_CHART_LIMIT]
     chart = charts.ranking_bars(
-        shown, max_score=method.max_score, title=f"Peringkat IM-NKK {year}: skor dari {method.max_score:.0f}"
-    )
+        shown, max_score=method.max_score, title=f"Peringkat IM-NKK {year}: skor dari {method.max_score:.0f}",
+        number=lambda value, digits: format_number(value, digits, locale=current_locale()),
+    )  # fmt: skip
+    query = (request.args.get("q") or "").strip()[:100]
+    found = [i for i in items if _matches(i, query)] if query else items
     can_freeze = current_user.role == Role.COMMISSIONER and (
         not result["frozen"] or result["method_version"] != method.version
     )
+    pages = max(1, -(-len(found) // RANKING_PAGE_SIZE))
+    page = min(_page_arg(), pages)
     return render_template(
         "index/ranking.html",
         result=result,
-        items=items,
+        items=found[(page - 1) * RANKING_PAGE_SIZE : page * RANKING_PAGE_SIZE],
+        total=len(found),
+        page=page,
+        pages=pages,
+        first_row=(page - 1) * RANKING_PAGE_SIZE + 1,
+        query=query,
         chart=chart,
         chart_count=len(shown),
         year=year,
@@ -75,6 +88,18 @@ def ranking() -> Any:
         live=_live_arg(),
         method=method,
     )
+
+
+def _page_arg() -> int:
+    """The ranking table's page: 1 when missing or not a page number."""
+    raw = request.args.get("page") or ""
+    return max(1, int(raw)) if raw.isdecimal() and len(raw) <= 6 else 1
+
+
+def _matches(item: dict[str, Any], query: str) -> bool:
+    """The agency's name or code holds every word of `query` (case ignored)."""
+    text = f"{item.get('agency_name') or ''} {item.get('agency_code') or ''}".casefold()
+    return all(word in text for word in query.casefold().split())
 
 
 @bp.route("/index/<int:year>/agencies/<int:agency_id>")

@@ -1,4 +1,5 @@
-"""Template filters and globals: Indonesian dates in the reader's zone, translated labels of the vocabularies."""
+"""Template filters and globals: Indonesian dates in the reader's zone (or the one a caller names: a case's agency),
+numbers in the reader's language, translated labels of the vocabularies."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from flask_babel import get_locale, gettext
 from app.agencies.authority import role_labels
 from app.core import vocab
 from app.core.states import EVENT_LABELS, STATUS_LABELS
-from app.i18n import format_day, format_instant, tz_abbreviation
+from app.i18n import format_day, format_instant, format_number, tz_abbreviation
 
 _NEUTRALITY = vocab.NEUTRALITY_SUBCATEGORIES
 
@@ -45,7 +46,8 @@ def filesize(value: int | None) -> str:
     size = float(value)
     for unit in ("B", "KB", "MB"):
         if size < 1024 or unit == "MB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}".replace(".", ",")
+            digits = 0 if unit == "B" else 1
+            return f"{format_number(size, digits, locale=current_locale())} {unit}"
         size /= 1024
     return str(value)
 
@@ -55,6 +57,7 @@ FILTERS: dict[str, Any] = {
         value, tz_name, with_time=with_time, locale=current_locale()
     ),
     "day": lambda value, weekday=False: format_day(value, weekday=weekday, locale=current_locale()),
+    "number": lambda value, digits=2: format_number(value, digits, locale=current_locale()),
     "tzabbr": tz_abbreviation,
     "status_label": lambda v: label(STATUS_LABELS, v),
     "event_label": lambda v: label(EVENT_LABELS, v),
