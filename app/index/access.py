@@ -129,3 +129,9 @@ def check_commissioner(user: User | None, message: str) -> None:
     """The plenary decision and freezing a year are the commissioner's (no user: the CLI, trusted)."""
     if user is not None and user.role != Role.COMMISSIONER:
         raise Forbidden(message)
+
+
+def check_admin(user: User | None, message: str) -> None:
+    """Lifting a freeze is the administrator's (no user: the CLI, trusted)."""
+    if user is not None and user.role != Role.ADMIN:
+        raise Forbidden(message)

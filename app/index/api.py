@@ -1,5 +1,9 @@
 """IM-NKK endpoints under /api/v1: the index (DESIGN §7), an agency's detail, the cases behind an
-indicator, freezing a year, and the self-assessment with its four stages."""
+indicator, freezing a year and lifting a freeze with its history, and the self-assessment with its four stages.
+
+Why it is long: it is the whole IM-NKK contract of the API in one place, about half of it the marshmallow
+schemas whose field descriptions are the OpenAPI document readers rely on; each endpoint itself is a few lines
+calling app/index/services.py."""
 
 from __future__ import annotations
 
@@ -10,8 +14,9 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.api.openapi import file_response
-from app.api.security import current_api_user, require_auth
+from app.api.security import current_api_user, require_auth, require_role
 from app.core.pagination import MAX_LIMIT
+from app.core.vocab import Role
 from app.db import unit_of_work
 from app.errors import ValidationFailed
 from app.index import services
@@ -233,6 +238,32 @@ class SnapshotSchema(Schema):
     cases = fields.Int()
 
 
+class LiftInputSchema(Schema):
+    reason = fields.Str(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"description": "mengapa pembekuan dicabut; tercatat di riwayat tahun itu bersama siapa dan kapan"},
+    )
+
+
+class FreezeRecordSchema(Schema):
+    id = fields.Int()
+    year = fields.Int()
+    method_version = fields.Str()
+    frozen_at = fields.DateTime()
+    frozen_by_role = fields.Str(allow_none=True, metadata={"description": "peran yang membekukan; null: CLI"})
+    agencies = fields.Int()
+    in_force = fields.Bool(metadata={"description": "pembekuan ini yang berlaku (belum dicabut)"})
+    lifted_at = fields.DateTime(allow_none=True)
+    lifted_by_role = fields.Str(allow_none=True, metadata={"description": "peran yang mencabut; null: CLI"})
+    lift_reason = fields.Str(allow_none=True)
+
+
+class FreezeHistorySchema(Schema):
+    year = fields.Int()
+    items = fields.List(fields.Nested(FreezeRecordSchema), metadata={"description": "terbaru lebih dahulu"})
+
+
 class EvidenceSchema(Schema):
     filename = fields.Str()
     sha256 = fields.Str()
@@ -313,7 +344,8 @@ def get_index(args: dict[str, Any]) -> dict[str, Any]:
 @blp.response(201, SnapshotSchema)
 @require_auth
 def freeze(year: int) -> dict[str, Any]:
-    """Freeze (publish) the year's index: later data never changes it (commissioner)."""
+    """Freeze (publish) the year's index: later data never changes it (commissioner). The page asks for a
+    confirmation first; the API freezes at once. An administrator may lift it (`.../snapshot/lift`)."""
     with unit_of_work():
         snapshot = services.freeze_year(year, current_api_user())
         summary = {
@@ -325,6 +357,38 @@ def freeze(year: int) -> dict[str, Any]:
             "cases": sum(i["enforcement"]["received"] for i in snapshot.data["items"]),
         }
     return summary
+
+
+def _record(item: dict[str, Any]) -> dict[str, Any]:
+    """A freeze of the history as the API gives it: roles, never names."""
+    return {**item, "frozen_by_role": item["frozen_by"]["role"], "lifted_by_role": item["lifted_by"]["role"]}
+
+
+@blp.route("/index/<int:year>/snapshot/lift", methods=["POST"])
+@blp.doc(security=SECURITY)
+@blp.arguments(LiftInputSchema())
+@blp.response(200, FreezeRecordSchema)
+@blp.alt_response(409, response="CONFLICT")
+@require_role(Role.ADMIN)
+def lift_freeze(data: dict[str, Any], year: int) -> dict[str, Any]:
+    """Lift the year's freeze in force, with a reason (administrator): the year is computed from live data again
+    and may be frozen anew; the lifted snapshot stays in the year's history with who, when and why. 409
+    `not_frozen` when no freeze is in force."""
+    with unit_of_work():
+        snapshot = services.lift_freeze(year, current_api_user(), data["reason"])
+        record = next(item for item in services.freeze_history(year) if item["id"] == snapshot.id)
+    return _record(record)
+
+
+@blp.route("/index/<int:year>/snapshots")
+@blp.doc(security=SECURITY)
+@blp.response(200, FreezeHistorySchema)
+@require_auth
+def freeze_history(year: int) -> dict[str, Any]:
+    """The year's freezes and their lifts, newest first (every reader of the index)."""
+    services.check_index_reader(current_api_user())
+    year = services.check_year(year)
+    return {"year": year, "items": [_record(item) for item in services.freeze_history(year)]}
 
 
 @blp.route("/index/<int:year>/agencies/<id:agency_id>")

@@ -1,4 +1,5 @@
-"""`flask index compute --year Y [--format table|csv|json]` and `flask index freeze --year Y`."""
+"""`flask index compute --year Y [--format table|csv|json]`, `flask index freeze --year Y` and
+`flask index lift --year Y --reason TEXT`."""
 
 from __future__ import annotations
 
@@ -97,6 +98,19 @@ def freeze(year: int) -> None:
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"Indeks {year} dibekukan: {count} instansi, metode {snapshot.method_version}.")
+
+
+@index.command("lift", help="Cabut pembekuan indeks satu tahun, dengan alasan yang tercatat di riwayatnya.")
+@click.option("--year", type=int, required=True)
+@click.option("--reason", required=True, help="Alasan pencabutan (tercatat).")
+def lift(year: int, reason: str) -> None:
+    try:
+        with unit_of_work():
+            snapshot = services.lift_freeze(year, None, reason)
+            version = snapshot.method_version
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Pembekuan indeks {year} (metode {version}) dicabut; tahun ini kembali dihitung dari data terkini.")
 
 
 commands = [index]

@@ -87,7 +87,11 @@ def agency_trend(agency_id: int, *, until: int) -> list[dict[str, Any]]:
         return []
     snapshots = {
         row.year: row.id
-        for row in db.session.execute(select(IndexSnapshot.year, IndexSnapshot.id).order_by(IndexSnapshot.frozen_at))
+        for row in db.session.execute(
+            select(IndexSnapshot.year, IndexSnapshot.id)
+            .where(IndexSnapshot.lifted_at.is_(None))  # a lifted freeze is history, not the published figures
+            .order_by(IndexSnapshot.frozen_at)
+        )
     }
     trend = []
     for year in range(max(min(first_years), until - 20), until + 1):

@@ -3,7 +3,7 @@
 Where each lives:
 - `app.index.access`: ids, years and cursors; who may see or do what (docs/index-method.md §11);
 - `app.index.compute`: the live index of a year, scored and ranked;
-- `app.index.snapshots`: freezing (publishing) a year, and reading its snapshot back;
+- `app.index.snapshots`: freezing (publishing) a year, reading its snapshot back, lifting a freeze, its history;
 - `app.index.reads`: the index as a user sees it, an agency's detail and trend, the cases behind an indicator;
 - `app.index.self_assessment`: answers and evidence, verification, clarification, the plenary decision;
 - `app.index.stages`: the self-assessment stages, their labels and the table of moves between them;
@@ -23,6 +23,7 @@ from app.index.access import (
     check_agency_visible,
     check_cases_visible,
     check_cursor,
+    check_index_reader,
     check_self_assessment_visible,
     check_year,
     current_year,
@@ -53,7 +54,7 @@ from app.index.self_assessment import (
     submit,
     verify,
 )
-from app.index.snapshots import freeze_year, latest_snapshot
+from app.index.snapshots import freeze_history, freeze_preview, freeze_year, latest_snapshot, lift_freeze
 from app.index.stages import STAGE_LABELS
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "check_agency_visible",
     "check_cases_visible",
     "check_cursor",
+    "check_index_reader",
     "check_self_assessment_visible",
     "check_year",
     "compute_index",
@@ -82,12 +84,15 @@ __all__ = [
     "decide",
     "evidence_file",
     "export_rows",
+    "freeze_history",
+    "freeze_preview",
     "freeze_year",
     "get_index",
     "index_for",
     "indicator_cases",
     "is_kasn",
     "latest_snapshot",
+    "lift_freeze",
     "list_answers",
     "request_clarification",
     "save_answer",

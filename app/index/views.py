@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from app.core.vocab import CASE_STAFF, Role
@@ -87,6 +88,7 @@ def ranking() -> Any:
         can_freeze=can_freeze,
         live=_live_arg(),
         method=method,
+        history=services.freeze_history(year),
     )
 
 
@@ -135,13 +137,50 @@ def indicator_cases(year: int, agency_id: int, indicator: str) -> Any:
     )
 
 
-@bp.route("/index/<int:year>/snapshot", methods=["POST"])
+@bp.route("/index/<int:year>/snapshot", methods=["GET", "POST"])
 def freeze(year: int) -> Any:
+    """Freezing a year asks first (commissioner): the page says what will be published, and only its button, which
+    sends `confirm`, freezes; a POST without it shows the same page. The API freezes at once (its caller decided)."""
+    if current_user.role != Role.COMMISSIONER:
+        raise Forbidden(gettext("Hanya komisioner yang dapat membekukan (menetapkan) indeks."))
+    if request.method == "GET" or request.form.get("confirm") != "1":
+        preview = services.freeze_preview(year)
+        history = services.freeze_history(year)
+        return render_template("index/freeze_confirm.html", year=year, preview=preview, history=history)
     with unit_of_work():
         snapshot = services.freeze_year(year, current_user)
-        count = len(snapshot.data["items"])
-    flash(f"Indeks {year} dibekukan untuk {count} instansi (metode {snapshot.method_version}).", "success")
-    return redirect(url_for("index.ranking", year=year))
+        count, version = len(snapshot.data["items"]), snapshot.method_version
+    flash(gettext("Indeks %(year)s dibekukan untuk %(n)s instansi (metode %(method)s).", year=year, n=count,
+                  method=version), "success")  # fmt: skip
+    return redirect(url_for("index.ranking", year=year), code=303)
+
+
+@bp.route("/index/<int:year>/snapshot/lift", methods=["GET", "POST"])
+def lift(year: int) -> Any:
+    """An administrator lifts the year's freeze with a reason, kept in the year's history (who, when, why)."""
+    if current_user.role != Role.ADMIN:
+        raise Forbidden(gettext("Hanya administrator yang dapat mencabut pembekuan indeks."))
+    errors: dict[str, list[str]] = {}
+    reason = request.form.get("reason") or ""
+    if request.method == "POST":
+        try:
+            with unit_of_work():
+                snapshot = services.lift_freeze(year, current_user, reason)
+                version = snapshot.method_version
+            flash(gettext("Pembekuan indeks %(year)s (metode %(method)s) dicabut; hasilnya kini dihitung dari data "
+                          "terkini.", year=year, method=version), "success")  # fmt: skip
+            return redirect(url_for("index.ranking", year=year), code=303)
+        except ValidationFailed as exc:
+            errors = {key: [gettext(m) for m in messages] for key, messages in exc.details["fields"].items()}
+    snapshot = services.latest_snapshot(year)
+    if snapshot is None:
+        flash(gettext("Indeks %(year)s tidak sedang dibekukan.", year=year), "warning")
+        return redirect(url_for("index.ranking", year=year), code=303)
+    page = render_template(
+        "index/lift.html", year=year, snapshot=snapshot, reason=reason, errors=errors,
+        history=services.freeze_history(year),
+    )  # fmt: skip
+    return page, 422 if errors else 200
 
 
 def _export_items(year: int) -> tuple[dict[str, Any], list[list[Any]]]:

@@ -88,8 +88,11 @@ def test_exports(signed_in, record):
 
 def test_a_commissioner_freezes_the_year_from_the_page(signed_in, record):
     user = signed_in(record.commissioner)
-    response = user.post(f"/index/{YEAR}/snapshot", page=f"/index?year={YEAR}")
-    assert response.status_code == 302
+    asked = user.post(f"/index/{YEAR}/snapshot", page=f"/index?year={YEAR}")
+    assert asked.status_code == 200 and 'id="confirm-summary"' in asked.get_data(as_text=True)  # asks first
+    assert services.latest_snapshot(YEAR) is None
+    response = user.post(f"/index/{YEAR}/snapshot", {"confirm": "1"}, page=f"/index/{YEAR}/snapshot")
+    assert response.status_code == 303
     assert services.latest_snapshot(YEAR) is not None
     html = user.get(f"/index?year={YEAR}").get_data(as_text=True)
     assert "Hasil ditetapkan" in html and "Bekukan" not in html
