@@ -16,13 +16,18 @@ from functools import cache
 from typing import Any
 
 from flask_babel import gettext
+from sqlalchemy import select
 
+from app.agencies.authority import role_labels
+from app.audit.history import SYSTEM_ACTOR
 from app.calendar.working_days import FOLLOW_UP_RULE
 from app.cases import outcomes
 from app.core import vocab
 from app.core.states import STATUS_LABELS, CaseEvent
+from app.db import db
 from app.escalations.ladder import DEFAULT_LADDER
 from app.i18n import format_day, format_instant
+from app.models.auth import User
 from app.web.filters import current_locale, label
 from app.web.schema_forms import FIELD_LABELS, N_
 from workflows import TRANSITIONS
@@ -66,7 +71,7 @@ KEY_LABELS = {
     "level": N_("Tingkat"),
     "cycle": N_("Siklus tenggat"),
     "reached_at": N_("Tercapai pada"),
-    "days_late": N_("Keterlambatan"),
+    "days_late": N_("Keterlambatan saat dicatat"),
     "body": N_("Kementerian tujuan"),
     "notified": N_("Email pemberitahuan"),
     "external_ref": N_("Nomor asal"),
@@ -239,6 +244,26 @@ def value_words(key: str, value: Any) -> str:
     return str(value)
 
 
+def actor_words(rows: list[dict[str, Any]]) -> dict[int, str]:
+    """Who acted in each row (by seq), as the viewer may see it: name and role for the authority's staff (the row
+    carries the actor's id), the row's own label for an outside party (role and office), "Sistem" for the
+    scheduler, never an address or a key."""
+    ids = {row["actor_id"] for row in rows if row.get("actor_id")}
+    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    roles = role_labels()
+    words = {}
+    for row in rows:
+        person = people.get(row.get("actor_id") or 0)
+        if person is not None:
+            words[row["seq"]] = f"{person.name} ({label(roles, person.role)})"
+        elif row.get("actor") in (None, "", SYSTEM_ACTOR):
+            words[row["seq"]] = gettext("Sistem")
+        else:
+            stored = str(row["actor"])  # an outside party's label (role and office), written in Indonesian
+            words[row["seq"]] = gettext(stored)
+    return words
+
+
 def event_title(event: str, payload: dict[str, Any]) -> str:
     """The row's title: the event's label; an escalation names the rung reached ("Eskalasi: Pengingat (tingkat 0)")."""
     if event in CaseEvent._value2member_map_:
@@ -257,6 +282,8 @@ def details(event: str, payload: dict[str, Any], files: dict[int, str]) -> list[
     for key, value in (payload or {}).items():
         if value in (None, "") or key in HIDDEN_KEYS:
             continue
+        if key == "level" and event in ESCALATION_EVENTS:
+            continue  # the title names the level
         if key == "cycle" and not value:
             continue  # the first cycle is the only one most cases have: said only once the deadline restarted
         name = key_label(event, key)

@@ -124,13 +124,16 @@ def timeline(case: Case, user: User) -> list[dict[str, Any]]:
     """The case history in words (app/cases/history_words.py); the reporter's identity is never part of a history
     row, and an upload appears only to those who may see the file (evidence may reveal the reporter)."""
     files = {a.id: a.filename for a in attachments.visible_attachments(case, user)}
+    history = services.case_history(case, user)
+    actors = history_words.actor_words(history)
     rows = []
-    for row in services.case_history(case, user):
+    for row in history:
         event, payload = row["event"], row["payload"] or {}
         if event == "attachment_added" and payload.get("attachment_id") not in files:
             continue
         title = history_words.event_title(event, payload)
-        rows.append({**row, "title": title, "details": history_words.details(event, payload, files)})
+        details = history_words.details(event, payload, files)
+        rows.append({**row, "actor": actors[row["seq"]], "title": title, "details": details})
     return rows
 
 

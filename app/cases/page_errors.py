@@ -25,7 +25,6 @@ from app.agencies.authority import role_labels
 from app.cases import history_words, services
 from app.core.states import STATUS_LABELS, CaseEvent, CaseStatus
 from app.core.vocab import Role
-from app.db import db
 from app.errors import Forbidden, InvalidTransition, VersionConflict
 from app.i18n import format_instant
 from app.models.auth import User
@@ -53,16 +52,6 @@ def is_edit_conflict(exc: BaseException, case: Case, submitted_version: Any) -> 
     return str(submitted_version).isdigit() and int(submitted_version) != case.version
 
 
-def _actor_words(row: dict[str, Any]) -> str:
-    """Who acted, as the viewer may see it: a name and role for the authority's staff, else the row's label
-    (role and office for an outside party, "Sistem" for the scheduler)."""
-    if row.get("actor_id"):
-        user = db.session.get(User, row["actor_id"])
-        if user is not None:
-            return f"{user.name} ({label(role_labels(), user.role)})"
-    return gettext(row.get("actor") or "Sistem")
-
-
 def edit_conflict(case: Case, event: str, user: User) -> dict[str, Any]:
     """What to tell a user whose form met a newer case: the change, by whom and when, the status now, and whether
     the event can still be sent (then the form is sent again against the case as it is now)."""
@@ -71,7 +60,7 @@ def edit_conflict(case: Case, event: str, user: User) -> dict[str, Any]:
     still_allowed = event in allowed_events(case, user)
     return {
         "change": history_words.event_title(last["event"], last["payload"] or {}) if last else None,
-        "actor": _actor_words(last) if last else None,
+        "actor": history_words.actor_words([last])[last["seq"]] if last else None,
         "when": format_instant(last["created_at"], locale=current_locale()) if last else None,
         "status": label(STATUS_LABELS, case.status),
         "still_allowed": still_allowed,

@@ -29,9 +29,10 @@ def help_context() -> dict[str, Any]:
                 "sources": [label(STATUS_LABELS, s.value) for s in transition.sources],
                 "target": label(STATUS_LABELS, transition.target.value) if transition.target else None,
                 "roles": [label(role_labels(), r.value) for r in sorted(transition.roles)],
-                "fields": [
+                "fields": [  # what the form asks (a number the system gives is not asked)
                     spec.label + ("" if spec.required else " " + gettext("(opsional)"))
                     for spec in field_specs(transition.schema)
+                    if spec.widget != "system"
                 ],
                 "irreversible": transition.irreversible,
                 "description": gettext(transition.description) if transition.description else "",
