@@ -24,6 +24,7 @@ FILLERS = {
     "indicator": "received",
     "subcriterion": "1.1",
     "fmt": "csv",
+    "key": "recommendation",  # a case's letter
 }
 API_ADMIN_PREFIXES = ("/api/v1/outbox", "/api/v1/agencies")
 
