@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
+from flask_babel import gettext
 from marshmallow import Schema, fields
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -71,6 +72,9 @@ class InvalidTransition(Conflict):
 class VersionConflict(Conflict):
     code = "version_conflict"
 
+
+MEGABYTE = 1024 * 1024
+DEFAULT_UPLOAD_LIMIT = 20 * MEGABYTE
 
 HTTP_CODES = {
     400: "bad_request",
@@ -141,6 +145,8 @@ def _page(status: int, message: str) -> tuple[str, int]:
 
 
 def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(413, too_large_response)  # says the limit (before the generic handler below)
+
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Any:
         if wants_json():
@@ -191,6 +197,33 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return error_body(500, "internal_error", HTTP_MESSAGES_ID[500])
         return _page(500, HTTP_MESSAGES_ID[500])
+
+
+def upload_limit() -> int:
+    """The largest request the server reads (MAX_CONTENT_LENGTH, MAX_UPLOAD_BYTES in the environment)."""
+    return int(current_app.config.get("MAX_CONTENT_LENGTH") or DEFAULT_UPLOAD_LIMIT)
+
+
+def size_words(size: int) -> str:
+    """A size as people say it: whole megabytes ("20 MB"), kilobytes below one."""
+    if size >= MEGABYTE:
+        return f"{size // MEGABYTE} MB"
+    return f"{size // 1024 or 1} KB"
+
+
+def too_large_response(exc: Exception | None = None) -> Any:
+    """413 says the limit: the API in its details (max_bytes), a page in words with the way back to its form. The
+    case pages keep their own form on the screen instead (app/cases/pages.py)."""
+    limit = upload_limit()
+    if wants_json():
+        message = f"Berkas atau permintaan terlalu besar; batasnya {size_words(limit)}."
+        return error_body(413, "payload_too_large", message, {"max_bytes": limit})
+    message = gettext(
+        "Berkas atau permintaan terlalu besar: batas unggah %(size)s. Kembali ke formulir dan pilih berkas yang "
+        "lebih kecil.",
+        size=size_words(limit),
+    )
+    return _page(413, message)
 
 
 def _http_error_body(exc: HTTPException, status: int) -> Response:

@@ -11,10 +11,9 @@
 
 from __future__ import annotations
 
-import math
 from typing import IO, Any
 
-from flask import current_app, request
+from flask import request
 from flask_babel import gettext
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
@@ -25,7 +24,7 @@ from app.agencies.authority import role_labels
 from app.cases import history_words, services
 from app.core.states import STATUS_LABELS, CaseEvent, CaseStatus
 from app.core.vocab import Role
-from app.errors import Forbidden, InvalidTransition, VersionConflict
+from app.errors import Forbidden, InvalidTransition, VersionConflict, size_words, upload_limit
 from app.i18n import format_instant
 from app.models.auth import User
 from app.models.cases import Case
@@ -33,8 +32,6 @@ from app.web.filters import current_locale, label
 from workflows import TRANSITIONS, allowed_events, guards
 from workflows.transitions import Transition
 
-MB = 1024 * 1024
-DEFAULT_LIMIT = 20 * MB
 # A request over the limit is read (files discarded) only up to this many times the limit, to give the typed
 # text back; past it the form comes back empty rather than the server reading without end.
 DRAIN_FACTOR = 4
@@ -87,16 +84,8 @@ def refusal_words(exc: BaseException, case: Case, event: str) -> str:
 # -- uploads over the limit ----------------------------------------------------------------------------------------
 
 
-def upload_limit() -> int:
-    return int(current_app.config.get("MAX_CONTENT_LENGTH") or DEFAULT_LIMIT)
-
-
 def upload_limit_words() -> str:
-    """The limit as people say it: whole megabytes ("20 MB"), kilobytes below one."""
-    limit = upload_limit()
-    if limit >= MB:
-        return f"{math.floor(limit / MB)} MB"
-    return f"{math.floor(limit / 1024) or 1} KB"
+    return size_words(upload_limit())
 
 
 def too_large_message() -> str:

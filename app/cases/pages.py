@@ -21,7 +21,7 @@ from app.cases.schemas import CaseQuerySchema
 from app.core.states import CaseEvent, CaseStatus
 from app.core.vocab import Category
 from app.db import db, unit_of_work
-from app.errors import Conflict, Forbidden, ValidationFailed
+from app.errors import Conflict, Forbidden, ValidationFailed, too_large_response
 from app.letters.register import case_letters, letter_pdf
 from app.web.schema_forms import field_errors, form_payload, form_values, spread_errors
 
@@ -275,7 +275,7 @@ def _too_large(exc: RequestEntityTooLarge) -> Any:
     """An upload over the size limit stays on its form, says the limit in MB and keeps what was typed (the text
     fields are read, the files thrown away); the case is looked up as for any page (404 for another agency)."""
     if not current_user.is_authenticated or request.endpoint not in TOO_LARGE_FORMS:
-        return exc
+        return too_large_response(exc)
     message = page_errors.too_large_message()
     values = page_errors.typed_fields()
     case = access.get_case_for(current_user, request.view_args["case_id"])  # type: ignore[index]

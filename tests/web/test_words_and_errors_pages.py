@@ -393,3 +393,24 @@ def test_admin_home_counts_the_outbox_in_words(world, pages_for):
     home = _text(pages_for(world.admin).get("/").get_data(as_text=True))
     assert "Menunggu dikirim" in home
     assert not re.search(r"\b(pending|sending|sent|dead):", home)
+
+
+def test_any_other_upload_over_the_limit_says_the_limit(world, pages_for, app, monkeypatch):
+    """Outside the case pages (the admin's import) the 413 page says the limit; the API gives it in its details."""
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 64 * 1024)
+    big = {"file": (io.BytesIO(b"a,b\n" + b"0" * (128 * 1024)), "perkara.csv")}
+    page = pages_for(world.admin).post("/admin/import", big, page="/admin/import", content_type="multipart/form-data")
+    assert page.status_code == 413
+    assert "batas unggah 64 KB" in _text(page.get_data(as_text=True))
+    case = case_in(world, S.UNDER_REVIEW)
+    world.issue_tokens()
+    answer = app.test_client().post(
+        f"/api/v1/cases/{case.id}/attachments",
+        data={"file": (io.BytesIO(PDF + b"0" * (128 * 1024)), "besar.pdf")},
+        content_type="multipart/form-data",
+        headers=world.headers("investigator"),
+    )
+    assert answer.status_code == 413
+    error = answer.get_json()["error"]
+    assert error["code"] == "payload_too_large" and error["details"]["max_bytes"] == 64 * 1024
+    assert "64 KB" in error["message"]
