@@ -30,12 +30,14 @@ from app.db import db, unit_of_work
 from app.escalations.ladder import RECIPIENT_RULES
 from app.escalations.sweep import run_sweep
 from app.letters import render_escalation_letter
+from app.models.auth import User
 from app.models.cases import Case, CaseHistory, Recommendation
 from app.models.escalations import EscalationStep
 from app.models.outbox import OutboxMessage
 from app.models.outcomes import DataBlock
-from tests.factories import REPORTER, S, case_in, make_cast
+from tests.factories import REPORTER, E, S, case_in, make_cast, payload_for
 from tests.web.conftest import Pages
+from workflows import fire
 
 KASN_MAILBOX, BKN_MAILBOX = "ketua@kasn.go.id", "blokir@bkn.go.id"  # tests/conftest.py's configuration
 MENPAN, KEMENDAGRI = "eskalasi@menpan.go.id", "eskalasi@kemendagri.go.id"
@@ -373,3 +375,31 @@ def test_the_case_page_shows_the_block_to_staff_and_to_the_ppk_never_the_reporte
             assert note not in html and REPORTER["name"] not in html and world.investigator.name not in html
         else:
             assert note in html
+
+
+@pytest.mark.parametrize(
+    ("issued_at", "told"),
+    [
+        (BKN_ERA, {KEMENDAGRI, BKN_MAILBOX, MENPAN}),  # BKN's row: to BKN, copies to the ministry and MenPAN-RB
+        (KASN_ERA, {KEMENDAGRI, KASN_MAILBOX, MENPAN, BKN_MAILBOX}),  # KASN under UU 20/2023: its own row
+    ],
+    ids=["bkn era", "kasn era"],
+)
+def test_the_ppks_follow_up_after_the_final_report_is_told_to_whom_the_final_report_went(issued_at, told):
+    """The notice that the PPK has acted reaches the ministry and the level-3 recipients of the issuing
+    authority's row — the same the sweep addressed — not the default ladder's (no KASN mailbox for BKN's)."""
+    case, emails = _swept_to_level_3(issued_at, issued_at + timedelta(days=100))
+    assert {e.recipient for e in emails} == told  # the final report's recipients
+    reported = issued_at + timedelta(days=101)
+    with time_machine.travel(reported, tick=False):
+        cast_ppk = db.session.scalar(
+            select(User).where(User.role == "ppk", User.agency_id == case.agency_id).order_by(User.id).limit(1)
+        )
+        fire(case, E.REPORT_FOLLOW_UP, cast_ppk, payload_for(case, E.REPORT_FOLLOW_UP))
+        db.session.commit()
+    resolved = db.session.scalars(
+        select(OutboxMessage.recipient).where(
+            OutboxMessage.case_id == case.id, OutboxMessage.kind == "escalation_resolved"
+        )
+    ).all()
+    assert set(resolved) == told

@@ -9,18 +9,26 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
 
-from app.agencies.authority import authority_name_on, profile_for
+from app.agencies.authority import AuthorityProfile, authority_name_on, profile_for
 from app.agencies.services import ppk_recipients, routed_body
-from app.calendar.working_days import Calendar, due_at_for, follow_up_rule, local_today, working_days_between
+from app.calendar.working_days import (
+    DEFAULT_TIMEZONE,
+    Calendar,
+    due_at_for,
+    follow_up_rule,
+    local_today,
+    working_days_between,
+)
 from app.core.states import CaseEvent
 from app.core.vocab import Role, is_lighter
 from app.db import db
-from app.escalations.ladder import load_ladder, working_hours
-from app.escalations.routing import CENTRAL_TIMEZONE, TARGETS, target_recipients
+from app.escalations.ladder import AUTHORITY_LEVEL, Rung, for_authority, load_ladder, working_hours
+from app.escalations.routing import CENTRAL_TIMEZONE, TARGETS, authority_target, target_recipients
 from app.letters.mail import CaseEmail, enqueue_many
 from app.letters.numbering import number_recommendation_letter
 from app.models.agencies import Agency
@@ -253,6 +261,32 @@ def _report_follow_up(fx: Effects) -> None:
         fx.emails.append(email)
 
 
+def _told_at(rung: Rung, rec: Recommendation, case: Case) -> list[str]:
+    """The official recipients (escalation targets) a rung above the ministry wrote to: at level 3 those the
+    issuing authority's row names, as the sweep addressed its final report."""
+    authority = None
+    if rung.level == AUTHORITY_LEVEL:
+        authority = _issuing_authority(rec, case)
+        rung = for_authority(rung, authority.level3_to, authority.level3_cc)
+    recipients: list[str] = []
+    for rule in rung.recipients_rules:
+        if rule == "authority" and authority is not None and authority.mailboxes:
+            recipients += list(authority.mailboxes)
+        elif rule == "authority":
+            recipients += target_recipients(authority_target(authority))
+        elif rule in TARGETS:
+            recipients += target_recipients(rule)
+    return recipients
+
+
+def _issuing_authority(rec: Recommendation, case: Case) -> AuthorityProfile:
+    """The authority that issued `rec`, as on its day of issue in the agency's zone (as the sweep reads it)."""
+    agency = db.session.get(Agency, case.agency_id)
+    zone = ZoneInfo(agency.timezone if agency is not None else DEFAULT_TIMEZONE)
+    issued = rec.issued_at or rec.due_at
+    return profile_for(rec.authority_name, issued.astimezone(zone).date() if issued else None)
+
+
 def resolve_escalation(case: Case, *, now: datetime) -> list[CaseEmail]:
     """The PPK reported its follow-up: close the open steps of the current cycle and, when the case had been
     escalated to a ministry (level 2 by default), the email that tells that ministry (and, after the final
@@ -288,9 +322,7 @@ def resolve_escalation(case: Case, *, now: datetime) -> list[CaseEmail]:
     recipients = list(target_recipients(body))
     for rung in ladder:
         if ministry_levels[0] < rung.level <= top:
-            for rule in rung.recipients_rules:
-                if rule in TARGETS:
-                    recipients += target_recipients(rule)
+            recipients += _told_at(rung, rec, case)
     if not recipients:
         return []
     start, end = working_hours()
