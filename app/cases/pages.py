@@ -240,6 +240,9 @@ def _confirmation(case: Any, form: Any) -> Any:
     """An irreversible event asks first: its page says what will happen, and its button sends the same form again,
     confirmed ("Ubah isian" goes back to the form with what was typed)."""
     if form.event not in page_context.allowed(case, current_user):
+        refusal = Conflict("Tindakan ini tidak tersedia untuk perkara ini saat ini.")
+        if page_errors.is_edit_conflict(refusal, case, request.form.get("version")):
+            return _refused(case.id, form, refusal)  # the case moved on since the form: say how, keep the text
         flash(_("Tindakan ini tidak tersedia untuk perkara ini saat ini."), "warning")
         return redirect(url_for(".show_case", case_id=case.id), code=303)
     values = form_values(request.form)

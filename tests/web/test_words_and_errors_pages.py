@@ -414,3 +414,18 @@ def test_any_other_upload_over_the_limit_says_the_limit(world, pages_for, app, m
     error = answer.get_json()["error"]
     assert error["code"] == "payload_too_large" and error["details"]["max_bytes"] == 64 * 1024
     assert "64 KB" in error["message"]
+
+
+def test_an_irreversible_form_sent_after_the_case_moved_on_keeps_its_reason(world, pages_for):
+    """The confirmation step meets the same conflict: what changed, by whom, the reason typed still there."""
+    case = case_in(world, S.UNDER_REVIEW)
+    read_version = case.version
+    fire(case, E.DRAFT_RECOMMENDATION, world.investigator, payload_for(case, E.DRAFT_RECOMMENDATION))
+    db.session.commit()
+    typed = {"version": str(read_version), "reason": "Tidak terbukti setelah klarifikasi lapangan."}
+    response = pages_for(world.commissioner).post(f"/cases/{case.id}/events/dismiss", typed, page=f"/cases/{case.id}")
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    alert = _text(_part(page, 'id="edit-conflict"', "</div>"))
+    assert "\u201cSusun draf rekomendasi\u201d oleh Ina Penyelidik" in alert and "tidak tersedia lagi" in alert
+    assert ">Tidak terbukti setelah klarifikasi lapangan.</textarea>" in page
