@@ -80,3 +80,11 @@ def test_the_help_page_says_where_each_rule_comes_from(world, pages_for):
     ):
         assert text in acts
     assert "SE MenPAN-RB 18/2023" in html and "PP 49/2018 Pasal 52" in html
+
+
+def test_the_help_page_says_where_the_ended_agency_rule_comes_from(world, pages_for):
+    html = pages_for(world.investigator).get("/bantuan").get_data(as_text=True)
+    rule = html[html.index('id="ended-agencies"') :]
+    rule = rule[: rule.index("</p>")]
+    for text in ("Perpres 33/2021", "Perpres 139/2024", "BRIN", "tidak menerima perkara baru", "IM-NKK"):
+        assert text in rule
