@@ -3,15 +3,10 @@ outside the static folder under a generated name, with their SHA-256; read back 
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 import uuid
-import zipfile
 from pathlib import Path
 from typing import Any
 
-import filetype
 from flask import Response, current_app, send_file
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
@@ -19,6 +14,8 @@ from werkzeug.utils import secure_filename
 
 from app.audit.history import append_history, lock_case
 from app.cases.access import SHARED_PURPOSES, get_case_for, may_upload, sees_attachment
+from app.core.uploads import refusal as _reject
+from app.core.uploads import stage
 from app.core.vocab import KASN_ROLES
 from app.db import db, get_row
 from app.errors import Forbidden, NotFound, ValidationFailed
@@ -38,29 +35,9 @@ ALLOWED_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ("xlsx",),
     "application/vnd.oasis.opendocument.text": ("odt",),
 }
-MAX_ZIP_ENTRIES = 2000
-MAX_ZIP_RATIO = 100
-MAX_ZIP_UNPACKED = 200 * 1024 * 1024
 UPLOAD_PURPOSES = {"evidence", "follow_up", "clarification", "other"}
 # What opens in the page (types decided by content at upload): images in an <img>, PDFs in the browser's viewer.
 PREVIEW_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "image/webp", "image/gif"})
-
-
-def _reject(message: str) -> ValidationFailed:
-    return ValidationFailed(message, details={"fields": {"file": [message]}})
-
-
-def _check_zip(path: Path) -> None:
-    """Office files are ZIPs: refuse zip bombs (too many entries, too large or too compressed)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-    except zipfile.BadZipFile as exc:
-        raise _reject("Berkas rusak atau bukan dokumen yang sah.") from exc
-    unpacked = sum(i.file_size for i in infos)
-    packed = max(sum(i.compress_size for i in infos), 1)
-    if len(infos) > MAX_ZIP_ENTRIES or unpacked > MAX_ZIP_UNPACKED or unpacked / packed > MAX_ZIP_RATIO:
-        raise _reject("Berkas arsip ditolak: isi terlalu besar atau terlalu banyak (kemungkinan bom zip).")
 
 
 def attachment_dir() -> Path:
@@ -81,38 +58,21 @@ def add_attachment(case: Case, file: FileStorage, actor: User, purpose: str = "e
         raise Forbidden("Anda tidak dapat mengunggah berkas ke perkara ini sekarang.")
     if file is None or not file.filename:
         raise _reject("Berkas wajib diunggah (field 'file').")
-    directory = attachment_dir()
-    digest = hashlib.sha256()
-    size = 0
     limit = current_app.config.get("MAX_CONTENT_LENGTH") or 20 * 1024 * 1024
-    fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=".upload-")
-    tmp = Path(tmp_name)
+    staged = stage(file.stream, attachment_dir(), limit=limit)
     try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := file.stream.read(1024 * 1024):
-                size += len(chunk)
-                if size > limit:
-                    raise _reject("Berkas terlalu besar.")
-                digest.update(chunk)
-                out.write(chunk)
-        if size == 0:
-            raise _reject("Berkas kosong.")
-        kind = filetype.guess(str(tmp))
+        kind = staged.kind
         if kind is None or kind.mime not in ALLOWED_TYPES:
             raise _reject("Jenis berkas tidak diizinkan (PDF, gambar, video MP4, MP3, DOCX, XLSX, ODT).")
         name = secure_filename(file.filename) or f"berkas.{ALLOWED_TYPES[kind.mime][0]}"
         extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
         if extension not in ALLOWED_TYPES[kind.mime]:
             raise _reject(f"Nama berkas (.{extension or '?'}) tidak sesuai dengan isinya ({kind.extension}).")
-        if kind.mime.startswith("application/vnd"):
-            _check_zip(tmp)
         key = uuid.uuid4().hex
         final = attachment_path(key)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, final)
+        staged.keep(final)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        staged.discard()  # nothing left once kept
     lock_case(case)  # before the INSERT below takes its foreign-key lock on the case row
     if not may_upload(case, actor, purpose):  # again, under the lock: the state may have moved meanwhile
         final.unlink(missing_ok=True)
@@ -122,8 +82,8 @@ def add_attachment(case: Case, file: FileStorage, actor: User, purpose: str = "e
         purpose=purpose,
         filename=name,
         content_type=kind.mime,
-        size=size,
-        sha256=digest.hexdigest(),
+        size=staged.size,
+        sha256=staged.sha256,
         storage_key=key,
         uploaded_by_id=actor.id,
     )

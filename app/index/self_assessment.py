@@ -8,8 +8,6 @@ commit through `app.db.unit_of_work()`.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import uuid
 from pathlib import Path
 from typing import IO, Any
@@ -20,6 +18,7 @@ from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
 from app.core.clock import utcnow
+from app.core.uploads import stage
 from app.db import db, get_row
 from app.errors import NotFound, ValidationFailed
 from app.index import stages
@@ -181,13 +180,17 @@ def store_evidence(
         raise ValidationFailed(
             "Jenis berkas tidak diizinkan.", details={"fields": {"file": [f"pilih: {', '.join(ALLOWED_EVIDENCE)}"]}}
         )
-    key, digest, size, head = _write_file(stream)
-    if not _type_matches(extension, head):
-        _evidence_path(key).unlink(missing_ok=True)
-        raise ValidationFailed("Isi berkas tidak sesuai jenisnya.", details={"fields": {"file": ["isi tidak sesuai"]}})
-    if size == 0:
-        _evidence_path(key).unlink(missing_ok=True)
-        raise ValidationFailed("Berkas kosong.", details={"fields": {"file": ["berkas kosong"]}})
+    staged = stage(stream, _evidence_dir(), limit=current_app.config.get("MAX_CONTENT_LENGTH") or 20 * 1024 * 1024)
+    try:
+        if not _type_matches(extension, staged.kind):
+            raise ValidationFailed(
+                "Isi berkas tidak sesuai jenisnya.", details={"fields": {"file": ["isi tidak sesuai"]}}
+            )
+        key = uuid.uuid4().hex
+        staged.keep(_evidence_path(key))
+    finally:
+        staged.discard()  # nothing left once kept
+    digest, size = staged.sha256, staged.size
     row.evidence_filename = display
     row.evidence_key = key
     row.evidence_sha256 = digest
@@ -206,27 +209,7 @@ def _evidence_path(key: str) -> Path:
     return _evidence_dir() / key
 
 
-def _write_file(stream: IO[bytes]) -> tuple[str, str, int, bytes]:
-    directory = _evidence_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    key = uuid.uuid4().hex
-    temporary = directory / f".{key}.part"
-    digest = hashlib.sha256()
-    size = 0
-    head = b""
-    with temporary.open("wb") as out:
-        while chunk := stream.read(64 * 1024):
-            if len(head) < 512:
-                head += chunk[: 512 - len(head)]
-            digest.update(chunk)
-            size += len(chunk)
-            out.write(chunk)
-    os.replace(temporary, directory / key)
-    return key, digest.hexdigest(), size, head
-
-
-def _type_matches(extension: str, head: bytes) -> bool:
-    kind = filetype.guess(head)
+def _type_matches(extension: str, kind: filetype.Type | None) -> bool:
     if kind is None:
         return False
     if extension in ("docx", "xlsx"):  # zip containers: the first bytes cannot tell them apart reliably

@@ -110,6 +110,35 @@ def test_evidence_type_is_checked(api, people, name, content):
     assert response.status_code == 422
 
 
+def test_evidence_meets_the_one_upload_store_size_in_the_stream_and_zip_bombs(app, api, people, tmp_path):
+    """The IM-NKK evidence goes through the store the case evidence uses (app.core.uploads): a file past the
+    limit is refused while it streams, an office document that unpacks to a bomb is refused, and nothing of
+    either is left in the store."""
+    import zipfile
+
+    app.config["MAX_CONTENT_LENGTH"] = 4096
+    big = api(people.ppk).post(
+        _url(people, suffix="/evidence"),
+        data={"file": (io.BytesIO(b"%PDF-1.4 " + b"x" * 5000), "bukti.pdf")},
+        content_type="multipart/form-data",
+    )
+    app.config["MAX_CONTENT_LENGTH"] = 20 * 1024 * 1024
+    assert big.status_code in (413, 422)
+    bomb = tmp_path / "bom.docx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "0" * (50 * 1024 * 1024))
+    response = api(people.ppk).post(
+        _url(people, suffix="/evidence"),
+        data={"file": (io.BytesIO(bomb.read_bytes()), "bukti.docx")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "bom zip" in response.get_data(as_text=True)
+    store = Path(app.config["ATTACHMENT_DIR"]) / "self_assessments"
+    assert not [f for f in store.glob("*") if f.is_file()] if store.exists() else True
+
+
 def test_submit_needs_scores(app, api, people):
     assert put_as(app, people.ppk, _url(people), json={"self_score": None, "answer": "draf"}).status_code == 200
     response = api(people.ppk).post(f"/api/v1/self-assessments/{people.agency.id}/{YEAR}/submit")

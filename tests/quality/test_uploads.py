@@ -11,7 +11,8 @@ import filetype
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.cases.attachments import ALLOWED_TYPES, MAX_ZIP_ENTRIES
+from app.cases.attachments import ALLOWED_TYPES
+from app.core.uploads import MAX_ZIP_ENTRIES
 from app.db import db
 from app.models.cases import Attachment
 from tests.factories import PDF_BYTES, Cast
