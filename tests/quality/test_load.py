@@ -160,7 +160,10 @@ def run_action(client: Client, ledger: Ledger, action: str, case_id: int, rng: r
 
 
 def terminate_connections() -> int:
-    """Every other connection to this database is cut, as a PostgreSQL restart would."""
+    """Every other connection to this database is cut, as a PostgreSQL restart would. The test's own pool held
+    connections the previous cut killed (the app's pool does not ping them): it starts from a fresh one. The app
+    under test is the gunicorn server, whose workers meet their dead connections themselves."""
+    db.engine.dispose()
     with db.engine.connect() as conn:
         killed = conn.execute(
             text(
