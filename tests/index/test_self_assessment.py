@@ -116,6 +116,12 @@ def test_evidence_meets_the_one_upload_store_size_in_the_stream_and_zip_bombs(ap
     either is left in the store."""
     import zipfile
 
+    store = Path(app.config["ATTACHMENT_DIR"]) / "self_assessments"
+
+    def stored() -> set[Path]:
+        return {f for f in store.glob("*") if f.is_file()} if store.exists() else set()
+
+    before = stored()
     app.config["MAX_CONTENT_LENGTH"] = 4096
     big = api(people.ppk).post(
         _url(people, suffix="/evidence"),
@@ -135,8 +141,7 @@ def test_evidence_meets_the_one_upload_store_size_in_the_stream_and_zip_bombs(ap
     )
     assert response.status_code == 422
     assert "bom zip" in response.get_data(as_text=True)
-    store = Path(app.config["ATTACHMENT_DIR"]) / "self_assessments"
-    assert not [f for f in store.glob("*") if f.is_file()] if store.exists() else True
+    assert stored() == before  # nothing of either is left, not even a temporary file
 
 
 def test_submit_needs_scores(app, api, people):
