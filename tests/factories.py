@@ -9,7 +9,7 @@ import io
 import itertools
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import time_machine
@@ -243,13 +243,14 @@ PATHS: dict[CaseStatus, list[CaseEvent]] = {
 def payload_for(case: Case, event: CaseEvent) -> dict[str, Any]:
     """SAMPLE_PAYLOADS[event], with the dates that depend on the case (receipt on the day of issue) or on today."""
     payload = dict(SAMPLE_PAYLOADS[event])
-    if event == E.RECORD_RECEIPT:
+    if event in (E.RECORD_RECEIPT, E.REPORT_FOLLOW_UP):
+        # The day of issue in the agency's zone (the case's own dates, never the clock): a receipt on that day, an
+        # SK dated that day (neither may come before it).
         rec = db.session.scalar(select(Recommendation).where(Recommendation.case_id == case.id))
         agency = db.session.get(Agency, case.agency_id)
-        issued = rec.issued_at if rec is not None and rec.issued_at is not None else None
-        payload["received_on"] = (local_today(agency, issued) if issued else date.today()).isoformat()
-    if event == E.REPORT_FOLLOW_UP:
-        payload["decision_date"] = date.today().isoformat()
+        issued = rec.issued_at if rec is not None and rec.issued_at is not None else case.created_at
+        day = local_today(agency, issued).isoformat()
+        payload["received_on" if event == E.RECORD_RECEIPT else "decision_date"] = day
     return payload
 
 

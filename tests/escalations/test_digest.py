@@ -65,7 +65,7 @@ def _follow_up(case: Case, rec: Recommendation, at: datetime) -> None:
         row.followed_up_at = utcnow()
         db.session.get(Case, case.id)._status = "follow_up_reported"
         db.session.flush()
-        enqueue_many(resolve_escalation(db.session.get(Case, case.id), now=utcnow()))
+        enqueue_many(resolve_escalation(db.session.get(Case, case.id), now=at))
         db.session.commit()
 
 

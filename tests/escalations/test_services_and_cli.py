@@ -28,7 +28,7 @@ def _follow_up(case: Case, rec: Recommendation, at: datetime) -> None:
         row.is_open = False
         row.followed_up_at = utcnow()
         db.session.flush()
-        enqueue_many(resolve_escalation(db.session.get(Case, case.id), now=utcnow()))
+        enqueue_many(resolve_escalation(db.session.get(Case, case.id), now=at))
         db.session.commit()
 
 
@@ -49,8 +49,9 @@ def test_a_late_follow_up_after_escalation_tells_the_ministry(make_agency, make_
     steps = db.session.scalars(select(EscalationStep).where(EscalationStep.recommendation_id == rec.id)).all()
     assert {s.resolved_at for s in steps} == {datetime(2026, 12, 2, 20, 0, tzinfo=UTC)}
     # Called again (a retried request): nothing more is queued.
-    with time_machine.travel(datetime(2026, 12, 3, 2, 0, tzinfo=UTC), tick=False):
-        enqueue_many(resolve_escalation(db.session.get(Case, case.id), now=utcnow()))
+    retried = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+    with time_machine.travel(retried, tick=False):
+        enqueue_many(resolve_escalation(db.session.get(Case, case.id), now=retried))
         db.session.commit()
     assert count(OutboxMessage, OutboxMessage.kind == "escalation_resolved") == 1
 
