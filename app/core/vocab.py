@@ -11,6 +11,10 @@ class Role(StrEnum):
     PPK = "ppk"
     OVERSEER = "overseer"
     ADMIN = "admin"
+    # A Bawaslu office (provincial or kabupaten/kota) that forwards reports and follows what became of them.
+    FORWARDER = "forwarder"
+    # A selection panel that checks candidates' records before a promotion (scoped to an agency, or national).
+    PANEL = "panel"
 
 
 ROLE_LABELS = {
@@ -19,6 +23,8 @@ ROLE_LABELS = {
     Role.PPK: "Kantor PPK",
     Role.OVERSEER: "Pengawas (Kementerian)",
     Role.ADMIN: "Administrator",
+    Role.FORWARDER: "Penerus laporan (Bawaslu)",
+    Role.PANEL: "Panitia seleksi",
 }
 
 # The `commissioner` role's name under a body without commissioners (BKN, and until a row says otherwise):
