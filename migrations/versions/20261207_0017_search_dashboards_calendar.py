@@ -1,14 +1,14 @@
-"""reserved for notifications and calendar feed (no change yet)
+"""reserved for search dashboards calendar (no change yet)
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-07 10:00:00
 """
 
 
 # revision identifiers, used by Alembic.
-revision = '0013'
-down_revision = '0012'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
