@@ -1,4 +1,4 @@
-"""reserved for search dashboards calendar (no change yet)
+"""reserved for search and saved filters (no change yet)
 
 Revision ID: 0017
 Revises: 0016
