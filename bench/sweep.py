@@ -397,7 +397,7 @@ def due_rows_statement(now: datetime, *, ladder: Any = None, calendar: Any = Non
     return (
         select(sweep.Recommendation.id)
         .join(sweep.Case, sweep.Case.id == sweep.Recommendation.case_id)
-        .where(sweep.due_predicate(ladder, thresholds))
+        .where(sweep.due_predicate(thresholds))
         .order_by(sweep.Recommendation.id)
     )
 

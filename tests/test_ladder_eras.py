@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -23,7 +25,9 @@ from sqlalchemy import select
 
 from app.agencies.authority import load_authorities, profile_for
 from app.audit.history import verify_case
+from app.calendar.working_days import Calendar
 from app.cases.bundle import build_case_bundle
+from app.cases.page_context import escalation_steps
 from app.cases.outcomes import person_blocks
 from app.core.clock import utcnow
 from app.db import db, unit_of_work
@@ -225,6 +229,84 @@ def test_a_third_body_is_one_data_row_and_its_final_report_follows_that_row(tmp_
     # The KASN-era recommendation issued before the row existed, swept now, still follows KASN's row.
     _sweep(datetime(2028, 2, 1, 3, 0, tzinfo=UTC))
     assert {e.recipient for e in _final_reports(kasn_case)} == {KASN_MAILBOX, KEMENDAGRI, MENPAN, BKN_MAILBOX}
+
+
+# The next body's own ladder (a row's `ladder`): its final report five working days after the due day, not 19.
+THIRD_LADDER = [
+    {"level": 0, "kind": "reminder", "label": "Pengingat", "offset": -3, "to": ["ppk"]},
+    {"level": 1, "kind": "overdue", "label": "Lewat tenggat", "offset": 1, "to": ["ppk"], "cc": ["investigator"]},
+    {"level": 2, "kind": "escalation", "label": "Eskalasi ke kementerian", "offset": 3, "to": ["ministry"]},
+    {"level": 3, "kind": "final_report", "label": "Laporan kepada LPASN", "offset": 2, "after": 2, "to": ["kasn"]},
+]
+
+
+def test_a_body_with_a_ladder_of_its_own_has_its_recommendations_climb_it(tmp_path):
+    """Issue 19, the ladder preset of a row: the third body's recommendations climb its ladder (level 3 after 5
+    working days, with its label), while one issued under BKN, due the same day, climbs the configured one."""
+    data = tmp_path / "next-body.json"
+    data.write_text(json.dumps({"authorities": [{**THIRD_BODY, "ladder": THIRD_LADDER}]}), encoding="utf-8")
+    with unit_of_work():
+        load_authorities(data)
+    assert profile_for("LPASN", THIRD_ERA.date()).ladder.startswith('[{"level": 0')
+    third = _issued(THIRD_ERA)
+    bkn = _issued(THIRD_ERA)
+    # The second case speaks as BKN (issued under it), due the same day as the first.
+    with unit_of_work():
+        db.session.execute(
+            Recommendation.__table__.update()
+            .where(Recommendation.case_id == bkn.id)
+            .values(authority_name="BKN", issued_at=BKN_ERA)
+        )
+    recs = {
+        r.case_id: r
+        for r in db.session.scalars(select(Recommendation).where(Recommendation.case_id.in_([third.id, bkn.id])))
+    }
+    assert recs[third.id].due_at == recs[bkn.id].due_at
+    calendar = Calendar.load(all_agencies=True)
+    due_day = recs[third.id].due_at.astimezone(ZoneInfo("Asia/Jakarta")).date()
+    swept_on = calendar.add_working_days(due_day, 6, None)  # after the 5th working day, before the 19th
+    _sweep(datetime.combine(swept_on, time(3, 0), tzinfo=UTC))
+
+    db.session.expire_all()
+    levels = {r.case_id: r.escalation_level for r in db.session.scalars(select(Recommendation))}
+    assert levels[third.id] == 3  # its own ladder: level 3 on the 5th working day
+    assert levels[bkn.id] == 2  # the configured ladder: level 2 on the 5th, level 3 only on the 19th
+    reached = {
+        step.level: step.reached_at
+        for step in db.session.scalars(select(EscalationStep).where(EscalationStep.case_id == third.id))
+    }
+    assert reached[2].astimezone(ZoneInfo("Asia/Jakarta")).date() == calendar.add_working_days(due_day, 3, None)
+    assert reached[3].astimezone(ZoneInfo("Asia/Jakarta")).date() == calendar.add_working_days(due_day, 5, None)
+    labels = [
+        h.payload["label"]
+        for h in db.session.scalars(
+            select(CaseHistory).where(CaseHistory.case_id == third.id, CaseHistory.event == "escalation_level_reached")
+        )
+    ]
+    assert "Laporan kepada LPASN" in labels
+    # The case page and API name the steps by the ladder the recommendation climbed.
+    case = db.session.get(Case, third.id)
+    assert [s["label"] for s in escalation_steps(case)][-1] == "Laporan kepada LPASN"
+    assert escalation_steps(db.session.get(Case, bkn.id))[-1]["label"] == "Eskalasi ke kementerian"
+    # Level 3 still goes where the row says (its `level3_to`), whatever the ladder's own rung names.
+    assert THIRD_MAILBOX in {e.recipient for e in _final_reports(third)}
+    assert _final_reports(bkn) == []
+
+
+def test_a_row_whose_ladder_does_not_parse_climbs_the_configured_ladder(tmp_path, caplog):
+    data = tmp_path / "next-body.json"
+    data.write_text(json.dumps({"authorities": [{**THIRD_BODY, "ladder": "[{"}]}), encoding="utf-8")
+    with unit_of_work():
+        load_authorities(data)
+    case = _issued(THIRD_ERA)
+    rec = db.session.scalar(select(Recommendation).where(Recommendation.case_id == case.id))
+    due_day = rec.due_at.astimezone(ZoneInfo("Asia/Jakarta")).date()
+    swept_on = Calendar.load(all_agencies=True).add_working_days(due_day, 6, None)
+    with caplog.at_level(logging.ERROR, logger="app.escalations.sweep"):
+        _sweep(datetime.combine(swept_on, time(3, 0), tzinfo=UTC))
+    db.session.expire_all()
+    assert db.session.get(Recommendation, rec.id).escalation_level == 2  # the configured ladder, not a crash
+    assert "an authority's ladder is not valid" in caplog.text
 
 
 def test_the_third_bodys_mailbox_missing_keeps_its_step_due(tmp_path):

@@ -9,12 +9,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
 
-from app.agencies.authority import AuthorityProfile, authority_name_on, profile_for
+from app.agencies.authority import AuthorityProfile, authority_name_on, issuer_profile, profile_for
 from app.agencies.services import ppk_recipients, routed_body
 from app.calendar.working_days import (
     DEFAULT_TIMEZONE,
@@ -27,7 +26,7 @@ from app.calendar.working_days import (
 from app.core.states import CaseEvent
 from app.core.vocab import Role, is_lighter
 from app.db import db
-from app.escalations.ladder import AUTHORITY_LEVEL, Rung, for_authority, load_ladder, working_hours
+from app.escalations.ladder import AUTHORITY_LEVEL, Rung, for_authority, ladder_of, working_hours
 from app.escalations.routing import CENTRAL_TIMEZONE, TARGETS, authority_target, target_recipients
 from app.letters.mail import CaseEmail, enqueue_many
 from app.letters.numbering import number_recommendation_letter
@@ -282,9 +281,8 @@ def _told_at(rung: Rung, rec: Recommendation, case: Case) -> list[str]:
 def _issuing_authority(rec: Recommendation, case: Case) -> AuthorityProfile:
     """The authority that issued `rec`, as on its day of issue in the agency's zone (as the sweep reads it)."""
     agency = db.session.get(Agency, case.agency_id)
-    zone = ZoneInfo(agency.timezone if agency is not None else DEFAULT_TIMEZONE)
-    issued = rec.issued_at or rec.due_at
-    return profile_for(rec.authority_name, issued.astimezone(zone).date() if issued else None)
+    zone = agency.timezone if agency is not None else DEFAULT_TIMEZONE
+    return issuer_profile(rec.authority_name, rec.issued_at or rec.due_at, zone)
 
 
 def resolve_escalation(case: Case, *, now: datetime) -> list[CaseEmail]:
@@ -307,7 +305,7 @@ def resolve_escalation(case: Case, *, now: datetime) -> list[CaseEmail]:
         if step.resolved_at is None:
             step.resolved_at = now
     db.session.flush()
-    ladder = load_ladder()
+    ladder = ladder_of(_issuing_authority(rec, case).ladder)  # the ladder this recommendation climbed
     reached = {s.level for s in steps}
     # The first level that involves the ministry; the PPK acting is news to it and to the levels after it.
     ministry_levels = [r.level for r in ladder if "ministry" in r.recipients_rules]

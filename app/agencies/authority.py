@@ -6,7 +6,8 @@ say: the body's name, its head's title, the signing official's title, the addres
 escalation (this body's own powers, under its law), the copies, and the sources; and who receives that level-3
 escalation (`level3_to`, `level3_cc`: recipient rules of the ladder, app/escalations/ladder.py `for_authority`), the
 administrative actions it asks for (`level3_actions`), the legal basis it cites (`level3_basis`) and the body's own
-mailboxes (`mailboxes`, for a body without an escalation target of its own). The rows ship in
+mailboxes (`mailboxes`, for a body without an escalation target of its own), and the ladder its recommendations
+climb when it is not the configured one (`ladder`, app/escalations/ladder.py `ladder_of`). The rows ship in
 `app/agencies/reference/authorities.json`, loaded by `flask agencies load-reference` (`load_authorities`); the next
 body is one row more (that file or the admin page), no code change.
 
@@ -19,10 +20,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app, g, has_app_context
 from sqlalchemy import or_, select
@@ -51,6 +53,7 @@ PROFILE_FIELDS = (
     "level3_basis",
     "mailboxes",
     "letter_manual",
+    "ladder",
 )
 # The pattern of a letter number when the authority's row names none (the column's default).
 DEFAULT_LETTER_FORMAT = "R-{seq}/{short}/{month}/{year}"
@@ -103,6 +106,8 @@ class AuthorityProfile:
     # (the body's own records system) is taken instead.
     letter_format: str = DEFAULT_LETTER_FORMAT
     letter_manual: bool = False
+    # The ladder its recommendations climb (JSON, app/escalations/ladder.py `ladder_of`); empty: the configured one.
+    ladder: str = ""
 
     def as_context(self) -> dict[str, Any]:
         return {
@@ -148,6 +153,12 @@ def profile_for(short_name: str | None, day: date | None) -> AuthorityProfile:
     if key not in memo:
         memo[key] = _profile_for(short_name, day)
     return memo[key]
+
+
+def issuer_profile(short_name: str | None, issued_at: datetime | None, timezone: str) -> AuthorityProfile:
+    """The authority that issued a recommendation (`authority_name`, `issued_at`), as on its day of issue in the
+    agency's zone: what its emails, letters, sweep and ladder go by."""
+    return profile_for(short_name, issued_at.astimezone(ZoneInfo(timezone)).date() if issued_at else None)
 
 
 def _profile_for(short_name: str | None, day: date | None) -> AuthorityProfile:
@@ -202,9 +213,12 @@ def _shipped() -> tuple[OversightAuthority, ...]:
 
 
 def _profile_values(item: dict[str, Any]) -> dict[str, Any]:
-    """The row's fields from a reference item; a file that does not say `letter_manual` means false."""
+    """The row's fields from a reference item; a file that does not say `letter_manual` means false, and a ladder
+    it writes as a list is kept as its JSON text."""
     values = {field: item.get(field) for field in PROFILE_FIELDS}
     values["letter_manual"] = bool(item.get("letter_manual", False))
+    if isinstance(values["ladder"], list):  # the file may write a ladder as JSON itself; the row holds its text
+        values["ladder"] = json.dumps(values["ladder"], ensure_ascii=False)
     return values
 
 
@@ -233,6 +247,7 @@ def _profile(row: OversightAuthority) -> AuthorityProfile:
         mailboxes=tuple(address.lower() for address in split_list(row.mailboxes, ",")),
         letter_format=row.letter_format or DEFAULT_LETTER_FORMAT,
         letter_manual=bool(row.letter_manual),
+        ladder=(row.ladder or "").strip(),
     )
 
 

@@ -18,7 +18,7 @@ from app.core.sanction_rules import EMPLOYEE_LABELS, suggest
 from app.core.states import TERMINAL_STATUSES, CaseEvent, CaseStatus
 from app.db import db, unit_of_work
 from app.errors import ValidationFailed
-from app.escalations.services import step_dump
+from app.escalations.services import case_ladder, step_dump
 from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.cases import Case
@@ -157,7 +157,9 @@ def deadline_calendar_gaps(case: Case, detail: dict[str, Any]) -> list[Any]:
 
 def escalation_steps(case: Case) -> list[dict[str, Any]]:
     """Every escalation step the case reached, with the ladder's label."""
-    return [step_dump(step) for step in escalation_steps_for(case.id)]
+    steps = escalation_steps_for(case.id)
+    ladder = case_ladder(case) if steps else None
+    return [step_dump(step, ladder) for step in steps]
 
 
 def deadline_class(detail: dict[str, Any]) -> str:

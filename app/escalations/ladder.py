@@ -12,6 +12,11 @@ i.e. the province's PPK, for a kabupaten/kota), `kasn`, `bkn`, `menpanrb`, `keme
 Level 3 belongs to the authority that issued the recommendation: its row (app/agencies/reference/authorities.json)
 may name who receives it (`level3_to`, `level3_cc`), and then those rules replace the rung's (`for_authority`), so a
 KASN-era recommendation still open keeps KASN's ladder and a BKN-era one follows BKN's.
+
+An authority's row may also carry a whole ladder of its own (`ladder`: a JSON list of the `ESCALATION_LADDER` shape,
+`ladder_of`): the recommendations it issued climb that ladder (when each level is reached, its label, its
+recipients), the others the configured one. A row without one (KASN's and BKN's as shipped) uses the configured
+ladder, so the next body with other deadlines for its levels is one row more, no code change.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import time
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -169,6 +175,32 @@ def load_ladder() -> Ladder:
         except ValueError as exc:
             raise ConfigError(f"ESCALATION_LADDER is not valid JSON: {exc}") from exc
     return build_ladder(raw or DEFAULT_LADDER)
+
+
+def ladder_of(raw: str | None) -> Ladder:
+    """The ladder an authority's row names (`ladder`, JSON), else the configured one (`load_ladder`). A row's
+    ladder that does not parse (the admin form and the reference loader refuse one) is logged and the configured
+    ladder climbed instead: a typo in a row never stops the sweep."""
+    text = (raw or "").strip()
+    if not text:
+        return load_ladder()
+    try:
+        return parse_ladder(text)
+    except ConfigError as exc:
+        log.error("an authority's ladder is not valid, the configured ladder is used: %s", exc)
+        return load_ladder()
+
+
+@lru_cache(maxsize=32)
+def parse_ladder(text: str) -> Ladder:
+    """A ladder written as JSON (an authority's row, the admin form), validated as `ESCALATION_LADDER` is."""
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"ESCALATION_LADDER is not valid JSON: {exc}") from exc
+    if not isinstance(raw, list) or not all(isinstance(item, Mapping) for item in raw):
+        raise ConfigError("ESCALATION_LADDER must be a list of levels")
+    return build_ladder(raw)
 
 
 def working_hours() -> tuple[time, time]:

@@ -4,18 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists
+from sqlalchemy import ColumnElement, exists, select
 
-from app.escalations.ladder import load_ladder
-from app.models.cases import Case
+from app.agencies.authority import issuer_profile
+from app.db import db
+from app.escalations.ladder import Ladder, ladder_of, load_ladder
+from app.models.agencies import Agency
+from app.models.cases import Case, Recommendation
 from app.models.escalations import EscalationStep
 
 ESCALATED_LEVEL = 2  # the level at which a ministry is involved (DESIGN §4, §7 `escalated`)
 
 
-def step_dump(step: EscalationStep) -> dict[str, Any]:
-    """A step for the API and pages (the ladder's label included)."""
-    ladder = load_ladder()
+def case_ladder(case: Case) -> Ladder:
+    """The ladder `case`'s recommendation climbs: its issuing authority's own, else the configured one."""
+    rec = db.session.execute(
+        select(Recommendation.authority_name, Recommendation.issued_at, Recommendation.due_at).where(
+            Recommendation.case_id == case.id
+        )
+    ).first()
+    agency = db.session.get(Agency, case.agency_id)
+    if rec is None or agency is None:
+        return load_ladder()
+    return ladder_of(issuer_profile(rec.authority_name, rec.issued_at or rec.due_at, agency.timezone).ladder)
+
+
+def step_dump(step: EscalationStep, ladder: Ladder | None = None) -> dict[str, Any]:
+    """A step for the API and pages (the label of the ladder it was reached on: `ladder`, else the configured)."""
+    ladder = ladder or load_ladder()
     rung = ladder.rung(step.level) if step.level <= ladder.top else None
     return {
         "level": step.level,

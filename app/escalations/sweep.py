@@ -15,7 +15,9 @@
 - Per era: level 3 goes to whom the row of the authority that issued the recommendation says (on its day of
   issue: app/agencies/authority.py, `ladder.for_authority`), so a KASN-era recommendation still open keeps KASN's
   final report and a BKN-era one follows BKN's; the email is told the rules it was sent by (`to_rules`,
-  `cc_rules`), so that what it names matches who receives it.
+  `cc_rules`), so that what it names matches who receives it. A body whose row names a ladder of its own
+  (`ladder.ladder_of`) has its recommendations climb that one: the pre-selection takes, per level, the latest
+  bound of every ladder in use, and each row's level is computed on its own authority's ladder.
 - Concurrent: on PostgreSQL each batch claims its rows with `FOR UPDATE … SKIP LOCKED` (the recommendation
   and its case), so several schedulers share the work; on SQLite one writer runs at a time.
 
@@ -36,26 +38,36 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
-from app.agencies.authority import AuthorityProfile, profile_for
+from app.agencies.authority import AuthorityProfile, issuer_profile
 from app.agencies.services import routed_body
 from app.audit.history import Entry, append_history_many
 from app.calendar.working_days import LEAST, MOST, Calendar, end_of_day, local_date
 from app.core.clock import utcnow
 from app.core.states import CaseStatus
 from app.db import db, unit_of_work
-from app.escalations.ladder import AUTHORITY_LEVEL, Ladder, Rung, for_authority, load_ladder, working_hours
+from app.escalations.ladder import (
+    AUTHORITY_LEVEL,
+    Ladder,
+    Rung,
+    for_authority,
+    ladder_of,
+    load_ladder,
+    parse_ladder,
+    working_hours,
+)
 from app.escalations.routing import TARGETS, Directory, RecipientGroup
 from app.letters.context import RECORD_KINDS, agency_records
 from app.letters.mail import CaseEmail, enqueue_many
 from app.models.agencies import Agency
 from app.models.cases import Case, CaseHistory, Recommendation
+from app.models.core import OversightAuthority
 from app.models.escalations import EscalationStep
+from config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +188,8 @@ class _Plan:
     pending_step_id: int | None = None
     # The authority that issued the recommendation, as on its day of issue (set when level 3 is concerned).
     authority: AuthorityProfile | None = None
+    # The ladder the recommendation climbs (its authority's own, else the configured one).
+    ladder: Ladder | None = None
 
     @property
     def current(self) -> int:
@@ -228,6 +242,20 @@ def level_thresholds(ladder: Ladder, cal: Calendar, zones: Iterable[str], now: d
     return bounds
 
 
+def merged_thresholds(ladders: Iterable[Ladder], cal: Calendar, zones: Iterable[str], now: datetime) -> list[datetime]:
+    """`level_thresholds` over several ladders (the configured one and the authorities' own): per level, the
+    latest bound of any ladder that has it, still a superset."""
+    zones = list(zones)
+    merged: list[datetime] = []
+    for ladder in ladders:
+        for index, bound in enumerate(level_thresholds(ladder, cal, zones, now)):
+            if index == len(merged):
+                merged.append(bound)
+            elif bound > merged[index]:
+                merged[index] = bound
+    return merged
+
+
 def level_days(ladder: Ladder, cal: Calendar, due_day: date, agency_id: int | None) -> list[date]:
     """The day at whose end each level is reached, in the agency's calendar."""
     return [cal.add_working_days(due_day, rung.days_from_due, agency_id) for rung in ladder]
@@ -243,12 +271,12 @@ def demanded_level(days: list[date], today: date) -> int:
     return level
 
 
-def due_predicate(ladder: Ladder, thresholds: list[datetime]) -> Any:
-    """Open recommendations whose next level may be due (see `level_thresholds`)."""
+def due_predicate(thresholds: list[datetime]) -> Any:
+    """Open recommendations whose next level may be due (see `level_thresholds`, `merged_thresholds`)."""
     level = Recommendation.escalation_level
     behind = []
-    for rung, bound in zip(ladder, thresholds, strict=True):
-        current = level.is_(None) if rung.level == 0 else level == rung.level - 1
+    for index, bound in enumerate(thresholds):
+        current = level.is_(None) if index == 0 else level == index - 1
         behind.append(and_(current, Recommendation.due_at <= bound))
     return and_(
         Recommendation.is_open.is_(True),
@@ -256,6 +284,21 @@ def due_predicate(ladder: Ladder, thresholds: list[datetime]) -> Any:
         Case.status == CaseStatus.AWAITING_FOLLOW_UP.value,
         or_(*behind),
     )
+
+
+def authority_ladders() -> dict[str, Ladder]:
+    """The ladders the authorities' rows name (by their JSON text); one that does not parse is logged and left
+    out (its recommendations climb the configured ladder, as `ladder_of` decides)."""
+    texts = db.session.scalars(
+        select(OversightAuthority.ladder).where(OversightAuthority.ladder.is_not(None)).distinct()
+    )
+    found: dict[str, Ladder] = {}
+    for text in {t.strip() for t in texts if t and t.strip()}:
+        try:
+            found[text] = parse_ladder(text)
+        except ConfigError as exc:
+            log.error("an authority's ladder is not valid, the configured ladder is used: %s", exc)
+    return found
 
 
 def _zones_in_use() -> list[str]:
@@ -321,9 +364,12 @@ class Sweep:
         self.dry_run = dry_run
         self.batch_size = max(1, int(batch_size))
         self.ladder = load_ladder()
+        # The authorities' own ladders, by their JSON text (none, as shipped: every row climbs `self.ladder`).
+        self._ladders = authority_ladders()
         self.calendar = Calendar.load(all_agencies=True)
-        self.thresholds = level_thresholds(self.ladder, self.calendar, _zones_in_use(), now)
-        self.predicate = due_predicate(self.ladder, self.thresholds)
+        ladders = [self.ladder, *self._ladders.values()]
+        self.thresholds = merged_thresholds(ladders, self.calendar, _zones_in_use(), now)
+        self.predicate = due_predicate(self.thresholds)
         self.directory = Directory()
         self.hours = working_hours()
         self.report = SweepReport(now=now, dry_run=dry_run)
@@ -360,16 +406,29 @@ class Sweep:
         due_day = local_date(row.due_at, agency.timezone)
         today = local_date(self.now, agency.timezone)
         current = -1 if row.level is None else row.level
-        days = level_days(self.ladder, self.calendar, due_day, agency.id)
+        ladder = self.ladder_for(row, agency)
+        days = level_days(ladder, self.calendar, due_day, agency.id)
         target = demanded_level(days, today)
         if target <= current:
             return None
         reached = {level: end_of_day(days[level], agency.timezone) for level in range(current + 1, target + 1)}
-        return _Plan(row=row, agency=agency, target=target, due_day=due_day, today=today, reached=reached)
+        return _Plan(
+            row=row, agency=agency, target=target, due_day=due_day, today=today, reached=reached, ladder=ladder
+        )
+
+    def ladder_for(self, row: _Row, agency: AgencyInfo) -> Ladder:
+        """The ladder `row`'s recommendation climbs: its issuing authority's own, else the configured one (without
+        a row naming a ladder, no authority is looked up at all)."""
+        if not self._ladders:
+            return self.ladder
+        text = issuer_profile(row.authority_name, row.issued_at or row.due_at, agency.timezone).ladder
+        if not text:
+            return self.ladder
+        return self._ladders.get(text) or ladder_of(text)
 
     def rung(self, plan: _Plan, level: int) -> Rung:
         """The ladder's rung of `level` for this recommendation: level 3 as its issuing authority's row says."""
-        rung = self.ladder.rung(level)
+        rung = (plan.ladder or self.ladder).rung(level)
         if level != AUTHORITY_LEVEL:
             return rung
         if plan.authority is None:
@@ -378,9 +437,7 @@ class Sweep:
 
     def _authority(self, plan: _Plan) -> AuthorityProfile:
         """The issuing authority on its day of issue, in the agency's zone (as its emails and letters say)."""
-        issued = plan.row.issued_at or plan.row.due_at
-        day = issued.astimezone(ZoneInfo(plan.agency.timezone)).date()
-        return profile_for(plan.row.authority_name, day)
+        return issuer_profile(plan.row.authority_name, plan.row.issued_at or plan.row.due_at, plan.agency.timezone)
 
     def address(self, plan: _Plan, prior_body: str | None) -> None:
         rung = self.rung(plan, plan.target)
@@ -597,6 +654,7 @@ class Sweep:
     def plan_pending(self, pending: _Pending) -> _Plan:
         agency = self._agencies[pending.row.agency_id]
         return _Plan(
+            ladder=self.ladder_for(pending.row, agency),
             row=pending.row,
             agency=agency,
             target=pending.level,
@@ -610,11 +668,19 @@ class Sweep:
         """Address each step again; queue its email to whoever has a mailbox now (each recipient's copy once,
         by its outbox key) and set `notified` once nobody it is for is missing."""
         # Not those this run recorded (or superseded), nor a level a shortened ladder no longer has.
-        batch = [p for p in batch if p.row.rec_id not in self._advanced and p.level <= self.ladder.top]
+        batch = [p for p in batch if p.row.rec_id not in self._advanced]
         if not batch:
             return
         self.agencies({p.row.agency_id for p in batch})
-        plans = [self.plan_pending(p) for p in batch]
+        plans, kept = [], []
+        for pending in batch:
+            plan = self.plan_pending(pending)
+            if pending.level <= (plan.ladder or self.ladder).top:
+                plans.append(plan)
+                kept.append(pending)
+        if not plans:
+            return
+        batch = kept
         self.directory.preload_users({p.row.drafted_by_id for p in plans} | {p.row.created_by_id for p in plans})
         self.directory.preload_ppk({p.agency.id: p.agency for p in plans}.values())
         for plan, pending in zip(plans, batch, strict=True):
@@ -664,7 +730,7 @@ class Sweep:
     def _add_agency_records(self, plans: list[_Plan]) -> None:
         """The PPK records the batch's escalation letters show, one query for the agencies not met before: the
         sweep changes levels only, so a record (received, followed up, open past due) holds for the whole run."""
-        ids = {p.agency.id for p in plans if p.groups and self.ladder.rung(p.target).kind in RECORD_KINDS}
+        ids = {p.agency.id for p in plans if p.groups and self.rung(p, p.target).kind in RECORD_KINDS}
         missing = ids - self._records.keys()
         if missing:
             self._records.update(agency_records(missing, now=self.now))

@@ -49,6 +49,9 @@ class OversightAuthority(Model):
     level3_actions: Mapped[str | None] = mapped_column(Text)
     level3_basis: Mapped[str | None] = mapped_column(Text)
     mailboxes: Mapped[str | None] = mapped_column(String(500))
+    # The escalation ladder this body's recommendations climb, as JSON of the ESCALATION_LADDER shape (migration
+    # 0019); empty: the configured ladder (app/escalations/ladder.py `ladder_of`).
+    ladder: Mapped[str | None] = mapped_column(Text)
 
 
 class JobHeartbeat(Model):

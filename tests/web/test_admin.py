@@ -207,6 +207,52 @@ def test_oversight_authorities(world, pages_for):
     assert str(db.session.get(OversightAuthority, row.id).valid_to) == "2027-10-16"
 
 
+def test_an_authority_row_carries_its_level_3_recipients_actions_mailboxes_and_ladder(world, pages_for):
+    """Issue 19: the next body is one admin action — every field of the reference row on the form, checked."""
+    pages = pages_for(world.admin)
+    base = {"name": "Lembaga Pengawas ASN", "short_name": "LPASN", "valid_from": "2027-10-16"}
+    html = _text(pages.get("/admin/authorities"))
+    for field in ("level3_to", "level3_cc", "level3_actions", "level3_basis", "mailboxes", "letter_manual", "ladder"):
+        assert f'name="{field}"' in html
+    bad = pages.post(
+        "/admin/authorities",
+        {**base, "level3_to": "authority; presiden", "mailboxes": "pimpinan@lpasn.go.id, bukan-alamat", "ladder": "[{"},
+        page="/admin/authorities",
+    )
+    assert bad.status_code == 422
+    body = _text(bad)
+    assert "Aturan penerima tidak dikenal: presiden" in _error_of(body, "level3_to")
+    assert _error_of(body, "mailboxes") == "Bukan alamat email: bukan-alamat."
+    assert _error_of(body, "ladder").startswith("Tangga eskalasi tidak sah: harus berupa daftar JSON tingkat 0, 1, 2")
+    assert "ESCALATION_LADDER" not in body and 'value="pimpinan@lpasn.go.id, bukan-alamat"' in body  # input kept
+    ladder = (
+        '[{"level": 0, "kind": "reminder", "label": "Pengingat", "offset": -3, "to": ["ppk"]},'
+        ' {"level": 1, "kind": "overdue", "label": "Lewat tenggat", "offset": 1, "to": ["ppk"]},'
+        ' {"level": 2, "kind": "escalation", "label": "Eskalasi", "offset": 3, "to": ["ministry"]},'
+        ' {"level": 3, "kind": "final_report", "label": "Laporan LPASN", "offset": 2, "after": 2, "to": ["authority"]}]'
+    )
+    good = pages.post(
+        "/admin/authorities",
+        {
+            **base,
+            "level3_to": "authority",
+            "level3_cc": "ministry; bkn",
+            "level3_actions": "teguran tertulis; rekomendasi sanksi",
+            "level3_basis": "Pasal 9 UU LPASN",
+            "mailboxes": "pimpinan@lpasn.go.id",
+            "letter_manual": "1",
+            "ladder": ladder,
+        },
+        page="/admin/authorities",
+    )
+    assert good.status_code == 303
+    row = db.session.scalar(select(OversightAuthority).where(OversightAuthority.short_name == "LPASN"))
+    assert (row.level3_to, row.level3_cc, row.mailboxes) == ("authority", "ministry; bkn", "pimpinan@lpasn.go.id")
+    assert row.letter_manual is True and row.ladder == ladder and row.level3_basis == "Pasal 9 UU LPASN"
+    edit_page = _text(pages.get(f"/admin/authorities/{row.id}"))
+    assert "teguran tertulis; rekomendasi sanksi" in edit_page and "Laporan LPASN" in edit_page
+
+
 def test_outbox_lists_dead_messages_and_retries_them(world, pages_for):
     message = OutboxMessage(
         idempotency_key="k:1",

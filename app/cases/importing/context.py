@@ -18,7 +18,7 @@ from app.cases.importing.reading import normalize_value
 from app.core.clock import utcnow
 from app.core.vocab import CENTRAL_KINDS, AgencyKind, Body
 from app.db import db
-from app.escalations.ladder import load_ladder
+from app.escalations.ladder import ladder_of, load_ladder
 from app.escalations.sweep import demanded_level, level_days
 from app.models.agencies import Agency
 from app.models.calendar import DeadlineRule
@@ -89,9 +89,12 @@ class ImportContext:
             .order_by(DeadlineRule.valid_from.desc(), DeadlineRule.id.desc())
         ).all()
         self._authority_rows = db.session.execute(
-            select(OversightAuthority.short_name, OversightAuthority.valid_from, OversightAuthority.valid_to).order_by(
-                OversightAuthority.valid_from.desc()
-            )
+            select(
+                OversightAuthority.short_name,
+                OversightAuthority.valid_from,
+                OversightAuthority.valid_to,
+                OversightAuthority.ladder,
+            ).order_by(OversightAuthority.valid_from.desc())
         ).all()
 
     def agency(self, code: Any, name: Any) -> AgencyInfo:
@@ -118,16 +121,25 @@ class ImportContext:
             raise ValueError(f"nama instansi '{text}' tidak tunggal; gunakan kodenya")
         return matches[0]
 
-    def passed_levels(self, agency: AgencyInfo, due_at: datetime) -> list[datetime]:
+    def passed_levels(self, agency: AgencyInfo, due_at: datetime, issued_day: date | None = None) -> list[datetime]:
         """When each escalation level was reached for a recommendation due at `due_at`, for the levels the
-        ladder (in the agency's calendar) puts before now; computed as the sweep does."""
-        days = level_days(self.ladder, self.calendar, local_date(due_at, agency.timezone), agency.id)
+        ladder (in the agency's calendar) puts before now; computed as the sweep does, on the ladder of the
+        authority in force on `issued_day` (its own, else the configured one)."""
+        ladder = self.ladder_on(issued_day) if issued_day is not None else self.ladder
+        days = level_days(ladder, self.calendar, local_date(due_at, agency.timezone), agency.id)
         target = demanded_level(days, local_date(self.now, agency.timezone))
         return [end_of_day(days[level], agency.timezone) for level in range(target + 1)]
 
     @cached_property
     def ladder(self) -> Any:
         return load_ladder()
+
+    def ladder_on(self, on: date) -> Any:
+        """The ladder of the authority in force on `on`: its row's own, else the configured one."""
+        for row in self._authority_rows:
+            if row.valid_from <= on and (row.valid_to is None or row.valid_to >= on):
+                return ladder_of(row.ladder) if (row.ladder or "").strip() else self.ladder
+        return self.ladder
 
     def timezone_of(self, agency_id: int) -> str:
         return self._zones[agency_id]

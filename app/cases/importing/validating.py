@@ -440,7 +440,7 @@ class RowValidator:
         elif STATUS_RULES[status].deadline_running:
             # Still open, and the file does not say how far it went: the levels its dates have already passed
             # are recorded as reached (never emailed), so the sweep escalates only what falls due from now on.
-            reached = ctx.passed_levels(agency, due_at)
+            reached = ctx.passed_levels(agency, due_at, rec["issued_at"].astimezone(ZoneInfo(agency.timezone)).date())
             if reached:
                 rec["escalation_level"] = prepared.escalation_level = len(reached) - 1
                 prepared.escalation_reached = reached
