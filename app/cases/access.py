@@ -19,6 +19,7 @@ from app.errors import NotFound
 from app.models.auth import User
 from app.models.cases import Case
 from app.models.escalations import EscalationStep
+from app.models.people import Person
 
 
 def _visibility(user: User | TokenCaller) -> tuple[str, dict[str, Any]]:
@@ -104,3 +105,24 @@ SHARED_PURPOSES = ("follow_up", "clarification")
 
 def sees_attachment(user: User, purpose: str) -> bool:
     return user.role in KASN_ROLES or purpose in SHARED_PURPOSES
+
+
+def sees_every_person(user: Any) -> bool:
+    """Whether `user` reads any person's record (the authority's roles); everyone else reads a person only
+    through the cases it may see (`scoped_cases`), and gets 404 for a person of none of them."""
+    return user.role in KASN_ROLES
+
+
+def panel_cases(user: Any, decided_statuses: Any) -> Select[Case]:
+    """The cases a selection panel reads in a record check: only decided ones (`decided_statuses`: the rules of
+    the check, app/people/rules.py), of any agency for a national panel (no agency), and for a panel of an
+    agency the cases of its agency plus every case of a person who now belongs to it (the record follows the
+    person). Everyone else reads none here. The panel never reads the reporter, the evidence or the summary:
+    the check's answer carries none of them (app/people/checks.py)."""
+    if user.role != Role.PANEL:
+        return select(Case).where(false())
+    decided = Case.status.in_([str(s) for s in decided_statuses])
+    if user.agency_id is None:
+        return select(Case).where(decided)
+    in_agency = exists().where(Person.id == Case.person_id, Person.agency_id == user.agency_id)
+    return select(Case).where(decided, (Case.agency_id == user.agency_id) | in_agency)

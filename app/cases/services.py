@@ -35,6 +35,7 @@ from app.models.cases import (
     Recommendation,
     case_records,
 )
+from app.models.people import link_cases
 from workflows import allowed_events
 
 EDITABLE_STATUSES = (CaseStatus.REPORTED, CaseStatus.UNDER_REVIEW, CaseStatus.RECOMMENDATION_DRAFTED)
@@ -108,6 +109,7 @@ def create_case(data: dict[str, Any], actor: User, *, now: datetime | None = Non
     )
     db.session.add(case)
     db.session.flush()
+    link_cases([case.id])  # the person of the reported NIP (app/models/people.py)
     append_history(
         case,
         "create",
@@ -168,6 +170,8 @@ def update_case(case: Case, data: dict[str, Any], actor: User) -> Case:
         return case
     case.updated_at = utcnow()
     db.session.flush()
+    if "reported_person" in changed:
+        link_cases([case.id])  # a corrected NIP or name moves the case to its person
     append_history(case, "update", case.status, case.status, actor=actor, payload={"changed": changed})
     return case
 

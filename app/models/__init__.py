@@ -19,6 +19,14 @@ from app.models.index import IndexSnapshot, SelfAssessment
 from app.models.letters import IssuedLetter, LetterCounter
 from app.models.outbox import OutboxMessage
 from app.models.outcomes import DataBlock
+from app.models.people import (
+    Person,
+    PersonMerge,
+    PpkOfficeHolder,
+    RecordLookup,
+    RecordLookupNip,
+    RegisterEntry,
+)
 
 __all__ = [
     "Agency",
@@ -42,7 +50,13 @@ __all__ = [
     "LoginThrottle",
     "OutboxMessage",
     "OversightAuthority",
+    "Person",
+    "PersonMerge",
+    "PpkOfficeHolder",
     "Recommendation",
+    "RecordLookup",
+    "RecordLookupNip",
+    "RegisterEntry",
     "SelfAssessment",
     "User",
 ]

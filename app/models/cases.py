@@ -93,6 +93,8 @@ class Case(Model):
     reported_name: Mapped[str] = mapped_column(String(200))
     reported_nip: Mapped[str] = mapped_column(String(18), index=True)
     reported_position: Mapped[str | None] = mapped_column(String(200))
+    # The person of the reported NIP (app/models/people.py: `link_cases`); the NIP above stays as reported.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     summary: Mapped[str] = mapped_column(Text)
     occurred_on: Mapped[date] = mapped_column(Date)
     # Confidential: visible to KASN roles only (DESIGN §1).

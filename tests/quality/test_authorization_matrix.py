@@ -31,6 +31,7 @@ ADMIN_ONLY = {
     ("GET", "/api/v1/outbox"),
     ("POST", "/api/v1/outbox/{message_id}/retry"),
     ("POST", "/api/v1/agencies"),
+    ("GET", "/api/v1/people/lookups"),
 }
 NOT_OPERATIONS = {"/api/v1/openapi.json", "/api/v1/docs"}
 METHODS = ("get", "post", "put", "patch", "delete")

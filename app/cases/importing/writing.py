@@ -20,6 +20,7 @@ from app.core.clock import utcnow
 from app.db import db
 from app.models.cases import Case, CaseCounter, CaseHistory, Clarification, FollowUp, Recommendation
 from app.models.escalations import EscalationStep
+from app.models.people import link_cases
 
 IMPORT_EVENT = "imported"
 
@@ -161,6 +162,7 @@ def _write_batch(ctx: ImportContext, batch: list[PreparedRow], bodies: dict[int,
     refs = [item.external_ref for item in batch]
     id_by_ref = dict(db.session.execute(select(Case.external_ref, Case.id).where(Case.external_ref.in_(refs))).all())
     ids = [id_by_ref[ref] for ref in refs]
+    link_cases(ids)  # each case's person, created from the row when the NIP is new (app/models/people.py)
     recs, rec_items = [], []
     clarifications, follow_ups, history = [], [], []
     now = utcnow()

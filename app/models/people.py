@@ -1,0 +1,206 @@
+"""A civil servant as a person, not a string on a case: one row per NIP, the cases linked to it, merges of a
+mistyped NIP into the right person, what the national register says about the person, the look-ups of a
+person's record (a selection panel's check before a promotion, a view of the record), and who holds each
+agency's PPK office and when.
+
+The case keeps its own copy of the reported name, NIP and position (what was reported, under the case's
+history); `cases.person_id` links it to the person, created from the case's data when the case is logged or
+imported (`link_cases`) and filled for older cases by migration 0015.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, Text, bindparam, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
+
+from app.core.clock import utcnow
+from app.core.nip import normalize_nip
+from app.core.sanction_rules import employee_of_nip
+from app.db import Model, db
+from app.models.cases import Case
+
+EMPLOYMENT_TYPES = ("pns", "pppk")
+EMPLOYMENT_LABELS = {"pns": "PNS", "pppk": "PPPK"}
+LOOKUP_KINDS = ("check", "view")
+
+
+class Person(Model):
+    """A civil servant, keyed by NIP. Name, position and agency come from the latest case (or the register,
+    when one answered); `register_*` is what the national register said and when it was asked."""
+
+    __tablename__ = "people"
+    __table_args__ = (
+        CheckConstraint("employment_type IS NULL OR employment_type IN ('pns', 'pppk')", name="employment_type"),
+        CheckConstraint("merged_into_id IS NULL OR merged_into_id != id", name="not_merged_into_self"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nip: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[str | None] = mapped_column(String(200))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    employment_type: Mapped[str | None] = mapped_column(String(8))
+    # A mistyped NIP merged into the right person: this row stays (its NIP leads to the right person).
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    # The national register (app/people/register.py): where the data came from, when, and what it said.
+    register_source: Mapped[str | None] = mapped_column(String(16))
+    register_checked_at: Mapped[datetime | None] = mapped_column(index=True)
+    register_found: Mapped[bool | None] = mapped_column(Boolean)
+    register_agency_name: Mapped[str | None] = mapped_column(String(200))
+    register_status: Mapped[str | None] = mapped_column(String(100))
+    retirement_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PersonMerge(Model):
+    """One merge of a mistyped NIP's person into the right one: which cases moved, who did it, when, why."""
+
+    __tablename__ = "person_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    into_person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    from_nip: Mapped[str] = mapped_column(String(18))
+    into_nip: Mapped[str] = mapped_column(String(18))
+    case_ids: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    reason: Mapped[str] = mapped_column(Text)
+    merged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    merged_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecordLookup(Model):
+    """Who looked at whose record, when and why: a selection panel's check (`check`, with its purpose) or a
+    view of a person's record (`view`). The NIPs asked are rows of `record_lookup_nips`."""
+
+    __tablename__ = "record_lookups"
+    __table_args__ = (CheckConstraint("kind IN ('check', 'view')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    purpose: Mapped[str | None] = mapped_column(Text)
+    nip_count: Mapped[int] = mapped_column(default=0)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class RecordLookupNip(Model):
+    __tablename__ = "record_lookup_nips"
+    __table_args__ = (Index("ix_record_lookup_nips_nip_lookup_id", "nip", "lookup_id"),)
+
+    lookup_id: Mapped[int] = mapped_column(ForeignKey("record_lookups.id", ondelete="CASCADE"), primary_key=True)
+    nip: Mapped[str] = mapped_column(String(18), primary_key=True)
+    # Whether the answer held a record (cases within the period) for this NIP.
+    had_record: Mapped[bool] = mapped_column(default=False)
+
+
+class RegisterEntry(Model):
+    """A row of the national register imported as a file (CSV/XLSX) by an agency without access to its web
+    services: the offline register the file adapter reads."""
+
+    __tablename__ = "register_entries"
+
+    nip: Mapped[str] = mapped_column(String(18), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[str | None] = mapped_column(String(200))
+    agency_name: Mapped[str | None] = mapped_column(String(200))
+    employment_type: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str | None] = mapped_column(String(100))
+    retirement_on: Mapped[date | None] = mapped_column(Date)
+    source_file: Mapped[str | None] = mapped_column(String(255))
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PpkOfficeHolder(Model):
+    """Who held an agency's PPK office (the minister, head of agency, governor, regent or mayor), from when to
+    when, definitive or acting (Plt./Pj.)."""
+
+    __tablename__ = "ppk_office_holders"
+    __table_args__ = (CheckConstraint("ended_on IS NULL OR ended_on >= started_on", name="dates"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    acting: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def person_for_nip(nip: str) -> Person | None:
+    """The person of `nip` (a merged NIP leads to the person it was merged into), or None."""
+    person = db.session.scalar(select(Person).where(Person.nip == normalize_nip(nip)))
+    seen: set[int] = set()
+    while person is not None and person.merged_into_id is not None and person.id not in seen:
+        seen.add(person.id)
+        person = db.session.get(Person, person.merged_into_id)
+    return person
+
+
+def link_cases(case_ids: Iterable[int]) -> None:
+    """Link each case of `case_ids` to the person of its reported NIP: the person is created from the case's
+    data when the NIP is new, and its name, position and agency follow the newest case otherwise (a civil
+    servant moves) until the register speaks for it; a NIP merged into another person links to that person.
+    A handful of statements whatever the number of cases (the import calls it per batch). Flushes."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return
+    rows = db.session.execute(
+        select(Case.id, Case.reported_nip, Case.reported_name, Case.reported_position, Case.agency_id)
+        .where(Case.id.in_(ids))
+        .order_by(Case.id)
+    ).all()
+    nips = {normalize_nip(r.reported_nip) for r in rows}
+    people = {p.nip: p for p in db.session.scalars(select(Person).where(Person.nip.in_(nips)))}
+    now = utcnow()
+    for row in rows:  # oldest first: the newest case of a NIP speaks last
+        nip = normalize_nip(row.reported_nip)
+        person = people.get(nip)
+        if person is None:
+            employee = employee_of_nip(nip)
+            person = Person(
+                nip=nip,
+                name=row.reported_name,
+                position=row.reported_position,
+                agency_id=row.agency_id,
+                employment_type=employee.value if employee is not None else None,
+                created_at=now,
+                updated_at=now,
+            )
+            db.session.add(person)
+            people[nip] = person
+        elif person.merged_into_id is None and not person.register_found:
+            person.name = row.reported_name
+            person.position = row.reported_position or person.position
+            person.agency_id = row.agency_id
+            person.updated_at = now
+    db.session.flush()
+    targets: dict[str, int] = {}
+    for nip, person in people.items():
+        target = person_for_nip(nip) if person.merged_into_id is not None else person
+        assert target is not None
+        targets[nip] = target.id
+    links = [{"case": row.id, "person": targets[normalize_nip(row.reported_nip)]} for row in rows]
+    # A link is no edit of the case: no new version, no history row (the audit chain states the version), and
+    # `updated_at` keeps its value.
+    cases = Case.__table__
+    db.session.execute(
+        update(cases)
+        .where(cases.c.id == bindparam("case"))
+        .values(person_id=bindparam("person"), updated_at=cases.c.updated_at),
+        links,
+    )
+    for link in links:
+        loaded = db.session.identity_map.get(identity_key(Case, link["case"]))
+        if loaded is not None:
+            set_committed_value(loaded, "person_id", link["person"])

@@ -1,0 +1,1 @@
+"""People: a civil servant\x27s record across agencies, the check before a promotion, the national register."""
