@@ -26,6 +26,7 @@ from typing import Any
 from flask import current_app, g, has_request_context
 from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
+from app.audit.notices import Fact, notify
 from app.core.clock import utcnow
 from app.db import db, in_chunks
 from app.models.cases import Case, CaseHistory
@@ -222,9 +223,11 @@ def append_history(
     this transaction is not visible to any other writer yet."""
     seq, prev_hash, _ = _last_links([case.id]).get(case.id, (0, GENESIS, None))
     entry = Entry(case.id, event, from_status, to_status, actor, payload, at)
-    row = CaseHistory(**_chained(entry, seq + 1, prev_hash, case.version))
+    values = _chained(entry, seq + 1, prev_hash, case.version)
+    row = CaseHistory(**values)
     db.session.add(row)
     db.session.flush()
+    notify([_fact(values)])
     return row
 
 
@@ -245,7 +248,13 @@ def append_history_many(entries: list[Entry]) -> int:
         values.append(row)
         last[entry.case_id] = (seq + 1, row["hash"], version)
     db.session.execute(insert(CaseHistory), values)
+    notify([_fact(row) for row in values])
     return len(values)
+
+
+def _fact(row: dict[str, Any]) -> Fact:
+    """A written row as the notifier reads it (app/audit/notices.py: who is told of it in the app)."""
+    return Fact(row["case_id"], row["seq"], row["event"], row["actor_id"], row["payload"], row["created_at"])
 
 
 def _last_links(case_ids: list[int]) -> dict[int, tuple[int, str, int]]:

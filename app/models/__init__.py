@@ -17,6 +17,7 @@ from app.models.escalations import EscalationRecipient, EscalationStep
 from app.models.forms import FormSubmission
 from app.models.index import IndexSnapshot, SelfAssessment
 from app.models.letters import IssuedLetter, LetterCounter
+from app.models.notifications import ActivityEvent, Notification
 from app.models.outbox import OutboxMessage
 from app.models.outcomes import DataBlock
 from app.models.people import (
@@ -29,6 +30,7 @@ from app.models.people import (
 )
 
 __all__ = [
+    "ActivityEvent",
     "Agency",
     "ApiToken",
     "Attachment",
@@ -48,6 +50,7 @@ __all__ = [
     "JobHeartbeat",
     "LetterCounter",
     "LoginThrottle",
+    "Notification",
     "OutboxMessage",
     "OversightAuthority",
     "Person",

@@ -42,6 +42,8 @@ class User(Model):
     # The 30-second step of the last accepted code: a code is accepted once (no replay within its window).
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     locale: Mapped[str | None] = mapped_column(String(8))
+    # The day's email of what the bell told (app/inbox/digest.py); the user turns it off on the account page.
+    notify_digest: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     agency: Mapped[Agency | None] = relationship(lazy="joined")

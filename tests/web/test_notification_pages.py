@@ -1,0 +1,37 @@
+"""The bell's pages: the list, marking one or all read, the count in every page's header, the daily email's
+switch (no browser: tests/web/test_bell_browser.py draws them in Chromium)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.db import db
+from app.models.notifications import Notification
+from tests.factories import S, case_in, make_cast
+
+
+def test_the_bell_page_and_marking_read(pages_for):
+    cast = make_cast()
+    case = case_in(cast, S.AWAITING_FOLLOW_UP)
+    other_case = case_in(cast, S.AWAITING_FOLLOW_UP)
+    client = pages_for(cast.ppk)
+    page = client.get("/notifikasi")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "2 belum dibaca" in html and case.number in html and other_case.number in html
+    assert "Siti Pelapor" not in html and cast.investigator.name not in html
+    ids = [n.id for n in db.session.scalars(select(Notification).where(Notification.user_id == cast.ppk.id))]
+    response = client.post("/notifikasi/baca", data={"id": ids[0], "open": case.id})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/cases/{case.id}")
+    assert "1 belum dibaca" in client.get("/cases").get_data(as_text=True)  # the bell in every page's header
+    client.post("/notifikasi/baca", data={"all": "1"})
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.read_at.is_(None), Notification.user_id == cast.ppk.id)
+        )
+        == 0
+    )
+    # another person's notices stay unread
+    assert db.session.scalar(select(func.count()).select_from(Notification).where(Notification.read_at.is_(None))) > 0
