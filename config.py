@@ -139,6 +139,11 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "DIGEST_HOUR": _int(env.get("DIGEST_HOUR"), 8),
         # how many open cases (by lateness) and ended ones the digest lists; the rest are counted and linked
         "DIGEST_TOP": _int(env.get("DIGEST_TOP"), 50),
+        # the daily email of the bell's unread notices (app/inbox/digest.py): on/off, the time of day in each
+        # person's zone (working days only), and how often the scheduler looks for people whose moment passed
+        "NOTIFY_DIGEST_ENABLED": _bool(env.get("NOTIFY_DIGEST_ENABLED"), default=True),
+        "NOTIFY_DIGEST_TIME": (env.get("NOTIFY_DIGEST_TIME") or "07:00").strip(),
+        "SCHEDULER_NOTICE_DIGEST_SECONDS": _int(env.get("SCHEDULER_NOTICE_DIGEST_SECONDS"), 900),
         # storage and limits
         "ATTACHMENT_DIR": env.get("ATTACHMENT_DIR") or str(INSTANCE_DIR / "attachments"),
         # the history chain's keys (`id:secret,…`, the first signs; required in production) and its signed

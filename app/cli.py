@@ -10,6 +10,7 @@ from app.audit import commands as audit_commands
 from app.auth import cli as auth_cli
 from app.cases import cli as cases_cli
 from app.escalations import cli as escalations_cli
+from app.inbox import cli as inbox_cli
 from app.index import cli as index_cli
 from app.letters import cli as mail_cli
 from notifications import cli as outbox_cli
@@ -23,6 +24,7 @@ COMMANDS = (
     *cases_cli.commands,
     *escalations_cli.commands,
     *outbox_cli.commands,
+    *inbox_cli.commands,
     *mail_cli.commands,
     *scheduling.commands,
     *index_cli.commands,

@@ -1,5 +1,5 @@
 """The scheduler process: `flask scheduler run` runs the escalation sweep, the outbox dispatcher, the
-ministries' weekly digest and the audit checkpoint.
+ministries' weekly digest, the daily email of the bell's notices and the audit checkpoint.
 
 Web workers never start a scheduler (`create_app` only wires). This process runs APScheduler 3's
 BlockingScheduler with the in-memory job store: jobs are code, with explicit ids, `replace_existing`,
@@ -49,6 +49,7 @@ from app.escalations.cli import check_recipients_at_start
 from app.escalations.digest import digest_schedule, run_digest
 from app.escalations.ladder import load_ladder, working_hours
 from app.escalations.sweep import run_sweep
+from app.inbox.digest import digest_time, run_notice_digest
 from app.models.core import JobHeartbeat
 from config import ConfigError
 from notifications.dispatcher import dispatch_pending
@@ -81,6 +82,12 @@ def digest_job() -> Any:
     return run_digest(utcnow())
 
 
+def notice_digest_job() -> Any:
+    """Queue the day's email of the bell's unread notices for each person whose moment (NOTIFY_DIGEST_TIME in
+    their zone, on a working day) has passed; once per person and day (app/inbox/digest.py)."""
+    return run_notice_digest(utcnow())
+
+
 def checkpoint_job() -> Any:
     """Sign every case's history head into a checkpoint file outside the database (app/audit/checkpoints.py).
     A history that went backwards since the last checkpoint makes it fail, which the heartbeat records."""
@@ -100,6 +107,14 @@ class JobSpec:
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("escalation_sweep", "Sapuan eskalasi", sweep_job, "SCHEDULER_SWEEP_SECONDS", 300, True),
     JobSpec("outbox_dispatch", "Pengiriman email (outbox)", dispatch_job, "SCHEDULER_OUTBOX_SECONDS", 30, False),
+    JobSpec(
+        "notice_digest",
+        "Email harian notifikasi",
+        notice_digest_job,
+        "SCHEDULER_NOTICE_DIGEST_SECONDS",
+        900,
+        True,
+    ),
 )
 
 DIGEST_JOB_ID = "escalation_digest"
@@ -264,6 +279,7 @@ def run_command() -> None:
         load_ladder()
         working_hours()
         digest = _digest_schedule(app)
+        digest_time(app.config)
     except ConfigError as exc:
         raise click.ClickException(f"Konfigurasi eskalasi tidak sah: {exc}") from exc
     try:  # so does an email template that is missing or does not compile

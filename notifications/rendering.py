@@ -41,6 +41,7 @@ KINDS: dict[str, str] = {
     "clarification_answered": "PPK",
     "mail_test": "Administrator",
     "audit_checkpoint": "Kotak surat independen penyimpan jangkar riwayat (docs/audit.md)",
+    "notice_digest": "Setiap pengguna (email harian notifikasi)",
 }
 
 SUBJECT_PREFIX = "[Tindak]"

@@ -14,7 +14,7 @@ from app.errors import NotFound, ValidationFailed
 from app.inbox import services
 from app.models.auth import User
 
-bp = Blueprint("inbox", __name__, template_folder="templates")
+bp = Blueprint("inbox", __name__)
 
 
 def _me() -> User:

@@ -89,6 +89,25 @@ SAMPLE_EXTRA = {
         "key_id": "k2026",
         "file": "checkpoint-20261118T030000000000Z-1a2b3c4d.json",
     },
+    "notice_digest": {
+        "lang": "id",
+        "name": "Penyelidik Uji",
+        "title": "Notifikasi Tindak, 19 November 2026",
+        "items": [
+            {
+                "label": "Rekomendasi diterbitkan",
+                "detail": "",
+                "case_number": "0001/NKK/XI/2026",
+                "when": "18 November 2026 10.00 WIB",
+                "link": "http://tindak.test/cases/1",
+            }
+        ],
+        "total": 1,
+        "more": 0,
+        "page_link": "http://tindak.test/notifikasi",
+        "settings_link": "http://tindak.test/notifikasi#digest",
+        "zone": "WIB",
+    },
 }
 
 # A value of each sample that must appear in the text and the HTML of that email.

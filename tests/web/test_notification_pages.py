@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.db import db
+from app.models.auth import User
 from app.models.notifications import Notification
 from tests.factories import S, case_in, make_cast
 
@@ -35,3 +36,12 @@ def test_the_bell_page_and_marking_read(pages_for):
     )
     # another person's notices stay unread
     assert db.session.scalar(select(func.count()).select_from(Notification).where(Notification.read_at.is_(None))) > 0
+
+
+def test_off_from_the_notifications_page(pages_for):
+    cast = make_cast()
+    page = pages_for(cast.ppk)
+    response = page.post("/notifikasi/email-harian", {"digest": "0"}, page="/notifikasi")
+    assert response.status_code == 303
+    assert db.session.get(User, cast.ppk.id).notify_digest is False
+    assert "Aktifkan email harian" in page.get("/notifikasi").get_data(as_text=True)
