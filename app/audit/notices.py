@@ -208,6 +208,9 @@ def _insert(values: list[dict[str, Any]]) -> int:
     dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = Notification.__table__
     assert isinstance(table, Table)
-    stmt = dialect_insert(table).on_conflict_do_nothing(index_elements=["user_id", "case_id", "seq"])
-    result = db.session.execute(stmt, values)
-    return int(result.rowcount or 0) if result.rowcount is not None and result.rowcount >= 0 else len(values)
+    stmt = (
+        dialect_insert(table)
+        .on_conflict_do_nothing(index_elements=["user_id", "case_id", "seq"])
+        .returning(table.c.id)
+    )
+    return len(db.session.execute(stmt, values).all())
