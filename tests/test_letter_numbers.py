@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 from contextlib import nullcontext
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -13,12 +14,17 @@ from flask import g
 from sqlalchemy import select
 
 from app.agencies.authority import load_authorities
+from app.calendar.working_days import Calendar
+from app.core.clock import utcnow
 from app.db import db
-from app.letters import render_recommendation_letter
+from app.escalations.sweep import run_sweep
+from app.letters import render_escalation_letter, render_recommendation_letter
 from app.letters.numbering import format_number, pattern_problem
+from app.letters.register import case_letters
 from app.models.cases import Case, CaseHistory, Recommendation
 from app.models.core import OversightAuthority
 from app.models.letters import IssuedLetter, LetterCounter
+from app.models.outbox import OutboxMessage
 from tests.factories import S, case_in, make_cast
 from tests.test_letters import pdf_text
 from workflows import fire
@@ -226,3 +232,79 @@ def test_the_letter_names_the_official_the_deployment_names_and_keeps_it(app, ap
     text = pdf_text(render_recommendation_letter(case))
     assert "Dr. Nama Pejabat, M.Si." in text and "Pejabat Berikutnya" not in text
     assert "Ketua Komisi Aparatur Sipil Negara" in text and "R-1/KASN/11/2026" in text
+
+
+# -- escalation letters --------------------------------------------------------------------------------------------
+
+
+def _escalation_letters() -> list[IssuedLetter]:
+    return list(
+        db.session.scalars(select(IssuedLetter).where(IssuedLetter.kind != "recommendation").order_by(IssuedLetter.id))
+    )
+
+
+def test_escalation_letters_are_numbered_from_the_authoritys_series_when_the_sweep_reaches_them():
+    """Issue 20, letters where their readers are: the level-2 and level-3 letters get the next numbers of the
+    authority's series (after its recommendation letters), dated the day their level was reached; the email and
+    the letter carry the number; a dry run and a level passed over take none."""
+    cast = make_cast()
+    cases = [case_in(cast, S.AWAITING_FOLLOW_UP) for _ in range(2)]
+    db.session.commit()
+    assert _numbers() == ["R-1/KASN/11/2026", "R-2/KASN/11/2026"]
+    rec = db.session.scalar(select(Recommendation).where(Recommendation.case_id == cases[0].id))
+    calendar = Calendar.load(all_agencies=True)
+    zone = ZoneInfo(cast.agency.timezone)
+    due_day = rec.due_at.astimezone(zone).date()
+    counters = {2026: 2}
+
+    def expected(day: date) -> str:
+        counters[day.year] = counters.get(day.year, 0) + 1
+        return format_number("R-{seq}/{short}/{month}/{year}", seq=counters[day.year], short="KASN", day=day)
+
+    def sweep_on(working_days: int, **options) -> None:
+        day = calendar.add_working_days(due_day, working_days, cast.agency.id)
+        with time_machine.travel(datetime.combine(day, time(3, 0), tzinfo=UTC), tick=False):
+            run_sweep(utcnow(), **options)
+
+    sweep_on(7, dry_run=True)
+    assert _escalation_letters() == [] and db.session.scalar(select(LetterCounter.last_value)) == 2
+
+    sweep_on(7)  # level 2 (the 5th working day after the due day)
+    level2_day = calendar.add_working_days(due_day, 5, cast.agency.id)
+    letters = _escalation_letters()
+    assert [(x.case_id, x.kind, x.cycle) for x in letters] == [(c.id, "escalation-2", 0) for c in cases]
+    assert [x.number for x in letters] == [expected(level2_day), expected(level2_day)]
+    assert all(x.signer_title == "Ketua Komisi Aparatur Sipil Negara" and x.issued_by_id is None for x in letters)
+    email = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.case_id == cases[0].id, OutboxMessage.kind == "escalation").limit(1)
+    )
+    assert f"Surat nomor {letters[0].number}" in email.body_text
+    shown = {letter.key: letter.number for letter in case_letters(cases[0])}
+    assert shown["escalation-2"] == letters[0].number
+    assert letters[0].number in pdf_text(render_escalation_letter(cases[0], 2))
+
+    sweep_on(21)  # level 3 (the 19th working day)
+    level3_day = calendar.add_working_days(due_day, 19, cast.agency.id)
+    finals = _escalation_letters()[2:]
+    assert [(x.case_id, x.kind) for x in finals] == [(c.id, "escalation-3") for c in cases]
+    assert [x.number for x in finals] == [expected(level3_day), expected(level3_day)]
+    assert {letter.key: letter.number for letter in case_letters(cases[1])}["escalation-3"] == finals[1].number
+    all_numbers = [x.number for x in db.session.scalars(select(IssuedLetter))]
+    assert len(all_numbers) == len(set(all_numbers)) == 6
+
+
+def test_a_level_passed_over_writes_no_letter():
+    """A sweep that catches up from nothing to level 3 writes the final report only (as it emails only it)."""
+    cast = make_cast()
+    case = case_in(cast, S.AWAITING_FOLLOW_UP)
+    db.session.commit()
+    rec = db.session.scalar(select(Recommendation).where(Recommendation.case_id == case.id))
+    day = Calendar.load(all_agencies=True).add_working_days(
+        rec.due_at.astimezone(ZoneInfo(cast.agency.timezone)).date(), 21, cast.agency.id
+    )
+    with time_machine.travel(datetime.combine(day, time(3, 0), tzinfo=UTC), tick=False):
+        run_sweep(utcnow())
+    assert [x.kind for x in _escalation_letters()] == ["escalation-3"]
+    shown = {letter.key: letter.number for letter in case_letters(case)}
+    assert shown["escalation-3"] == _escalation_letters()[0].number
+    assert shown["escalation-2"] == f"{case.number}/ESK-2"  # reached in passing: no letter of its own was written

@@ -63,6 +63,7 @@ from app.escalations.ladder import (
 from app.escalations.routing import TARGETS, Directory, RecipientGroup
 from app.letters.context import RECORD_KINDS, agency_records
 from app.letters.mail import CaseEmail, enqueue_many
+from app.letters.numbering import LETTER_LEVELS, EscalationLetter, letter_number_of, number_escalation_letters
 from app.models.agencies import Agency
 from app.models.cases import Case, CaseHistory, Recommendation
 from app.models.core import OversightAuthority
@@ -379,6 +380,7 @@ class Sweep:
         self._records: dict[int, dict[str, int]] = {}
         self._advanced: set[int] = set()  # recommendations this run moved up (or, in a dry run, would)
         self._history: list[Entry] = []
+        self._letter_numbers: dict[tuple[int, int, int], str] = {}
         self._emails: list[CaseEmail] = []
 
     # -- reading -------------------------------------------------------------------------------------------
@@ -567,6 +569,11 @@ class Sweep:
             "to_rules": list(rung.to),
             "cc_rules": list(rung.cc),
         }
+        number = self._letter_numbers.get((plan.row.case_id, plan.target, plan.row.cycle))
+        if number is None and plan.pending_step_id is not None and plan.target in LETTER_LEVELS:
+            number = letter_number_of(plan.row.case_id, plan.target, plan.row.cycle)
+        if number is not None:
+            extra["escalation_letter"] = number
         if plan.agency.id in self._records:
             extra["record"] = self._records[plan.agency.id]
         start, end = self.hours
@@ -603,8 +610,12 @@ class Sweep:
         self._add_agency_records(plans)
         cases = self._cases({p.row.case_id for p in plans})
         self._history, self._emails = [], []
+        recorded = {p.row.rec_id: [lv for lv in p.new_levels if (p.row.rec_id, lv) in inserted] for p in plans}
+        self._letter_numbers = number_escalation_letters(
+            [self._letter(p) for p in plans if p.target in LETTER_LEVELS and p.target in recorded[p.row.rec_id]]
+        )
         for plan in plans:
-            levels = [level for level in plan.new_levels if (plan.row.rec_id, level) in inserted]
+            levels = recorded[plan.row.rec_id]
             if not levels:
                 self.report.lost_races += 1
                 continue
@@ -614,6 +625,14 @@ class Sweep:
         append_history_many(self._history)
         self.report.emails += enqueue_many(self._emails)
         db.session.flush()
+
+    def _letter(self, plan: _Plan) -> EscalationLetter:
+        """The escalation letter of the level `plan` reaches, dated that day, from the issuing authority."""
+        if plan.authority is None:
+            plan.authority = self._authority(plan)
+        reached = plan.reached[plan.target]
+        day = local_date(reached, plan.agency.timezone)
+        return EscalationLetter(plan.row.case_id, plan.target, plan.row.cycle, plan.authority, day, reached)
 
     def _cases(self, ids: set[int]) -> dict[int, Case]:
         """The batch's cases as they are now, with what the emails show (agency, recommendation)."""

@@ -244,6 +244,8 @@ def _add_event(context: dict[str, Any], extra: Mapping[str, Any]) -> None:
             "body_label": _TARGET_LABELS.get(str(body), str(body or "")),
             "reason": _text(extra.get("reason")),
             "letter_number": _text(extra.get("letter_number")),
+            # the number of the escalation letter this email goes with (the register's, app/letters/numbering.py)
+            "escalation_letter": _text(extra.get("escalation_letter")),
             "decision_number": _text(extra.get("decision_number")),
             "decision_date": _day(extra.get("decision_date")),
             "sanction_imposed": _sanction_label(extra.get("sanction_imposed")),

@@ -31,6 +31,7 @@ from app.db import db
 from app.i18n import format_day, format_instant
 from app.letters.context import build_context
 from app.letters.layout import Letter, Letterhead, Report, render_letter
+from app.letters.numbering import letter_number_of
 from app.models.agencies import Agency
 from app.models.cases import Attachment, Case, CaseHistory, Recommendation, case_records
 from app.models.escalations import EscalationStep
@@ -220,9 +221,10 @@ def render_recommendation_letter(case: Case) -> bytes:
 
 
 def escalation_letter_number(case: Case, level: int) -> str:
-    """The number an escalation letter carries: the case's number and the level (not yet from the authority's
-    series, which numbers recommendation letters: app/letters/numbering.py)."""
-    return f"{case.number}/ESK-{level}"
+    """The number an escalation letter carries: the register's, given from the authority's series when the sweep
+    reached the level (app/letters/numbering.py); a level recorded before the register numbered escalation letters
+    (migration 0020, or imported) carries the case's number and the level."""
+    return letter_number_of(case.id, level) or f"{case.number}/ESK-{level}"
 
 
 def render_escalation_letter(

@@ -13,6 +13,11 @@ otherwise. So two commissioners issuing at once get consecutive numbers, and an 
 returns its number with its transaction: the series has no gap and no number twice. The letter's year and month
 are those of its date (the day of issue in the agency's zone, as the letter is dated and its deadline counted).
 
+Escalation letters (levels 2 and 3) draw from the same series when the sweep reaches their level
+(`number_escalation_letters`, in the sweep batch's transaction, a batch's numbers taken in one statement): one
+series for every letter the authority writes about cases, so a recommendation letter and an escalation letter
+never share a number under the same pattern.
+
 An authority that numbers its letters in its own records system sets `letter_manual` on its row: then the API's
 `letter_number` is taken as given (checked unique for the authority) and the system numbers only what comes
 without one. The shipped rows (KASN, BKN) leave it off: the system numbers every letter, and a number typed into
@@ -21,6 +26,7 @@ the API is refused (422) with the pattern that will be used.
 
 from __future__ import annotations
 
+import logging
 import string
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -36,6 +42,9 @@ from app.errors import ValidationFailed
 from app.models.auth import User
 from app.models.letters import IssuedLetter, LetterCounter
 
+log = logging.getLogger(__name__)
+
+# The series every letter of an authority about a case is numbered in (recommendation and escalation letters).
 SERIES_RECOMMENDATION = "rekomendasi"
 PLACEHOLDERS = frozenset({"seq", "short", "month", "mm", "roman_month", "year"})
 REQUIRED_PLACEHOLDERS = ("seq", "year")
@@ -89,25 +98,33 @@ def _check_pattern(profile: AuthorityProfile) -> str:
 def take_next(authority: str, series: str, year: int) -> int:
     """The next number of the series, taken: the counter row is created or incremented in the caller's
     transaction, and stays locked until it ends (gap-free and unique under concurrent issuing)."""
+    return take_many(authority, series, year, 1)[0]
+
+
+def take_many(authority: str, series: str, year: int, count: int) -> range:
+    """The next `count` numbers of the series, taken in one statement (as `take_next`)."""
     if db.session.get_bind().dialect.name == "postgresql":
         stmt = (
             pg_insert(LetterCounter)
-            .values(authority=authority, series=series, year=year, last_value=1)
+            .values(authority=authority, series=series, year=year, last_value=count)
             .on_conflict_do_update(
-                index_elements=["authority", "series", "year"], set_={"last_value": LetterCounter.last_value + 1}
+                index_elements=["authority", "series", "year"], set_={"last_value": LetterCounter.last_value + count}
             )
             .returning(LetterCounter.last_value)
         )
-        return int(db.session.execute(stmt).scalar_one())
+        last = int(db.session.execute(stmt).scalar_one())
+        return range(last - count + 1, last + 1)
     where = (LetterCounter.authority == authority, LetterCounter.series == series, LetterCounter.year == year)
     value = db.session.execute(
-        update(LetterCounter).where(*where).values(last_value=LetterCounter.last_value + 1)
+        update(LetterCounter).where(*where).values(last_value=LetterCounter.last_value + count)
         .returning(LetterCounter.last_value)
     ).scalar()  # fmt: skip
     if value is None:
-        db.session.execute(insert(LetterCounter).values(authority=authority, series=series, year=year, last_value=1))
-        value = 1
-    return int(value)
+        db.session.execute(
+            insert(LetterCounter).values(authority=authority, series=series, year=year, last_value=count)
+        )
+        value = count
+    return range(int(value) - count + 1, int(value) + 1)
 
 
 def peek_next(authority: str, series: str, year: int) -> int:
@@ -199,3 +216,74 @@ def number_recommendation_letter(
     )
     db.session.add(row)  # flushed with the event (fire() flushes the status and its columns at once)
     return row
+
+
+# The escalation levels that write a letter (to the ministry; the final report).
+LETTER_LEVELS = (2, 3)
+
+
+def letter_number_of(case_id: int, level: int, cycle: int | None = None) -> str | None:
+    """The register's number of the case's escalation letter of `level` (of `cycle`, else the latest)."""
+    stmt = select(IssuedLetter.number).where(
+        IssuedLetter.case_id == case_id, IssuedLetter.kind == f"escalation-{level}"
+    )
+    if cycle is not None:
+        stmt = stmt.where(IssuedLetter.cycle == cycle)
+    return db.session.scalar(stmt.order_by(IssuedLetter.cycle.desc()).limit(1))
+
+
+@dataclass(frozen=True)
+class EscalationLetter:
+    """An escalation letter the sweep writes: its case, level, cycle, issuing authority and date."""
+
+    case_id: int
+    level: int
+    cycle: int
+    profile: AuthorityProfile
+    day: date  # the day the level was reached, in the agency's zone (the letter's date)
+    at: datetime
+
+
+def number_escalation_letters(letters: list[EscalationLetter]) -> dict[tuple[int, int, int], str]:
+    """Give each escalation letter its number from its authority's series of its year and add it to the register
+    (the caller flushes); a batch's numbers are taken in one statement per authority and year. An authority whose
+    pattern cannot make a number gets none (the letter shows the case's own reference) and is logged. Returns
+    the numbers by (case, level, cycle)."""
+    groups: dict[tuple[str, int], list[EscalationLetter]] = {}
+    for letter in letters:
+        groups.setdefault((letter.profile.short_name, letter.day.year), []).append(letter)
+    numbers: dict[tuple[int, int, int], str] = {}
+    for (authority, year), group in groups.items():
+        pattern = group[0].profile.letter_format
+        longest = (
+            format_number(pattern, seq=10**7, short=authority, day=date(year, 12, 31))
+            if not pattern_problem(pattern)
+            else None
+        )
+        if longest is None or len(longest) > MAX_NUMBER_LENGTH:
+            log.error("escalation letters of %s are not numbered: its letter pattern is not valid", authority)
+            continue
+        signer = signer_for(group[0].profile)
+        for letter, seq in zip(group, take_many(authority, SERIES_RECOMMENDATION, year, len(group)), strict=True):
+            number = format_number(pattern, seq=seq, short=authority, day=letter.day)
+            while _taken(authority, number):  # a number once typed by hand is never given again
+                seq = take_next(authority, SERIES_RECOMMENDATION, year)
+                number = format_number(pattern, seq=seq, short=authority, day=letter.day)
+            db.session.add(
+                IssuedLetter(
+                    case_id=letter.case_id,
+                    kind=f"escalation-{letter.level}",
+                    cycle=letter.cycle,
+                    authority=authority,
+                    series=SERIES_RECOMMENDATION,
+                    year=year,
+                    seq=seq,
+                    number=number,
+                    issued_at=letter.at,
+                    issued_by_id=None,
+                    signer_title=signer.title,
+                    signer_name=signer.name,
+                )
+            )
+            numbers[(letter.case_id, letter.level, letter.cycle)] = number
+    return numbers

@@ -1,10 +1,12 @@
 """The letter register: the numbers the system gives the authority's letters, per authority and year.
 
 A recommendation letter gets its number when the recommendation is issued (workflows/effects.py through
-app/letters/numbering.py): the next of its authority's series for the year, from a counter row that the issuing
-transaction locks (`letter_counters`), so the series has no gap (a refused or rolled-back issue returns its number
-with its transaction) and no number twice (the counter, and the unique keys of `issued_letters`). Each issued
-letter is one row of `issued_letters` with the signing official and title it names.
+app/letters/numbering.py), an escalation letter (levels 2 and 3) when the sweep reaches its level (migration 0020):
+the next of its authority's series for the year (one series for all the authority's letters about cases), from a
+counter row that the issuing transaction locks (`letter_counters`), so the series has no gap (a refused or
+rolled-back issue returns its number with its transaction) and no number twice (the counter, and the unique keys
+of `issued_letters`). Each issued letter is one row of `issued_letters` with the signing official and title it
+names.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from app.db import Model
 
 # The series a counter numbers (one per kind of letter that draws from it).
 LETTER_SERIES = ("rekomendasi",)
-LETTER_KINDS = ("recommendation",)
+LETTER_KINDS = ("recommendation", "escalation-2", "escalation-3")
 
 
 class LetterCounter(Model):
@@ -38,9 +40,10 @@ class IssuedLetter(Model):
 
     __tablename__ = "issued_letters"
     __table_args__ = (
-        CheckConstraint("kind IN ('recommendation')", name="kind"),
-        # one letter of a kind per case (a case has one recommendation, issued once)
-        UniqueConstraint("case_id", "kind"),
+        CheckConstraint("kind IN ('recommendation', 'escalation-2', 'escalation-3')", name="kind"),
+        # one letter of a kind per case and cycle (a recommendation is issued once; a clarification restarts the
+        # ladder, so a level's letter may come again in the next cycle)
+        UniqueConstraint("case_id", "kind", "cycle"),
         # no number twice for one authority, whether the system gave it or an authority that numbers its
         # letters elsewhere typed it (`seq` is null then)
         UniqueConstraint("authority", "number"),
@@ -50,6 +53,7 @@ class IssuedLetter(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
+    cycle: Mapped[int] = mapped_column(default=0, server_default="0")
     # the issuing authority's short name, its series and the letter's year; `seq` is the number in the series
     authority: Mapped[str] = mapped_column(String(40))
     series: Mapped[str] = mapped_column(String(20))
