@@ -27,8 +27,8 @@ from app.agencies.authority import load_authorities, profile_for
 from app.audit.history import verify_case
 from app.calendar.working_days import Calendar
 from app.cases.bundle import build_case_bundle
-from app.cases.page_context import escalation_steps
 from app.cases.outcomes import person_blocks
+from app.cases.page_context import escalation_steps
 from app.core.clock import utcnow
 from app.db import db, unit_of_work
 from app.escalations.ladder import RECIPIENT_RULES
