@@ -17,6 +17,7 @@ from app.core import vocab
 from app.core.states import EVENT_LABELS, STATUS_LABELS
 from app.errors import HTTP_MESSAGES_ID
 from app.escalations.ladder import DEFAULT_LADDER
+from notifications.services import KIND_LABELS as OUTBOX_KINDS
 from notifications.services import STATUS_LABELS as OUTBOX_LABELS
 from workflows.transitions import TRANSITIONS
 
@@ -59,6 +60,7 @@ def label_texts() -> list[str]:
         EVENT_LABELS,
         HTTP_MESSAGES_ID,
         OUTBOX_LABELS,
+        OUTBOX_KINDS,
     ):
         texts.extend(mapping.values())
     texts.append(vocab.SIGNER_ROLE_LABEL)

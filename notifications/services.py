@@ -23,6 +23,27 @@ STATUS_LABELS = {
     "dead": "Gagal (perlu tindakan)",
 }
 
+# What each kind of email is, in words (the admin's outbox page; rendering.KINDS names its readers).
+KIND_LABELS = {
+    "recommendation_issued": "Rekomendasi diterbitkan",
+    "receipt_recorded": "Tanda terima dicatat",
+    "deadline_extended": "Tenggat diperpanjang",
+    "reminder": "Pengingat tenggat",
+    "overdue": "Tenggat terlewati",
+    "escalation": "Eskalasi ke kementerian",
+    "final_report": "Laporan akhir eskalasi",
+    "escalation_resolved": "PPK telah menindaklanjuti perkara yang dieskalasi",
+    "digest": "Ringkasan mingguan eskalasi",
+    "follow_up_reported": "Tindak lanjut dilaporkan",
+    "follow_up_accepted": "Tindak lanjut diterima",
+    "follow_up_rejected": "Tindak lanjut ditolak",
+    "clarification_requested": "Permintaan klarifikasi",
+    "clarification_answered": "Jawaban klarifikasi",
+    "mail_test": "Email uji",
+    "audit_checkpoint": "Checkpoint riwayat perkara",
+    "notice_digest": "Email harian notifikasi",
+}
+
 
 def list_messages(
     status: str | None = None, limit: int = 20, cursor: str | None = None
@@ -93,6 +114,7 @@ def message_dump(message: OutboxMessage, case_number: str | None = None) -> dict
         "subject": message.subject,
         "status": message.status,
         "status_label": STATUS_LABELS.get(message.status, message.status),
+        "kind_label": KIND_LABELS.get(message.kind, message.kind),
         "attempts": message.attempts,
         "next_attempt_at": message.next_attempt_at,
         "last_error": message.last_error,

@@ -7,8 +7,8 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from app.admin.outbox import dump_page
-from app.api.security import require_role
+from app.admin.outbox import dump_page, resend_dead
+from app.api.security import current_api_user, require_role
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, keyset_cursor
 from app.core.vocab import Role
 from app.db import MAX_ROW_ID, unit_of_work
@@ -26,7 +26,8 @@ class OutboxMessageSchema(Schema):
     recipient = fields.Str()
     subject = fields.Str()
     status = fields.Str()
-    status_label = fields.Str()
+    status_label = fields.Str(metadata={"description": "Status dalam kata-kata (bahasa Indonesia)"})
+    kind_label = fields.Str(metadata={"description": "Jenis email dalam kata-kata (bahasa Indonesia)"})
     attempts = fields.Int()
     next_attempt_at = fields.DateTime(allow_none=True)
     last_error = fields.Str(allow_none=True)
@@ -64,7 +65,9 @@ def list_outbox(args: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, OutboxMessageSchema)
 @require_role(Role.ADMIN)
 def retry_outbox_message(message_id: int) -> dict[str, Any]:
+    """Put a dead (or waiting) email back in the queue with fresh attempts; who did it is recorded (the admin's
+    audit page, kind `outbox_resend`). 409 for an email already sent or being sent."""
     with unit_of_work():
-        message = services.retry_message(message_id)
+        message = resend_dead(message_id, current_api_user())
         item = dump_page([message])[0]
     return item

@@ -8,8 +8,8 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.admin import forms, services
-from app.admin.outbox import dump_page
+from app.admin import audit, forms, services
+from app.admin.outbox import dump_page, resend_dead
 from app.agencies import services as agency_services
 from app.agencies.schemas import AgencySchema
 from app.auth import services as auth_services
@@ -348,15 +348,48 @@ def outbox() -> Any:
     ), 422 if errors else 200
 
 
-@bp.route("/outbox/<int:message_id>/retry", methods=["POST"])
+@bp.route("/outbox/<int:message_id>/retry", methods=["GET", "POST"])
 def retry(message_id: int) -> Any:
+    """Send an email again: the page says what will be sent to whom and why it failed; only its button, which
+    sends `confirm`, puts the row back in the queue, and the audit page records who did it."""
+    status = request.values.get("status", "dead")
+    message = outbox_services.get_message(message_id)
+    if request.method == "GET" or request.form.get("confirm") != "1":
+        row = dump_page([message])[0]
+        return render_template("admin/outbox_resend.html", m=row, status=status)
     try:
         with unit_of_work():
-            outbox_services.retry_message(message_id)
+            resend_dead(message_id, current_user)
         flash(_("Pesan dijadwalkan untuk dikirim ulang."), "success")
     except Conflict as exc:
         flash(_(exc.message), "warning")
-    return redirect(url_for(".outbox", status=request.form.get("status", "dead")), code=303)
+    return redirect(url_for(".outbox", status=status), code=303)
+
+
+# -- audit -------------------------------------------------------------------------------------------------------
+
+
+@bp.route("/audit")
+def audit_log() -> Any:
+    """Who did what: every case's history and the sign-in log, newest first, filtered, in keyset pages."""
+    errors: dict[str, list[str]] = {}
+    rows: list[Any] = []
+    next_cursor = None
+    try:
+        filters = audit.parse_filters(request.args)
+        rows, next_cursor = audit.audit_page(filters, request.args.get("cursor"))
+    except ValidationFailed as exc:
+        errors = _errors(exc)
+    args = {k: v for k, v in request.args.items() if k != "cursor" and v}
+    return render_template(
+        "admin/audit.html",
+        rows=rows,
+        values=request.args,
+        errors=errors,
+        kinds=list(audit.KIND_LABELS.items()),
+        next_url=url_for(".audit_log", cursor=next_cursor, **args) if next_cursor else None,
+        first_url=url_for(".audit_log", **args) if request.args.get("cursor") else None,
+    ), 422 if errors else 200
 
 
 # -- import of historical cases ----------------------------------------------------------------------------------

@@ -209,8 +209,6 @@ def _insert(values: list[dict[str, Any]]) -> int:
     table = Notification.__table__
     assert isinstance(table, Table)
     stmt = (
-        dialect_insert(table)
-        .on_conflict_do_nothing(index_elements=["user_id", "case_id", "seq"])
-        .returning(table.c.id)
+        dialect_insert(table).on_conflict_do_nothing(index_elements=["user_id", "case_id", "seq"]).returning(table.c.id)
     )
     return len(db.session.execute(stmt, values).all())

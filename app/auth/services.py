@@ -1,4 +1,8 @@
-"""Passwords (argon2id), users, API tokens and login protection."""
+"""Passwords (argon2id), users, API tokens and login protection.
+
+Why it is long: who may come in is one concern — passwords, accounts, tokens, the second factor and its recovery
+codes, and the failure counts and locks that every way in shares (the web form, the token endpoint) — and its
+rules read each other's state; the sign-in log itself is app/auth/activity.py."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from flask import Flask, current_app
 from flask_login import LoginManager
 from sqlalchemy import bindparam, func, or_, select, update
 
+from app.auth import activity
 from app.auth.sessions import address_blocked_until, end_all_sessions, minutes_until, register_address_failure
 from app.core.clock import utcnow
 from app.core.vocab import Body, Role
@@ -183,9 +188,17 @@ def register_failure(user: User | None, now: datetime | None = None) -> None:
 
 
 def register_success(user: User, now: datetime | None = None) -> None:
+    """A sign-in is complete: the failure count starts again, and the sign-in log has it."""
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now or utcnow()
+    activity.record(activity.SIGN_IN, user=user, now=user.last_login_at)
+
+
+def register_code_failure(user: User, now: datetime | None = None) -> None:
+    """A wrong second-factor code after the right password: counted like a wrong password, and logged."""
+    register_failure(user, now)
+    activity.sign_in_refused(activity.WRONG_CODE, user=user, now=now)
 
 
 # One answer for every refused sign-in (unknown email, wrong password, disabled or locked account), by web and
@@ -215,8 +228,20 @@ def check_credentials(email: str, password: str, now: datetime | None = None) ->
     if user is None or not user.is_active or is_locked(user, now) or not ok:
         if user is not None and not ok and not is_locked(user, now):
             register_failure(user, now)
+        activity.sign_in_refused(_refusal(user, ok, now), user=user, email=email, now=now)
         raise Unauthorized(SIGN_IN_REFUSED, code="invalid_credentials")
     return user
+
+
+def _refusal(user: User | None, password_ok: bool, now: datetime) -> str:
+    """Why a sign-in was refused, for the administrator's log (the person reads one answer for all)."""
+    if user is None:
+        return activity.UNKNOWN_ACCOUNT
+    if not user.is_active:
+        return activity.DISABLED
+    if is_locked(user, now):
+        return activity.LOCKED
+    return activity.WRONG_PASSWORD if not password_ok else activity.LOCKED
 
 
 def authenticate(email: str, password: str) -> User:
@@ -250,6 +275,7 @@ def sign_in_for_token(email: str, password: str, code: str | None, address: str,
     until = address_blocked_until(address, now)
     if until is not None:
         minutes = minutes_until(until, now)
+        activity.sign_in_refused(activity.ADDRESS_BLOCKED, email=email, now=now)
         raise TooManyRequests(
             ADDRESS_BLOCKED.format(minutes=minutes),
             details={"retry_after": until.isoformat(), "retry_after_minutes": minutes},
@@ -267,7 +293,7 @@ def sign_in_for_token(email: str, password: str, code: str | None, address: str,
                 code="second_factor_required",
             )
         if not accept_second_factor(user, code, now):
-            register_failure(user, now)
+            register_code_failure(user, now)
             register_address_failure(address, now)
             locked = lock_ends_at(user, now)
             if locked is not None:  # the password was right: this answer may show the lock it caused

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from markupsafe import Markup
 
+from app.auth import activity
 from app.auth import services as auth_services
 from app.auth import sessions as auth_sessions
 from app.core.clock import epoch_seconds, utcnow
@@ -74,6 +75,8 @@ def _blocked_response(form: Any, template: str) -> Any | None:
     until = auth_sessions.address_blocked_until(_client_address())
     if until is None:
         return None
+    with unit_of_work():
+        activity.sign_in_refused(activity.ADDRESS_BLOCKED, email=request.form.get("email") or None)
     flash(
         _(
             "Terlalu banyak percobaan masuk yang gagal dari alamat ini. Coba lagi dalam %(minutes)s menit "
@@ -161,7 +164,7 @@ def login_code() -> Any:
     # The wrong-code count is the account's failure count, on the server (a replayed cookie resets nothing):
     # at the limit the account locks for a while and this step starts again from the password.
     with unit_of_work():
-        auth_services.register_failure(user)
+        auth_services.register_code_failure(user)
         auth_sessions.register_address_failure(_client_address())
     locked = auth_services.lock_ends_at(user)
     if locked is not None:

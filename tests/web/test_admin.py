@@ -270,7 +270,9 @@ def test_outbox_lists_dead_messages_and_retries_them(world, pages_for):
     pages = pages_for(world.admin)
     html = _text(pages.get("/admin/outbox"))
     assert "SMTP 550 mailbox unavailable" in html and "Kirim ulang" in html
-    response = pages.post(f"/admin/outbox/{message.id}/retry", {"status": "dead"}, page="/admin/outbox")
+    asked = pages.post(f"/admin/outbox/{message.id}/retry", {"status": "dead"}, page="/admin/outbox")
+    assert asked.status_code == 200 and "Ya, kirim ulang" in _text(asked)  # the button asks first
+    response = pages.post(f"/admin/outbox/{message.id}/retry", {"status": "dead", "confirm": "1"}, page="/admin/outbox")
     assert response.status_code == 303
     db.session.expire_all()
     retried = db.session.get(OutboxMessage, message.id)
