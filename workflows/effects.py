@@ -221,6 +221,7 @@ def _answer_clarification(fx: Effects) -> None:
         ppk_recipients(fx.agency),
         outcome=fx.data["outcome"],
         letter_number=fx.data["letter_number"],
+        reason=fx.data.get("reason"),
     )
 
 

@@ -80,6 +80,7 @@ SAMPLE_EXTRA = {
         "outcome": "revised",
         "letter_number": "B-1895/JP.01/05/2026",
         "sanction": "disiplin_berat",
+        "reason": "Bukti baru menunjukkan pelanggaran berulang",
     },
     "mail_test": {},
     "audit_checkpoint": {
@@ -124,7 +125,12 @@ MUST_SHOW = {
     "follow_up_accepted": ["selesai"],
     "follow_up_rejected": ["SK tidak sesuai rekomendasi"],
     "clarification_requested": ["800/123/BKD", "Fakta berbeda"],
-    "clarification_answered": ["B-1895/JP.01/05/2026", "Rekomendasi direvisi", "Hukuman disiplin berat"],
+    "clarification_answered": [
+        "B-1895/JP.01/05/2026",
+        "Rekomendasi direvisi",
+        "Hukuman disiplin berat",
+        "Alasan: Bukti baru menunjukkan pelanggaran berulang",  # why it changed, in the email too (issue 20)
+    ],
 }
 
 # Kinds sent while the clock runs: they show the due date.
