@@ -42,6 +42,8 @@ KINDS: dict[str, str] = {
     "mail_test": "Administrator",
     "audit_checkpoint": "Kotak surat independen penyimpan jangkar riwayat (docs/audit.md)",
     "notice_digest": "Setiap pengguna (email harian notifikasi)",
+    "forwarded_recommendation_issued": "Kantor Bawaslu yang meneruskan laporan",
+    "forwarded_followed_up": "Kantor Bawaslu yang meneruskan laporan",
 }
 
 SUBJECT_PREFIX = "[Tindak]"

@@ -28,6 +28,7 @@ from app.core.vocab import Role, is_lighter
 from app.db import db
 from app.escalations.ladder import AUTHORITY_LEVEL, Rung, for_authority, ladder_of, working_hours
 from app.escalations.routing import CENTRAL_TIMEZONE, TARGETS, authority_target, target_recipients
+from app.letters.forwarders import forwarder_notices
 from app.letters.mail import CaseEmail, enqueue_many
 from app.letters.numbering import number_recommendation_letter
 from app.models.agencies import Agency
@@ -148,6 +149,7 @@ def _issue(fx: Effects) -> None:
     rec.letter_number = fx.history_extra["letter_number"] = letter.number
     fx.start_clock(rec, today, new_cycle=False)
     fx.email("recommendation_issued", ppk_recipients(fx.agency), letter_number=rec.letter_number)
+    fx.emails.extend(forwarder_notices(fx.case, "forwarded_recommendation_issued"))  # the offices that forwarded it
 
 
 def _acknowledge(fx: Effects) -> None:
@@ -256,6 +258,7 @@ def _report_follow_up(fx: Effects) -> None:
         is_lighter=follow_up.is_lighter,
         is_late=late,
     )
+    fx.emails.extend(forwarder_notices(fx.case, "forwarded_followed_up"))  # the offices that forwarded it
     db.session.flush()
     for email in resolve_escalation(fx.case, now=fx.now):
         fx.emails.append(email)

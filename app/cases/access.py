@@ -126,3 +126,24 @@ def panel_cases(user: Any, decided_statuses: Any) -> Select[Case]:
         return select(Case).where(decided)
     in_agency = exists().where(Person.id == Case.person_id, Person.agency_id == user.agency_id)
     return select(Case).where(decided, (Case.agency_id == user.agency_id) | in_agency)
+
+
+# -- intake (app/intake): reports that are not cases yet --------------------------------------------------------------
+# A forwarder (a Bawaslu office) sees no case (`_visibility` gives it none): only the reports it forwarded, each with
+# its status in plain words (app/intake/tracking.py). The authority's staff triage the queue; an administrator
+# reads it.
+
+
+def may_forward(user: Any) -> bool:
+    """Who sends reports through the forwarding channel (its own reports only)."""
+    return user.role == Role.FORWARDER
+
+
+def may_triage(user: Any) -> bool:
+    """Who accepts, attaches or refuses a report of the intake queue, and groups cases into events."""
+    return user.role in CASE_STAFF
+
+
+def reads_intake(user: Any) -> bool:
+    """Who reads the intake queue and a report in full (the reporter included)."""
+    return user.role in KASN_ROLES

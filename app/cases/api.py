@@ -7,11 +7,12 @@ from typing import Any
 import orjson
 from flask import current_app, request, send_file
 from flask_smorest import Blueprint
+from sqlalchemy.exc import IntegrityError
 
 from app.api.openapi import file_response
 from app.api.reads import read_only
 from app.api.security import current_api_caller, current_api_user, require_auth
-from app.cases import access, attachments, listing, outcomes, services
+from app.cases import access, attachments, duplicates, idempotency, listing, outcomes, services
 from app.cases.downloads import bundle_response, export_response
 from app.cases.schemas import (
     AttachmentOut,
@@ -55,19 +56,50 @@ def list_cases(args: dict[str, Any]) -> dict[str, Any]:
     return current_app.response_class(body, mimetype="application/json")
 
 
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+    "description": "kunci pilihan klien (1-200 karakter terbaca): permintaan kedua dengan kunci yang sama dari "
+    "pengguna yang sama mengembalikan perkara yang pertama (header Idempotent-Replayed: true), tidak pernah "
+    "perkara kedua, juga bila keduanya tiba bersamaan; disimpan 7 hari",
+}
+
+
 @blp.route("/cases", methods=["POST"])
-@blp.doc(security=SECURITY, requestBody={"required": True, "content": {"application/json": {"schema": NewCaseSchema}}})
+@blp.doc(
+    security=SECURITY,
+    parameters=[IDEMPOTENCY_HEADER],
+    requestBody={"required": True, "content": {"application/json": {"schema": NewCaseSchema}}},
+)
 @blp.response(201, CaseOut)
 @require_auth
-def create_case() -> dict[str, Any]:
-    """Log a new case (investigator, commissioner)."""
+def create_case() -> Any:
+    """Log a new case (investigator, commissioner). With `Idempotency-Key`, the same key again returns the first
+    case. Likely duplicates (`POST /api/v1/intake/duplicates` shows them before saving) do not stop it: the case
+    is created and the override recorded, their number in the `X-Possible-Duplicates` header."""
     user = current_api_user()
-    with unit_of_work():
-        case = services.create_case(_json_body(), user)
-        # The answer is built before the commit: a write is acknowledged only with what was committed, and a
-        # connection lost after the commit cannot turn a stored write into an error the client would retry.
-        detail = services.case_detail(case, user)
-    return detail
+    key = idempotency.key_from(request.headers)
+    if key is not None and (done := idempotency.case_of(key, user)) is not None:
+        return idempotency.replay(services.case_detail(done, user))
+    body = _json_body()
+    try:
+        with unit_of_work():
+            claimed = idempotency.claim(key, user) if key is not None else None
+            candidates = duplicates.for_payload(body)
+            case = services.create_case(body, user)
+            if claimed is not None:
+                claimed.case_id = case.id
+            duplicates.record_override(candidates, user, case_id=case.id)
+            # The answer is built before the commit: a write is acknowledged only with what was committed, and a
+            # connection lost after the commit cannot turn a stored write into an error the client would retry.
+            detail = services.case_detail(case, user)
+    except IntegrityError:  # the same key, sent a moment earlier, holds the claim: answer its case
+        if key is None or (done := idempotency.case_of(key, user)) is None:
+            raise
+        return idempotency.replay(services.case_detail(done, user))
+    return detail, 201, {"X-Possible-Duplicates": str(len(candidates))}
 
 
 @blp.route("/cases/<id:case_id>")

@@ -4,6 +4,7 @@ outside the static folder under a generated name, with their SHA-256; read back 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,12 +51,21 @@ def attachment_path(storage_key: str) -> Path:
     return attachment_dir() / storage_key[:2] / storage_key
 
 
-def add_attachment(case: Case, file: FileStorage, actor: User, purpose: str = "evidence") -> Attachment:
-    """Store an uploaded file under a generated name outside the static folder; record its sha256. Flushes."""
-    if purpose not in UPLOAD_PURPOSES:
-        raise ValidationFailed("Tujuan berkas tidak dikenal.", details={"fields": {"purpose": ["tidak dikenal"]}})
-    if not may_upload(case, actor, purpose):
-        raise Forbidden("Anda tidak dapat mengunggah berkas ke perkara ini sekarang.")
+@dataclass(frozen=True)
+class StoredFile:
+    """A file checked and moved into the evidence store: its name, type found by content, size, digest and key."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    storage_key: str
+
+
+def store_evidence(file: FileStorage | None) -> StoredFile:
+    """Check an uploaded file (present, not empty, within the limit, an allowed type by its content, a name that
+    matches it, no ZIP bomb) and move it into the store under a generated key. The one set of checks for a case's
+    files and a report's (app/intake)."""
     if file is None or not file.filename:
         raise _reject("Berkas wajib diunggah (field 'file').")
     limit = current_app.config.get("MAX_CONTENT_LENGTH") or 20 * 1024 * 1024
@@ -69,23 +79,39 @@ def add_attachment(case: Case, file: FileStorage, actor: User, purpose: str = "e
         if extension not in ALLOWED_TYPES[kind.mime]:
             raise _reject(f"Nama berkas (.{extension or '?'}) tidak sesuai dengan isinya ({kind.extension}).")
         key = uuid.uuid4().hex
-        final = attachment_path(key)
-        staged.keep(final)
+        staged.keep(attachment_path(key))
     finally:
         staged.discard()  # nothing left once kept
+    return StoredFile(name, kind.mime, staged.size, staged.sha256, key)
+
+
+def add_attachment(case: Case, file: FileStorage, actor: User, purpose: str = "evidence") -> Attachment:
+    """Store an uploaded file under a generated name outside the static folder; record its sha256. Flushes."""
+    if purpose not in UPLOAD_PURPOSES:
+        raise ValidationFailed("Tujuan berkas tidak dikenal.", details={"fields": {"purpose": ["tidak dikenal"]}})
+    if not may_upload(case, actor, purpose):
+        raise Forbidden("Anda tidak dapat mengunggah berkas ke perkara ini sekarang.")
+    stored = store_evidence(file)
+    final = attachment_path(stored.storage_key)
     lock_case(case)  # before the INSERT below takes its foreign-key lock on the case row
     if not may_upload(case, actor, purpose):  # again, under the lock: the state may have moved meanwhile
         final.unlink(missing_ok=True)
         raise Forbidden("Anda tidak dapat mengunggah berkas ke perkara ini sekarang.")
+    return record_stored(case, stored, actor, purpose)
+
+
+def record_stored(case: Case, stored: StoredFile, actor: User | None, purpose: str = "evidence") -> Attachment:
+    """A file already in the store (`store_evidence`) becomes the case's, with its history row; the caller holds
+    the case's lock. Flushes."""
     attachment = Attachment(
         case_id=case.id,
         purpose=purpose,
-        filename=name,
-        content_type=kind.mime,
-        size=staged.size,
-        sha256=staged.sha256,
-        storage_key=key,
-        uploaded_by_id=actor.id,
+        filename=stored.filename,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        storage_key=stored.storage_key,
+        uploaded_by_id=actor.id if actor is not None else None,
     )
     db.session.add(attachment)
     db.session.flush()
@@ -95,7 +121,12 @@ def add_attachment(case: Case, file: FileStorage, actor: User, purpose: str = "e
         case.status,
         case.status,
         actor=actor,
-        payload={"attachment_id": attachment.id, "filename": name, "sha256": attachment.sha256, "purpose": purpose},
+        payload={
+            "attachment_id": attachment.id,
+            "filename": stored.filename,
+            "sha256": attachment.sha256,
+            "purpose": purpose,
+        },
     )
     return attachment
 

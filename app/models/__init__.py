@@ -16,6 +16,17 @@ from app.models.core import JobHeartbeat, OversightAuthority
 from app.models.escalations import EscalationRecipient, EscalationStep
 from app.models.forms import FormSubmission
 from app.models.index import IndexSnapshot, SelfAssessment
+from app.models.intake import (
+    CaseElection,
+    DuplicateOverride,
+    Election,
+    ElectionStage,
+    EventCase,
+    IncidentEvent,
+    IntakeFile,
+    IntakeReport,
+    IntakeThrottle,
+)
 from app.models.letters import IssuedLetter, LetterCounter
 from app.models.notifications import ActivityEvent, Notification
 from app.models.outbox import OutboxMessage
@@ -31,6 +42,15 @@ from app.models.people import (
 
 __all__ = [
     "ActivityEvent",
+    "CaseElection",
+    "DuplicateOverride",
+    "Election",
+    "ElectionStage",
+    "EventCase",
+    "IncidentEvent",
+    "IntakeFile",
+    "IntakeReport",
+    "IntakeThrottle",
     "Agency",
     "ApiToken",
     "Attachment",

@@ -1,0 +1,228 @@
+"""Likely duplicates of a report or a new case, shown before it is saved (the intake queue, the new-case form, the
+API's check): the same NIP; the same person's name in the same agency; or the same event — a description alike,
+within `WINDOW_DAYS` days of the date it happened.
+
+The description's likeness is the database's own where it has one: on PostgreSQL pg_trgm's `similarity()` (trigrams,
+0…1; migration 0004 created the extension), at least `SIMILARITY` among the cases and open reports of the window (read
+through the `occurred_on` indexes of migration 0014); on SQLite, which has no such function, the share of words
+(three letters or more) the two texts have in common (Jaccard), computed here, at least `SIMILARITY` too. Both read
+only the window's rows, so the check stays fast however many cases there are (bench/intake.py).
+
+Saving anyway is allowed and recorded (`record_override`: who, when, and which candidates were shown).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import func, literal, select
+
+from app.cases.schemas import NewCaseSchema
+from app.core.clock import utcnow
+from app.db import db
+from app.models.agencies import Agency
+from app.models.auth import User
+from app.models.cases import Case
+from app.models.intake import DuplicateOverride, IntakeReport
+
+WINDOW_DAYS = 3
+SIMILARITY = 0.4
+MAX_CANDIDATES = 10
+# On SQLite the window's descriptions are compared in Python: at most this many of them.
+SCAN_LIMIT = 5000
+OPEN_REPORT_STATUSES = ("received", "verifying")
+REASON_LABELS = {
+    "nip": "NIP sama",
+    "name_agency": "Nama terlapor sama di instansi yang sama",
+    "similar_event": "Uraian mirip dan tanggal kejadian berdekatan",
+}
+_WORD = re.compile(r"\w{3,}", re.UNICODE)
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(text or "")}
+
+
+def word_similarity(a: str, b: str) -> float:
+    """SQLite's fallback: the share of words the two texts have in common (Jaccard over words of 3+ letters)."""
+    left, right = _words(a), _words(b)
+    if not left or not right:
+        return 0.0
+    return len(left & right) / len(left | right)
+
+
+def _normal_name(name: str) -> str:
+    return " ".join((name or "").lower().split())
+
+
+def find_duplicates(
+    *,
+    nip: str | None,
+    name: str | None,
+    agency_id: int | None,
+    summary: str | None,
+    occurred_on: date | None,
+    exclude_report_id: int | None = None,
+    include_reports: bool = True,
+) -> list[dict[str, Any]]:
+    """The likely duplicates among the cases (and the open reports of the queue), most reasons first; each with
+    `kind` (case | report), `id`, `label` (case number or tracking code), `reasons` (codes), `reason_labels`,
+    `similarity` (the description's, when that is a reason), `occurred_on`, `agency`, `status`."""
+    found: dict[tuple[str, int], dict[str, Any]] = {}
+
+    def add(kind: str, row_id: int, reason: str, similarity: float | None = None) -> None:
+        entry = found.setdefault((kind, row_id), {"kind": kind, "id": row_id, "reasons": [], "similarity": None})
+        if reason not in entry["reasons"]:
+            entry["reasons"].append(reason)
+        if similarity is not None:
+            entry["similarity"] = round(float(similarity), 3)
+
+    if nip:
+        for (case_id,) in db.session.execute(
+            select(Case.id).where(Case.reported_nip == nip).order_by(Case.id.desc()).limit(MAX_CANDIDATES)
+        ):
+            add("case", case_id, "nip")
+        if include_reports:
+            for (report_id,) in db.session.execute(
+                _open_reports(exclude_report_id).where(IntakeReport.reported_nip == nip).limit(MAX_CANDIDATES)
+            ):
+                add("report", report_id, "nip")
+    normal = _normal_name(name or "")
+    if normal and agency_id:
+        for (case_id,) in db.session.execute(
+            select(Case.id)
+            .where(Case.agency_id == agency_id, func.lower(Case.reported_name) == normal)
+            .order_by(Case.id.desc())
+            .limit(MAX_CANDIDATES)
+        ):
+            add("case", case_id, "name_agency")
+        if include_reports:
+            for (report_id,) in db.session.execute(
+                _open_reports(exclude_report_id)
+                .where(IntakeReport.agency_id == agency_id, func.lower(IntakeReport.reported_name) == normal)
+                .limit(MAX_CANDIDATES)
+            ):
+                add("report", report_id, "name_agency")
+    if summary and occurred_on:
+        for case_id, score in _similar(Case, summary, occurred_on, None):
+            add("case", case_id, "similar_event", score)
+        if include_reports:
+            for report_id, score in _similar(IntakeReport, summary, occurred_on, exclude_report_id):
+                add("report", report_id, "similar_event", score)
+    ranked = sorted(found.values(), key=lambda e: (-len(e["reasons"]), -(e["similarity"] or 0), e["kind"], -e["id"]))
+    return _describe(ranked[:MAX_CANDIDATES])
+
+
+def _open_reports(exclude_report_id: int | None) -> Any:
+    stmt = select(IntakeReport.id).where(IntakeReport.status.in_(OPEN_REPORT_STATUSES)).order_by(IntakeReport.id.desc())
+    if exclude_report_id is not None:
+        stmt = stmt.where(IntakeReport.id != exclude_report_id)
+    return stmt
+
+
+def _similar(model: Any, summary: str, occurred_on: date, exclude_id: int | None) -> list[tuple[int, float]]:
+    low, high = occurred_on - timedelta(days=WINDOW_DAYS), occurred_on + timedelta(days=WINDOW_DAYS)
+    conditions = [model.occurred_on.between(low, high)]
+    if model is IntakeReport:
+        conditions.append(IntakeReport.status.in_(OPEN_REPORT_STATUSES))
+    if exclude_id is not None:
+        conditions.append(model.id != exclude_id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        score = func.similarity(model.summary, literal(summary))
+        rows = db.session.execute(
+            select(model.id, score).where(*conditions, score >= SIMILARITY).order_by(score.desc()).limit(MAX_CANDIDATES)
+        )
+        return [(row_id, float(value)) for row_id, value in rows]
+    window = db.session.execute(select(model.id, model.summary).where(*conditions).limit(SCAN_LIMIT))
+    scored = [(row_id, word_similarity(summary, text)) for row_id, text in window]
+    scored = [(row_id, value) for row_id, value in scored if value >= SIMILARITY]
+    return sorted(scored, key=lambda pair: -pair[1])[:MAX_CANDIDATES]
+
+
+def _describe(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    case_ids = [e["id"] for e in entries if e["kind"] == "case"]
+    report_ids = [e["id"] for e in entries if e["kind"] == "report"]
+    cases = {
+        row.id: row
+        for row in db.session.execute(
+            select(Case.id, Case.number, Case.occurred_on, Case.status, Case.reported_name, Agency.name.label("agency"))
+            .join(Agency, Agency.id == Case.agency_id)
+            .where(Case.id.in_(case_ids))
+        )
+    }
+    reports = {
+        row.id: row
+        for row in db.session.execute(
+            select(
+                IntakeReport.id,
+                IntakeReport.tracking_code.label("number"),
+                IntakeReport.occurred_on,
+                IntakeReport.status,
+                IntakeReport.reported_name,
+                func.coalesce(Agency.name, IntakeReport.agency_text).label("agency"),
+            )
+            .outerjoin(Agency, Agency.id == IntakeReport.agency_id)
+            .where(IntakeReport.id.in_(report_ids))
+        )
+    }
+    out = []
+    for entry in entries:
+        row = (cases if entry["kind"] == "case" else reports).get(entry["id"])
+        if row is None:
+            continue
+        out.append(
+            {
+                **entry,
+                "label": row.number,
+                "reported_name": row.reported_name,
+                "agency": row.agency,
+                "occurred_on": row.occurred_on,
+                "status": row.status,
+                "reason_labels": [REASON_LABELS[r] for r in entry["reasons"]],
+            }
+        )
+    return out
+
+
+def record_override(
+    candidates: list[dict[str, Any]], actor: User | None, *, case_id: int | None = None, report_id: int | None = None
+) -> DuplicateOverride | None:
+    """Record that a case or a report was saved although `candidates` were shown (nothing when there were none).
+    Flushes."""
+    if not candidates:
+        return None
+    row = DuplicateOverride(
+        case_id=case_id,
+        report_id=report_id,
+        candidates=[{"kind": c["kind"], "id": c["id"], "label": c["label"], "reasons": c["reasons"]} for c in candidates],
+        actor_id=actor.id if actor is not None else None,
+        created_at=utcnow(),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def for_new_case(clean: dict[str, Any]) -> list[dict[str, Any]]:
+    """The likely duplicates of a new case's loaded payload (NewCaseSchema)."""
+    person = clean.get("reported_person") or {}
+    return find_duplicates(
+        nip=person.get("nip"),
+        name=person.get("name"),
+        agency_id=clean.get("agency_id"),
+        summary=clean.get("summary"),
+        occurred_on=clean.get("occurred_on"),
+    )
+
+
+def for_payload(data: Any) -> list[dict[str, Any]]:
+    """The likely duplicates of a new case's raw payload (nothing when it does not load: creating it will say
+    why)."""
+    try:
+        clean = NewCaseSchema().load(data)
+    except (ValidationError, TypeError):
+        return []
+    return for_new_case(clean)

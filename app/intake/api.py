@@ -1,0 +1,373 @@
+"""Intake endpoints: the forwarding channel (a Bawaslu office's account), the intake queue, the duplicate check, the
+public tracking lookup, election periods and events (thin: parse, call the service, serialize)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_smorest import Blueprint
+
+from app.api.reads import read_only
+from app.api.security import current_api_user, require_auth, require_role
+from app.cases import access, duplicates
+from app.core.vocab import Role
+from app.db import db, unit_of_work
+from app.errors import NotFound, ValidationFailed
+from app.intake import events, services
+from app.intake.schemas import (
+    IntakeAcceptIn,
+    IntakeAttachIn,
+    IntakeBatchIn,
+    IntakeBatchOut,
+    DuplicateCandidatesOut,
+    CaseElectionIn,
+    DuplicateCheckIn,
+    ElectionCasesOut,
+    ElectionIn,
+    ElectionListOut,
+    ElectionOut,
+    IncidentEventActionIn,
+    IncidentEventActionOut,
+    IncidentEventCasesIn,
+    IncidentEventIn,
+    IncidentEventOut,
+    IntakeFileOut,
+    ForwardedReportPageOut,
+    IntakeQueueOut,
+    IntakeQueueQuery,
+    IntakeRefuseIn,
+    IntakeReportIn,
+    IntakeReportOut,
+    IntakeSubmittedOut,
+    TrackingOut,
+)
+
+blp = Blueprint("intake", __name__, description="Laporan masuk (Bawaslu, masyarakat), kode lacak, duplikat, peristiwa, pemilihan")
+SECURITY = [{"bearerAuth": []}]
+SENDERS = (Role.FORWARDER, Role.INVESTIGATOR, Role.COMMISSIONER)
+STAFF = (Role.INVESTIGATOR, Role.COMMISSIONER)
+READERS = (Role.INVESTIGATOR, Role.COMMISSIONER, Role.ADMIN)
+
+
+def _json_body() -> Any:
+    return request.get_json(silent=False)
+
+
+def _body_doc(schema: Any) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _channel(user: Any) -> str:
+    return "forwarder" if access.may_forward(user) else "staff"
+
+
+def _submitted(report: Any, created: bool) -> dict[str, Any]:
+    view = services.tracking_of(report)
+    return {
+        "id": report.id,
+        "tracking_code": report.tracking_code,
+        "status": view["status"],
+        "status_label": view["status_label"],
+        "duplicate_of_ref": not created,
+    }
+
+
+@blp.route("/intake/reports", methods=["POST"])
+@blp.doc(security=SECURITY, requestBody=_body_doc(IntakeReportIn))
+@blp.response(201, IntakeSubmittedOut)
+@blp.alt_response(200, schema=IntakeSubmittedOut, description="external_ref yang sama sudah dikirim: laporan yang pertama")
+@require_role(*SENDERS)
+def submit(**_: Any) -> Any:
+    """Forward a report (a Bawaslu office) or log one (investigator, commissioner): it waits in the intake queue
+    with a tracking code. The same `external_ref` from the same office again answers the first report (200)."""
+    user = current_api_user()
+    with unit_of_work():
+        report, created = services.submit_report(_json_body(), channel=_channel(user), sender=user)
+        out = _submitted(report, created)
+    return out, (201 if created else 200)
+
+
+@blp.route("/intake/reports/batch", methods=["POST"])
+@blp.doc(security=SECURITY, requestBody=_body_doc(IntakeBatchIn))
+@blp.response(201, IntakeBatchOut)
+@require_role(*SENDERS)
+def submit_batch(**_: Any) -> dict[str, Any]:
+    """Up to 500 reports in one request: each is taken or refused on its own (`items[i].errors`), in one
+    transaction; an `external_ref` sent before answers its first report."""
+    user = current_api_user()
+    body = services.load(IntakeBatchIn(), _json_body(), "Data kiriman tidak valid.")
+    items: list[dict[str, Any]] = []
+    with unit_of_work():
+        for index, item in enumerate(body["items"]):
+            try:
+                with db.session.begin_nested():
+                    report, _created = services.submit_report(item, channel=_channel(user), sender=user)
+                items.append({"index": index, "id": report.id, "tracking_code": report.tracking_code, "errors": None})
+            except ValidationFailed as exc:
+                items.append({"index": index, "id": None, "tracking_code": None, "errors": exc.details.get("fields")})
+    created = sum(1 for i in items if i["errors"] is None)
+    return {"created": created, "refused": len(items) - created, "items": items}
+
+
+@blp.route("/intake/reports/<id:report_id>/files", methods=["POST"])
+@blp.doc(
+    security=SECURITY,
+    requestBody={
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+                    "required": ["file"],
+                }
+            }
+        }
+    },
+)
+@blp.response(201, IntakeFileOut(many=True))
+@require_role(*SENDERS)
+def add_files(report_id: int) -> list[dict[str, Any]]:
+    """Evidence files of a waiting report (its office, or the authority's staff): the same checks as a case's
+    files (type by content, size, ZIP bombs), at most 5 per report."""
+    user = current_api_user()
+    rows = []
+    try:
+        with unit_of_work():
+            report = services.report_for(user, report_id)
+            rows = services.add_files(report, request.files.getlist("file"), user)
+            out = [
+                {"id": r.id, "filename": r.filename, "size": r.size, "sha256": r.sha256, "content_type": r.content_type}
+                for r in rows
+            ]
+    except Exception:
+        services.discard_files(rows)
+        raise
+    return out
+
+
+@blp.route("/intake/forwarded")
+@blp.doc(security=SECURITY)
+@blp.arguments(IntakeQueueQuery(only=("limit", "cursor")), location="query")
+@blp.response(200, ForwardedReportPageOut)
+@require_role(Role.FORWARDER)
+@read_only
+def forwarded(args: dict[str, Any]) -> dict[str, Any]:
+    """Every report this office forwarded, newest first, each with its status in plain words (received, being
+    verified, recommendation issued, followed up, closed) and, when refused, the reason: nothing else of a case."""
+    items, cursor = services.forwarded_page(current_api_user(), args["limit"], args.get("cursor"))
+    return {"items": items, "next_cursor": cursor}
+
+
+@blp.route("/intake/queue")
+@blp.doc(security=SECURITY)
+@blp.arguments(IntakeQueueQuery(), location="query")
+@blp.response(200, IntakeQueueOut)
+@require_role(*READERS)
+@read_only
+def queue(args: dict[str, Any]) -> dict[str, Any]:
+    """The intake queue: reports waiting for a decision (or those of `status`), oldest first."""
+    items, cursor = services.queue_page(current_api_user(), args.get("status"), args["limit"], args.get("cursor"))
+    return {"items": items, "next_cursor": cursor}
+
+
+@blp.route("/intake/reports/<id:report_id>")
+@blp.doc(security=SECURITY)
+@blp.response(200, IntakeReportOut)
+@require_role(*READERS)
+@read_only
+def report(report_id: int) -> dict[str, Any]:
+    """A report in full for the authority's staff, with its likely duplicates while it waits."""
+    return services.report_out(services.report_for(current_api_user(), report_id))
+
+
+@blp.route("/intake/reports/<id:report_id>/verify", methods=["POST"])
+@blp.doc(security=SECURITY)
+@blp.response(200, IntakeReportOut)
+@require_role(*STAFF)
+def verify(report_id: int) -> dict[str, Any]:
+    """Start verifying: the sender reads "being verified"."""
+    user = current_api_user()
+    with unit_of_work():
+        report = services.start_verifying(services.report_for(user, report_id), user)
+        out = services.report_out(report, with_duplicates=False)
+    return out
+
+
+@blp.route("/intake/reports/<id:report_id>/accept", methods=["POST"])
+@blp.doc(security=SECURITY, requestBody=_body_doc(IntakeAcceptIn))
+@blp.response(201, IntakeReportOut)
+@require_role(*STAFF)
+def accept(report_id: int) -> dict[str, Any]:
+    """Accept the report as a new case. Likely duplicates answer 409 `possible_duplicates` (`details.candidates`)
+    unless `allow_duplicates` is true, which creates the case and records the override."""
+    user = current_api_user()
+    with unit_of_work():
+        report = services.report_for(user, report_id)
+        services.accept(report, request.get_json(silent=True) or {}, user)
+        out = services.report_out(report, with_duplicates=False)
+    return out
+
+
+@blp.route("/intake/reports/<id:report_id>/attach", methods=["POST"])
+@blp.doc(security=SECURITY, requestBody=_body_doc(IntakeAttachIn))
+@blp.response(200, IntakeReportOut)
+@require_role(*STAFF)
+def attach(report_id: int) -> dict[str, Any]:
+    """Attach the report to an existing case (the same act reported again)."""
+    user = current_api_user()
+    with unit_of_work():
+        report = services.report_for(user, report_id)
+        services.attach(report, _json_body(), user)
+        out = services.report_out(report, with_duplicates=False)
+    return out
+
+
+@blp.route("/intake/reports/<id:report_id>/refuse", methods=["POST"])
+@blp.doc(security=SECURITY, requestBody=_body_doc(IntakeRefuseIn))
+@blp.response(200, IntakeReportOut)
+@require_role(*STAFF)
+def refuse(report_id: int) -> dict[str, Any]:
+    """Refuse the report: `reason` is what its sender reads; `internal_note` stays with the staff."""
+    user = current_api_user()
+    with unit_of_work():
+        report = services.report_for(user, report_id)
+        services.refuse(report, _json_body(), user)
+        out = services.report_out(report, with_duplicates=False)
+    return out
+
+
+@blp.route("/intake/duplicates", methods=["POST"])
+@blp.doc(security=SECURITY, requestBody=_body_doc(DuplicateCheckIn))
+@blp.response(200, DuplicateCandidatesOut)
+@require_role(*READERS)
+@read_only
+def check_duplicates() -> dict[str, Any]:
+    """Likely duplicates of a report or a new case before saving it: the same NIP, the same name in the same
+    agency, a similar description within 3 days of the date (pg_trgm on PostgreSQL, shared words on SQLite)."""
+    clean = services.load(DuplicateCheckIn(), _json_body(), "Data pemeriksaan duplikat tidak valid.")
+    items = duplicates.find_duplicates(
+        nip=clean["nip"],
+        name=clean["name"],
+        agency_id=clean["agency_id"],
+        summary=clean["summary"],
+        occurred_on=clean["occurred_on"],
+    )
+    method = "pg_trgm" if db.session.get_bind().dialect.name == "postgresql" else "words"
+    return {"items": items, "method": method}
+
+
+@blp.route("/tracking/<code>")
+@blp.response(200, TrackingOut)
+@blp.alt_response(404, response="NOT_FOUND")
+def track(code: str) -> dict[str, Any]:
+    """The status of a report by its tracking code, in plain words, for its sender (no sign-in): received, being
+    verified, recommendation issued, followed up, closed (with the reason when refused); nothing confidential.
+    A wrong, malformed or unknown code answers the same 404; too many from one address answer 429."""
+    with unit_of_work():  # a miss is counted (guessing is limited), and committed before the 404
+        view = services.lookup(code, request.remote_addr or "unknown")
+    if view is None:
+        raise NotFound(services.NOT_FOUND)
+    return view
+
+
+# -- elections ---------------------------------------------------------------------------------------------------
+
+
+@blp.route("/elections")
+@blp.doc(security=SECURITY)
+@blp.response(200, ElectionListOut)
+@require_role(*READERS)
+@read_only
+def list_elections() -> dict[str, Any]:
+    """Election periods (Pemilu, Pilkada serentak) with their stages, newest first."""
+    return {"items": events.list_elections()}
+
+
+@blp.route("/elections", methods=["POST"])
+@blp.doc(security=SECURITY, requestBody=_body_doc(ElectionIn))
+@blp.response(201, ElectionOut)
+@require_role(Role.ADMIN)
+def create_election() -> dict[str, Any]:
+    """Add an election period with its stages (administrator)."""
+    with unit_of_work():
+        election = events.create_election(_json_body(), current_api_user())
+        out = events.election_out(election)
+    return out
+
+
+@blp.route("/elections/<id:election_id>/cases")
+@blp.doc(security=SECURITY)
+@blp.response(200, ElectionCasesOut)
+@require_role(*READERS)
+@read_only
+def election_cases(election_id: int) -> dict[str, Any]:
+    """The cases linked to an election, each with its status and its PPK's follow-up."""
+    return {"cases": events.election_cases(election_id)}
+
+
+@blp.route("/cases/<id:case_id>/election", methods=["PUT"])
+@blp.doc(security=SECURITY, requestBody=_body_doc(CaseElectionIn))
+@blp.response(200, CaseElectionIn)
+@require_auth
+def link_election(case_id: int) -> dict[str, Any]:
+    """Link a neutrality case to an election (or unlink it with null): investigator, commissioner."""
+    user = current_api_user()
+    with unit_of_work():
+        case = access.get_case_for(user, case_id)  # 404 for a case the caller may not see, then 403
+        out = events.link_election(case, _json_body(), user)
+    return out
+
+
+# -- events: one act, many civil servants ---------------------------------------------------------------------------
+
+
+@blp.route("/events", methods=["POST"])
+@blp.doc(security=SECURITY, requestBody=_body_doc(IncidentEventIn))
+@blp.response(201, IncidentEventOut)
+@require_role(*STAFF)
+def create_event() -> dict[str, Any]:
+    """An event (a rally, a post, a meeting) grouping the cases of several civil servants."""
+    user = current_api_user()
+    with unit_of_work():
+        event = events.create_event(_json_body(), user)
+        out = events.event_out(event)
+    return out
+
+
+@blp.route("/events/<id:event_id>")
+@blp.doc(security=SECURITY)
+@blp.response(200, IncidentEventOut)
+@require_role(*READERS)
+@read_only
+def get_event(event_id: int) -> dict[str, Any]:
+    """The event and each case: status, recommendation letter, deadline and the PPK's follow-up."""
+    return events.event_out(events.event_for(event_id))
+
+
+@blp.route("/events/<id:event_id>/cases", methods=["POST"])
+@blp.doc(security=SECURITY, requestBody=_body_doc(IncidentEventCasesIn))
+@blp.response(200, IncidentEventOut)
+@require_role(*STAFF)
+def add_event_cases(event_id: int) -> dict[str, Any]:
+    """Add cases to the event."""
+    user = current_api_user()
+    with unit_of_work():
+        event = events.add_cases(events.event_for(event_id), _json_body(), user)
+        out = events.event_out(event)
+    return out
+
+
+@blp.route("/events/<id:event_id>/actions", methods=["POST"])
+@blp.doc(security=SECURITY, requestBody=_body_doc(IncidentEventActionIn))
+@blp.response(200, IncidentEventActionOut)
+@require_role(*STAFF)
+def event_action(event_id: int) -> dict[str, Any]:
+    """Draft or issue the recommendation of every case of the event at once: one recommendation per case, each
+    through the case's workflow (four eyes kept: a case whose draft is the caller's is skipped, with the reason)."""
+    user = current_api_user()
+    with unit_of_work():
+        event = events.event_for(event_id)
+        done, skipped = events.group_action(event, _json_body(), user)
+        out = {"done": done, "skipped": skipped, "event": events.event_out(event)}
+    return out

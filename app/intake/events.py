@@ -1,0 +1,248 @@
+"""One event, many civil servants; election periods as data.
+
+An event (a campaign rally, a post, a meeting) groups cases, each with its own reported person, agency and
+recommendation. Drafting and issuing run for the whole group in one action and one transaction, but each case
+through its own workflow (`workflows.fire`: its role, state, guards — four eyes — history and emails); a case that
+cannot take the action is skipped with the reason, the others go on. The event's page shows each PPK's follow-up.
+
+Elections (Pemilu, Pilkada serentak, per region where it applies, with stages) are rows an administrator keeps; a
+neutrality case is linked to one (a report received during a period is linked on acceptance).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from app.cases import access
+from app.core.states import STATUS_LABELS, CaseEvent, CaseStatus
+from app.core.vocab import Category
+from app.db import db, get_row
+from app.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from app.intake.schemas import CaseElectionIn, ElectionIn, IncidentEventActionIn, IncidentEventCasesIn, IncidentEventIn
+from app.intake.services import load
+from app.models.agencies import Agency
+from app.models.auth import User
+from app.models.cases import Case, FollowUp, Recommendation
+from app.models.intake import CaseElection, Election, ElectionStage, EventCase, IncidentEvent
+from workflows import fire
+
+# -- elections -------------------------------------------------------------------------------------------------------
+
+
+def election_out(election: Election) -> dict[str, Any]:
+    stages = db.session.scalars(
+        select(ElectionStage).where(ElectionStage.election_id == election.id).order_by(ElectionStage.starts_on)
+    )
+    return {
+        "id": election.id,
+        "name": election.name,
+        "kind": election.kind,
+        "region": election.region,
+        "starts_on": election.starts_on,
+        "ends_on": election.ends_on,
+        "verify_days": election.verify_days,
+        "stages": [{"name": s.name, "starts_on": s.starts_on, "ends_on": s.ends_on} for s in stages],
+    }
+
+
+def list_elections() -> list[dict[str, Any]]:
+    rows = db.session.scalars(select(Election).order_by(Election.starts_on.desc(), Election.id.desc()))
+    return [election_out(e) for e in rows]
+
+
+def create_election(data: Any, actor: User) -> Election:
+    if actor.role != "admin":
+        raise Forbidden("Hanya administrator yang mengelola data pemilihan.")
+    clean = load(ElectionIn(), data, "Data pemilihan tidak valid.")
+    if db.session.scalar(select(Election.id).where(Election.name == clean["name"])) is not None:
+        raise ValidationFailed("Nama pemilihan sudah ada.", details={"fields": {"name": ["Nama pemilihan sudah ada."]}})
+    election = Election(
+        name=clean["name"],
+        kind=clean["kind"],
+        region=clean.get("region"),
+        starts_on=clean["starts_on"],
+        ends_on=clean["ends_on"],
+        verify_days=clean["verify_days"],
+    )
+    db.session.add(election)
+    db.session.flush()
+    for stage in clean["stages"]:
+        db.session.add(ElectionStage(election_id=election.id, **stage))
+    db.session.flush()
+    return election
+
+
+def link_election(case: Case, data: Any, actor: User) -> dict[str, Any]:
+    """Link a neutrality case to an election, or unlink it (`election_id` null). Flushes."""
+    if not access.may_triage(actor):
+        raise Forbidden("Hanya penyelidik atau komisioner yang mengaitkan perkara dengan pemilihan.")
+    clean = load(CaseElectionIn(), data, "Data tidak valid.")
+    db.session.execute(delete(CaseElection).where(CaseElection.case_id == case.id))
+    if clean["election_id"] is not None:
+        if get_row(Election, clean["election_id"]) is None:
+            raise ValidationFailed(
+                "Pemilihan tidak ditemukan.", details={"fields": {"election_id": ["Pemilihan tidak ditemukan."]}}
+            )
+        if case.category != Category.NETRALITAS.value:
+            message = "Hanya perkara netralitas yang dikaitkan dengan pemilihan."
+            raise ValidationFailed(message, details={"fields": {"election_id": [message]}})
+        db.session.add(CaseElection(case_id=case.id, election_id=clean["election_id"]))
+    db.session.flush()
+    return {"election_id": clean["election_id"]}
+
+
+def election_cases(election_id: int) -> list[dict[str, Any]]:
+    if get_row(Election, election_id) is None:
+        raise NotFound("Pemilihan tidak ditemukan.")
+    ids = list(db.session.scalars(select(CaseElection.case_id).where(CaseElection.election_id == election_id)))
+    return _cases_out(ids)
+
+
+# -- events ------------------------------------------------------------------------------------------------------------
+
+
+def event_for(event_id: int) -> IncidentEvent:
+    event = get_row(IncidentEvent, event_id)
+    if event is None:
+        raise NotFound("Peristiwa tidak ditemukan.")
+    return event
+
+
+def _check_cases(case_ids: list[int], event_id: int | None) -> list[Case]:
+    cases = list(db.session.scalars(select(Case).where(Case.id.in_(case_ids)))) if case_ids else []
+    missing = sorted(set(case_ids) - {c.id for c in cases})
+    if missing:
+        raise ValidationFailed(
+            "Perkara tidak ditemukan.", details={"fields": {"case_ids": [f"Perkara tidak ditemukan: {missing}"]}}
+        )
+    taken = db.session.execute(
+        select(EventCase.case_id, EventCase.event_id).where(EventCase.case_id.in_(case_ids))
+    ).all()
+    elsewhere = [case_id for case_id, other in taken if other != event_id]
+    if elsewhere:
+        numbers = [c.number for c in cases if c.id in elsewhere]
+        message = f"Perkara sudah termasuk peristiwa lain: {', '.join(numbers)}."
+        raise ValidationFailed(message, details={"fields": {"case_ids": [message]}})
+    return cases
+
+
+def create_event(data: Any, actor: User) -> IncidentEvent:
+    if not access.may_triage(actor):
+        raise Forbidden("Hanya penyelidik atau komisioner yang mengelompokkan perkara.")
+    clean = load(IncidentEventIn(), data, "Data peristiwa tidak valid.")
+    if clean["election_id"] is not None and get_row(Election, clean["election_id"]) is None:
+        raise ValidationFailed("Pemilihan tidak ditemukan.", details={"fields": {"election_id": ["tidak ditemukan"]}})
+    cases = _check_cases(clean["case_ids"], None)
+    event = IncidentEvent(
+        title=clean["title"],
+        occurred_on=clean["occurred_on"],
+        place=clean.get("place"),
+        description=clean.get("description"),
+        election_id=clean.get("election_id"),
+        created_by_id=actor.id,
+    )
+    db.session.add(event)
+    db.session.flush()
+    for case in cases:
+        db.session.add(EventCase(case_id=case.id, event_id=event.id))
+    db.session.flush()
+    return event
+
+
+def add_cases(event: IncidentEvent, data: Any, actor: User) -> IncidentEvent:
+    if not access.may_triage(actor):
+        raise Forbidden("Hanya penyelidik atau komisioner yang mengelompokkan perkara.")
+    clean = load(IncidentEventCasesIn(), data, "Data tidak valid.")
+    present = set(db.session.scalars(select(EventCase.case_id).where(EventCase.event_id == event.id)))
+    for case in _check_cases(clean["case_ids"], event.id):
+        if case.id not in present:
+            db.session.add(EventCase(case_id=case.id, event_id=event.id))
+    db.session.flush()
+    return event
+
+
+def _event_case_ids(event: IncidentEvent) -> list[int]:
+    return list(
+        db.session.scalars(select(EventCase.case_id).where(EventCase.event_id == event.id).order_by(EventCase.case_id))
+    )
+
+
+def _cases_out(case_ids: list[int]) -> list[dict[str, Any]]:
+    if not case_ids:
+        return []
+    rows = db.session.execute(
+        select(Case, Agency.name, Recommendation)
+        .join(Agency, Agency.id == Case.agency_id)
+        .outerjoin(Recommendation, Recommendation.case_id == Case.id)
+        .where(Case.id.in_(case_ids))
+        .order_by(Case.id)
+    ).all()
+    follow_ups: dict[int, FollowUp] = {}
+    for row in db.session.scalars(select(FollowUp).where(FollowUp.case_id.in_(case_ids)).order_by(FollowUp.id)):
+        follow_ups[row.case_id] = row  # the latest
+    out = []
+    for case, agency_name, rec in rows:
+        latest = follow_ups.get(case.id)
+        out.append(
+            {
+                "case_id": case.id,
+                "number": case.number,
+                "reported_name": case.reported_name,
+                "agency": agency_name,
+                "status": case.status,
+                "status_label": STATUS_LABELS[CaseStatus(case.status)],
+                "recommendation_letter": rec.letter_number if rec is not None and rec.issued_at is not None else None,
+                "due_at": rec.due_at if rec is not None and rec.issued_at is not None else None,
+                "follow_up": (
+                    {
+                        "decision_number": latest.decision_number,
+                        "decision_date": latest.decision_date.isoformat(),
+                        "sanction_imposed": latest.sanction_imposed,
+                        "is_late": latest.is_late,
+                        "is_lighter": latest.is_lighter,
+                        "verdict": latest.verdict,
+                    }
+                    if latest is not None
+                    else None
+                ),
+            }
+        )
+    return out
+
+
+def event_out(event: IncidentEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "title": event.title,
+        "occurred_on": event.occurred_on,
+        "place": event.place,
+        "description": event.description,
+        "election_id": event.election_id,
+        "cases": _cases_out(_event_case_ids(event)),
+    }
+
+
+def group_action(event: IncidentEvent, data: Any, actor: User) -> tuple[list[int], list[dict[str, Any]]]:
+    """Fire `draft_recommendation` (after `start_review` for a case just reported) or `issue_recommendation` on
+    every case of the event that can take it, each in a savepoint: (done case ids, skipped with their reasons).
+    Flushes; the caller commits the whole group."""
+    clean = load(IncidentEventActionIn(), data, "Data tindakan kelompok tidak valid.")
+    event_name = CaseEvent(clean["event"])
+    shared = {k: clean[k] for k in ("sanction", "sanction_form", "legal_basis", "text") if clean.get(k) is not None}
+    done: list[int] = []
+    skipped: list[dict[str, Any]] = []
+    cases = list(db.session.scalars(select(Case).where(Case.id.in_(_event_case_ids(event))).order_by(Case.id)))
+    for case in cases:
+        payload = {**shared, **(clean["per_case"].get(str(case.id)) or {})} if event_name == CaseEvent.DRAFT_RECOMMENDATION else {}
+        try:
+            with db.session.begin_nested():
+                if event_name == CaseEvent.DRAFT_RECOMMENDATION and case.status == CaseStatus.REPORTED.value:
+                    fire(case, CaseEvent.START_REVIEW, actor, {})
+                fire(case, event_name, actor, payload)
+            done.append(case.id)
+        except DomainError as exc:
+            db.session.expire(case)
+            skipped.append({"case_id": case.id, "number": case.number, "code": exc.code, "reason": exc.message})
+    return done, skipped
