@@ -150,7 +150,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Any:
         response = make_response(
-            error_body(exc.status, exc.code, exc.message, exc.details) if wants_json() else _page(exc.status, exc.message)
+            error_body(exc.status, exc.code, exc.message, exc.details)
+            if wants_json()
+            else _page(exc.status, exc.message)
         )
         if isinstance(exc.details.get("retry_after"), int):  # a refusal that ends: when to come back (429)
             response.headers["Retry-After"] = str(exc.details["retry_after"])

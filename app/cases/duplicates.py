@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import func, literal, select
+from sqlalchemy import and_, func, literal, select
 
 from app.cases.schemas import NewCaseSchema
 from app.core.clock import utcnow
@@ -80,32 +80,17 @@ def find_duplicates(
         if similarity is not None:
             entry["similarity"] = round(float(similarity), 3)
 
-    if nip:
-        for (case_id,) in db.session.execute(
-            select(Case.id).where(Case.reported_nip == nip).order_by(Case.id.desc()).limit(MAX_CANDIDATES)
+    checks = _exact_checks(nip, _normal_name(name or ""), agency_id)
+    for reason, on_cases, on_reports in checks:
+        for case_id in db.session.scalars(
+            select(Case.id).where(on_cases).order_by(Case.id.desc()).limit(MAX_CANDIDATES)
         ):
-            add("case", case_id, "nip")
+            add("case", case_id, reason)
         if include_reports:
-            for (report_id,) in db.session.execute(
-                _open_reports(exclude_report_id).where(IntakeReport.reported_nip == nip).limit(MAX_CANDIDATES)
+            for report_id in db.session.scalars(
+                _open_reports(exclude_report_id).where(on_reports).limit(MAX_CANDIDATES)
             ):
-                add("report", report_id, "nip")
-    normal = _normal_name(name or "")
-    if normal and agency_id:
-        for (case_id,) in db.session.execute(
-            select(Case.id)
-            .where(Case.agency_id == agency_id, func.lower(Case.reported_name) == normal)
-            .order_by(Case.id.desc())
-            .limit(MAX_CANDIDATES)
-        ):
-            add("case", case_id, "name_agency")
-        if include_reports:
-            for (report_id,) in db.session.execute(
-                _open_reports(exclude_report_id)
-                .where(IntakeReport.agency_id == agency_id, func.lower(IntakeReport.reported_name) == normal)
-                .limit(MAX_CANDIDATES)
-            ):
-                add("report", report_id, "name_agency")
+                add("report", report_id, reason)
     if summary and occurred_on:
         for case_id, score in _similar(Case, summary, occurred_on, None):
             add("case", case_id, "similar_event", score)
@@ -114,6 +99,22 @@ def find_duplicates(
                 add("report", report_id, "similar_event", score)
     ranked = sorted(found.values(), key=lambda e: (-len(e["reasons"]), -(e["similarity"] or 0), e["kind"], -e["id"]))
     return _describe(ranked[:MAX_CANDIDATES])
+
+
+def _exact_checks(nip: str | None, normal: str, agency_id: int | None) -> list[tuple[str, Any, Any]]:
+    """(reason, condition on cases, condition on reports) of the exact matches: the NIP, the name in the agency."""
+    checks: list[tuple[str, Any, Any]] = []
+    if nip:
+        checks.append(("nip", Case.reported_nip == nip, IntakeReport.reported_nip == nip))
+    if normal and agency_id:
+        checks.append(
+            (
+                "name_agency",
+                and_(Case.agency_id == agency_id, func.lower(Case.reported_name) == normal),
+                and_(IntakeReport.agency_id == agency_id, func.lower(IntakeReport.reported_name) == normal),
+            )
+        )
+    return checks
 
 
 def _open_reports(exclude_report_id: int | None) -> Any:
@@ -197,7 +198,9 @@ def record_override(
     row = DuplicateOverride(
         case_id=case_id,
         report_id=report_id,
-        candidates=[{"kind": c["kind"], "id": c["id"], "label": c["label"], "reasons": c["reasons"]} for c in candidates],
+        candidates=[
+            {"kind": c["kind"], "id": c["id"], "label": c["label"], "reasons": c["reasons"]} for c in candidates
+        ],
         actor_id=actor.id if actor is not None else None,
         created_at=utcnow(),
     )

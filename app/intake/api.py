@@ -16,24 +16,24 @@ from app.db import db, unit_of_work
 from app.errors import NotFound, ValidationFailed
 from app.intake import events, services
 from app.intake.schemas import (
-    IntakeAcceptIn,
-    IntakeAttachIn,
-    IntakeBatchIn,
-    IntakeBatchOut,
-    DuplicateCandidatesOut,
     CaseElectionIn,
+    DuplicateCandidatesOut,
     DuplicateCheckIn,
     ElectionCasesOut,
     ElectionIn,
     ElectionListOut,
     ElectionOut,
+    ForwardedReportPageOut,
     IncidentEventActionIn,
     IncidentEventActionOut,
     IncidentEventCasesIn,
     IncidentEventIn,
     IncidentEventOut,
+    IntakeAcceptIn,
+    IntakeAttachIn,
+    IntakeBatchIn,
+    IntakeBatchOut,
     IntakeFileOut,
-    ForwardedReportPageOut,
     IntakeQueueOut,
     IntakeQueueQuery,
     IntakeRefuseIn,
@@ -43,7 +43,9 @@ from app.intake.schemas import (
     TrackingOut,
 )
 
-blp = Blueprint("intake", __name__, description="Laporan masuk (Bawaslu, masyarakat), kode lacak, duplikat, peristiwa, pemilihan")
+blp = Blueprint(
+    "intake", __name__, description="Laporan masuk (Bawaslu, masyarakat), kode lacak, duplikat, peristiwa, pemilihan"
+)
 SECURITY = [{"bearerAuth": []}]
 SENDERS = (Role.FORWARDER, Role.INVESTIGATOR, Role.COMMISSIONER)
 STAFF = (Role.INVESTIGATOR, Role.COMMISSIONER)
@@ -76,7 +78,9 @@ def _submitted(report: Any, created: bool) -> dict[str, Any]:
 @blp.route("/intake/reports", methods=["POST"])
 @blp.doc(security=SECURITY, requestBody=_body_doc(IntakeReportIn))
 @blp.response(201, IntakeSubmittedOut)
-@blp.alt_response(200, schema=IntakeSubmittedOut, description="external_ref yang sama sudah dikirim: laporan yang pertama")
+@blp.alt_response(
+    200, schema=IntakeSubmittedOut, description="external_ref yang sama sudah dikirim: laporan yang pertama"
+)
 @require_role(*SENDERS)
 def submit(**_: Any) -> Any:
     """Forward a report (a Bawaslu office) or log one (investigator, commissioner): it waits in the intake queue

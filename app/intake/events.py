@@ -235,7 +235,11 @@ def group_action(event: IncidentEvent, data: Any, actor: User) -> tuple[list[int
     skipped: list[dict[str, Any]] = []
     cases = list(db.session.scalars(select(Case).where(Case.id.in_(_event_case_ids(event))).order_by(Case.id)))
     for case in cases:
-        payload = {**shared, **(clean["per_case"].get(str(case.id)) or {})} if event_name == CaseEvent.DRAFT_RECOMMENDATION else {}
+        payload = (
+            {**shared, **(clean["per_case"].get(str(case.id)) or {})}
+            if event_name == CaseEvent.DRAFT_RECOMMENDATION
+            else {}
+        )
         try:
             with db.session.begin_nested():
                 if event_name == CaseEvent.DRAFT_RECOMMENDATION and case.status == CaseStatus.REPORTED.value:

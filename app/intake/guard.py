@@ -29,7 +29,7 @@ from app.models.intake import IntakeThrottle
 
 SALT = "intake-public-form"
 HONEYPOT = "website"
-TOKEN_FIELD = "form_started"
+TOKEN_FIELD = "form_started"  # noqa: S105 - a form field's name, not a secret
 
 DEFAULTS = {
     "INTAKE_FORM_MIN_SECONDS": 3,

@@ -50,7 +50,9 @@ def public_fields() -> list[FieldSpec]:
             spec.inputmode = "numeric"
             spec.label = _("NIP terlapor (bila diketahui)")
         elif spec.name == "reporter.name":
-            spec.help = _("Boleh dikosongkan. Identitas Anda dirahasiakan: hanya petugas pemeriksa yang dapat melihatnya.")
+            spec.help = _(
+                "Boleh dikosongkan. Identitas Anda dirahasiakan: hanya petugas pemeriksa yang dapat melihatnya."
+            )
         elif spec.name == "reporter.contact":
             spec.help = _("Email atau nomor telepon, bila Anda bersedia dihubungi untuk keterangan tambahan.")
     return specs
@@ -194,7 +196,9 @@ def decide(report_id: int, decision: str) -> Any:
                 return redirect(url_for("case_pages.show_case", case_id=case.id), code=303)
             else:
                 services.refuse(
-                    report, {"reason": form.get("reason", ""), "internal_note": form.get("internal_note") or None}, current_user
+                    report,
+                    {"reason": form.get("reason", ""), "internal_note": form.get("internal_note") or None},
+                    current_user,
                 )
                 flash(_("Laporan ditolak; pengirim membaca alasannya."), "success")
         return redirect(url_for(".report_page", report_id=report_id), code=303)

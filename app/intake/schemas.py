@@ -103,7 +103,9 @@ class IntakeReportIn(Schema):
     @validates_schema(skip_on_field_errors=False)
     def _agency_and_subcategory(self, data: dict[str, Any], **_: Any) -> None:
         if not data.get("agency_id") and not (data.get("agency_name") or "").strip():
-            raise ValidationError("Pilih instansi terlapor, atau tuliskan namanya bila tidak ada di daftar.", "agency_id")
+            raise ValidationError(
+                "Pilih instansi terlapor, atau tuliskan namanya bila tidak ada di daftar.", "agency_id"
+            )
         sub = data.get("subcategory")
         if sub and data.get("category") == Category.NETRALITAS and sub not in NEUTRALITY_SUBCATEGORIES:
             raise ValidationError("Subkategori netralitas tidak dikenal.", field_name="subcategory")
@@ -127,14 +129,18 @@ class IntakeAcceptIn(Schema):
     class Meta:
         unknown = RAISE
 
-    agency_id = fields.Integer(load_default=None, allow_none=True, strict=True, validate=_row_id("Instansi tidak ditemukan."))
+    agency_id = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=_row_id("Instansi tidak ditemukan.")
+    )
     category = fields.String(load_default=None, allow_none=True, validate=validate.OneOf([c.value for c in Category]))
     subcategory = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60))
     source = fields.String(load_default=None, allow_none=True, validate=validate.OneOf([s.value for s in Source]))
     reported_nip = fields.String(load_default=None, allow_none=True)
     allow_duplicates = fields.Boolean(
         load_default=False,
-        metadata={"description": "terima juga bila ada kemungkinan duplikat (dicatat); tanpa ini: 409 possible_duplicates"},
+        metadata={
+            "description": "terima juga bila ada kemungkinan duplikat (dicatat); tanpa ini: 409 possible_duplicates"
+        },
     )
 
 
@@ -142,7 +148,9 @@ class IntakeAttachIn(Schema):
     class Meta:
         unknown = RAISE
 
-    case_id = fields.Integer(required=True, strict=True, validate=_row_id("Perkara tidak ditemukan."), error_messages=_required)
+    case_id = fields.Integer(
+        required=True, strict=True, validate=_row_id("Perkara tidak ditemukan."), error_messages=_required
+    )
 
 
 class IntakeRefuseIn(Schema):
@@ -156,7 +164,10 @@ class IntakeRefuseIn(Schema):
         metadata={"description": "alasan yang dibaca pengirim (tanpa catatan internal)"},
     )
     internal_note = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=5000), metadata={"description": "untuk petugas saja"}
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=5000),
+        metadata={"description": "untuk petugas saja"},
     )
 
 
@@ -166,7 +177,9 @@ class DuplicateCheckIn(Schema):
 
     nip = fields.String(load_default=None, allow_none=True)
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    agency_id = fields.Integer(load_default=None, allow_none=True, strict=True, validate=_row_id("Instansi tidak ditemukan."))
+    agency_id = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=_row_id("Instansi tidak ditemukan.")
+    )
     summary = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20000))
     occurred_on = fields.Date(load_default=None, allow_none=True, error_messages=_date_errors)
 
@@ -317,7 +330,9 @@ class ElectionIn(Schema):
 
     name = fields.String(required=True, validate=validate.Length(min=3, max=200), error_messages=_required)
     kind = fields.String(
-        required=True, validate=validate.OneOf(ELECTION_KINDS, error="Jenis pemilihan: pemilu atau pilkada."), error_messages=_required
+        required=True,
+        validate=validate.OneOf(ELECTION_KINDS, error="Jenis pemilihan: pemilu atau pilkada."),
+        error_messages=_required,
     )
     region = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     starts_on = fields.Date(required=True, error_messages=_date_errors)
@@ -359,7 +374,9 @@ class CaseElectionIn(Schema):
     class Meta:
         unknown = RAISE
 
-    election_id = fields.Integer(required=True, allow_none=True, strict=True, validate=_row_id("Pemilihan tidak ditemukan."))
+    election_id = fields.Integer(
+        required=True, allow_none=True, strict=True, validate=_row_id("Pemilihan tidak ditemukan.")
+    )
 
 
 class IncidentEventIn(Schema):
@@ -370,7 +387,9 @@ class IncidentEventIn(Schema):
     occurred_on = fields.Date(required=True, error_messages=_date_errors)
     place = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20000))
-    election_id = fields.Integer(load_default=None, allow_none=True, strict=True, validate=_row_id("Pemilihan tidak ditemukan."))
+    election_id = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=_row_id("Pemilihan tidak ditemukan.")
+    )
     case_ids = fields.List(fields.Integer(strict=True, validate=_row_id("Perkara tidak ditemukan.")), load_default=list)
 
 
@@ -395,7 +414,9 @@ class IncidentEventActionIn(Schema):
 
     event = fields.String(
         required=True,
-        validate=validate.OneOf(["draft_recommendation", "issue_recommendation"], error="Tindakan kelompok tidak dikenal."),
+        validate=validate.OneOf(
+            ["draft_recommendation", "issue_recommendation"], error="Tindakan kelompok tidak dikenal."
+        ),
         error_messages=_required,
     )
     sanction = fields.String(load_default=None, validate=validate.OneOf([s.value for s in Sanction]))

@@ -166,7 +166,9 @@ def discard_files(rows: list[IntakeFile]) -> None:
 def report_for(user: User, report_id: int) -> IntakeReport:
     """A report `user` may read: the authority's staff any, a forwarder its own (404 otherwise)."""
     report = get_row(IntakeReport, report_id)
-    if report is None or not (access.reads_intake(user) or (report.forwarder_id == user.id and access.may_forward(user))):
+    if report is None or not (
+        access.reads_intake(user) or (report.forwarder_id == user.id and access.may_forward(user))
+    ):
         raise NotFound("Laporan tidak ditemukan.")
     return report
 

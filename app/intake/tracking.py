@@ -90,7 +90,8 @@ def tracking_view(report: IntakeReport, case_status: str | None) -> dict[str, An
         "reason": report.refuse_reason if report.status == "refused" else None,
         "received_at": report.created_at,
         "steps": [
-            {"status": key, "label": label, "reached": _reached(key, status)} for key, label in TRACKING_STATUSES.items()
+            {"status": key, "label": label, "reached": _reached(key, status)}
+            for key, label in TRACKING_STATUSES.items()
         ],
     }
 

@@ -231,4 +231,7 @@ def test_attach_joins_an_existing_case_and_the_sender_reads_its_status(api, clie
         f"/api/v1/intake/reports/{sent.get_json()['id']}/attach", json={"case_id": case.id}
     )
     assert attached.status_code == 200, attached.get_json()
-    assert client.get(f"/api/v1/tracking/{sent.get_json()['tracking_code']}").get_json()["status"] == "recommendation_issued"
+    assert (
+        client.get(f"/api/v1/tracking/{sent.get_json()['tracking_code']}").get_json()["status"]
+        == "recommendation_issued"
+    )

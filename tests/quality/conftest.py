@@ -8,7 +8,9 @@ import flask_babel
 import pytest
 from flask import g
 
-from tests.factories import Cast, S, case_in, csrf_token, make_cast
+from app.auth.services import issue_token
+from app.db import db
+from tests.factories import Cast, S, case_in, csrf_token, make_cast, make_user
 
 
 @pytest.fixture
@@ -21,6 +23,9 @@ def world() -> Cast:
         reported_follow_up=case_in(cast, S.FOLLOW_UP_REPORTED),
     )
     cast.issue_tokens()
+    # A Bawaslu office (app/intake): it forwards reports and reads their status, and sees nothing of any case.
+    cast.tokens["forwarder"], _ = issue_token(make_user("forwarder"))
+    db.session.commit()
     return cast
 
 

@@ -26,12 +26,14 @@ PUBLIC = {
     ("POST", "/api/v1/auth/token"),
     ("GET", "/api/v1/health"),
     ("GET", "/api/v1/workflow"),
+    ("GET", "/api/v1/tracking/{code}"),  # a report's sender reads its status with the code (app/intake/tracking.py)
 }
 ADMIN_ONLY = {
     ("GET", "/api/v1/outbox"),
     ("POST", "/api/v1/outbox/{message_id}/retry"),
     ("POST", "/api/v1/agencies"),
     ("GET", "/api/v1/people/lookups"),
+    ("POST", "/api/v1/elections"),
 }
 NOT_OPERATIONS = {"/api/v1/openapi.json", "/api/v1/docs"}
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -63,6 +65,10 @@ def ids(world: Cast) -> dict[str, Any]:
         "year": 2026,
         "subcriterion": "1.1",
         "message_id": 1,
+        "report_id": 1,
+        "election_id": 1,
+        "event_id": 1,
+        "code": "TDK-0000-0000-0000",
     }
 
 
@@ -89,6 +95,13 @@ VALID_BODIES = {
     ("POST", "/api/v1/agencies"): {"code": "UJI-X", "name": "Instansi Uji X", "kind": "kementerian"},
     ("POST", "/api/v1/cases/{case_id}/transitions"): {"event": "acknowledge", "version": 1},
     ("PATCH", "/api/v1/cases/{case_id}"): {"version": 1, "summary": "Ringkasan yang diubah oleh penguji."},
+    ("POST", "/api/v1/elections"): {
+        "name": "Pilkada Serentak Uji",
+        "kind": "pilkada",
+        "starts_on": "2026-08-27",
+        "ends_on": "2026-12-31",
+    },
+    ("PUT", "/api/v1/cases/{case_id}/election"): {"election_id": None},
 }
 
 
@@ -137,7 +150,7 @@ def test_authentication_comes_before_validation(client, world: Cast, ids):
     assert not early, "anonymous requests answered 422 (their schema) instead of 401:\n" + "\n".join(early)
 
 
-@pytest.mark.parametrize("role", ["investigator", "commissioner", "ppk", "overseer"])
+@pytest.mark.parametrize("role", ["investigator", "commissioner", "ppk", "overseer", "forwarder"])
 def test_admin_only_operations_refuse_every_other_role(client, world: Cast, ids, role):
     operations = spec_operations(client)
     for method, path in sorted(ADMIN_ONLY):
@@ -148,7 +161,7 @@ def test_admin_only_operations_refuse_every_other_role(client, world: Cast, ids,
         assert response.get_json()["error"]["code"] == "forbidden"
 
 
-@pytest.mark.parametrize("role", ["investigator", "commissioner", "ppk", "overseer"])
+@pytest.mark.parametrize("role", ["investigator", "commissioner", "ppk", "overseer", "forwarder"])
 def test_authorization_comes_before_validation(client, world: Cast, role):
     response = client.post("/api/v1/agencies", json={}, headers=world.headers(role))
     assert response.status_code == 403
@@ -180,3 +193,20 @@ def test_a_ppk_of_another_agency_gets_404_from_everything_about_the_case(client,
         assert (
             "Perkara" in response.get_json()["error"]["message"] or "Berkas" in response.get_json()["error"]["message"]
         )
+
+
+def test_a_forwarder_sees_nothing_of_any_case(client, world: Cast, ids):
+    """A Bawaslu office reads the plain status of what it forwarded (tests/intake), never a case: every operation
+    addressing a case or a file answers 404 (403 where the route is for other roles), and the case list is empty."""
+    headers = world.headers("forwarder")
+    operations = [key for key in spec_operations(client) if "{case_id}" in key[1] or "{attachment_id}" in key[1]]
+    for method, path in operations:
+        response = _call(client, method, concrete(path, ids), headers, VALID_BODIES.get((method, path)))
+        assert response.status_code in (403, 404), (method, path, response.status_code)
+        assert world.cases["awaiting"].number not in response.get_data(as_text=True)
+    listed = client.get("/api/v1/cases", headers=headers)
+    assert listed.status_code == 200 and listed.get_json()["items"] == []
+    exported = client.get("/api/v1/cases/export?format=csv", headers=headers)
+    assert world.cases["awaiting"].number not in exported.get_data(as_text=True)
+    for path in ("/api/v1/intake/queue", "/api/v1/intake/reports/1", "/api/v1/elections", "/api/v1/events/1"):
+        assert client.get(path, headers=headers).status_code == 403, path

@@ -25,6 +25,7 @@ FILLERS = {
     "subcriterion": "1.1",
     "fmt": "csv",
     "key": "recommendation",  # a case's letter
+    "decision": "verify",  # an intake report's decision (app/intake/pages.py)
 }
 API_ADMIN_PREFIXES = ("/api/v1/outbox", "/api/v1/agencies")
 
