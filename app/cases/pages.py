@@ -14,7 +14,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.cases import access, attachments, confirmation, form_tokens, listing, page_context, page_errors, services
+from app.cases import (
+    access,
+    attachments,
+    confirmation,
+    duplicates,
+    form_tokens,
+    listing,
+    page_context,
+    page_errors,
+    services,
+)
 from app.cases.downloads import bundle_response, export_response
 from app.cases.home import home_context
 from app.cases.schemas import CaseQuerySchema
@@ -148,12 +158,20 @@ def new_case() -> Any:
         values = form_values(request.form)
         if usable and (done := form_tokens.case_of(token, current_user)) is not None:
             return _already_created(done)
+        payload = form_payload(specs, request.form)
+        # Likely duplicates are shown before saving; saving anyway is a box to tick, and is recorded.
+        candidates = duplicates.for_payload(payload)
+        if candidates and request.form.get("allow_duplicates") != "1":
+            return render_template(
+                "cases/new.html", fields=specs, values=values, errors={}, token=token, duplicates=candidates
+            ), 409
         try:
             with unit_of_work():
                 claimed = form_tokens.claim(token, current_user) if usable else None
-                case = services.create_case(form_payload(specs, request.form), current_user)
+                case = services.create_case(payload, current_user)
                 if claimed is not None:
                     claimed.case_id = case.id
+                duplicates.record_override(candidates, current_user, case_id=case.id)
             flash(_("Perkara %(number)s dicatat.", number=case.number), "success")
             return redirect(url_for(".show_case", case_id=case.id), code=303)
         except ValidationFailed as exc:

@@ -22,7 +22,7 @@ from app.db import db, get_row
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.intake import guard
 from app.intake.schemas import IntakeAcceptIn, IntakeAttachIn, IntakeRefuseIn, IntakeReportIn
-from app.intake.tracking import new_tracking_code, normal_code, tracking_view
+from app.intake.tracking import N_, new_tracking_code, normal_code, tracking_view
 from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.cases import Case
@@ -31,11 +31,11 @@ from app.models.intake import CaseElection, Election, IntakeFile, IntakeReport
 MAX_FILES = 5
 OPEN_STATUSES = ("received", "verifying")
 STATUS_LABELS = {
-    "received": "Diterima, belum diperiksa",
-    "verifying": "Sedang diverifikasi",
-    "accepted": "Diterima sebagai perkara",
-    "attached": "Digabung ke perkara",
-    "refused": "Ditolak",
+    "received": N_("Diterima, belum diperiksa"),
+    "verifying": N_("Sedang diverifikasi"),
+    "accepted": N_("Diterima sebagai perkara"),
+    "attached": N_("Digabung ke perkara"),
+    "refused": N_("Ditolak"),
 }
 CHANNEL_SOURCES = {"forwarder": Source.BAWASLU.value, "public": Source.PUBLIC.value, "staff": Source.MEDIA.value}
 
@@ -185,7 +185,7 @@ def tracking_of(report: IntakeReport) -> dict[str, Any]:
     return tracking_view(report, case_status)
 
 
-NOT_FOUND = "Kode lacak tidak ditemukan. Periksa kembali kode yang Anda terima."
+NOT_FOUND = N_("Kode lacak tidak ditemukan. Periksa kembali kode yang Anda terima.")
 
 
 def lookup(code: str, address: str, now: datetime | None = None) -> dict[str, Any] | None:

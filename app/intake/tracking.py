@@ -12,25 +12,33 @@ from typing import Any
 from app.core.states import CaseStatus
 from app.models.intake import IntakeReport
 
+
+def N_(text: str) -> str:
+    """Marks a text for the message catalogue; the page translates it where it is shown."""
+    return text
+
+
 # The statuses a sender reads, in order, with their Indonesian words.
 TRACKING_STATUSES = {
-    "received": "Diterima",
-    "verifying": "Sedang diverifikasi",
-    "recommendation_issued": "Rekomendasi diterbitkan",
-    "followed_up": "Sudah ditindaklanjuti",
-    "closed": "Ditutup",
+    "received": N_("Diterima"),
+    "verifying": N_("Sedang diverifikasi"),
+    "recommendation_issued": N_("Rekomendasi diterbitkan"),
+    "followed_up": N_("Sudah ditindaklanjuti"),
+    "closed": N_("Ditutup"),
 }
 TRACKING_EXPLANATIONS = {
-    "received": "Laporan telah diterima dan menunggu diperiksa oleh petugas.",
-    "verifying": "Petugas sedang memverifikasi laporan dan bukti-buktinya.",
-    "recommendation_issued": "Rekomendasi telah diterbitkan kepada Pejabat Pembina Kepegawaian (PPK) yang berwenang.",
-    "followed_up": "PPK telah melaporkan tindak lanjut atas rekomendasi; laporan tindak lanjut sedang diperiksa.",
+    "received": N_("Laporan telah diterima dan menunggu diperiksa oleh petugas."),
+    "verifying": N_("Petugas sedang memverifikasi laporan dan bukti-buktinya."),
+    "recommendation_issued": N_(
+        "Rekomendasi telah diterbitkan kepada Pejabat Pembina Kepegawaian (PPK) yang berwenang."
+    ),
+    "followed_up": N_("PPK telah melaporkan tindak lanjut atas rekomendasi; laporan tindak lanjut sedang diperiksa."),
 }
 CLOSED_EXPLANATIONS = {
-    "refused": "Laporan tidak dapat diproses lebih lanjut.",
-    CaseStatus.DISMISSED.value: "Laporan telah diperiksa dan pemeriksaannya dihentikan.",
-    CaseStatus.COMPLETED.value: "Rekomendasi telah ditindaklanjuti dan pemeriksaan selesai.",
-    CaseStatus.CLOSED.value: "Pemeriksaan telah ditutup.",
+    "refused": N_("Laporan tidak dapat diproses lebih lanjut."),
+    CaseStatus.DISMISSED.value: N_("Laporan telah diperiksa dan pemeriksaannya dihentikan."),
+    CaseStatus.COMPLETED.value: N_("Rekomendasi telah ditindaklanjuti dan pemeriksaan selesai."),
+    CaseStatus.CLOSED.value: N_("Pemeriksaan telah ditutup."),
 }
 _CASE_TRACKING = {
     CaseStatus.REPORTED: "verifying",

@@ -336,7 +336,10 @@ def test_the_same_new_case_form_sent_twice_makes_one_case(world, pages_for):
     # A new form is a new token: a second case on purpose is still possible.
     again = re.search(r'name="form_token" value="([0-9a-f]{32})"', pages.get("/cases/new").get_data(as_text=True))
     assert again[1] != token
-    assert pages.post("/cases/new", {**form, "form_token": again[1]}, page="/cases/new").status_code == 303
+    # The same person again is a likely duplicate (app/cases/duplicates.py): shown first, saved once confirmed.
+    assert pages.post("/cases/new", {**form, "form_token": again[1]}, page="/cases/new").status_code == 409
+    confirmed = {**form, "form_token": again[1], "allow_duplicates": "1"}
+    assert pages.post("/cases/new", confirmed, page="/cases/new").status_code == 303
     assert db.session.scalar(select(func.count()).select_from(Case)) == before + 2
 
 
