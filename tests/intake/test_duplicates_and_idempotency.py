@@ -104,8 +104,8 @@ def test_case_creation_records_the_duplicates_it_was_created_beside(api):
 
 
 def test_the_new_case_form_shows_duplicates_before_saving_and_saves_when_confirmed(app):
-    from tests.quality.conftest import Pages  # noqa: PLC0415 - the page client of the quality suite
     from tests.factories import PASSWORD, csrf_token  # noqa: PLC0415
+    from tests.quality.conftest import Pages  # noqa: PLC0415 - the page client of the quality suite
 
     cast = make_cast()
     first = case_in(cast, S.REPORTED)
