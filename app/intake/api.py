@@ -8,7 +8,6 @@ from typing import Any
 from flask import request
 from flask_smorest import Blueprint
 
-from app.api.reads import read_only
 from app.api.security import current_api_user, require_auth, require_role
 from app.cases import access, duplicates
 from app.core.vocab import Role
@@ -155,7 +154,6 @@ def add_files(report_id: int) -> list[dict[str, Any]]:
 @blp.arguments(IntakeQueueQuery(only=("limit", "cursor")), location="query")
 @blp.response(200, ForwardedReportPageOut)
 @require_role(Role.FORWARDER)
-@read_only
 def forwarded(args: dict[str, Any]) -> dict[str, Any]:
     """Every report this office forwarded, newest first, each with its status in plain words (received, being
     verified, recommendation issued, followed up, closed) and, when refused, the reason: nothing else of a case."""
@@ -168,7 +166,6 @@ def forwarded(args: dict[str, Any]) -> dict[str, Any]:
 @blp.arguments(IntakeQueueQuery(), location="query")
 @blp.response(200, IntakeQueueOut)
 @require_role(*READERS)
-@read_only
 def queue(args: dict[str, Any]) -> dict[str, Any]:
     """The intake queue: reports waiting for a decision (or those of `status`), oldest first."""
     items, cursor = services.queue_page(current_api_user(), args.get("status"), args["limit"], args.get("cursor"))
@@ -179,7 +176,6 @@ def queue(args: dict[str, Any]) -> dict[str, Any]:
 @blp.doc(security=SECURITY)
 @blp.response(200, IntakeReportOut)
 @require_role(*READERS)
-@read_only
 def report(report_id: int) -> dict[str, Any]:
     """A report in full for the authority's staff, with its likely duplicates while it waits."""
     return services.report_out(services.report_for(current_api_user(), report_id))
@@ -245,7 +241,6 @@ def refuse(report_id: int) -> dict[str, Any]:
 @blp.doc(security=SECURITY, requestBody=_body_doc(DuplicateCheckIn))
 @blp.response(200, DuplicateCandidatesOut)
 @require_role(*READERS)
-@read_only
 def check_duplicates() -> dict[str, Any]:
     """Likely duplicates of a report or a new case before saving it: the same NIP, the same name in the same
     agency, a similar description within 3 days of the date (pg_trgm on PostgreSQL, shared words on SQLite)."""
@@ -282,7 +277,6 @@ def track(code: str) -> dict[str, Any]:
 @blp.doc(security=SECURITY)
 @blp.response(200, ElectionListOut)
 @require_role(*READERS)
-@read_only
 def list_elections() -> dict[str, Any]:
     """Election periods (Pemilu, Pilkada serentak) with their stages, newest first."""
     return {"items": events.list_elections()}
@@ -304,7 +298,6 @@ def create_election() -> dict[str, Any]:
 @blp.doc(security=SECURITY)
 @blp.response(200, ElectionCasesOut)
 @require_role(*READERS)
-@read_only
 def election_cases(election_id: int) -> dict[str, Any]:
     """The cases linked to an election, each with its status and its PPK's follow-up."""
     return {"cases": events.election_cases(election_id)}
@@ -343,7 +336,6 @@ def create_event() -> dict[str, Any]:
 @blp.doc(security=SECURITY)
 @blp.response(200, IncidentEventOut)
 @require_role(*READERS)
-@read_only
 def get_event(event_id: int) -> dict[str, Any]:
     """The event and each case: status, recommendation letter, deadline and the PPK's follow-up."""
     return events.event_out(events.event_for(event_id))

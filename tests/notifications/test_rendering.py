@@ -109,6 +109,18 @@ SAMPLE_EXTRA = {
         "settings_link": "http://tindak.test/notifikasi#digest",
         "zone": "WIB",
     },
+    # A Bawaslu office's emails about a report it forwarded (app/letters/forwarders.py; about no case):
+    # tests/intake/test_forwarding.py renders and sends them.
+    "forwarded_recommendation_issued": {
+        "tracking_code": "TDK-7K2M-9QXA-3HBD",
+        "status_label": "Rekomendasi diterbitkan",
+        "tracking_link": "http://tindak.test/lacak/TDK-7K2M-9QXA-3HBD",
+    },
+    "forwarded_followed_up": {
+        "tracking_code": "TDK-7K2M-9QXA-3HBD",
+        "status_label": "Sudah ditindaklanjuti",
+        "tracking_link": "http://tindak.test/lacak/TDK-7K2M-9QXA-3HBD",
+    },
 }
 
 # A value of each sample that must appear in the text and the HTML of that email.
