@@ -96,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.api import docs, register_api
     from app.auth import api as auth_api
     from app.cases import api as cases_api
+    from app.cases import filters_api, find_pages
     from app.cases import pages as case_pages
     from app.inbox import api as inbox_api
     from app.inbox import pages as inbox_pages
@@ -108,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.web import views as web_pages
 
     register_api(app, (auth_api.blp, agencies_api.blp, cases_api.blp, index_api.blp, outbox_api.blp, health.blp,
-                      people_api.blp, inbox_api.blp, intake_api.blp))  # fmt: skip
+                      people_api.blp, inbox_api.blp, intake_api.blp, filters_api.blp))  # fmt: skip
     app.register_blueprint(docs.bp)
-    register_web(app, (web_pages.bp, case_pages.bp, admin_pages.bp, index_pages.bp, inbox_pages.bp, intake_pages.bp))
+    register_web(app, (web_pages.bp, case_pages.bp, admin_pages.bp, index_pages.bp, inbox_pages.bp, intake_pages.bp,
+                       find_pages.bp))  # fmt: skip

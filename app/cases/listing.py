@@ -8,13 +8,14 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, or_, select
+from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased
 
 from app.auth.services import TokenCaller
 from app.cases.access import _binder, _visibility, _visibility_rule
 from app.cases.schemas import SEARCH_TOO_SHORT, search_term_too_short
+from app.cases.search import like_literal, search_clause
 from app.core.clock import utcnow
 from app.core.pagination import cursor_id, encode_cursor
 from app.core.states import STATUS_LABELS, TERMINAL_STATUSES, CaseStatus
@@ -24,14 +25,7 @@ from app.errors import ValidationFailed
 from app.escalations.services import escalated_clause
 from app.models.agencies import Agency
 from app.models.auth import User
-from app.models.cases import Case, Recommendation, search_text
-
-LIKE_ESCAPE = "\\"
-
-
-def _literal(term: str) -> str:
-    """`term` matched as typed: `%` and `_` are characters to find, not LIKE's wildcards."""
-    return term.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+from app.models.cases import Case, Recommendation
 
 
 def filter_values(filters: Mapping[str, Any], now: datetime) -> dict[str, Any]:
@@ -54,7 +48,7 @@ def filter_values(filters: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         term = str(filters["q"]).strip().lower()
         if search_term_too_short(term):  # the schema refuses it first; a caller passing filters directly too
             raise ValidationFailed(SEARCH_TOO_SHORT, details={"fields": {"q": [SEARCH_TOO_SHORT]}})
-        values["f_like"] = f"%{_literal(term)}%"
+        values["f_like"] = f"%{like_literal(term)}%"
         digits = term.replace(" ", "")
         if digits.isdigit() and digits != term:  # a NIP typed in groups
             values["f_digits"] = f"%{digits}%"
@@ -89,13 +83,9 @@ def filter_clauses(shape: tuple[tuple[str, Any], ...], values: Mapping[str, Any]
         escalated = escalated_clause()
         clauses.append(escalated if present["f_escalated"] else ~escalated)
     if "f_like" in present:
-        # One text, one condition: `search_text ILIKE :term`, which PostgreSQL's trigram index on that expression
-        # serves (app.models.cases `search_text`); `lower(…) LIKE lower(:term)` on SQLite, a scan.
-        text = search_text()
-        match: Any = text.ilike(param("f_like"), escape=LIKE_ESCAPE)
-        if "f_digits" in present:  # "1986 0926" also finds the NIP 198609262015051001
-            match = or_(match, text.like(param("f_digits"), escape=LIKE_ESCAPE))
-        clauses.append(match)
+        # One condition over the case's text, its agency and its letters (app.cases.search says how each
+        # database answers it).
+        clauses.append(search_clause(param("f_like"), param("f_digits") if "f_digits" in present else None))
     return clauses
 
 

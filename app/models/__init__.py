@@ -39,6 +39,7 @@ from app.models.people import (
     RecordLookupNip,
     RegisterEntry,
 )
+from app.models.saved_filters import SavedFilter
 
 __all__ = [
     "ActivityEvent",
@@ -80,6 +81,7 @@ __all__ = [
     "RecordLookup",
     "RecordLookupNip",
     "RegisterEntry",
+    "SavedFilter",
     "SelfAssessment",
     "User",
 ]

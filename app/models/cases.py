@@ -57,6 +57,16 @@ def _reason_checks() -> list[CheckConstraint]:
 # keep the two identical, or the index is never used); SQLite scans. One expression, one index: the planner
 # weighs one condition, where an OR over four columns made it walk the whole table for a rare term.
 SEARCH_INDEX = database_only_index("ix_cases_search_trgm", "postgresql")
+# The same search finds a case by its letters' numbers (app/cases/search.py): pg_trgm GIN indexes on each number
+# column (migration 0017), on PostgreSQL only.
+LETTER_SEARCH_INDEXES = tuple(
+    database_only_index(name, "postgresql")
+    for name in (
+        "ix_follow_ups_decision_number_trgm",
+        "ix_issued_letters_number_trgm",
+        "ix_recommendations_letter_number_trgm",
+    )
+)
 
 
 class CaseCounter(Model):
