@@ -9,7 +9,6 @@ from flask import url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from app.api.reads import read_only
 from app.api.security import current_api_caller, require_auth
 from app.cases import saved_filters
 from app.db import unit_of_work
@@ -65,7 +64,6 @@ def _out(row: SavedFilter) -> dict[str, Any]:
 @blp.doc(security=SECURITY)
 @blp.response(200, SavedFilterListOut)
 @require_auth
-@read_only
 def list_filters() -> dict[str, Any]:
     """The caller's saved filters, by name."""
     return {"items": [_out(row) for row in saved_filters.list_filters(current_api_caller().id)]}
@@ -89,7 +87,6 @@ def save_filter(data: dict[str, Any]) -> dict[str, Any]:
 @blp.doc(security=SECURITY)
 @blp.response(200, SavedFilterOut)
 @require_auth
-@read_only
 def get_filter(filter_id: int) -> dict[str, Any]:
     """One of the caller's saved filters (404 for anyone else's)."""
     return _out(saved_filters.get_filter(current_api_caller().id, filter_id))
@@ -97,9 +94,12 @@ def get_filter(filter_id: int) -> dict[str, Any]:
 
 @blp.route("/me/filters/<id:filter_id>", methods=["DELETE"])
 @blp.doc(security=SECURITY)
-@blp.response(204)
+@blp.response(200, SavedFilterOut)
 @require_auth
-def delete_filter(filter_id: int) -> None:
-    """Delete one of the caller's saved filters (404 for anyone else's)."""
+def delete_filter(filter_id: int) -> dict[str, Any]:
+    """Delete one of the caller's saved filters and answer what it was (404 for anyone else's)."""
     with unit_of_work():
-        saved_filters.delete_filter(current_api_caller().id, filter_id)
+        caller = current_api_caller().id
+        out = _out(saved_filters.get_filter(caller, filter_id))
+        saved_filters.delete_filter(caller, filter_id)
+    return out

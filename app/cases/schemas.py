@@ -129,8 +129,9 @@ class CaseQuerySchema(Schema):
     q = fields.String(
         validate=[validate.Length(max=100), _search_term],
         metadata={
-            "description": f"cari di nomor perkara, nama dan NIP terlapor, dan uraian (minimal {SEARCH_MIN_CHARS} "
-            "huruf atau angka)"
+            "description": "cari di nomor perkara, nama dan NIP terlapor, uraian, nama dan kode instansi, nomor SK "
+            f"tindak lanjut dan nomor surat (minimal {SEARCH_MIN_CHARS} huruf atau angka; huruf besar-kecil diabaikan, "
+            "% dan _ dicari apa adanya)"
         },
     )
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT))

@@ -27,6 +27,7 @@ TINY = {
     "outbox": ["--messages", "40", "--rounds", "2", "--batch-size", "20"],
     "import_cases": ["--rows", "300"],
     "export_memory": ["--n", "300"],
+    "search": ["--cases", "300", "--repeat", "2"],
 }
 
 

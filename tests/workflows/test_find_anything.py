@@ -141,7 +141,8 @@ def test_saved_filters_are_saved_listed_applied_and_deleted(api):
     applied = user.get(body["cases_url"])
     assert [c["id"] for c in applied.get_json()["items"]] == [waiting.id]
 
-    assert user.delete(f"/api/v1/me/filters/{body['id']}").status_code == 204
+    deleted = user.delete(f"/api/v1/me/filters/{body['id']}")
+    assert deleted.status_code == 200 and deleted.get_json() == body
     assert user.get("/api/v1/me/filters").get_json()["items"] == []
     assert user.get(f"/api/v1/me/filters/{body['id']}").status_code == 404
 

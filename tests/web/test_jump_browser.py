@@ -1,0 +1,115 @@
+"""Jump to a case by number, in Debian's Chromium at 1366×768 and 390×844: the header's box is on the page and
+usable on a phone without opening the menu; a visible case's number opens it, another agency's number and an
+unknown one show the same "not found" page, a name searches the list; the list's saved-filter menu saves the
+current filter and applies it. Each page is saved as a screenshot (TINDAK_SCREENSHOTS), does not scroll sideways,
+logs no console error but the 404 it answers on purpose, and axe-core finds no serious or critical violation.
+
+The same behaviour through the Flask test client: tests/web/test_find_pages.py.
+"""
+
+# ruff: noqa: F811 - the fixtures of the end-to-end test are imported by name, and the tests take them as parameters
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.db import db
+from tests.factories import NIPS, PASSWORD, S, case_in
+from tests.web.axe import severe_violations
+from tests.web.test_browser import (  # noqa: F401 - the end-to-end test's fixtures and its browser tab
+    Session,
+    browser,
+    live_server,
+    screenshots,
+)
+
+pytestmark = pytest.mark.browser
+
+VIEWPORTS = {"1366": {"width": 1366, "height": 768}, "390": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def viewport(request: Any) -> str:
+    return request.param
+
+
+def _tab(browser: Any, base: str, folder: Path, name: str, viewport: str, email: str) -> Session:
+    phone = viewport == "390"
+    tab = Session(
+        browser, base, folder, f"21-{name}-{viewport}", viewport=VIEWPORTS[viewport], is_mobile=phone, has_touch=phone
+    )
+    tab.go("/login")
+    assert tab.page.locator("#jump-q").count() == 0  # signed-in pages only
+    tab.page.fill("#email", email)
+    tab.page.fill("#password", PASSWORD)
+    tab.page.click("button[type=submit]:has-text('Masuk')")
+    tab.page.wait_for_url(base + "/")
+    return tab
+
+
+def _check(tab: Session, step: str) -> None:
+    tab.shot(step)
+    width = tab.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= tab.page.viewport_size["width"], f"{tab.name} {step}: {width}px wide"
+    assert severe_violations(tab.page) == [], f"{tab.name} {step}"
+
+
+def _jump(tab: Session, term: str) -> None:
+    box = tab.page.locator("#jump-q")
+    assert box.is_visible()  # in the header itself: no menu to open first, on a phone too
+    box.fill(term)
+    box.press("Enter")
+    tab.page.wait_for_load_state()
+
+
+def test_jump_to_a_case_by_number(browser, live_server, screenshots, world, viewport):
+    visible = case_in(world, S.AWAITING_FOLLOW_UP, reported_person={"name": "Rahmat Hidayat", "nip": NIPS[1]})
+    numbers = {"visible": visible.number, "id": visible.id}
+    elsewhere = case_in(world, S.AWAITING_FOLLOW_UP, agency=world.other_agency)
+    numbers["elsewhere"] = elsewhere.number
+    ppk_email = world.ppk.email
+    db.session.commit()
+
+    tab = _tab(browser, live_server, screenshots, "lompat", viewport, ppk_email)
+    _check(tab, "01-beranda")
+    box = tab.page.locator("#jump-q").bounding_box()
+    assert box is not None and box["width"] >= 120 and box["y"] < 80  # a usable box in the header's first row
+
+    _jump(tab, numbers["visible"].lower())
+    assert tab.page.url == f"{live_server}/cases/{numbers['id']}"
+    assert numbers["visible"] in tab.page.inner_text("main")
+    _check(tab, "02-perkara-dibuka")
+
+    _jump(tab, numbers["elsewhere"])  # another agency's case: the PPK is told nothing about it
+    hidden_text = re.sub(r"NKK-\d{4}-\d{6}", "N", tab.page.inner_text("main"))
+    assert "Tidak ada perkara bernomor" in hidden_text
+    _check(tab, "03-nomor-instansi-lain")
+    _jump(tab, "NKK-1999-000042")  # a number no case has
+    assert re.sub(r"NKK-\d{4}-\d{6}", "N", tab.page.inner_text("main")) == hidden_text
+    _check(tab, "04-nomor-tak-dikenal")
+    tab.expected(404)
+
+    _jump(tab, "Hidayat")  # anything else searches the list
+    assert tab.page.url.endswith("/cases?q=Hidayat")
+    assert numbers["visible"] in tab.page.inner_text("main")
+    assert tab.page.input_value("#q") == "Hidayat"
+    _check(tab, "05-hasil-cari")
+
+    # the list's saved filters: save the search under a name, then apply it from the menu
+    tab.page.click("#saved-filters > summary")
+    tab.page.fill("#saved-filter-name", "Hidayat")
+    tab.page.click("#saved-filters button[type=submit]:has-text('Simpan saringan')")
+    tab.page.wait_for_load_state()
+    assert "Saringan “Hidayat” disimpan." in tab.page.inner_text("main")
+    tab.go("/cases")
+    tab.page.click("#saved-filters > summary")
+    _check(tab, "06-saringan-tersimpan")
+    tab.page.click("#saved-filters a.saved-filter-link:has-text('Hidayat')")
+    tab.page.wait_for_load_state()
+    assert tab.page.url.endswith("/cases?q=Hidayat")
+    assert tab.errors == [], f"{tab.name}: console errors {tab.errors} (failed requests: {tab.failed})"
+    tab.close()
