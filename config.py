@@ -167,6 +167,13 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # second factor mandatory for KASN roles and admins (unset: on in production, off elsewhere)
         "TOTP_REQUIRED": _bool(env.get("TOTP_REQUIRED"), default=tindak_env == "production"),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # public figures (/publik, /api/v1/public/): the suppression threshold, a year published unless an
+        # administrator withheld it, the refresh interval, the per-address request limit and the cache lifetime
+        "PUBLIC_THRESHOLD": _int(env.get("PUBLIC_THRESHOLD"), 5),
+        "PUBLIC_PUBLISH_DEFAULT": _bool(env.get("PUBLIC_PUBLISH_DEFAULT"), default=True),
+        "SCHEDULER_PUBLIC_SECONDS": _int(env.get("SCHEDULER_PUBLIC_SECONDS"), 1800),
+        "PUBLIC_RATE_LIMIT": env.get("PUBLIC_RATE_LIMIT", "300 per minute"),
+        "PUBLIC_MAX_AGE": _int(env.get("PUBLIC_MAX_AGE"), 300),
     }
 
 

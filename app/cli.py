@@ -13,6 +13,7 @@ from app.escalations import cli as escalations_cli
 from app.inbox import cli as inbox_cli
 from app.index import cli as index_cli
 from app.letters import cli as mail_cli
+from app.public import cli as public_cli
 from notifications import cli as outbox_cli
 from workflows import cli as workflow_cli
 
@@ -28,6 +29,7 @@ COMMANDS = (
     *mail_cli.commands,
     *scheduling.commands,
     *index_cli.commands,
+    *public_cli.commands,
     *backup.commands,
     *audit_commands,
     *workflow_cli.commands,

@@ -51,6 +51,7 @@ from app.escalations.ladder import load_ladder, working_hours
 from app.escalations.sweep import run_sweep
 from app.inbox.digest import digest_time, run_notice_digest
 from app.models.core import JobHeartbeat
+from app.public.cli import refresh_job as public_refresh_job
 from config import ConfigError
 from notifications.dispatcher import dispatch_pending
 from notifications.rendering import compile_templates
@@ -115,6 +116,8 @@ JOBS: tuple[JobSpec, ...] = (
         900,
         True,
     ),
+    # The public figures (issue 24): this year's and last year's recomputed, a new release when they changed.
+    JobSpec("public_refresh", "Angka publik", public_refresh_job, "SCHEDULER_PUBLIC_SECONDS", 1800, True),
 )
 
 DIGEST_JOB_ID = "escalation_digest"

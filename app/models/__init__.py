@@ -39,6 +39,7 @@ from app.models.people import (
     RecordLookupNip,
     RegisterEntry,
 )
+from app.models.public import PublicFigure, PublicPublication, PublicRelease
 from app.models.saved_filters import SavedFilter
 
 __all__ = [
@@ -77,6 +78,9 @@ __all__ = [
     "Person",
     "PersonMerge",
     "PpkOfficeHolder",
+    "PublicFigure",
+    "PublicPublication",
+    "PublicRelease",
     "Recommendation",
     "RecordLookup",
     "RecordLookupNip",

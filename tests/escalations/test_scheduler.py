@@ -26,7 +26,7 @@ def test_jobs_have_explicit_ids_and_safe_settings(app):
     start = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
     scheduler = build_scheduler(app, BackgroundScheduler, now=start)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"escalation_sweep", "outbox_dispatch", "notice_digest", "escalation_digest"}
+    assert set(jobs) == {"escalation_sweep", "outbox_dispatch", "notice_digest", "public_refresh", "escalation_digest"}
     assert jobs["escalation_sweep"].trigger.interval == timedelta(minutes=5)
     assert jobs["outbox_dispatch"].trigger.interval == timedelta(seconds=30)
     assert jobs["notice_digest"].trigger.interval == timedelta(minutes=15)
@@ -34,7 +34,9 @@ def test_jobs_have_explicit_ids_and_safe_settings(app):
         assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, None)
     assert jobs["escalation_sweep"].next_run_time == start  # one sweep at start
     assert jobs["notice_digest"].next_run_time == start  # a scheduler started after the moment sends the day's
-    assert [spec.id for spec in JOBS] == ["escalation_sweep", "outbox_dispatch", "notice_digest"]
+    assert jobs["public_refresh"].trigger.interval == timedelta(minutes=30)
+    assert jobs["public_refresh"].next_run_time == start  # the public figures once at start
+    assert [spec.id for spec in JOBS] == ["escalation_sweep", "outbox_dispatch", "notice_digest", "public_refresh"]
 
 
 def test_a_job_writes_its_heartbeat_and_a_failure_does_not_escape(app):

@@ -27,6 +27,15 @@ PUBLIC = {
     ("GET", "/api/v1/health"),
     ("GET", "/api/v1/workflow"),
     ("GET", "/api/v1/tracking/{code}"),  # a report's sender reads its status with the code (app/intake/tracking.py)
+    # the public figures (issue 24): no sign-in
+    ("GET", "/api/v1/public"),
+    ("GET", "/api/v1/public/years/{year}/figures.json"),
+    ("GET", "/api/v1/public/years/{year}/figures.csv"),
+    ("GET", "/api/v1/public/years/{year}/versions/{version}/figures.json"),
+    ("GET", "/api/v1/public/years/{year}/versions/{version}/figures.csv"),
+    ("GET", "/api/v1/public/dictionary"),
+    ("GET", "/api/v1/public/catalog.jsonld"),
+    ("GET", "/api/v1/public/index-snapshots/{snapshot_id}"),
 }
 ADMIN_ONLY = {
     ("GET", "/api/v1/outbox"),
@@ -34,6 +43,7 @@ ADMIN_ONLY = {
     ("POST", "/api/v1/agencies"),
     ("GET", "/api/v1/people/lookups"),
     ("POST", "/api/v1/elections"),
+    ("POST", "/api/v1/public/years/{year}/publication"),
 }
 NOT_OPERATIONS = {"/api/v1/openapi.json", "/api/v1/docs"}
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -102,6 +112,7 @@ VALID_BODIES = {
         "ends_on": "2026-12-31",
     },
     ("PUT", "/api/v1/cases/{case_id}/election"): {"election_id": None},
+    ("POST", "/api/v1/public/years/{year}/publication"): {"published": False, "reason": "Uji otorisasi"},
 }
 
 

@@ -1,0 +1,419 @@
+"""A year's published figures: the raw figures (app.public.figures) after suppression (app.public.suppression),
+with the frozen IM-NKK penegakan score, a ranking and the national trend by month, as the exact JSON and CSV bytes
+served by `/api/v1/public/` and read by `/publik`.
+
+`refresh_year` recomputes the figures and stores a new release only when the published content changed (its
+version goes up by one); otherwise the latest release is only marked as checked. Every file carries its year,
+version, release moment and licence, so a citation names one set of figures.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.core.clock import utcnow
+from app.db import db
+from app.index.access import current_year
+from app.index.queries import first_issue_year
+from app.index.snapshots import latest_snapshot, snapshot_result
+from app.models.public import PublicPublication, PublicRelease
+from app.public import definitions
+from app.public import figures as raw
+from app.public.suppression import Relation, protect
+
+UnitKey = tuple[str, int, int]  # (unit kind, unit id, period)
+CellKey = tuple[str, int, int, str]
+
+# The serving cache of the app (app/public/serving.py), emptied by a refresh in this process.
+CACHE_KEY = "tindak_public_cache"
+
+SMALL = "small"
+COMPLEMENTARY = "complementary"
+
+
+def threshold() -> int:
+    return max(1, int(current_app.config.get("PUBLIC_THRESHOLD", 5)))
+
+
+def _values(units: dict[UnitKey, raw.Tally]) -> dict[CellKey, int]:
+    """Every published cell's true value: the counts per unit (other_outcome derived), the national-only ones."""
+    values: dict[CellKey, int] = {}
+    for (kind, unit_id, period), tally in units.items():
+        counts = tally.counts
+        keys = definitions.COUNTS if period == 0 else definitions.TREND
+        if period and kind != "national":
+            continue
+        for key in keys:
+            if key == "other_outcome":
+                value = counts["recommendations_issued"] - counts["followed_up"] - counts["open"]
+            else:
+                value = counts[key]
+            values[(kind, unit_id, period, key)] = int(value)
+        if kind == "national" and period == 0:
+            before = int(counts["cases_before_recommendation"])
+            values[(kind, unit_id, 0, "cases_before_recommendation")] = before
+            values[(kind, unit_id, 0, "cases_received_all")] = before + int(counts["cases_received"])
+    return values
+
+
+def relations(listed: list[dict[str, Any]], values: dict[CellKey, int]) -> list[Relation]:
+    """Every "total = sum of parts" a reader can use: within a unit, province = government + kabupaten/kota, the
+    country = its top-level units, a year = its months, all cases = received + before a recommendation."""
+    found: list[Relation] = []
+    units = {(kind, unit_id, period) for kind, unit_id, period, _ in values}
+    for kind, unit_id, period in units:
+
+        def cell(key: str, k: str = kind, u: int = unit_id, p: int = period) -> CellKey:
+            return (k, u, p, key)
+
+        found.append(Relation(cell("followed_up"), (cell("on_time"), cell("late"))))
+        if period == 0:
+            found.append(Relation(cell("followed_up"), (cell("conforming"), cell("lighter_sanction"))))
+            found.append(
+                Relation(
+                    cell("open"),
+                    tuple(cell(k) for k in ("open_within_deadline", "open_level_1", "open_level_2", "open_level_3")),
+                )
+            )
+            found.append(
+                Relation(cell("recommendations_issued"), (cell("followed_up"), cell("open"), cell("other_outcome")))
+            )
+    children: dict[int, list[int]] = {}
+    top: list[CellKey] = []
+    for agency in listed:
+        province = agency["province_id"]
+        if province is not None and ("province", province, 0) in units:
+            children.setdefault(province, []).append(agency["id"])
+    provinces = sorted(children)
+    tops = [("province", p) for p in provinces] + [
+        ("agency", a["id"]) for a in listed if a["province_id"] is None or a["province_id"] not in children
+    ]
+    for key in definitions.COUNTS:
+        for province in provinces:
+            found.append(
+                Relation(("province", province, 0, key), tuple(("agency", a, 0, key) for a in children[province]))
+            )
+        top = [(kind, unit_id, 0, key) for kind, unit_id in tops]
+        found.append(Relation(("national", raw.NATIONAL_ID, 0, key), tuple(top)))
+    for key in definitions.TREND:
+        months = tuple(("national", raw.NATIONAL_ID, m, key) for m in range(1, 13))
+        found.append(Relation(("national", raw.NATIONAL_ID, 0, key), months))
+    national = ("national", raw.NATIONAL_ID, 0)
+    found.append(
+        Relation(
+            (*national, "cases_received_all"),
+            ((*national, "cases_received"), (*national, "cases_before_recommendation")),
+        )
+    )
+    return found
+
+
+def _cell(value: int, status: str | None, limit: int) -> Any:
+    if status == SMALL:
+        return f"< {limit}"
+    if status == COMPLEMENTARY:
+        return "x"
+    return value
+
+
+def _penegakan(year: int, limit: int) -> tuple[dict[int, Any], dict[str, Any] | None]:
+    """{agency id: penegakan score} of the year's freeze in force (only agencies with at least `limit`
+    recommendations in it), and what the freeze is; nothing before the year is frozen."""
+    snapshot = latest_snapshot(year)
+    if snapshot is None:
+        return {}, None
+    result = snapshot_result(snapshot)
+    scores: dict[int, Any] = {}
+    for item in result["items"]:
+        received = int((item.get("enforcement") or {}).get("received") or 0)
+        score = (item.get("criteria") or {}).get("penegakan")
+        if received >= limit and score is not None:
+            scores[int(item["agency_id"])] = round(float(score), 2)
+    about = {
+        "snapshot_id": snapshot.id,
+        "frozen_at": snapshot.frozen_at.isoformat(),
+        "method_version": snapshot.method_version,
+        "url": f"/api/v1/public/index-snapshots/{snapshot.id}",
+    }
+    return scores, about
+
+
+def build(year: int, as_of: datetime) -> dict[str, Any]:
+    """The year's published content (without version and release moment), computed now and stored as raw figures."""
+    listed, units = raw.compute(year, as_of)
+    raw.store(year, units, as_of)
+    return assemble(year, listed, units)
+
+
+def assemble(year: int, listed: list[dict[str, Any]], units: dict[UnitKey, raw.Tally]) -> dict[str, Any]:
+    limit = threshold()
+    values = _values(units)
+    protection = protect(values, relations(listed, values), limit)
+
+    def status(cell: CellKey) -> str | None:
+        if cell in protection.primary:
+            return SMALL
+        if cell in protection.secondary:
+            return COMPLEMENTARY
+        return None
+
+    def shown(kind: str, unit_id: int, period: int, keys: tuple[str, ...]) -> dict[str, Any]:
+        return {
+            key: _cell(values[(kind, unit_id, period, key)], status((kind, unit_id, period, key)), limit)
+            for key in keys
+            if (kind, unit_id, period, key) in values
+        }
+
+    def median_of(kind: str, unit_id: int) -> float | None:
+        if status((kind, unit_id, 0, "followed_up")) is not None:
+            return None
+        return raw.median(units[(kind, unit_id, 0)].working_days)
+
+    scores, index_about = _penegakan(year, limit)
+    by_id = {a["id"]: a for a in listed}
+    agencies_out = []
+    for agency in sorted(listed, key=lambda a: (a["name"], a["id"])):
+        province = by_id.get(agency["province_id"]) if agency["province_id"] else None
+        agencies_out.append(
+            {
+                "code": agency["code"],
+                "name": agency["name"],
+                "kind": agency["kind"],
+                "province_code": province["code"] if province else None,
+                "values": shown("agency", agency["id"], 0, definitions.COUNTS),
+                "median_working_days": median_of("agency", agency["id"]),
+                "on_time_share": _share(values, status, ("agency", agency["id"], 0)),
+                "penegakan": scores.get(agency["id"]),
+            }
+        )
+    provinces_out = [
+        {
+            "code": by_id[unit_id]["code"],
+            "name": by_id[unit_id]["name"],
+            "values": shown("province", unit_id, 0, definitions.COUNTS),
+            "median_working_days": median_of("province", unit_id),
+            "on_time_share": _share(values, status, ("province", unit_id, 0)),
+        }
+        for (kind, unit_id, period) in sorted(units, key=lambda k: by_id.get(k[1], {}).get("name", ""))
+        if kind == "province" and period == 0 and unit_id in by_id
+    ]
+    national_id = raw.NATIONAL_ID
+    national = {
+        "values": shown("national", national_id, 0, definitions.COUNTS + definitions.NATIONAL_ONLY),
+        "median_working_days": median_of("national", national_id),
+        "on_time_share": _share(values, status, ("national", national_id, 0)),
+    }
+    trend = [{"month": m, "values": shown("national", national_id, m, definitions.TREND)} for m in range(1, 13)]
+    return {
+        "dataset": "tindak-angka-publik",
+        "schema_version": definitions.SCHEMA_VERSION,
+        "year": year,
+        "threshold": limit,
+        "licence": definitions.LICENCE,
+        "national": national,
+        "provinces": provinces_out,
+        "agencies": agencies_out,
+        "ranking": _ranking(agencies_out),
+        "trend": trend,
+        "index": index_about,
+    }
+
+
+def _share(values: dict[CellKey, int], status: Any, unit: UnitKey) -> float | None:
+    """On time ÷ issued × 100, only where both counts are published."""
+    issued, on_time = (*unit, "recommendations_issued"), (*unit, "on_time")
+    if status(issued) is not None or status(on_time) is not None or not values.get(issued):
+        return None
+    return round(100 * values[on_time] / values[issued], 1)
+
+
+def _ranking(agencies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Agencies with a published on-time share, best first (ties share a rank); then by penegakan."""
+    ranked = sorted(
+        (a for a in agencies if a["on_time_share"] is not None),
+        key=lambda a: (-a["on_time_share"], -(a["penegakan"] or 0), a["name"]),
+    )
+    out, previous, rank = [], None, 0
+    for position, agency in enumerate(ranked, start=1):
+        if agency["on_time_share"] != previous:
+            rank, previous = position, agency["on_time_share"]
+        out.append(
+            {"rank": rank, "code": agency["code"], "name": agency["name"], "on_time_share": agency["on_time_share"],
+             "penegakan": agency["penegakan"]}
+        )  # fmt: skip
+    return out
+
+
+def _digest(content: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def serialize(content: dict[str, Any], version: int, released_at: datetime) -> tuple[str, str]:
+    """The JSON and CSV bytes of one release."""
+    stamped = {
+        **content,
+        "version": version,
+        "released_at": released_at.isoformat(),
+        "dictionary_url": "/api/v1/public/dictionary",
+        "csv_url": f"/api/v1/public/years/{content['year']}/versions/{version}/figures.csv",
+        "json_url": f"/api/v1/public/years/{content['year']}/versions/{version}/figures.json",
+    }
+    body_json = json.dumps(stamped, ensure_ascii=False, separators=(",", ":"))
+    return body_json, csv_text(stamped)
+
+
+CSV_FIELDS = (
+    "year",
+    "version",
+    "unit_kind",
+    "unit_code",
+    "unit_name",
+    "province_code",
+    "period",
+    "measure",
+    "value",
+    "note",
+)
+
+
+def _csv_rows(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    base = {"year": data["year"], "version": data["version"]}
+
+    def row(kind: str, code: str, name: str, province: str | None, period: int) -> dict[str, Any]:
+        return {**base, "unit_kind": kind, "unit_code": code, "unit_name": name, "province_code": province or "",
+                "period": period}  # fmt: skip
+
+    def rows(
+        kind: str, code: str, name: str, province: str | None, period: int, unit: dict[str, Any]
+    ) -> Iterator[dict[str, Any]]:
+        for key, cell in unit.get("values", {}).items():
+            numeric = isinstance(cell, int)
+            yield {**row(kind, code, name, province, period), "measure": key, "value": cell if numeric else "",
+                   "note": "" if numeric else cell}  # fmt: skip
+        for key in ("median_working_days", "on_time_share", "penegakan"):
+            if key in unit and period == 0:
+                value = unit[key]
+                yield {**row(kind, code, name, province, 0), "measure": key, "value": "" if value is None else value,
+                       "note": ""}  # fmt: skip
+
+    yield from rows("national", "ID", "Indonesia", None, 0, data["national"])
+    for month in data["trend"]:
+        yield from rows("national", "ID", "Indonesia", None, month["month"], month)
+    for province in data["provinces"]:
+        yield from rows("province", province["code"], province["name"], province["code"], 0, province)
+    for agency in data["agencies"]:
+        yield from rows("agency", agency["code"], agency["name"], agency["province_code"], 0, agency)
+
+
+def csv_text(data: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(_csv_rows(data))
+    return out.getvalue()
+
+
+def latest_release(year: int) -> PublicRelease | None:
+    return db.session.scalar(
+        select(PublicRelease).where(PublicRelease.year == year).order_by(PublicRelease.version.desc()).limit(1)
+    )
+
+
+def refresh_year(year: int, now: datetime | None = None) -> PublicRelease:
+    """Recompute the year's figures; a new release when the published content changed (flushes)."""
+    now = now or utcnow()
+    content = build(year, now)
+    digest = _digest(content)
+    latest = latest_release(year)
+    if latest is not None and latest.sha256 == digest and latest.threshold == content["threshold"]:
+        latest.checked_at = now
+        return latest
+    version = (latest.version if latest else 0) + 1
+    body_json, body_csv = serialize(content, version, now)
+    release = PublicRelease(
+        year=year,
+        version=version,
+        released_at=now,
+        checked_at=now,
+        threshold=content["threshold"],
+        sha256=digest,
+        body_json=body_json,
+        body_csv=body_csv,
+    )
+    db.session.add(release)
+    db.session.flush()
+    current_app.extensions.pop(CACHE_KEY, None)
+    return release
+
+
+def years_to_refresh(now: datetime) -> list[int]:
+    """Every year from the first recommendation to this one (this year alone when there is none)."""
+    this_year = current_year(now)
+    first = first_issue_year() or this_year
+    return list(range(min(first, this_year), this_year + 1))
+
+
+def refresh(now: datetime | None = None, years: list[int] | None = None) -> list[PublicRelease]:
+    """Refresh the given years (default: this year and the last; every year that has none yet)."""
+    now = now or utcnow()
+    if years is None:
+        this_year = current_year(now)
+        have = set(db.session.scalars(select(PublicRelease.year).distinct()))
+        years = sorted({this_year - 1, this_year} | (set(years_to_refresh(now)) - have))
+    return [refresh_year(year, now) for year in years]
+
+
+def is_published(year: int) -> bool:
+    """The administrator's switch in force for the year (its latest row), else PUBLIC_PUBLISH_DEFAULT."""
+    row = db.session.scalar(
+        select(PublicPublication)
+        .where(PublicPublication.year == year)
+        .order_by(PublicPublication.changed_at.desc(), PublicPublication.id.desc())
+        .limit(1)
+    )
+    if row is None:
+        return bool(current_app.config.get("PUBLIC_PUBLISH_DEFAULT", True))
+    return bool(row.published)
+
+
+def set_published(year: int, published: bool, reason: str, user_id: int | None, now: datetime | None = None) -> None:
+    """Record the switch (flushes); the history keeps every row."""
+    db.session.add(
+        PublicPublication(
+            year=year, published=published, reason=reason, changed_by_id=user_id, changed_at=now or utcnow()
+        )
+    )
+    db.session.flush()
+    current_app.extensions.pop(CACHE_KEY, None)
+
+
+def publication_history(year: int) -> list[PublicPublication]:
+    return list(
+        db.session.scalars(
+            select(PublicPublication).where(PublicPublication.year == year).order_by(PublicPublication.id)
+        )
+    )
+
+
+def release_years() -> list[dict[str, Any]]:
+    """Each year with a release: its latest version and moments."""
+    stmt = (
+        select(
+            PublicRelease.year,
+            func.max(PublicRelease.version).label("version"),
+            func.max(PublicRelease.released_at).label("released_at"),
+            func.max(PublicRelease.checked_at).label("checked_at"),
+        )
+        .group_by(PublicRelease.year)
+        .order_by(PublicRelease.year.desc())
+    )
+    return [row._asdict() for row in db.session.execute(stmt)]

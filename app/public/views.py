@@ -1,0 +1,146 @@
+"""The public dashboard `/publik` and the definitions page `/publik/definisi`: no sign-in, read from the published
+release of a year (never from the cases), with ETag and Last-Modified like the files behind them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import get_locale
+
+from app.errors import NotFound
+from app.extensions import limiter, rate_limits_off
+from app.index.access import MAX_YEAR, MIN_YEAR, current_year
+from app.public import definitions, serving
+from app.public import release as releases
+
+bp = Blueprint("public_pages", __name__, template_folder="templates")
+
+GEO = Path(__file__).resolve().parent / "geo" / "provinces.json"
+# The map's classes of on-time share (%): the lower bound of each class.
+CLASSES = (0, 20, 40, 60, 80)
+AGENCY_PAGE = 50
+
+
+def _public_limit() -> str:
+    return str(current_app.config.get("PUBLIC_RATE_LIMIT", "300 per minute"))
+
+
+limiter.limit(_public_limit, exempt_when=rate_limits_off)(bp)
+
+
+@cache
+def province_map() -> dict[str, Any]:
+    return json.loads(GEO.read_text())
+
+
+def _locale() -> str:
+    return str(get_locale() or "id")
+
+
+def _class_of(share: float | None) -> str:
+    if share is None:
+        return "map-none"
+    level = sum(1 for bound in CLASSES if share >= bound)
+    return f"map-c{level}"
+
+
+def _year_arg() -> int:
+    raw = request.args.get("tahun", "")
+    if raw.isdigit() and MIN_YEAR <= int(raw) <= MAX_YEAR:
+        return int(raw)
+    return current_year()
+
+
+def _html(body: str, modified: Any) -> Any:
+    """The page with an ETag of its own bytes (they hold the reader's form token, so the cache is private)."""
+    response = current_app.response_class(body, mimetype="text/html")
+    response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:32])
+    if modified is not None:
+        response.last_modified = modified
+    response.cache_control.private = True
+    response.cache_control.max_age = 60
+    return response.make_conditional(request)
+
+
+def _agencies(data: dict[str, Any]) -> tuple[list[dict[str, Any]], str, dict[str, Any] | None]:
+    """The agencies the table shows: a province's (its government and kabupaten/kota) with ?provinsi=CODE, else the
+    central agencies; and the chosen province."""
+    chosen = request.args.get("provinsi", "")
+    province = next((p for p in data["provinces"] if p["code"] == chosen), None)
+    if province is not None:
+        return [a for a in data["agencies"] if a["province_code"] == province["code"]], province["code"], province
+    return [a for a in data["agencies"] if a["province_code"] is None], "", None
+
+
+@bp.route("/publik")
+def dashboard() -> Any:
+    year = _year_arg()
+    locale = _locale()
+    published = releases.is_published(year)
+    data = None
+    served = None
+    if published:
+        try:
+            served = serving.release_for(year)
+        except NotFound:
+            served = None
+        if served is not None:
+            data = serving.parsed(served)
+    years = [row["year"] for row in releases.release_years() if releases.is_published(row["year"])]
+    context: dict[str, Any] = {
+        "year": year,
+        "years": sorted(set(years) | {year}, reverse=True),
+        "published": published,
+        "data": data,
+        "served": served,
+        "label": lambda key: definitions.label(key, locale),
+        "table_keys": definitions.TABLE,
+        "count_keys": definitions.COUNTS,
+        "trend_keys": definitions.TREND,
+        "geo": province_map(),
+        "class_of": _class_of,
+        "classes": CLASSES,
+        "month_names": MONTHS_EN if locale == "en" else MONTHS_ID,
+    }
+    if data is not None:
+        agencies, chosen, province = _agencies(data)
+        shares = {p["code"]: p["on_time_share"] for p in data["provinces"]}
+        ranking = data["ranking"]
+        context.update(
+            agencies=agencies,
+            chosen_province=chosen,
+            province=province,
+            shares=shares,
+            best=ranking[:10],
+            worst=list(reversed(ranking[-10:])) if len(ranking) > 10 else [],
+            ranked=len(ranking),
+            trend_max=max([m["values"].get("recommendations_issued") for m in data["trend"]
+                           if isinstance(m["values"].get("recommendations_issued"), int)] or [1]),
+        )  # fmt: skip
+    body = render_template("public/dashboard.html", **context)
+    return _html(body, served.released_at if served else None)
+
+
+@bp.route("/publik/definisi")
+def definitions_page() -> Any:
+    locale = _locale()
+    entries = [
+        {
+            "key": key,
+            "label": definitions.label(key, locale),
+            "definition": definitions.definition(key, locale),
+            "method": definitions.method_anchor(key),
+        }
+        for key in definitions.measure_keys()
+    ]
+    body = render_template("public/definitions.html", entries=entries, threshold=releases.threshold())
+    return _html(body, None)
+
+
+MONTHS_ID = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
