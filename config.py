@@ -174,6 +174,21 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SCHEDULER_PUBLIC_SECONDS": _int(env.get("SCHEDULER_PUBLIC_SECONDS"), 1800),
         "PUBLIC_RATE_LIMIT": env.get("PUBLIC_RATE_LIMIT", "300 per minute"),
         "PUBLIC_MAX_AGE": _int(env.get("PUBLIC_MAX_AGE"), 300),
+        # the national civil-service register (app/people/register.py): `siasn` (BKN's web services), `file` (the
+        # register imported as CSV/XLSX with `flask people import-register`) or `none`; the scheduler refreshes
+        # people in the background, never the case workflow
+        "REGISTER_ADAPTER": (env.get("REGISTER_ADAPTER") or "file").strip().lower(),
+        "SIASN_BASE_URL": (env.get("SIASN_BASE_URL") or "https://apimws.bkn.go.id:8243").rstrip("/"),
+        "SIASN_TOKEN_URL": env.get("SIASN_TOKEN_URL") or "https://apimws.bkn.go.id/oauth2/token",
+        "SIASN_CONSUMER_KEY": env.get("SIASN_CONSUMER_KEY") or None,
+        "SIASN_CONSUMER_SECRET": env.get("SIASN_CONSUMER_SECRET") or None,
+        "SIASN_SSO_TOKEN": env.get("SIASN_SSO_TOKEN") or None,
+        "REGISTER_TIMEOUT_SECONDS": _int(env.get("REGISTER_TIMEOUT_SECONDS"), 5),
+        "REGISTER_REFRESH_SECONDS": _int(env.get("REGISTER_REFRESH_SECONDS"), 3600),
+        "REGISTER_REFRESH_BATCH": _int(env.get("REGISTER_REFRESH_BATCH"), 50),
+        "REGISTER_STALE_HOURS": _int(env.get("REGISTER_STALE_HOURS"), 24),
+        "REGISTER_BREAKER_FAILURES": _int(env.get("REGISTER_BREAKER_FAILURES"), 3),
+        "REGISTER_BREAKER_SECONDS": _int(env.get("REGISTER_BREAKER_SECONDS"), 300),
     }
 
 

@@ -105,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.intake import api as intake_api
     from app.intake import pages as intake_pages
     from app.people import api as people_api
+    from app.people import pages as people_pages
     from app.public import api as public_api
     from app.public import views as public_pages
     from app.web import register_web
@@ -114,4 +115,4 @@ def _register_blueprints(app: Flask) -> None:
                       people_api.blp, inbox_api.blp, intake_api.blp, filters_api.blp, public_api.blp))  # fmt: skip
     app.register_blueprint(docs.bp)
     register_web(app, (web_pages.bp, case_pages.bp, admin_pages.bp, index_pages.bp, inbox_pages.bp, intake_pages.bp,
-                       find_pages.bp, public_pages.bp))  # fmt: skip
+                       find_pages.bp, public_pages.bp, people_pages.bp))  # fmt: skip

@@ -13,6 +13,7 @@ from app.escalations import cli as escalations_cli
 from app.inbox import cli as inbox_cli
 from app.index import cli as index_cli
 from app.letters import cli as mail_cli
+from app.people import cli as people_cli
 from app.public import cli as public_cli
 from notifications import cli as outbox_cli
 from workflows import cli as workflow_cli
@@ -33,6 +34,7 @@ COMMANDS = (
     *backup.commands,
     *audit_commands,
     *workflow_cli.commands,
+    *people_cli.commands,
 )
 
 

@@ -51,6 +51,7 @@ from app.escalations.ladder import load_ladder, working_hours
 from app.escalations.sweep import run_sweep
 from app.inbox.digest import digest_time, run_notice_digest
 from app.models.core import JobHeartbeat
+from app.people.register import configured_register, register_job
 from app.public.cli import refresh_job as public_refresh_job
 from config import ConfigError
 from notifications.dispatcher import dispatch_pending
@@ -128,6 +129,11 @@ DIGEST_JOB_NAME = "Ringkasan mingguan eskalasi"
 CHECKPOINT_JOB_ID = "audit_checkpoint"
 CHECKPOINT_JOB_NAME = "Checkpoint riwayat perkara"
 
+# The national register's refresh (app/people/register.py) runs beside them every REGISTER_REFRESH_SECONDS when a
+# register is configured (REGISTER_ADAPTER) and the interval is > 0: the case workflow never asks the register.
+REGISTER_JOB_ID = "register_refresh"
+REGISTER_JOB_NAME = "Penyegaran data register ASN"
+
 
 def _host() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:200]
@@ -183,11 +189,15 @@ def build_scheduler(
     """The scheduler with every job of JOBS and the weekly digest; the sweep's first run is at start (`now`)."""
     digest = _digest_schedule(app)
     checkpoint_seconds = _checkpoint_seconds(app)
+    register_seconds = _register_seconds(app)
     scheduler = scheduler_class(
         jobstores={"default": MemoryJobStore()},
         executors={
             "default": ThreadPoolExecutor(
-                max_workers=len(JOBS) + (1 if digest else 0) + (1 if checkpoint_seconds else 0)
+                max_workers=len(JOBS)
+                + (1 if digest else 0)
+                + (1 if checkpoint_seconds else 0)
+                + (1 if register_seconds else 0)
             )
         },
         job_defaults=JOB_DEFAULTS,
@@ -229,7 +239,26 @@ def build_scheduler(
             next_run_time=start,
             **JOB_DEFAULTS,
         )
+    if register_seconds:
+        scheduler.add_job(
+            run_job,
+            trigger=IntervalTrigger(seconds=register_seconds, timezone=UTC),
+            args=(app, REGISTER_JOB_ID, register_job),
+            id=REGISTER_JOB_ID,
+            name=REGISTER_JOB_NAME,
+            replace_existing=True,
+            **JOB_DEFAULTS,
+        )
     return scheduler
+
+
+def _register_seconds(app: Flask) -> int:
+    """The register refresh's interval, 0 when no register is configured (or the interval is 0)."""
+    seconds = int(app.config.get("REGISTER_REFRESH_SECONDS") or 0)
+    if seconds <= 0:
+        return 0
+    with app.app_context():
+        return seconds if configured_register() is not None else 0
 
 
 def _checkpoint_seconds(app: Flask) -> int:

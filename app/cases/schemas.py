@@ -273,6 +273,22 @@ class CaseSummaryOut(Schema):
     overdue = fields.Boolean()
 
 
+class RegisterNoticeOut(Schema):
+    kind = fields.String(metadata={"enum": ["transfer", "retired", "status"]})
+    text = fields.String()
+    agency_name = fields.String()
+    on = fields.Date()
+    status = fields.String()
+
+
+class CasePersonOut(Schema):
+    nip = fields.String(metadata={"description": "Orang perkara ini: rekam jejaknya di GET /api/v1/people/<nip>"})
+    notices = fields.List(
+        fields.Nested(RegisterNoticeOut),
+        metadata={"description": "Temuan register ASN pada perkara terbuka: mutasi (PPK mungkin berganti), pensiun"},
+    )
+
+
 class CaseOut(CaseSummaryOut):
     allowed_events = fields.List(fields.String())
     recommendation = fields.Nested(RecommendationOut, allow_none=True)
@@ -286,6 +302,7 @@ class CaseOut(CaseSummaryOut):
     reporter = fields.Dict(allow_none=True, metadata={"description": "KASN roles only"})
     escalations = fields.List(fields.Dict())
     blocks = fields.List(fields.Nested(DataBlockOut), metadata={"description": "pemblokiran data/layanan SIASN"})
+    person = fields.Nested(CasePersonOut, allow_none=True)
 
 
 class CasePageOut(Schema):

@@ -16,6 +16,7 @@ from app.agencies.authority import authority_name_on, role_labels
 from app.agencies.services import check_open_for_new_case, end_dump
 from app.audit.history import append_history, lock_case
 from app.calendar.services import deadline_status as clock
+from app.calendar.working_days import local_today
 from app.cases import outcomes
 from app.cases.access import may_create_case, sees_attachment, sees_deliberation, sees_reporter
 from app.cases.listing import case_summary
@@ -25,6 +26,7 @@ from app.core.states import CaseStatus
 from app.core.vocab import BODY_LABELS, CASE_STAFF, ROLE_LABELS, Body, Role
 from app.db import db, get_row
 from app.errors import Forbidden, InvalidTransition, ValidationFailed, VersionConflict
+from app.i18n import format_day
 from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.cases import (
@@ -35,7 +37,7 @@ from app.models.cases import (
     Recommendation,
     case_records,
 )
-from app.models.people import link_cases
+from app.models.people import Person, link_cases
 from workflows import allowed_events
 
 EDITABLE_STATUSES = (CaseStatus.REPORTED, CaseStatus.UNDER_REVIEW, CaseStatus.RECOMMENDATION_DRAFTED)
@@ -278,11 +280,33 @@ def case_detail(case: Case, user: User, now: datetime | None = None) -> dict[str
             "dismiss_reason": case.dismiss_reason,
             "close_reason": case.close_reason,
             "blocks": outcomes.case_blocks(case, user),  # blocks of data/services in SIASN (app/cases/outcomes.py)
+            "person": person_link(case, agency, now),
         }
     )
     if sees_reporter(user):
         out["reporter"] = {"name": case.reporter_name, "contact": case.reporter_contact}
     return out
+
+
+def person_link(case: Case, agency: Agency, now: datetime) -> dict[str, Any] | None:
+    """The case's person (its record at /people/<nip>) and, while the case is open, what the national register
+    found since: a transfer to another agency (the PPK may have changed) or a retirement."""
+    person = db.session.get(Person, case.person_id) if case.person_id else None
+    if person is None:
+        return None
+    notices = [] if case.is_terminal else person.register_notices(agency.name, local_today(agency, now))
+    for notice in notices:
+        checked = format_day(person.register_checked_at.date()) if person.register_checked_at else "-"
+        if notice["kind"] == "transfer":
+            notice["text"] = (
+                f"Menurut register ASN ({checked}), {person.name} kini tercatat di {notice['agency_name']}: "
+                "PPK yang berwenang atas perkara ini mungkin sudah berganti."
+            )
+        elif notice["kind"] == "retired":
+            notice["text"] = f"Menurut register ASN ({checked}), {person.name} pensiun per {format_day(notice['on'])}."
+        else:
+            notice["text"] = f"Menurut register ASN ({checked}), kedudukan {person.name}: {notice['status']}."
+    return {"nip": person.nip, "notices": notices}
 
 
 # What a party outside the oversight authority (the PPK's office, a supervising ministry) sees of a case's

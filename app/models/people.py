@@ -58,6 +58,25 @@ class Person(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    def register_notices(self, case_agency_name: str, today: date) -> list[dict[str, Any]]:
+        """What the register found that an open case should know: a transfer (the register's agency is not the
+        case's: the PPK may have changed) and a retirement (passed, or the register's status says so)."""
+        if not self.register_found:
+            return []
+        notices: list[dict[str, Any]] = []
+        here, there = (
+            " ".join(case_agency_name.casefold().split()),
+            " ".join((self.register_agency_name or "").casefold().split()),
+        )
+        if there and there != here:
+            notices.append({"kind": "transfer", "agency_name": self.register_agency_name})
+        status = (self.register_status or "").casefold()
+        if self.retirement_on is not None and self.retirement_on <= today:
+            notices.append({"kind": "retired", "on": self.retirement_on})
+        elif "pensiun" in status or "berhenti" in status:
+            notices.append({"kind": "status", "status": self.register_status})
+        return notices
+
 
 class PersonMerge(Model):
     """One merge of a mistyped NIP's person into the right one: which cases moved, who did it, when, why."""

@@ -26,7 +26,16 @@ def test_jobs_have_explicit_ids_and_safe_settings(app):
     start = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
     scheduler = build_scheduler(app, BackgroundScheduler, now=start)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"escalation_sweep", "outbox_dispatch", "notice_digest", "public_refresh", "escalation_digest"}
+    # The national register's refresh (app/people/register.py) too: the file register is the default adapter.
+    assert set(jobs) == {
+        "escalation_sweep",
+        "outbox_dispatch",
+        "notice_digest",
+        "public_refresh",
+        "escalation_digest",
+        "register_refresh",
+    }
+    assert jobs["register_refresh"].trigger.interval == timedelta(hours=1)
     assert jobs["escalation_sweep"].trigger.interval == timedelta(minutes=5)
     assert jobs["outbox_dispatch"].trigger.interval == timedelta(seconds=30)
     assert jobs["notice_digest"].trigger.interval == timedelta(minutes=15)
