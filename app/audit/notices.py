@@ -80,14 +80,18 @@ SIMPLE: dict[str, tuple[str, tuple[str, ...]]] = {
     "extend_deadline": ("deadline_extended", (PPK,)),
 }
 ESCALATION_EVENT = "escalation_level_reached"  # app.escalations.sweep.HISTORY_EVENT
-ASSIGN_EVENTS = ("assign", "reassign", "assignment", "case_assigned")
-NEW_ASSIGNEE_KEYS = ("assignee_id", "to_id", "to_assignee_id", "new_assignee_id")
-OLD_ASSIGNEE_KEYS = ("previous_assignee_id", "from_id", "from_assignee_id", "old_assignee_id")
+# A reassignment (app.cases.assignment: `assigned`, {from_assignee, to_assignee: {id, name}}) and a new case's
+# assignee (`create`, {assignee: {id, name}}); plain ids are read too.
+ASSIGN_EVENTS = ("assigned", "reassign")
+NEW_ASSIGNEE_KEYS = ("to_assignee", "assignee", "assignee_id")
+OLD_ASSIGNEE_KEYS = ("from_assignee", "previous_assignee_id")
 
 
 def _first_id(payload: Mapping[str, Any], keys: Iterable[str]) -> int | None:
     for key in keys:
         value = payload.get(key)
+        if isinstance(value, Mapping):
+            value = value.get("id")
         if isinstance(value, int) and not isinstance(value, bool):
             return value
     return None
@@ -104,7 +108,10 @@ def told(fact: Fact) -> Told | None:
             return None  # a reminder before the deadline is the PPK's email, not news
         audiences = (STAFF, PPK, OVERSEERS) if level >= ESCALATED_LEVEL else (STAFF, PPK)
         return Told("escalated", audiences, {"level": level, "body": fact.payload.get("body")})
-    if fact.event in ASSIGN_EVENTS or (fact.event == "create" and _first_id(fact.payload, NEW_ASSIGNEE_KEYS)):
+    if fact.event in ASSIGN_EVENTS or fact.event == "create":
+        new, old = _first_id(fact.payload, NEW_ASSIGNEE_KEYS), _first_id(fact.payload, OLD_ASSIGNEE_KEYS)
+        if new is None or new == old:
+            return None  # no assignee, or only the team changed
         return Told("case_assigned", (NEW_ASSIGNEE, OLD_ASSIGNEE), {})
     return None
 

@@ -115,11 +115,15 @@ def test_an_assignment_tells_the_new_and_the_previous_assignee(cast: Cast):
         [
             Entry(
                 case.id,
-                "reassign",
+                "assigned",
                 case.status,
                 case.status,
                 actor=cast.commissioner,
-                payload={"assignee_id": other.id, "previous_assignee_id": cast.investigator.id, "reason": "cuti"},
+                payload={
+                    "from_assignee": {"id": cast.investigator.id, "name": cast.investigator.name},
+                    "to_assignee": {"id": other.id, "name": other.name},
+                    "reason": "cuti",
+                },
             )
         ]
     )
@@ -156,3 +160,24 @@ def test_a_ppk_moved_to_another_agency_reads_nothing_of_the_old_one(api, cast: C
     db.session.commit()
     body = api(cast.ppk).get("/api/v1/me/notifications").get_json()
     assert body == {"items": [], "unread_count": 0, "next_cursor": None}
+
+
+def test_a_new_case_given_to_someone_else_tells_them_and_a_team_change_tells_nobody(cast: Cast):
+    case = case_in(cast, S.REPORTED)
+    other = make_user("investigator")
+    created = Fact(
+        case.id, 90, "create", cast.investigator.id, {"assignee": {"id": other.id, "name": other.name}}, utcnow()
+    )
+    own = Fact(case.id, 91, "create", cast.investigator.id, {"assignee": {"id": cast.investigator.id}}, utcnow())
+    team = Fact(
+        case.id,
+        92,
+        "assigned",
+        cast.commissioner.id,
+        {"from_assignee": {"id": other.id}, "to_assignee": {"id": other.id}, "to_team": "Tim B"},
+        utcnow(),
+    )
+    assert notify([created, own, team]) == 1
+    db.session.commit()
+    assert _notices(other) == [("case_assigned", case.id)]
+    assert _notices(cast.investigator) == []
