@@ -45,3 +45,16 @@ def test_off_from_the_notifications_page(pages_for):
     assert response.status_code == 303
     assert db.session.get(User, cast.ppk.id).notify_digest is False
     assert "Aktifkan email harian" in page.get("/notifikasi").get_data(as_text=True)
+
+
+def test_off_and_on_again_from_the_account_page(pages_for):
+    cast = make_cast()
+    page = pages_for(cast.investigator)
+    assert "Matikan email harian" in page.get("/akun").get_data(as_text=True)
+    response = page.post("/notifikasi/email-harian", {"digest": "0", "back": "account"}, page="/akun")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/akun")
+    assert db.session.get(User, cast.investigator.id).notify_digest is False
+    assert "Aktifkan email harian" in page.get("/akun").get_data(as_text=True)
+    page.post("/notifikasi/email-harian", {"digest": "1", "back": "account"}, page="/akun")
+    db.session.expire_all()
+    assert db.session.get(User, cast.investigator.id).notify_digest is True
