@@ -174,6 +174,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SCHEDULER_PUBLIC_SECONDS": _int(env.get("SCHEDULER_PUBLIC_SECONDS"), 1800),
         "PUBLIC_RATE_LIMIT": env.get("PUBLIC_RATE_LIMIT", "300 per minute"),
         "PUBLIC_MAX_AGE": _int(env.get("PUBLIC_MAX_AGE"), 300),
+        "PUBLIC_CACHE_SECONDS": _int(env.get("PUBLIC_CACHE_SECONDS"), 10),
         # the national civil-service register (app/people/register.py): `siasn` (BKN's web services), `file` (the
         # register imported as CSV/XLSX with `flask people import-register`) or `none`; the scheduler refreshes
         # people in the background, never the case workflow

@@ -76,6 +76,7 @@ BENCHES = (
         ("--rows", "10000"),
     ),
     Bench("export", "export_memory", "Peak memory of a worker exporting all cases", None),
+    Bench("public", "public", "Public figures JSON vs a static file of the same bytes (gunicorn, req/s)", ("min", 0.5)),
     Bench(
         "search",
         "search",
