@@ -122,7 +122,7 @@ def notify(facts: list[Fact]) -> int:
     planned = [(fact, plan) for fact in facts if (plan := told(fact)) is not None]
     if not planned:
         return 0
-    people = _People.load([fact.case_id for fact, _ in planned])
+    people = _People.load(planned)
     values: list[dict[str, Any]] = []
     for fact, plan in planned:
         for user_id in sorted(people.told(fact, plan)):
@@ -143,17 +143,21 @@ def notify(facts: list[Fact]) -> int:
 
 
 class _People:
-    """The people around the cases of one batch of facts, read with a few queries."""
+    """The people around the cases of one batch of facts, read with at most five queries whatever its size."""
 
     def __init__(self) -> None:
         self.cases: dict[int, Any] = {}
         self.recommendations: dict[int, tuple[int | None, int | None]] = {}
-        self._memo: dict[tuple[Any, ...], set[int]] = {}
+        self.staff: set[int] = set()
+        self.ppk: dict[int, set[int]] = {}
+        self.overseers: dict[str, set[int]] = {}
+        self.commissioners: set[int] = set()
 
     @classmethod
-    def load(cls, case_ids: list[int]) -> _People:
+    def load(cls, facts: list[tuple[Fact, Told]]) -> _People:
         people = cls()
-        ids = sorted(set(case_ids))
+        ids = sorted({fact.case_id for fact, _ in facts})
+        audiences = {audience for _, plan in facts for audience in plan.audiences}
         columns = [Case.id, Case.created_by_id, Case.agency_id, Case.issued_at]
         if _ASSIGNEE is not None:
             columns.append(_ASSIGNEE)
@@ -166,20 +170,34 @@ class _People:
                 )
             ):
                 people.recommendations[case_id] = (drafted, issued)
-        return people
-
-    def _users(self, key: tuple[Any, ...], *conditions: Any) -> set[int]:
-        """The ids of the active users meeting `conditions`, read once per `key` in the batch."""
-        if key not in self._memo:
-            self._memo[key] = set(db.session.scalars(select(User.id).where(User.is_active.is_(True), *conditions)))
-        return self._memo[key]
-
-    def _staff_ids(self, ids: Iterable[int | None]) -> set[int]:
-        wanted = {i for i in ids if i is not None}
-        if not wanted:
-            return set()
+        active = User.is_active.is_(True)
+        wanted = {i for row in people.cases.values() for i in row[1:2] + tuple(row[4:5]) if i is not None}
+        wanted |= {i for pair in people.recommendations.values() for i in pair if i is not None}
+        wanted |= {i for fact, _ in facts for i in _assignees(fact) if i is not None}
         staff = [r.value for r in CASE_STAFF]
-        return self._users(("staff", *sorted(wanted)), User.id.in_(wanted), User.role.in_(staff))
+        for chunk in in_chunks(sorted(wanted)):
+            people.staff |= set(
+                db.session.scalars(select(User.id).where(User.id.in_(chunk), active, User.role.in_(staff)))
+            )
+        if PPK in audiences:
+            agencies = sorted({row[2] for row in people.cases.values() if row[3] is not None})
+            for chunk in in_chunks(agencies):
+                rows = db.session.execute(
+                    select(User.id, User.agency_id).where(
+                        User.agency_id.in_(chunk), active, User.role == Role.PPK.value
+                    )
+                )
+                for user_id, agency_id in rows:
+                    people.ppk.setdefault(agency_id, set()).add(user_id)
+        if OVERSEERS in audiences:
+            rows = db.session.execute(select(User.id, User.body).where(active, User.role == Role.OVERSEER.value))
+            for user_id, body in rows:
+                people.overseers.setdefault(body, set()).add(user_id)
+        if COMMISSIONERS in audiences:
+            people.commissioners = set(
+                db.session.scalars(select(User.id).where(active, User.role == Role.COMMISSIONER.value))
+            )
+        return people
 
     def told(self, fact: Fact, plan: Told) -> set[int]:
         case = self.cases.get(fact.case_id)
@@ -187,24 +205,29 @@ class _People:
             return set()
         _, created_by, agency_id, issued_at = case[:4]
         assignee = case[4] if len(case) > 4 else None
+        new, old = _assignees(fact)
         found: set[int] = set()
         for audience in plan.audiences:
             if audience == STAFF:
                 drafted, issued = self.recommendations.get(fact.case_id, (None, None))
-                found |= self._staff_ids([created_by, assignee, drafted, issued])
+                found |= {created_by, assignee, drafted, issued} & self.staff
             elif audience == COMMISSIONERS:
-                found |= self._users((COMMISSIONERS,), User.role == Role.COMMISSIONER.value)
+                found |= self.commissioners
             elif audience == PPK and issued_at is not None:
-                found |= self._users((PPK, agency_id), User.role == Role.PPK.value, User.agency_id == agency_id)
+                found |= self.ppk.get(agency_id, set())
             elif audience == OVERSEERS and plan.data.get("body"):
-                body = plan.data["body"]
-                found |= self._users((OVERSEERS, body), User.role == Role.OVERSEER.value, User.body == body)
+                found |= self.overseers.get(plan.data["body"], set())
             elif audience == NEW_ASSIGNEE:
-                found |= self._staff_ids([_first_id(fact.payload, NEW_ASSIGNEE_KEYS)])
+                found |= {new} & self.staff
             elif audience == OLD_ASSIGNEE:
-                found |= self._staff_ids([_first_id(fact.payload, OLD_ASSIGNEE_KEYS)])
+                found |= {old} & self.staff
         found.discard(fact.actor_id)  # type: ignore[arg-type]
         return found
+
+
+def _assignees(fact: Fact) -> tuple[int | None, int | None]:
+    """The new and the previous assignee a fact names (None when it names none)."""
+    return _first_id(fact.payload, NEW_ASSIGNEE_KEYS), _first_id(fact.payload, OLD_ASSIGNEE_KEYS)
 
 
 def _insert(values: list[dict[str, Any]]) -> int:
