@@ -82,7 +82,7 @@ def _register_request_hooks(app: Flask) -> None:
         )
         if app.config.get("TINDAK_ENV") == "production":
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if request.path.startswith(("/cases", "/api/v1/cases", "/api/v1/attachments")):
+        if request.path.startswith(("/cases", "/antrean", "/api/v1/cases", "/api/v1/attachments", "/api/v1/me")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
@@ -98,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.cases import api as cases_api
     from app.cases import filters_api, find_pages
     from app.cases import pages as case_pages
+    from app.cases import work_api, work_pages
     from app.inbox import api as inbox_api
     from app.inbox import pages as inbox_pages
     from app.index import api as index_api
@@ -111,8 +112,9 @@ def _register_blueprints(app: Flask) -> None:
     from app.web import register_web
     from app.web import views as web_pages
 
-    register_api(app, (auth_api.blp, agencies_api.blp, cases_api.blp, index_api.blp, outbox_api.blp, health.blp,
-                      people_api.blp, inbox_api.blp, intake_api.blp, filters_api.blp, public_api.blp))  # fmt: skip
+    register_api(app, (auth_api.blp, agencies_api.blp, cases_api.blp, work_api.blp, index_api.blp, outbox_api.blp,
+                      health.blp, people_api.blp, inbox_api.blp, intake_api.blp, filters_api.blp,
+                      public_api.blp))  # fmt: skip
     app.register_blueprint(docs.bp)
-    register_web(app, (web_pages.bp, case_pages.bp, admin_pages.bp, index_pages.bp, inbox_pages.bp, intake_pages.bp,
-                       find_pages.bp, public_pages.bp, people_pages.bp))  # fmt: skip
+    register_web(app, (web_pages.bp, case_pages.bp, work_pages.bp, admin_pages.bp, index_pages.bp, inbox_pages.bp,
+                       intake_pages.bp, find_pages.bp, public_pages.bp, people_pages.bp))  # fmt: skip

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Response, send_file, stream_with_context
+from sqlalchemy import Select
 
 from app.cases.bundle import build_case_bundle
 from app.cases.exports import export_cases_csv, export_cases_xlsx, export_filename
@@ -29,12 +30,17 @@ EXPORT_FORMATS = {
 }
 
 
-def export_response(filters: Mapping[str, Any], user: Any, fmt: str | None) -> Response:
-    """The visible cases matching `filters` (the list's filters) as a streamed CSV or XLSX attachment."""
+def export_response(filters: Mapping[str, Any] | Select[Any], user: Any, fmt: str | None) -> Response:
+    """The visible cases matching `filters` (the list's filters, or a `select(Case)…` of chosen cases: the bulk
+    export of a selection) as a streamed CSV or XLSX attachment."""
     fmt = (fmt or "csv").lower()
     if fmt not in EXPORT_FORMATS:
         raise ValidationFailed("Format tidak dikenal.", details={"fields": {"format": ["pilih csv atau xlsx"]}})
-    clean = {k: v for k, v in filters.items() if k not in ("limit", "cursor", "format")}
+    clean: Mapping[str, Any] | Select[Any] = (
+        filters
+        if isinstance(filters, Select)
+        else {k: v for k, v in filters.items() if k not in ("limit", "cursor", "format")}
+    )
     body = export_cases_csv(clean, user) if fmt == "csv" else export_cases_xlsx(clean, user)
     response = Response(stream_with_context(body), mimetype=EXPORT_FORMATS[fmt])
     response.headers["Content-Disposition"] = f"attachment; filename={export_filename(fmt)}"

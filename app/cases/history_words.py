@@ -21,7 +21,7 @@ from sqlalchemy import select
 from app.agencies.authority import role_labels
 from app.audit.history import SYSTEM_ACTOR
 from app.calendar.working_days import FOLLOW_UP_RULE
-from app.cases import outcomes
+from app.cases import assignment, outcomes
 from app.core import vocab
 from app.core.states import STATUS_LABELS, CaseEvent
 from app.db import db
@@ -41,6 +41,7 @@ OTHER_EVENT_LABELS = {
     "escalation_level_reached": N_("Tingkat eskalasi tercapai"),
     "escalation": N_("Eskalasi"),
     **outcomes.EVENT_LABELS,  # a block of data/services in SIASN recorded, lifted
+    **assignment.EVENT_LABELS,  # the case given to another investigator
 }
 ESCALATION_EVENTS = frozenset({"escalation_level_reached", "escalation"})
 
@@ -84,6 +85,7 @@ KEY_LABELS = {
     "summary": N_("Uraian kejadian"),
     "subcategory": N_("Subkategori (netralitas)"),
     **outcomes.PAYLOAD_LABELS,
+    **assignment.PAYLOAD_LABELS,
 }
 
 VOCABULARIES: dict[str, dict[Any, str]] = {
@@ -204,7 +206,17 @@ def _changed(value: Any) -> str:
     return "; ".join(parts)
 
 
+def _person(value: Any) -> str:
+    """A staff member as the history keeps them (`{"id", "name"}`): the name."""
+    if isinstance(value, dict):
+        return str(value.get("name") or gettext("(tanpa nama)"))
+    return str(value)
+
+
 FORMATTERS: dict[str, Callable[[Any], str]] = {
+    "assignee": _person,
+    "from_assignee": _person,
+    "to_assignee": _person,
     "working_days": _days,
     "working_days_taken": _days,
     "calendar_version": calendar_words,

@@ -49,7 +49,7 @@ def _my_open_cases(user: User) -> list[dict[str, Any]]:
         .add_columns(Agency, Recommendation)
         .join(Agency, Agency.id == Case.agency_id)
         .outerjoin(Recommendation, Recommendation.case_id == Case.id)
-        .where(Case.created_by_id == user.id, Case._status.in_(open_statuses))
+        .where(Case.assignee_id == user.id, Case._status.in_(open_statuses))
         .order_by(*listing.sort_order(listing.URGENCY, False))
         .limit(LIMIT)
     ).all()
@@ -158,7 +158,7 @@ def home_context(user: User) -> dict[str, Any]:
     role = Role(user.role)
     if role == Role.INVESTIGATOR:
         sections += [
-            Section("mine", gettext("Perkara terbuka saya"), "home/_cases.html", _my_open_cases(user)),
+            Section("mine", gettext("Perkara terbuka yang saya tangani"), "home/_cases.html", _my_open_cases(user)),
             Section(
                 "review",
                 gettext("Tindak lanjut menunggu penilaian"),

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.agencies.services import has_ended, newest_local_day, open_agency_choices, successor_of
 from app.calendar.working_days import deadline_gaps, explain_deadline
-from app.cases import access, attachments, history_words, page_errors, services
+from app.cases import access, assignment, attachments, history_words, page_errors, services
 from app.cases.schemas import NewCaseSchema
 from app.core import vocab
 from app.core.sanction_rules import EMPLOYEE_LABELS, suggest
@@ -117,6 +117,10 @@ def new_case_fields(user: User) -> list[FieldSpec]:
             spec.widget = "textarea"
         elif spec.name == "reported_person.nip":
             spec.inputmode = "numeric"
+        elif spec.name == "assignee_id":  # who handles it: the one logging it unless another is chosen
+            spec.widget = "select"
+            spec.choices = assignment.staff_choices()
+            spec.default = str(user.id)
     return specs
 
 

@@ -49,25 +49,28 @@ def is_edit_conflict(exc: BaseException, case: Case, submitted_version: Any) -> 
     return str(submitted_version).isdigit() and int(submitted_version) != case.version
 
 
-def edit_conflict(case: Case, event: str, user: User) -> dict[str, Any]:
+def edit_conflict(case: Case, event: str | None, user: User) -> dict[str, Any]:
     """What to tell a user whose form met a newer case: the change, by whom and when, the status now, and whether
-    the event can still be sent (then the form is sent again against the case as it is now)."""
+    the event can still be sent (then the form is sent again against the case as it is now). `event` None: the
+    form is the edit of the report (its page decides whether it is still possible)."""
     rows = [r for r in services.case_history(case, user) if r["event"] in VERSION_EVENTS]
     last = rows[-1] if rows else None
-    still_allowed = event in allowed_events(case, user)
     return {
         "change": history_words.event_title(last["event"], last["payload"] or {}) if last else None,
         "actor": history_words.actor_words([last])[last["seq"]] if last else None,
         "when": format_instant(last["created_at"], locale=current_locale()) if last else None,
         "status": label(STATUS_LABELS, case.status),
-        "still_allowed": still_allowed,
-        "action": gettext(TRANSITIONS[CaseEvent(event)].label),
+        "still_allowed": event in allowed_events(case, user) if event else True,
+        "action": gettext(TRANSITIONS[CaseEvent(event)].label) if event else gettext("Ubah data perkara"),
     }
 
 
-def refusal_words(exc: BaseException, case: Case, event: str) -> str:
+def refusal_words(exc: BaseException, case: Case, event: str | None) -> str:
     """A refusal of the workflow in words: the role and state checks name the event and the status by their
-    labels (their own messages carry keys for API clients); a guard's message is already worded."""
+    labels (their own messages carry keys for API clients); a guard's message is already worded. `event` None:
+    a refusal outside the transition table (an edit of the report), already worded."""
+    if event is None:
+        return gettext(getattr(exc, "message", "") or str(exc))
     action = gettext(TRANSITIONS[CaseEvent(event)].label)
     if isinstance(exc, Forbidden) and exc.code == "forbidden":
         return gettext("Tindakan \u201c%(action)s\u201d tidak termasuk wewenang peran Anda.", action=action)

@@ -16,6 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.cases import (
     access,
+    assignment,
     attachments,
     confirmation,
     duplicates,
@@ -93,6 +94,7 @@ def list_cases() -> Any:
         agencies=page_context.agency_choices(current_user),
         categories=[c.value for c in Category],
         may_create=access.may_create_case(current_user),
+        bulk_staff=assignment.staff_choices() if assignment.may_assign(current_user) else None,
     ), (422 if errors else 200)
 
 

@@ -87,6 +87,16 @@ class NewCaseSchema(Schema):
     summary = fields.String(required=True, validate=validate.Length(min=10, max=20000), error_messages=_required)
     occurred_on = fields.Date(required=True, error_messages={**_required, "invalid": "Tanggal tidak sah."})
     reporter = fields.Nested(ReporterSchema, load_default=None, allow_none=True)
+    assignee_id = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_ROW_ID, error="Pengguna tidak ditemukan."),
+        metadata={
+            "label": "Penanggung jawab (penyelidik)",
+            "description": "staf otoritas pengawas yang menangani perkara; kosong: pencatatnya sendiri",
+        },
+    )
 
     @validates("occurred_on")
     def _past(self, value: date, **_: Any) -> None:
@@ -112,6 +122,8 @@ class CaseUpdateSchema(NewCaseSchema):
 
     class Meta:
         unknown = RAISE
+        # Who handles the case changes through its own request, with a reason (POST /cases/<id>/assignee).
+        exclude = ("assignee_id",)
 
 
 def _partial_update_schema() -> CaseUpdateSchema:
@@ -215,6 +227,11 @@ class AgencyRef(Schema):
     )
 
 
+class StaffRef(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
 class RecommendationOut(Schema):
     sanction = fields.String()
     sanction_form = fields.String(allow_none=True)
@@ -300,6 +317,10 @@ class CaseOut(CaseSummaryOut):
     dismiss_reason = fields.String(allow_none=True)
     close_reason = fields.String(allow_none=True)
     reporter = fields.Dict(allow_none=True, metadata={"description": "KASN roles only"})
+    assignee = fields.Nested(
+        StaffRef, allow_none=True, metadata={"description": "penanggung jawab perkara (peran KASN saja)"}
+    )
+    team = fields.String(allow_none=True, metadata={"description": "tim penanggung jawab (peran KASN saja)"})
     escalations = fields.List(fields.Dict())
     blocks = fields.List(fields.Nested(DataBlockOut), metadata={"description": "pemblokiran data/layanan SIASN"})
     person = fields.Nested(CasePersonOut, allow_none=True)

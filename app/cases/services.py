@@ -19,6 +19,7 @@ from app.calendar.services import deadline_status as clock
 from app.calendar.working_days import local_today
 from app.cases import outcomes
 from app.cases.access import may_create_case, sees_attachment, sees_deliberation, sees_reporter
+from app.cases.assignment import check_assignee, staff_ref
 from app.cases.listing import case_summary
 from app.cases.schemas import NewCaseSchema, _partial_update_schema
 from app.core.clock import utcnow
@@ -88,6 +89,7 @@ def create_case(data: dict[str, Any], actor: User, *, now: datetime | None = Non
         raise ValidationFailed(
             "Instansi tidak ditemukan.", details={"fields": {"agency_id": ["instansi tidak ditemukan"]}}
         )
+    assignee = actor if clean.get("assignee_id") is None else check_assignee(clean["assignee_id"])
     now = now or utcnow()
     check_open_for_new_case(agency, now)  # an agency that ended takes no case reported from that day (422)
     person = clean["reported_person"]
@@ -106,6 +108,7 @@ def create_case(data: dict[str, Any], actor: User, *, now: datetime | None = Non
         reporter_name=reporter.get("name"),
         reporter_contact=reporter.get("contact"),
         created_by_id=actor.id,
+        assignee_id=assignee.id,
         created_at=now,
         updated_at=now,
     )
@@ -124,6 +127,7 @@ def create_case(data: dict[str, Any], actor: User, *, now: datetime | None = Non
             "category": case.category,
             "source": case.source,
             "has_reporter": bool(reporter.get("name") or reporter.get("contact")),
+            "assignee": staff_ref(assignee),
         },
         at=now,
     )
@@ -285,6 +289,10 @@ def case_detail(case: Case, user: User, now: datetime | None = None) -> dict[str
     )
     if sees_reporter(user):
         out["reporter"] = {"name": case.reporter_name, "contact": case.reporter_contact}
+    if sees_deliberation(user):  # who handles the case is the authority's own business (staff names)
+        assignee = get_row(User, case.assignee_id) if case.assignee_id else None
+        out["assignee"] = {"id": assignee.id, "name": assignee.name or assignee.email} if assignee else None
+        out["team"] = case.team
     return out
 
 

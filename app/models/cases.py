@@ -92,6 +92,8 @@ class Case(Model):
         Index("ix_cases_agency_id_id", "agency_id", "id"),
         # The target of the recommendations' (case_id, agency_id) foreign key.
         UniqueConstraint("id", "agency_id"),
+        # "Antrean saya": an investigator's assigned cases in a given state (migration 0012).
+        Index("ix_cases_assignee_status_id", "assignee_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -117,6 +119,10 @@ class Case(Model):
     # Stable reference of an imported record: re-importing the same row adds nothing.
     external_ref: Mapped[str | None] = mapped_column(String(100), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The investigator in charge (a user of the authority's staff): the creator unless told otherwise; changed
+    # only by app.cases.assignment, which writes the history row. `team`: an optional team name.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    team: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Set when the recommendation is first issued: the PPK sees the case from then on.
@@ -126,7 +132,8 @@ class Case(Model):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     agency: Mapped[Agency] = relationship(lazy="raise")
-    created_by: Mapped[User | None] = relationship(lazy="raise")
+    created_by: Mapped[User | None] = relationship(lazy="raise", foreign_keys=[created_by_id])
+    assignee: Mapped[User | None] = relationship(lazy="raise", foreign_keys=[assignee_id])
     recommendation: Mapped[Recommendation | None] = relationship(
         back_populates="case", uselist=False, lazy="raise", foreign_keys="Recommendation.case_id"
     )

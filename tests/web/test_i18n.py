@@ -123,10 +123,10 @@ def test_login_page_is_indonesian_and_the_switch_gives_english(pages):
 def test_language_switch_is_remembered_for_the_user(world, pages_for, app):
     pages = pages_for(world.investigator)
     pages.post("/lang/en", {"next": "/"}, page="/")
-    assert "My open cases" in pages.get("/").get_data(as_text=True)
+    assert "Open cases I handle" in pages.get("/").get_data(as_text=True)
     pages.post("/logout", page="/")
     again = pages_for(world.investigator)  # a new browser: the account's language comes back
-    assert "My open cases" in again.get("/").get_data(as_text=True)
+    assert "Open cases I handle" in again.get("/").get_data(as_text=True)
 
 
 def test_language_switch_ignores_unknown_languages_and_foreign_targets(pages):

@@ -16,7 +16,7 @@ from app.audit.history import SYSTEM_ACTOR
 from app.calendar.working_days import FOLLOW_UP_RULE, Calendar, end_of_day, follow_up_rule, local_date
 from app.cases.importing.reading import normalize_value
 from app.core.clock import utcnow
-from app.core.vocab import CENTRAL_KINDS, AgencyKind, Body
+from app.core.vocab import CASE_STAFF, CENTRAL_KINDS, AgencyKind, Body
 from app.db import db
 from app.escalations.ladder import ladder_of, load_ladder
 from app.escalations.sweep import demanded_level, level_days
@@ -69,6 +69,9 @@ class ImportContext:
 
     def __init__(self, actor: Any | None, filename: str):
         self.actor_id = getattr(actor, "id", None)
+        # Whoever imports is in charge of the imported cases when they are case staff (an administrator's import
+        # leaves them unassigned until a member of staff takes them: app/cases/assignment.py).
+        self.assignee_id = self.actor_id if getattr(actor, "role", None) in CASE_STAFF else None
         self.actor_label = getattr(actor, "email", None) or SYSTEM_ACTOR
         self.filename = filename
         self.now = utcnow()

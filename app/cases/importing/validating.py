@@ -281,6 +281,8 @@ class RowValidator:
             "close_reason": None,
             "external_ref": external_ref,
             "created_by_id": ctx.actor_id,
+            "assignee_id": ctx.assignee_id,
+            "team": None,
             "created_at": created_at,
             "updated_at": ctx.now,
             "issued_at": None,

@@ -1,0 +1,219 @@
+""" "Antrean saya": what waits for the signed-in user, and why, most urgent first (the page `/antrean` and
+`GET /api/v1/me/queue` read the same list).
+
+Each role has its reasons, each a condition on a visible case (the visibility rule of app/cases/access.py is
+always part of the query, so nothing outside what the user may see ever enters the queue):
+
+- case staff (investigator, and a signing official for the cases assigned to him): a new report to review, a
+  review to turn into a draft, a PPK's objection to answer, a PPK's follow-up to assess, and the assigned cases
+  whose PPK deadline is past or within NEAR_DAYS calendar days;
+- a signing official (`commissioner`), besides: every draft written by someone else waiting to be issued (the
+  four-eyes rule: his own drafts wait for another official and are not his to act on), and every objection of a
+  PPK waiting for an answer (only a signing official answers one);
+- a PPK: its recommendations waiting for its follow-up, those past their deadline first;
+- an overseer: the open cases escalated to its ministry.
+
+One case has one reason: the first condition of its role's list that holds. The order is urgency: the running
+deadline (earliest, i.e. most overdue, first; none last), then the escalation level (highest first), then the
+oldest case. It is one SQL statement per page, keyset-paginated like the other lists (`limit`, `cursor` →
+`next_cursor`); an investigator's part reads the `(assignee_id, status, id)` index (migration 0012).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask_babel import gettext
+from sqlalchemy import ColumnElement, and_, bindparam, literal, or_, select
+from sqlalchemy import case as sql_case
+from sqlalchemy.sql.functions import coalesce
+
+from app.auth.services import TokenCaller
+from app.calendar.working_days import Calendar, local_date
+from app.cases.access import _visibility, _visibility_rule
+from app.cases.listing import SUMMARY_COLUMNS, _summary
+from app.core.clock import utcnow
+from app.core.pagination import decode_cursor, encode_cursor
+from app.core.states import TERMINAL_STATUSES, CaseStatus
+from app.core.vocab import CASE_STAFF, KASN_ROLES, Role
+from app.db import db
+from app.errors import ValidationFailed
+from app.models.agencies import Agency
+from app.models.auth import User
+from app.models.cases import Case, Recommendation
+from app.web.schema_forms import N_
+
+NEAR_DAYS = 7
+S = CaseStatus
+
+# Every reason, in words (what the page and the API's `reason_label` say).
+REASON_LABELS = {
+    "to_issue": N_("Draf rekomendasi susunan pegawai lain menunggu Anda terbitkan"),
+    "clarification_to_answer": N_("PPK mengajukan sanggahan/klarifikasi yang menunggu jawaban"),
+    "follow_up_to_assess": N_("PPK melaporkan tindak lanjut yang menunggu penilaian Anda"),
+    "deadline_passed": N_("Tenggat tindak lanjut PPK sudah lewat"),
+    "deadline_near": N_("Tenggat tindak lanjut PPK sudah dekat"),
+    "to_review": N_("Laporan baru menunggu penelaahan Anda"),
+    "to_draft": N_("Dalam penelaahan: rekomendasi belum disusun"),
+    "follow_up_overdue": N_("Tindak lanjut rekomendasi sudah lewat tenggat"),
+    "follow_up_due": N_("Rekomendasi menunggu tindak lanjut Anda"),
+    "escalated": N_("Dieskalasi ke kementerian Anda"),
+}
+FAR = datetime(9999, 12, 31, tzinfo=UTC)  # "no running deadline": after every real one
+NO_LEVEL = -1
+
+
+def _status(status: CaseStatus) -> ColumnElement[bool]:
+    return Case._status == status.value
+
+
+def _reasons(role: str) -> list[tuple[str, ColumnElement[bool]]]:
+    """The role's reasons as (code, SQL condition), in the order that decides a case's one reason; the values
+    are bound at execution (`me`, `now`, `near`)."""
+    mine = Case.assignee_id == bindparam("me")
+    running = and_(_status(S.AWAITING_FOLLOW_UP), Recommendation.is_open.is_(True), Recommendation.due_at.is_not(None))
+    reasons: list[tuple[str, ColumnElement[bool]]] = []
+    if role == Role.COMMISSIONER:
+        by_someone_else = or_(Recommendation.drafted_by_id.is_(None), Recommendation.drafted_by_id != bindparam("me"))
+        reasons += [
+            ("to_issue", and_(_status(S.RECOMMENDATION_DRAFTED), by_someone_else)),
+            ("clarification_to_answer", _status(S.CLARIFICATION_REQUESTED)),
+        ]
+    if role in CASE_STAFF:
+        reasons += [
+            ("clarification_to_answer", and_(mine, _status(S.CLARIFICATION_REQUESTED))),
+            ("follow_up_to_assess", and_(mine, _status(S.FOLLOW_UP_REPORTED))),
+            ("deadline_passed", and_(mine, running, Recommendation.due_at < bindparam("now"))),
+            ("deadline_near", and_(mine, running, Recommendation.due_at < bindparam("near"))),
+            ("to_review", and_(mine, _status(S.REPORTED))),
+            ("to_draft", and_(mine, _status(S.UNDER_REVIEW))),
+        ]
+    elif role == Role.PPK:
+        waiting = and_(_status(S.AWAITING_FOLLOW_UP), Recommendation.issued_at.is_not(None))
+        reasons += [
+            ("follow_up_overdue", and_(waiting, Recommendation.is_overdue(bindparam("now")))),
+            ("follow_up_due", waiting),
+        ]
+    elif role == Role.OVERSEER:
+        # The visibility rule keeps the cases escalated (level ≥ 2) to the overseer's own ministry.
+        reasons.append(("escalated", Case._status.not_in([s.value for s in TERMINAL_STATUSES])))
+    return reasons
+
+
+def _sort_keys() -> tuple[Any, Any]:
+    due_type = Recommendation.__table__.c.due_at.type
+    due = coalesce(
+        sql_case(
+            (and_(Recommendation.is_open.is_(True), Recommendation.issued_at.is_not(None)), Recommendation.due_at)
+        ),
+        literal(FAR, due_type),
+    )
+    level = coalesce(Recommendation.escalation_level, NO_LEVEL)
+    return due, level
+
+
+def _statement(user: User | TokenCaller, after: tuple[int, datetime, int] | None) -> Any:
+    rule, values = _visibility(user)
+    reasons = _reasons(user.role)
+    if not reasons:
+        return None
+    due, level = _sort_keys()
+    reason = sql_case(*[(condition, literal(code)) for code, condition in reasons])
+    stmt = (
+        select(*SUMMARY_COLUMNS, reason.label("reason"), due.label("sort_due"), level.label("sort_level"))
+        .select_from(Case)
+        .join(Agency, Agency.id == Case.agency_id)
+        .outerjoin(Recommendation, Recommendation.case_id == Case.id)
+        .where(_visibility_rule(rule, values), or_(*[condition for _, condition in reasons]))
+    )
+    if after is not None:
+        last_id, last_due, last_level = after
+        due_after = literal(last_due, Recommendation.__table__.c.due_at.type)
+        stmt = stmt.where(
+            or_(
+                due > due_after,
+                and_(due == due_after, level < last_level),
+                and_(due == due_after, level == last_level, Case.id > last_id),
+            )
+        )
+    return stmt.order_by(due.asc(), level.desc(), Case.id.asc())
+
+
+def _cursor(cursor: str | None) -> tuple[int, datetime, int] | None:
+    """The last item of the previous page: (case id, its deadline key, its level key); 422 when forged."""
+    key = decode_cursor(cursor)
+    if key is None:
+        return None
+    try:
+        last_id, due_text, last_level = key
+        due = datetime.fromisoformat(due_text)
+        if not isinstance(last_id, int) or not isinstance(last_level, int) or due.tzinfo is None or last_id < 1:
+            raise ValueError
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed("Kursor halaman tidak sah.", details={"fields": {"cursor": ["tidak sah"]}}) from exc
+    return last_id, due, last_level
+
+
+def my_queue(
+    user: User | TokenCaller, limit: int, cursor: str | None = None, *, now: datetime | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of what waits for `user`, most urgent first, and the cursor of the next page (None: the last)."""
+    stmt = _statement(user, _cursor(cursor))
+    if stmt is None:
+        return [], None
+    now = now or utcnow()
+    params = {"now": now, "near": now + timedelta(days=NEAR_DAYS), "me": user.id}
+    rows = db.session.execute(stmt.limit(limit + 1), params).all()
+    page = rows[:limit]
+    items = _items(page, user, now)
+    last = page[-1] if page else None
+    next_cursor = None
+    if len(rows) > limit and last is not None:
+        sort_due = last.sort_due if last.sort_due.tzinfo else last.sort_due.replace(tzinfo=UTC)
+        next_cursor = encode_cursor([last.id, sort_due.isoformat(), int(last.sort_level)])
+    return items, next_cursor
+
+
+def _items(rows: Sequence[Any], user: User | TokenCaller, now: datetime) -> list[dict[str, Any]]:
+    width = len(SUMMARY_COLUMNS)
+    calendar = Calendar.load(all_agencies=True) if any(row.rec_due_at for row in rows) else None
+    staff = user.role in KASN_ROLES
+    items = []
+    for row in rows:
+        item = _summary(row[:width])
+        item.update(case_id=item["id"], reason=row.reason, reason_label=gettext(REASON_LABELS[row.reason]))
+        item.update(_days(item, calendar, now))
+        item["reason_detail"] = _detail(item)
+        if not staff:
+            item.pop("version", None)
+        items.append(item)
+    return items
+
+
+def _days(item: dict[str, Any], calendar: Calendar | None, now: datetime) -> dict[str, Any]:
+    """Working days left (the due day counts 1) or late, while the deadline runs (the case page's rule)."""
+    due = item["due_at"]
+    out: dict[str, Any] = {"working_days_left": None, "working_days_late": None}
+    if due is None or calendar is None or item["status"] != S.AWAITING_FOLLOW_UP.value:
+        return out
+    zone, agency_id = item["agency"]["timezone"], item["agency_id"]
+    left, late = calendar.days_left_and_late(local_date(now, zone), local_date(due, zone), agency_id)
+    if now > due:
+        out["working_days_late"] = late
+    else:
+        out["working_days_left"] = left
+    return out
+
+
+def _detail(item: dict[str, Any]) -> str:
+    """The reason's particulars in words: the days left or late, the escalation level reached."""
+    parts = []
+    if item["working_days_late"]:
+        parts.append(gettext("lewat %(n)s hari kerja", n=item["working_days_late"]))
+    elif item["working_days_left"] is not None:
+        parts.append(gettext("sisa %(n)s hari kerja", n=item["working_days_left"]))
+    if item["escalation_level"] is not None and item["escalation_level"] >= 1:
+        parts.append(gettext("eskalasi tingkat %(level)s", level=item["escalation_level"]))
+    return "; ".join(parts)
