@@ -78,6 +78,13 @@ BENCHES = (
     Bench("export", "export_memory", "Peak memory of a worker exporting all cases", None),
     Bench("public", "public", "Public figures JSON vs a static file of the same bytes (gunicorn, req/s)", ("min", 0.5)),
     Bench(
+        "intake",
+        "intake",
+        "Intake surge: reports through the API in batches vs bare INSERT (reports/s), duplicate check p95",
+        ("min", 0.1),
+        ("--reports", "2000", "--checks", "200"),
+    ),
+    Bench(
         "search",
         "search",
         "Case search q= per kind of term (slowest p95, target <= 100 ms on PostgreSQL; app vs hand-written SQL)",

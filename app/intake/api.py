@@ -12,7 +12,7 @@ from app.api.security import current_api_user, require_auth, require_role
 from app.cases import access, duplicates
 from app.core.vocab import Role
 from app.db import db, unit_of_work
-from app.errors import NotFound, ValidationFailed
+from app.errors import NotFound
 from app.intake import events, services
 from app.intake.schemas import (
     CaseElectionIn,
@@ -102,13 +102,13 @@ def submit_batch(**_: Any) -> dict[str, Any]:
     body = services.load(IntakeBatchIn(), _json_body(), "Data kiriman tidak valid.")
     items: list[dict[str, Any]] = []
     with unit_of_work():
-        for index, item in enumerate(body["items"]):
-            try:
-                with db.session.begin_nested():
-                    report, _created = services.submit_report(item, channel=_channel(user), sender=user)
+        results = services.submit_reports(body["items"], channel=_channel(user), sender=user)
+        for index, (report, _created, error) in enumerate(results):
+            if error is None and report is not None:
                 items.append({"index": index, "id": report.id, "tracking_code": report.tracking_code, "errors": None})
-            except ValidationFailed as exc:
-                items.append({"index": index, "id": None, "tracking_code": None, "errors": exc.details.get("fields")})
+            else:
+                fields = error.details.get("fields") if error is not None else None
+                items.append({"index": index, "id": None, "tracking_code": None, "errors": fields})
     created = sum(1 for i in items if i["errors"] is None)
     return {"created": created, "refused": len(items) - created, "items": items}
 

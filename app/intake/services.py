@@ -2,6 +2,9 @@
 and an investigator accepts it as a new case, attaches it to an existing case, or refuses it with a reason its
 sender reads. Likely duplicates are shown before a report becomes a case (app/cases/duplicates.py). Services
 flush; the entry points commit.
+
+Why it is long: a report's whole way through the queue — arrival (one or a batch), its files, how staff and its
+sender read it, and the three decisions — is one story, told here in order.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from app.cases import access, attachments, duplicates, services
 from app.core.clock import utcnow
 from app.core.states import TERMINAL_STATUSES, CaseStatus
 from app.core.vocab import Category, Source
-from app.db import db, get_row
+from app.db import db, get_row, in_chunks, valid_row_id
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.intake import guard
 from app.intake.schemas import IntakeAcceptIn, IntakeAttachIn, IntakeRefuseIn, IntakeReportIn
@@ -69,41 +72,103 @@ def submit_report(
 ) -> tuple[IntakeReport, bool]:
     """A new report in the queue, with its tracking code; (report, created). A forwarder's report with an
     `external_ref` it sent before is that report (created False). Flushes."""
+    report, created, error = submit_reports([data], channel=channel, sender=sender, now=now)[0]
+    if error is not None:
+        raise error
+    assert report is not None
+    return report, created
+
+
+_REPORT_SCHEMA = IntakeReportIn()  # built once: a schema is reusable, and building one copies every field
+
+
+def submit_reports(
+    items: list[Any], *, channel: str, sender: User | None = None, now: datetime | None = None
+) -> list[tuple[IntakeReport | None, bool, ValidationFailed | None]]:
+    """Many reports at once (a batch of the API): per item (report, created, None) or (None, False, the error);
+    a refused item writes nothing. The office's register numbers, the agencies and the election period are read
+    once for the batch, and the rows flushed together. Flushes."""
+    _check_sender(channel, sender)
+    now = now or utcnow()
+    loaded: list[dict[str, Any] | ValidationFailed] = []
+    for data in items:
+        try:
+            clean = load(_REPORT_SCHEMA, data)
+            if channel != "forwarder":
+                clean["external_ref"] = None
+            loaded.append(clean)
+        except ValidationFailed as exc:
+            loaded.append(exc)
+    earlier, active, elections = _batch_context([c for c in loaded if isinstance(c, dict)], sender)
+    period = election_for(now.date(), Category.NETRALITAS.value)
+    results: list[tuple[IntakeReport | None, bool, ValidationFailed | None]] = []
+    for clean in loaded:
+        if isinstance(clean, ValidationFailed):
+            results.append((None, False, clean))
+            continue
+        if clean["external_ref"] and clean["external_ref"] in earlier:
+            results.append((earlier[clean["external_ref"]], False, None))
+            continue
+        fields: dict[str, list[str]] = {}
+        if clean["agency_id"] and clean["agency_id"] not in active:
+            fields["agency_id"] = ["Instansi tidak ditemukan."]
+        if clean["election_id"] and clean["election_id"] not in elections:
+            fields["election_id"] = ["Pemilihan tidak ditemukan."]
+        if fields:
+            results.append((None, False, ValidationFailed("Data laporan tidak valid.", details={"fields": fields})))
+            continue
+        election = elections.get(clean["election_id"]) or (
+            period if clean["category"] == Category.NETRALITAS.value else None
+        )
+        report = _new_report(clean, channel, sender, election, now)
+        db.session.add(report)
+        if report.external_ref:
+            earlier[report.external_ref] = report  # the same number twice in one batch: one report
+        results.append((report, True, None))
+    db.session.flush()
+    return results
+
+
+def _check_sender(channel: str, sender: User | None) -> None:
     if channel == "forwarder" and (sender is None or not access.may_forward(sender)):
         raise Forbidden("Hanya akun penerus laporan (Bawaslu) yang dapat meneruskan laporan.")
     if channel == "staff" and (sender is None or not access.may_triage(sender)):
         raise Forbidden("Hanya penyelidik atau komisioner yang dapat mencatat laporan.")
-    clean = load(IntakeReportIn(), data)
-    if channel != "forwarder":
-        clean["external_ref"] = None
-    if clean["external_ref"] and sender is not None:
-        earlier = db.session.scalar(
-            select(IntakeReport).where(
-                IntakeReport.forwarder_id == sender.id, IntakeReport.external_ref == clean["external_ref"]
-            )
-        )
-        if earlier is not None:
-            return earlier, False
-    fields: dict[str, list[str]] = {}
-    agency = get_row(Agency, clean["agency_id"]) if clean["agency_id"] else None
-    if clean["agency_id"] and (agency is None or not agency.is_active):
-        fields["agency_id"] = ["Instansi tidak ditemukan."]
-    election = get_row(Election, clean["election_id"]) if clean["election_id"] else None
-    if clean["election_id"] and election is None:
-        fields["election_id"] = ["Pemilihan tidak ditemukan."]
-    if fields:
-        raise ValidationFailed("Data laporan tidak valid.", details={"fields": fields})
-    now = now or utcnow()
-    election = election or election_for(now.date(), clean["category"])
+
+
+def _batch_context(
+    cleans: list[dict[str, Any]], sender: User | None
+) -> tuple[dict[str, IntakeReport], set[int], dict[int, Election]]:
+    """What a batch reads once: the office's reports with the batch's register numbers, the active agencies it
+    names, and the elections (when an item names one)."""
+    refs = {c["external_ref"] for c in cleans if c["external_ref"]}
+    earlier: dict[str, IntakeReport] = {}
+    if refs and sender is not None:
+        for chunk in in_chunks(sorted(refs)):
+            for row in db.session.scalars(
+                select(IntakeReport).where(IntakeReport.forwarder_id == sender.id, IntakeReport.external_ref.in_(chunk))
+            ):
+                earlier[str(row.external_ref)] = row
+    agency_ids = {c["agency_id"] for c in cleans if c["agency_id"] and valid_row_id(c["agency_id"])}
+    active: set[int] = set()
+    for chunk in in_chunks(sorted(agency_ids)):
+        active.update(db.session.scalars(select(Agency.id).where(Agency.id.in_(chunk), Agency.is_active.is_(True))))
+    elections = {e.id: e for e in db.session.scalars(select(Election))} if any(c["election_id"] for c in cleans) else {}
+    return earlier, active, elections
+
+
+def _new_report(
+    clean: dict[str, Any], channel: str, sender: User | None, election: Election | None, now: datetime
+) -> IntakeReport:
     person = clean["reported_person"]
     reporter = clean.get("reporter") or {}
-    report = IntakeReport(
+    return IntakeReport(
         tracking_code=new_tracking_code(),
         channel=channel,
         forwarder_id=sender.id if channel == "forwarder" and sender is not None else None,
         external_ref=clean["external_ref"],
         status="received",
-        agency_id=agency.id if agency is not None else None,
+        agency_id=clean["agency_id"] or None,
         agency_text=(clean.get("agency_name") or "").strip() or None,
         category=clean["category"],
         subcategory=clean.get("subcategory"),
@@ -120,9 +185,6 @@ def submit_report(
         created_at=now,
         updated_at=now,
     )
-    db.session.add(report)
-    db.session.flush()
-    return report, True
 
 
 def add_files(report: IntakeReport, files: list[FileStorage], sender: User | None = None) -> list[IntakeFile]:
