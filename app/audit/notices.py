@@ -158,7 +158,7 @@ class _People:
         people = cls()
         ids = sorted({fact.case_id for fact, _ in facts})
         audiences = {audience for _, plan in facts for audience in plan.audiences}
-        columns = [Case.id, Case.created_by_id, Case.agency_id, Case.issued_at]
+        columns: list[Any] = [Case.id, Case.created_by_id, Case.agency_id, Case.issued_at]
         if _ASSIGNEE is not None:
             columns.append(_ASSIGNEE)
         for chunk in in_chunks(ids):
@@ -188,11 +188,11 @@ class _People:
                     )
                 )
                 for user_id, agency_id in rows:
-                    people.ppk.setdefault(agency_id, set()).add(user_id)
+                    people.ppk.setdefault(int(agency_id or 0), set()).add(user_id)
         if OVERSEERS in audiences:
-            rows = db.session.execute(select(User.id, User.body).where(active, User.role == Role.OVERSEER.value))
-            for user_id, body in rows:
-                people.overseers.setdefault(body, set()).add(user_id)
+            bodies = db.session.execute(select(User.id, User.body).where(active, User.role == Role.OVERSEER.value))
+            for user_id, body in bodies:
+                people.overseers.setdefault(str(body), set()).add(user_id)
         if COMMISSIONERS in audiences:
             people.commissioners = set(
                 db.session.scalars(select(User.id).where(active, User.role == Role.COMMISSIONER.value))
@@ -217,11 +217,12 @@ class _People:
                 found |= self.ppk.get(agency_id, set())
             elif audience == OVERSEERS and plan.data.get("body"):
                 found |= self.overseers.get(plan.data["body"], set())
-            elif audience == NEW_ASSIGNEE:
+            elif audience == NEW_ASSIGNEE and new is not None:
                 found |= {new} & self.staff
-            elif audience == OLD_ASSIGNEE:
+            elif audience == OLD_ASSIGNEE and old is not None:
                 found |= {old} & self.staff
-        found.discard(fact.actor_id)  # type: ignore[arg-type]
+        if fact.actor_id is not None:
+            found.discard(fact.actor_id)
         return found
 
 

@@ -14,7 +14,7 @@ from app.db import MAX_ROW_ID, unit_of_work
 from app.inbox import services
 
 blp = Blueprint("notifications", __name__, description="Notifikasi pengguna (lonceng)")
-SECURITY = [{"bearerAuth": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 class NoticeSchema(Schema):

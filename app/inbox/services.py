@@ -24,7 +24,7 @@ from app.models.notifications import Notification
 PAGE_SIZE = 20
 
 
-def _visible(user: User) -> Select[Any]:
+def _visible(user: User) -> Select[Notification, str]:
     """The user's notices about cases the user may see."""
     return (
         select(Notification, Case.number)
@@ -118,7 +118,7 @@ def mark_read(user: User, ids: list[int] | None = None, *, now: datetime | None 
         if not wanted:
             return 0
         stmt = stmt.where(Notification.id.in_(wanted))
-    result = db.session.execute(stmt.values(read_at=now).execution_options(synchronize_session=False))
+    result: Any = db.session.execute(stmt.values(read_at=now).execution_options(synchronize_session=False))
     db.session.flush()
     return int(result.rowcount or 0)
 
