@@ -4,7 +4,7 @@ user; nothing on a day off; English for a person whose language is English (SQLi
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 import pytest
 import time_machine
@@ -12,9 +12,10 @@ from sqlalchemy import select
 
 from app.db import db
 from app.inbox import services
-from app.inbox.digest import digest_key, run_notice_digest
+from app.inbox.digest import digest_key, digest_time, run_notice_digest
 from app.models.notifications import Notification
 from app.models.outbox import OutboxMessage
+from config import ConfigError
 from notifications.dispatcher import dispatch_pending
 from tests.factories import Cast, S, case_in, make_agency, make_cast
 
@@ -135,3 +136,11 @@ def test_a_disabled_account_gets_no_email(cast: Cast):
     db.session.commit()
     _run(THURSDAY)
     assert _digests(cast.ppk) == []
+
+
+def test_the_moment_is_a_time_of_day():
+    assert digest_time({"NOTIFY_DIGEST_TIME": "07.30"}) == time(7, 30)
+    assert digest_time({}) == time(7, 0)
+    for wrong in ("25:00", "pagi", "7"):
+        with pytest.raises(ConfigError):
+            digest_time({"NOTIFY_DIGEST_TIME": wrong})
