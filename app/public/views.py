@@ -9,9 +9,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
-from flask_babel import get_locale
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext
+from flask_login import current_user, login_required
 
+from app.core.vocab import Role
+from app.db import unit_of_work
 from app.errors import NotFound
 from app.extensions import limiter, rate_limits_off
 from app.index.access import MAX_YEAR, MIN_YEAR, current_year
@@ -140,6 +143,37 @@ def definitions_page() -> Any:
     ]
     body = render_template("public/definitions.html", entries=entries, threshold=releases.threshold())
     return _html(body, None)
+
+
+@bp.route("/publik/admin", methods=["GET", "POST"])
+@login_required
+def publication() -> Any:
+    """The administrator's switch: publish or withhold a year's public figures, with a reason; the history."""
+    if current_user.role != Role.ADMIN:
+        abort(403)
+    errors: dict[str, str] = {}
+    form = {"year": request.form.get("year", ""), "reason": request.form.get("reason", "").strip()}
+    if request.method == "POST":
+        year = int(form["year"]) if form["year"].isdigit() else None
+        if year is None or not MIN_YEAR <= year <= MAX_YEAR:
+            errors["year"] = gettext("Pilih tahun.")
+        if len(form["reason"]) < 3:
+            errors["reason"] = gettext("Alasan wajib diisi (minimal 3 karakter).")
+        if not errors and year is not None:
+            published = request.form.get("action") == "publish"
+            with unit_of_work():
+                releases.set_published(year, published, form["reason"], current_user.id)
+            if published:
+                flash(gettext("Angka publik tahun %(year)s diterbitkan.", year=year), "success")
+            else:
+                flash(gettext("Angka publik tahun %(year)s ditahan.", year=year), "success")
+            return redirect(url_for("public_pages.publication"))
+    years = sorted({row["year"] for row in releases.release_years()} | {current_year()}, reverse=True)
+    rows = [
+        {"year": y, "published": releases.is_published(y), "history": releases.publication_history(y)} for y in years
+    ]
+    status = 422 if errors else 200
+    return render_template("public/publication.html", rows=rows, errors=errors, form=form), status
 
 
 MONTHS_ID = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")

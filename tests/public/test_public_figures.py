@@ -18,9 +18,11 @@ from app.db import db
 from app.index.snapshots import freeze_year
 from app.models.core import JobHeartbeat
 from app.models.public import PublicFigure, PublicPublication, PublicRelease
+from app.public import release as releases
 from app.public.cli import refresh_job
 from app.scheduling import run_job
 from tests.factories import case_in
+from tests.web.conftest import Pages
 
 YEAR_JSON = "/api/v1/public/years/2026/figures.json"
 YEAR_CSV = "/api/v1/public/years/2026/figures.csv"
@@ -262,3 +264,23 @@ def test_the_threshold_is_configurable(runner, client, app, public_world, thresh
     big = agency(data, "KEM-BESAR")["values"]["recommendations_issued"]  # 6
     assert big in (6, "x") if threshold <= 6 else big == f"< {threshold}"
     assert "< 5" not in json.dumps(data)
+
+
+def test_the_administrators_page_withholds_and_publishes_with_a_reason(app, client, public_world):
+    refresh_year = releases.refresh_year(2026)
+    db.session.commit()
+    assert refresh_year.version == 1
+    pages = Pages(app.test_client())
+    assert pages.login(public_world.cast.investigator).status_code == 302
+    assert pages.get("/publik/admin").status_code == 403
+    admin = Pages(app.test_client())
+    admin.login(public_world.cast.admin)
+    refused = admin.post("/publik/admin", {"year": "2026", "reason": "", "action": "withhold"})
+    assert refused.status_code == 422 and "Alasan wajib diisi" in refused.get_data(as_text=True)
+    done = admin.post("/publik/admin", {"year": "2026", "reason": "Belum diverifikasi", "action": "withhold"})
+    assert done.status_code == 302
+    assert client.get(YEAR_JSON).status_code == 404
+    page = admin.get("/publik/admin").get_data(as_text=True)
+    assert "Ditahan" in page and "Belum diverifikasi" in page
+    admin.post("/publik/admin", {"year": "2026", "reason": "Sudah diverifikasi", "action": "publish"})
+    assert client.get(YEAR_JSON).status_code == 200
