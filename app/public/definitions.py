@@ -194,8 +194,9 @@ def label(key: str, locale: str = "id") -> str:
 
 
 def definition(key: str, locale: str = "id") -> str:
+    """The definition in words (the IM-NKK's indicator keys written plain, without code quotes)."""
     entry = _DEFINITIONS[key]
-    return entry[3] if locale == "en" else entry[2]
+    return (entry[3] if locale == "en" else entry[2]).replace("`", "")
 
 
 def method_anchor(key: str) -> str | None:
