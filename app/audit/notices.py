@@ -3,7 +3,7 @@ the history writer (app/audit/history.py) in the event's transaction, so an even
 roll back together, whoever wrote the event (a workflow event, the sweep's escalation, a reassignment).
 
 Who is told, never the person who acted:
-- the case's staff — its creator, its assignee (when cases have one), the drafter and the issuer of its
+- the case's staff — its creator, its assignee, the drafter and the issuer of its
   recommendation, while they are active investigators or commissioners — of an issued recommendation, the
   PPK's replies (acknowledged, clarification asked, follow-up reported), an answered clarification and an
   escalation;
@@ -34,9 +34,6 @@ from app.db import db, in_chunks
 from app.models.auth import User
 from app.models.cases import Case, Recommendation
 from app.models.notifications import Notification
-
-# The case's assignee, once the work queue's column exists (migration 0012).
-_ASSIGNEE = getattr(Case, "assignee_id", None)
 
 ESCALATED_LEVEL = 2  # a ministry reads a case from this level (app.cases.access, the "body" rule)
 
@@ -158,9 +155,7 @@ class _People:
         people = cls()
         ids = sorted({fact.case_id for fact, _ in facts})
         audiences = {audience for _, plan in facts for audience in plan.audiences}
-        columns: list[Any] = [Case.id, Case.created_by_id, Case.agency_id, Case.issued_at]
-        if _ASSIGNEE is not None:
-            columns.append(_ASSIGNEE)
+        columns: list[Any] = [Case.id, Case.created_by_id, Case.agency_id, Case.issued_at, Case.assignee_id]
         for chunk in in_chunks(ids):
             for row in db.session.execute(select(*columns).where(Case.id.in_(chunk))):
                 people.cases[row[0]] = row
@@ -171,7 +166,7 @@ class _People:
             ):
                 people.recommendations[case_id] = (drafted, issued)
         active = User.is_active.is_(True)
-        wanted = {i for row in people.cases.values() for i in row[1:2] + tuple(row[4:5]) if i is not None}
+        wanted = {i for row in people.cases.values() for i in (row[1], row[4]) if i is not None}
         wanted |= {i for pair in people.recommendations.values() for i in pair if i is not None}
         wanted |= {i for fact, _ in facts for i in _assignees(fact) if i is not None}
         staff = [r.value for r in CASE_STAFF]
@@ -203,8 +198,7 @@ class _People:
         case = self.cases.get(fact.case_id)
         if case is None:
             return set()
-        _, created_by, agency_id, issued_at = case[:4]
-        assignee = case[4] if len(case) > 4 else None
+        _, created_by, agency_id, issued_at, assignee = case
         new, old = _assignees(fact)
         found: set[int] = set()
         for audience in plan.audiences:

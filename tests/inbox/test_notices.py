@@ -8,10 +8,12 @@ from sqlalchemy import func, select
 
 from app.audit.history import Entry, append_history_many
 from app.audit.notices import Fact, notify
+from app.cases.assignment import assign_case
+from app.cases.services import create_case
 from app.core.clock import utcnow
 from app.db import db
 from app.models.notifications import Notification
-from tests.factories import Cast, E, S, advance, case_in, make_cast, make_user, payload_for
+from tests.factories import Cast, E, S, advance, case_in, make_cast, make_user, new_case_payload, payload_for
 from workflows import fire
 
 
@@ -181,3 +183,19 @@ def test_a_new_case_given_to_someone_else_tells_them_and_a_team_change_tells_nob
     db.session.commit()
     assert _notices(other) == [("case_assigned", case.id)]
     assert _notices(cast.investigator) == []
+
+
+def test_the_work_queues_assignments_are_told(cast: Cast):
+    other = make_user("investigator")
+    case = create_case(new_case_payload(cast.agency.id, assignee_id=other.id), cast.investigator)
+    db.session.commit()
+    assert _notices(other) == [("case_assigned", case.id)]  # a new case given to someone else
+    assign_case(case, {"assignee_id": cast.investigator.id, "reason": "Beban kerja dibagi ulang"}, cast.commissioner)
+    db.session.commit()
+    assert _notices(cast.investigator) == [("case_assigned", case.id)]
+    assert _notices(other) == [("case_assigned", case.id), ("case_reassigned", case.id)]
+    # who is in charge hears of the issue; the one who was no longer does
+    advance(case, cast, S.AWAITING_FOLLOW_UP)
+    assert ("recommendation_issued", case.id) in _notices(cast.investigator)
+    assert ("recommendation_issued", case.id) not in _notices(other)
+    assert _notices(cast.commissioner) == [("draft_waiting", case.id)]
