@@ -14,7 +14,17 @@ from app.core.vocab import Role
 from app.db import unit_of_work
 from app.errors import ValidationFailed
 from app.people import checks, services
-from app.people.schemas import CheckIn, CheckOut, PersonMergeIn, PersonMergeOut, PersonRecordOut, RecordLookupPageOut
+from app.people.schemas import (
+    CheckIn,
+    CheckOut,
+    PersonMergeIn,
+    PersonMergeOut,
+    PersonRecordOut,
+    PpkHolderIn,
+    PpkHolderOut,
+    PpkHolderPageOut,
+    RecordLookupPageOut,
+)
 
 blp = Blueprint("people", __name__, description="Orang (ASN): rekam jejak, penggabungan NIP, pemeriksaan calon")
 SECURITY = [{"bearerAuth": []}]
@@ -141,3 +151,26 @@ def lookups() -> dict[str, Any]:
     before = request.args.get("before_id")
     before_id = int(before) if before and before.isdigit() and len(before) < 11 else None
     return {"items": services.all_lookups(kind or None, before_id=before_id)}
+
+
+@blp.route("/agencies/<id:agency_id>/ppk-holders")
+@blp.doc(security=SECURITY)
+@blp.response(200, PpkHolderPageOut)
+@require_auth
+def ppk_holders(agency_id: int) -> dict[str, Any]:
+    """Who held the agency's PPK office, from when to when, definitive or acting (newest first)."""
+    return {"items": services.holders_of(agency_id)}
+
+
+@blp.route("/agencies/<id:agency_id>/ppk-holders", methods=["POST"])
+@blp.doc(security=SECURITY, requestBody={"required": True, "content": {"application/json": {"schema": PpkHolderIn}}})
+@blp.response(201, PpkHolderOut)
+@require_role(Role.ADMIN)
+def add_ppk_holder(agency_id: int) -> dict[str, Any]:
+    """Record a PPK office holder of the agency (administrators); a recommendation names the holder in office
+    on its day of issue."""
+    user = current_api_user()
+    with unit_of_work():
+        row = services.add_holder(agency_id, request.get_json(silent=False), user)
+        out = services.holder_out(row)
+    return out  # type: ignore[return-value]

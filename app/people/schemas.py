@@ -22,6 +22,29 @@ class PersonRegisterOut(Schema):
     retirement_on = fields.Date(allow_none=True)
 
 
+class PpkHolderOut(Schema):
+    id = fields.Integer()
+    agency_id = fields.Integer()
+    name = fields.String()
+    title = fields.String()
+    started_on = fields.Date()
+    ended_on = fields.Date(allow_none=True)
+    acting = fields.Boolean(metadata={"description": "Pelaksana tugas / penjabat (Plt./Pj.)"})
+    acting_label = fields.String()
+
+
+class PpkHolderIn(Schema):
+    name = fields.String(required=True)
+    title = fields.String(metadata={"description": "Bawaan: jabatan PPK instansi"})
+    started_on = fields.Date(required=True)
+    ended_on = fields.Date(allow_none=True)
+    acting = fields.Boolean()
+
+
+class PpkHolderPageOut(Schema):
+    items = fields.List(fields.Nested(PpkHolderOut))
+
+
 class PersonRecommendationRef(Schema):
     sanction = fields.String()
     sanction_form = fields.String(allow_none=True)
@@ -31,6 +54,9 @@ class PersonRecommendationRef(Schema):
     issued_at = fields.DateTime(allow_none=True)
     due_at = fields.DateTime(allow_none=True)
     followed_up_at = fields.DateTime(allow_none=True)
+    addressed_to = fields.Nested(
+        PpkHolderOut, allow_none=True, metadata={"description": "Pejabat PPK pada hari rekomendasi diterbitkan"}
+    )
 
 
 class PersonImposedOut(Schema):

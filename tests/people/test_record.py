@@ -243,3 +243,28 @@ def test_a_corrected_nip_moves_the_case_to_its_person(client):
     )
     assert answer.status_code == 200, answer.get_json()
     assert db.session.scalar(select(Case.person_id).where(Case.id == case.id)) == _person(OTHER_NIP).id
+
+
+def test_ppk_office_holders_and_the_one_a_recommendation_was_addressed_to(client):
+    cast = make_cast()
+    cast.issue_tokens()
+    url = f"/api/v1/agencies/{cast.agency.id}/ppk-holders"
+    refused = client.post(url, json={"name": "", "started_on": "2026-13-01"}, headers=cast.headers("admin"))
+    assert refused.status_code == 422
+    assert set(refused.get_json()["error"]["details"]["fields"]) == {"name", "started_on"}
+    assert client.post(url, json={"name": "X", "started_on": "2025-01-01"},
+                       headers=cast.headers("commissioner")).status_code == 403  # fmt: skip
+    for body in (
+        {"name": "Ir. Lama", "title": "Menteri", "started_on": "2019-10-23", "ended_on": "2024-10-20"},
+        {"name": "Drs. Baru", "title": "Menteri", "started_on": "2024-10-21"},
+        {"name": "Plt. Sementara", "title": "Plt. Menteri", "started_on": "2026-11-01", "ended_on": "2026-12-31",
+         "acting": True},
+    ):  # fmt: skip
+        assert client.post(url, json=body, headers=cast.headers("admin")).status_code == 201
+    listed = client.get(url, headers=cast.headers("investigator")).get_json()["items"]
+    assert [h["name"] for h in listed] == ["Plt. Sementara", "Drs. Baru", "Ir. Lama"]
+    assert listed[0]["acting"] is True
+    case_in(cast, S.AWAITING_FOLLOW_UP)
+    body = client.get(f"/api/v1/people/{NIP}", headers=cast.headers("investigator")).get_json()
+    # The definitive holder in office on the day of issue, before an acting one the same day.
+    assert body["items"][0]["recommendation"]["addressed_to"]["name"] == "Drs. Baru"
