@@ -50,6 +50,7 @@ from app.escalations.digest import digest_schedule, run_digest
 from app.escalations.ladder import load_ladder, working_hours
 from app.escalations.sweep import run_sweep
 from app.inbox.digest import digest_time, run_notice_digest
+from app.intake.deadlines import escalate_late_verifications
 from app.models.core import JobHeartbeat
 from app.people.register import configured_register, register_job
 from app.public.cli import refresh_job as public_refresh_job
@@ -90,6 +91,11 @@ def notice_digest_job() -> Any:
     return run_notice_digest(utcnow())
 
 
+def intake_verification_job() -> Any:
+    """Tell the signing officials of the reports whose verification deadline passed (app/intake/deadlines.py)."""
+    return escalate_late_verifications(utcnow())
+
+
 def checkpoint_job() -> Any:
     """Sign every case's history head into a checkpoint file outside the database (app/audit/checkpoints.py).
     A history that went backwards since the last checkpoint makes it fail, which the heartbeat records."""
@@ -119,6 +125,15 @@ JOBS: tuple[JobSpec, ...] = (
     ),
     # The public figures (issue 24): this year's and last year's recomputed, a new release when they changed.
     JobSpec("public_refresh", "Angka publik", public_refresh_job, "SCHEDULER_PUBLIC_SECONDS", 1800, True),
+    # Issue 22: the verification deadline of reports received during an election period.
+    JobSpec(
+        "intake_verification",
+        "Batas verifikasi laporan",
+        intake_verification_job,
+        "SCHEDULER_INTAKE_SECONDS",
+        900,
+        True,
+    ),
 )
 
 DIGEST_JOB_ID = "escalation_digest"

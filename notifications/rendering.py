@@ -44,6 +44,7 @@ KINDS: dict[str, str] = {
     "notice_digest": "Setiap pengguna (email harian notifikasi)",
     "forwarded_recommendation_issued": "Kantor Bawaslu yang meneruskan laporan",
     "forwarded_followed_up": "Kantor Bawaslu yang meneruskan laporan",
+    "intake_verification_late": "Pejabat penanda tangan (batas verifikasi laporan terlewati)",
 }
 
 SUBJECT_PREFIX = "[Tindak]"

@@ -34,7 +34,10 @@ def test_jobs_have_explicit_ids_and_safe_settings(app):
         "public_refresh",
         "escalation_digest",
         "register_refresh",
+        "intake_verification",
     }
+    assert jobs["intake_verification"].trigger.interval == timedelta(minutes=15)
+    assert jobs["intake_verification"].next_run_time == start  # late verifications told at start
     assert jobs["register_refresh"].trigger.interval == timedelta(hours=1)
     assert jobs["escalation_sweep"].trigger.interval == timedelta(minutes=5)
     assert jobs["outbox_dispatch"].trigger.interval == timedelta(seconds=30)
@@ -45,7 +48,13 @@ def test_jobs_have_explicit_ids_and_safe_settings(app):
     assert jobs["notice_digest"].next_run_time == start  # a scheduler started after the moment sends the day's
     assert jobs["public_refresh"].trigger.interval == timedelta(minutes=30)
     assert jobs["public_refresh"].next_run_time == start  # the public figures once at start
-    assert [spec.id for spec in JOBS] == ["escalation_sweep", "outbox_dispatch", "notice_digest", "public_refresh"]
+    assert [spec.id for spec in JOBS] == [
+        "escalation_sweep",
+        "outbox_dispatch",
+        "notice_digest",
+        "public_refresh",
+        "intake_verification",
+    ]
 
 
 def test_a_job_writes_its_heartbeat_and_a_failure_does_not_escape(app):

@@ -137,3 +137,31 @@ def test_elections_are_data_and_a_report_in_a_period_is_linked_with_its_verifica
     assert db.session.scalar(select(func.count(CaseElection.case_id))) == 0
     linked = client.put(f"/api/v1/cases/{case_id}/election", json={"election_id": election_id}, headers=headers)
     assert linked.status_code == 200 and linked.get_json() == {"election_id": election_id}
+
+
+def test_a_late_verification_is_escalated_to_the_signing_officials_once(api):
+    from datetime import timedelta  # noqa: PLC0415 - this test alone
+
+    from app.core.clock import utcnow  # noqa: PLC0415
+    from app.intake.deadlines import escalate_late_verifications  # noqa: PLC0415
+
+    cast = make_cast()
+    admin = api(cast.admin)
+    admin.post(
+        "/api/v1/elections",
+        json={"name": "Pemilu Uji", "kind": "pemilu", "starts_on": "2026-01-01", "ends_on": "2026-12-31"},
+    )
+    office = api(make_user("forwarder"))
+    late = office.post("/api/v1/intake/reports", json=report_payload(cast.agency.id, external_ref="A")).get_json()
+    decided = office.post("/api/v1/intake/reports", json=report_payload(cast.agency.id, external_ref="B")).get_json()
+    api(cast.investigator).post(
+        f"/api/v1/intake/reports/{decided['id']}/refuse", json={"reason": "Bukan pelanggaran netralitas ASN."}
+    )
+    now = utcnow()
+    assert escalate_late_verifications(now + timedelta(days=6)) == 0  # not due yet
+    assert escalate_late_verifications(now + timedelta(days=8)) == 1
+    db.session.commit()
+    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "intake_verification_late")).all()
+    assert sorted(r.recipient for r in rows) == sorted([cast.commissioner.email, cast.commissioner2.email])
+    assert late["tracking_code"] in rows[0].body_text and decided["tracking_code"] not in rows[0].body_text
+    assert escalate_late_verifications(now + timedelta(days=9)) == 0  # told once

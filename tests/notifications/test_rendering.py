@@ -121,6 +121,16 @@ SAMPLE_EXTRA = {
         "status_label": "Sudah ditindaklanjuti",
         "tracking_link": "http://tindak.test/lacak/TDK-7K2M-9QXA-3HBD",
     },
+    "intake_verification_late": {
+        "reports": [
+            {
+                "tracking_code": "TDK-7K2M-9QXA-3HBD",
+                "received": "10 November 2026 09.00 WIB",
+                "due": "17 November 2026 09.00 WIB",
+                "link": "http://tindak.test/intake/1",
+            }
+        ]
+    },
 }
 
 # A value of each sample that must appear in the text and the HTML of that email.
