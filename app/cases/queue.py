@@ -13,10 +13,12 @@ always part of the query, so nothing outside what the user may see ever enters t
 - a PPK: its recommendations waiting for its follow-up, those past their deadline first;
 - an overseer: the open cases escalated to its ministry.
 
-One case has one reason: the first condition of its role's list that holds. The order is urgency: the running
-deadline (earliest, i.e. most overdue, first; none last), then the escalation level (highest first), then the
-oldest case. It is one SQL statement per page, keyset-paginated like the other lists (`limit`, `cursor` →
-`next_cursor`); an investigator's part reads the `(assignee_id, status, id)` index (migration 0012).
+One case has one reason (the conditions exclude one another). The order is urgency: the running deadline
+(earliest, i.e. most overdue, first; none last), then the escalation level (highest first), then the oldest case.
+It is one SQL statement per page, keyset-paginated like the other lists (`limit`, `cursor` → `next_cursor`): a
+UNION ALL of one branch per reason, each taking at most a page of its cases in that order (an investigator's
+branches read the `(assignee_id, status, id)` index of migration 0012, a signing official's drafts the
+`(status, id)` index), merged into the page.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy import ColumnElement, and_, bindparam, literal, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, literal, or_, select, union_all
 from sqlalchemy import case as sql_case
 from sqlalchemy.sql.functions import coalesce
 
@@ -69,76 +71,109 @@ def _status(status: CaseStatus) -> ColumnElement[bool]:
     return Case._status == status.value
 
 
-def _reasons(role: str) -> list[tuple[str, ColumnElement[bool]]]:
-    """The role's reasons as (code, SQL condition), in the order that decides a case's one reason; the values
-    are bound at execution (`me`, `now`, `near`)."""
+# How a reason's cases are ordered (see `_sort_keys`): by their running deadline ("running"), by their escalation
+# level alone (no deadline runs: "level"), or by age alone (no deadline and never escalated: "none" — a case
+# before issue has no recommendation issued, so no level; its keys are constants and an index gives the order).
+# "due": the condition itself says the deadline runs (open, issued, awaiting follow-up), so the key is `due_at`.
+RUNNING, DUE, LEVEL, NONE = "running", "due", "level", "none"
+
+
+def _reasons(role: str) -> list[tuple[str, ColumnElement[bool], str]]:
+    """The role's reasons as (code, SQL condition, how its cases sort); the conditions exclude one another, so a
+    case has one reason. The values are bound at execution (`me`, `now`, `near`)."""
     mine = Case.assignee_id == bindparam("me")
-    running = and_(_status(S.AWAITING_FOLLOW_UP), Recommendation.is_open.is_(True), Recommendation.due_at.is_not(None))
-    reasons: list[tuple[str, ColumnElement[bool]]] = []
+    running = and_(
+        _status(S.AWAITING_FOLLOW_UP),
+        Recommendation.is_open.is_(True),
+        Recommendation.issued_at.is_not(None),
+        Recommendation.due_at.is_not(None),
+    )
+    reasons: list[tuple[str, ColumnElement[bool], str]] = []
     if role == Role.COMMISSIONER:
         by_someone_else = or_(Recommendation.drafted_by_id.is_(None), Recommendation.drafted_by_id != bindparam("me"))
         reasons += [
-            ("to_issue", and_(_status(S.RECOMMENDATION_DRAFTED), by_someone_else)),
-            ("clarification_to_answer", _status(S.CLARIFICATION_REQUESTED)),
+            ("to_issue", and_(_status(S.RECOMMENDATION_DRAFTED), by_someone_else), NONE),
+            ("clarification_to_answer", _status(S.CLARIFICATION_REQUESTED), LEVEL),  # his to answer, whoever's
         ]
+    elif role == Role.INVESTIGATOR:
+        reasons.append(("clarification_to_answer", and_(mine, _status(S.CLARIFICATION_REQUESTED)), LEVEL))
     if role in CASE_STAFF:
         reasons += [
-            ("clarification_to_answer", and_(mine, _status(S.CLARIFICATION_REQUESTED))),
-            ("follow_up_to_assess", and_(mine, _status(S.FOLLOW_UP_REPORTED))),
-            ("deadline_passed", and_(mine, running, Recommendation.due_at < bindparam("now"))),
-            ("deadline_near", and_(mine, running, Recommendation.due_at < bindparam("near"))),
-            ("to_review", and_(mine, _status(S.REPORTED))),
-            ("to_draft", and_(mine, _status(S.UNDER_REVIEW))),
+            ("follow_up_to_assess", and_(mine, _status(S.FOLLOW_UP_REPORTED)), LEVEL),
+            ("deadline_passed", and_(mine, running, Recommendation.due_at < bindparam("now")), DUE),
+            (
+                "deadline_near",
+                and_(
+                    mine, running, Recommendation.due_at >= bindparam("now"), Recommendation.due_at < bindparam("near")
+                ),
+                DUE,
+            ),
+            ("to_review", and_(mine, _status(S.REPORTED)), NONE),
+            ("to_draft", and_(mine, _status(S.UNDER_REVIEW)), NONE),
         ]
     elif role == Role.PPK:
-        waiting = and_(_status(S.AWAITING_FOLLOW_UP), Recommendation.issued_at.is_not(None))
+        waiting = and_(
+            _status(S.AWAITING_FOLLOW_UP), Recommendation.issued_at.is_not(None), Recommendation.is_open.is_(True)
+        )
+        overdue = Recommendation.is_overdue(bindparam("now"))
         reasons += [
-            ("follow_up_overdue", and_(waiting, Recommendation.is_overdue(bindparam("now")))),
-            ("follow_up_due", waiting),
+            ("follow_up_overdue", and_(waiting, overdue), DUE),
+            ("follow_up_due", and_(waiting, ~overdue), DUE),
         ]
     elif role == Role.OVERSEER:
         # The visibility rule keeps the cases escalated (level ≥ 2) to the overseer's own ministry.
-        reasons.append(("escalated", Case._status.not_in([s.value for s in TERMINAL_STATUSES])))
+        reasons.append(("escalated", Case._status.not_in([s.value for s in TERMINAL_STATUSES]), RUNNING))
     return reasons
 
 
-def _sort_keys() -> tuple[Any, Any]:
+def _sort_keys(kind: str) -> tuple[Any, Any]:
+    """The deadline key (the running deadline, FAR when none runs) and the level key (-1 when none) of a reason's
+    cases; constants where the reason fixes them, so that the database reads its cases in index order."""
     due_type = Recommendation.__table__.c.due_at.type
-    due = coalesce(
-        sql_case(
-            (and_(Recommendation.is_open.is_(True), Recommendation.issued_at.is_not(None)), Recommendation.due_at)
-        ),
-        literal(FAR, due_type),
-    )
+    far = literal(FAR, due_type)
+    if kind == NONE:
+        return far, literal(NO_LEVEL)
     level = coalesce(Recommendation.escalation_level, NO_LEVEL)
-    return due, level
+    if kind == LEVEL:
+        return far, level
+    if kind == DUE:
+        return Recommendation.due_at, level
+    running = and_(Recommendation.is_open.is_(True), Recommendation.issued_at.is_not(None))
+    return coalesce(sql_case((running, Recommendation.due_at)), far), level
 
 
 def _statement(user: User | TokenCaller, after: tuple[int, datetime, int] | None) -> Any:
+    """One page's query: per reason, its first cases in order (each its own LIMIT, from an index where the keys
+    allow), then the page merged from them in the same order. The same rows, in the same order, as one query over
+    every reason; each reason reads only what a page may take from it."""
     rule, values = _visibility(user)
     reasons = _reasons(user.role)
     if not reasons:
         return None
-    due, level = _sort_keys()
-    reason = sql_case(*[(condition, literal(code)) for code, condition in reasons])
-    stmt = (
-        select(*SUMMARY_COLUMNS, reason.label("reason"), due.label("sort_due"), level.label("sort_level"))
-        .select_from(Case)
-        .join(Agency, Agency.id == Case.agency_id)
-        .outerjoin(Recommendation, Recommendation.case_id == Case.id)
-        .where(_visibility_rule(rule, values), or_(*[condition for _, condition in reasons]))
-    )
-    if after is not None:
-        last_id, last_due, last_level = after
-        due_after = literal(last_due, Recommendation.__table__.c.due_at.type)
-        stmt = stmt.where(
-            or_(
-                due > due_after,
-                and_(due == due_after, level < last_level),
-                and_(due == due_after, level == last_level, Case.id > last_id),
-            )
+    branches = []
+    for code, condition, kind in reasons:
+        due, level = _sort_keys(kind)
+        branch = (
+            select(*SUMMARY_COLUMNS, literal(code).label("reason"), due.label("sort_due"), level.label("sort_level"))
+            .select_from(Case)
+            .join(Agency, Agency.id == Case.agency_id)
+            .outerjoin(Recommendation, Recommendation.case_id == Case.id)
+            .where(_visibility_rule(rule, values), condition)
         )
-    return stmt.order_by(due.asc(), level.desc(), Case.id.asc())
+        if after is not None:
+            last_id, last_due, last_level = after
+            due_after = literal(last_due, Recommendation.__table__.c.due_at.type)
+            branch = branch.where(
+                or_(
+                    due > due_after,
+                    and_(due == due_after, level < last_level),
+                    and_(due == due_after, level == last_level, Case.id > last_id),
+                )
+            )
+        ordered = branch.order_by(due.asc(), level.desc(), Case.id.asc()).limit(bindparam("page_size"))
+        branches.append(select(ordered.subquery()))
+    merged = union_all(*branches).subquery()
+    return select(merged).order_by(merged.c.sort_due.asc(), merged.c.sort_level.desc(), merged.c.id.asc())
 
 
 def _cursor(cursor: str | None) -> tuple[int, datetime, int] | None:
@@ -164,7 +199,7 @@ def my_queue(
     if stmt is None:
         return [], None
     now = now or utcnow()
-    params = {"now": now, "near": now + timedelta(days=NEAR_DAYS), "me": user.id}
+    params = {"now": now, "near": now + timedelta(days=NEAR_DAYS), "me": user.id, "page_size": limit + 1}
     rows = db.session.execute(stmt.limit(limit + 1), params).all()
     page = rows[:limit]
     items = _items(page, user, now)
