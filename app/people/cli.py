@@ -20,6 +20,7 @@ from app.errors import DomainError
 from app.models.auth import User
 from app.models.people import RegisterEntry
 from app.people import register as registers
+from app.people.retention import retention_report
 from app.people.services import merge_people
 
 COLUMNS = {
@@ -154,6 +155,14 @@ def merge(from_nip: str, into_nip: str, reason: str, user_email: str) -> None:
     except DomainError as exc:
         raise click.ClickException(f"{exc} {exc.details or ''}".strip()) from exc
     click.echo(f"NIP {from_nip} digabungkan ke {into_nip}: {moved} perkara dipindahkan.")
+
+
+@people.command("retention")
+def retention() -> None:
+    """Report, per kind of personal data, its retention period and how many records are past it."""
+    for row in retention_report():
+        click.echo(f"{row['label']}: {row['years']} tahun; melewati masa simpan: {row['past']}")
+    click.echo("Pseudonimisasi otomatis belum tersedia: tindak lanjuti catatan di atas secara manual.")
 
 
 commands = [people]

@@ -9,7 +9,7 @@ import base64
 import json
 import threading
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from sqlalchemy import select
 from app.db import db
 from app.models.people import Person
 from app.people import register as reg
+from app.people.retention import retention_report
 from tests.factories import NIP, S, case_in, make_cast, new_case_payload
 
 OTHER = "197001011995031002"
@@ -208,3 +209,14 @@ def test_the_register_imported_as_a_file(runner, tmp_path: Path):
     bad.write_text("nip;nama\n123;X\n", encoding="utf-8")
     refused = runner.invoke(args=["people", "import-register", str(bad)])
     assert refused.exit_code != 0 and "baris 2" in refused.output
+
+
+def test_the_retention_report(runner):
+    cast = make_cast()
+    case_in(cast, S.COMPLETED)
+    result = runner.invoke(args=["people", "retention"])
+    assert result.exit_code == 0, result.output
+    assert "Data orang" in result.output and "melewati masa simpan: 0" in result.output
+    # Eleven years on, the person (10 years) and the reporter (5 years) of the ended case are past their periods.
+    past = {row["key"]: row["past"] for row in retention_report(now=datetime(2037, 12, 1, tzinfo=UTC))}
+    assert past == {"person": 1, "lookup": 0, "reporter": 1}
