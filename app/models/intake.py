@@ -40,6 +40,8 @@ class IntakeReport(Model):
         Index("ix_intake_reports_status_id", "status", "id"),
         Index("ix_intake_reports_forwarder_id_id", "forwarder_id", "id"),
         Index("ix_intake_reports_occurred_on", "occurred_on"),
+        # Likely duplicates: the same name in the same agency among the open reports (app/cases/duplicates.py).
+        Index("ix_intake_reports_agency_id_id", "agency_id", "id"),
         UniqueConstraint("forwarder_id", "external_ref"),
     )
 

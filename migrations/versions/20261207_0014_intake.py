@@ -139,6 +139,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_intake_reports_case_id'), ['case_id'], unique=False)
         batch_op.create_index('ix_intake_reports_forwarder_id_id', ['forwarder_id', 'id'], unique=False)
         batch_op.create_index('ix_intake_reports_occurred_on', ['occurred_on'], unique=False)
+        batch_op.create_index('ix_intake_reports_agency_id_id', ['agency_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_intake_reports_reported_nip'), ['reported_nip'], unique=False)
         batch_op.create_index('ix_intake_reports_status_id', ['status', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_intake_reports_verify_due_at'), ['verify_due_at'], unique=False)
@@ -199,6 +200,7 @@ def downgrade():
         batch_op.drop_index('ix_intake_reports_status_id')
         batch_op.drop_index(batch_op.f('ix_intake_reports_reported_nip'))
         batch_op.drop_index('ix_intake_reports_occurred_on')
+        batch_op.drop_index('ix_intake_reports_agency_id_id')
         batch_op.drop_index('ix_intake_reports_forwarder_id_id')
         batch_op.drop_index(batch_op.f('ix_intake_reports_case_id'))
 
