@@ -15,7 +15,7 @@ from app.agencies.services import open_agency_choices
 from app.cases import access
 from app.core import vocab
 from app.db import db, unit_of_work
-from app.errors import Conflict, DomainError, TooManyRequests, ValidationFailed
+from app.errors import DomainError, TooManyRequests, ValidationFailed
 from app.intake import events, guard, services
 from app.intake.schemas import IntakeReportIn
 from app.intake.tracking import TRACKING_STATUSES
@@ -204,14 +204,12 @@ def decide(report_id: int, decision: str) -> Any:
         return redirect(url_for(".report_page", report_id=report_id), code=303)
     except ValidationFailed as exc:
         errors = field_errors(exc.details.get("fields") or {"_schema": [exc.message]})
-        errors = {f"{decision}.{k}": v for k, v in errors.items()}
-    except Conflict as exc:
-        errors = {f"{decision}._schema": [exc.message]}
-    except DomainError as exc:
-        errors = {f"{decision}._schema": [exc.message]}
+        errors, status = {f"{decision}.{k}": v for k, v in errors.items()}, 422
+    except DomainError as exc:  # a likely duplicate, a report decided meanwhile (409), a role that may not (403)
+        errors, status = {f"{decision}._schema": [exc.message]}, exc.status
     db.session.rollback()
     report = services.report_for(current_user, report_id)
-    return _report_page(report, errors, form_values(form), 422 if decision != "accept" else 409)
+    return _report_page(report, errors, form_values(form), status)
 
 
 # -- a Bawaslu office ------------------------------------------------------------------------------------------------
