@@ -57,8 +57,7 @@ def merge() -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ValidationFailed("Badan permintaan harus berupa objek JSON.")
     with unit_of_work():
-        row = services.merge_people(body.get("from_nip") or "", body.get("into_nip") or "", body.get("reason") or "",
-                                    user)  # fmt: skip
+        row = services.merge_people(body.get("from_nip", ""), body.get("into_nip", ""), body.get("reason", ""), user)
         out = services.merge_out(row)
     return out
 

@@ -109,7 +109,7 @@ def _clean_years(years: Any, spec: Any, fields: dict[str, list[str]]) -> int:
     if years in (None, ""):
         return int(spec.years)
     try:
-        period = int(years)
+        period = 0 if isinstance(years, (bool, float)) else int(years)
     except (TypeError, ValueError):
         period = 0
     if not spec.min_years <= period <= spec.max_years:
@@ -121,7 +121,7 @@ def clean_request(nips: Any, purpose: Any, years: Any, rule: Any) -> tuple[list[
     """Validate a check's input; 422 naming every field at once."""
     fields: dict[str, list[str]] = {}
     rule_code = rule or DEFAULT_RULE
-    if rule_code not in CHECK_RULES:
+    if not isinstance(rule_code, str) or rule_code not in CHECK_RULES:
         fields["rule"] = [f"Aturan tidak dikenal; pilih: {', '.join(CHECK_RULES)}."]
         rule_code = DEFAULT_RULE
     spec = CHECK_RULES[rule_code]

@@ -313,18 +313,19 @@ def merge_out(m: PersonMerge) -> dict[str, Any]:
     return _merge_out(m, user.name if user is not None else None)
 
 
-def merge_people(from_nip: str, into_nip: str, reason: str, actor: User, *, now: datetime | None = None) -> PersonMerge:
-    """Merge the person of a mistyped NIP into the right person: its cases move (each case's history says so),
-    the mistyped NIP leads to the right person from now on, and the merge is kept with who, when and why.
-    The authority's case staff only. Flushes."""
-    if actor.role not in CASE_STAFF:
-        raise Forbidden("Hanya penyelidik atau pejabat otoritas pengawas yang dapat menggabungkan data orang.")
+def _merge_parties(from_nip: Any, into_nip: Any, reason: Any) -> tuple[Person, Person, str]:
+    """The person to merge, the person to merge into, and the reason; 422 naming every field at once."""
     fields: dict[str, list[str]] = {}
-    reason = (reason or "").strip()
+    for name, value in (("from_nip", from_nip), ("into_nip", into_nip), ("reason", reason)):
+        if not isinstance(value, str):
+            fields[name] = ["Harus berupa teks."]
+    if fields:
+        raise ValidationFailed("Penggabungan tidak dapat dilakukan.", details={"fields": fields})
+    reason = reason.strip()
     if not reason:
         fields["reason"] = ["Wajib diisi."]
-    source = db.session.scalar(select(Person).where(Person.nip == normalize_nip(from_nip or "")))
-    target = person_for_nip(into_nip or "")
+    source = db.session.scalar(select(Person).where(Person.nip == normalize_nip(from_nip)))
+    target = person_for_nip(into_nip)
     if source is None:
         fields["from_nip"] = ["Tidak ada orang dengan NIP ini."]
     elif source.merged_into_id is not None:
@@ -333,9 +334,18 @@ def merge_people(from_nip: str, into_nip: str, reason: str, actor: User, *, now:
         fields["into_nip"] = ["Tidak ada orang dengan NIP ini."]
     elif source is not None and target.id == source.id:
         fields["into_nip"] = ["NIP tujuan sama dengan NIP yang digabungkan."]
-    if fields:
+    if fields or source is None or target is None:
         raise ValidationFailed("Penggabungan tidak dapat dilakukan.", details={"fields": fields})
-    assert source is not None and target is not None
+    return source, target, reason
+
+
+def merge_people(from_nip: str, into_nip: str, reason: str, actor: User, *, now: datetime | None = None) -> PersonMerge:
+    """Merge the person of a mistyped NIP into the right person: its cases move (each case's history says so),
+    the mistyped NIP leads to the right person from now on, and the merge is kept with who, when and why.
+    The authority's case staff only. Flushes."""
+    if actor.role not in CASE_STAFF:
+        raise Forbidden("Hanya penyelidik atau pejabat otoritas pengawas yang dapat menggabungkan data orang.")
+    source, target, reason = _merge_parties(from_nip, into_nip, reason)
     now = now or utcnow()
     cases = list(db.session.scalars(select(Case).where(Case.person_id == source.id).order_by(Case.id)))
     merge = PersonMerge(
@@ -427,8 +437,9 @@ def add_holder(agency_id: int, data: Any, actor: User) -> PpkOfficeHolder:
     if not isinstance(data, dict):
         raise ValidationFailed("Badan permintaan harus berupa objek JSON.")
     fields: dict[str, list[str]] = {}
-    name = str(data.get("name") or "").strip()
-    title = str(data.get("title") or agency.ppk_title or "").strip()
+    raw_name, raw_title = data.get("name"), data.get("title") or agency.ppk_title or ""
+    name = raw_name.strip() if isinstance(raw_name, str) else ""
+    title = raw_title.strip() if isinstance(raw_title, str) else ""
     if not name or len(name) > 200:
         fields["name"] = ["Nama 1–200 karakter."]
     if not title or len(title) > 200:
