@@ -434,6 +434,38 @@ def follow_up_rule(on: date) -> tuple[int, str, str]:
     return days, FOLLOW_UP_RULE, "konfigurasi FOLLOW_UP_WORKING_DAYS"
 
 
+# KASN's answer to a PPK's objection (sanggahan, `clarification_requested`): no regulation found sets its time, so
+# no default row is made. Once an administrator adds one (`flask calendar rules add --code clarification_answer`),
+# the deadline calendar and its feed show each pending objection's answer day by it.
+CLARIFICATION_RULE = "clarification_answer"
+
+
+def rules_of(code: str) -> list[DeadlineRule]:
+    """Every row of a rule code, the latest start first (one query; `rule_valid_on` picks a day's)."""
+    return list(
+        db.session.scalars(
+            select(DeadlineRule)
+            .where(DeadlineRule.code == code)
+            .order_by(DeadlineRule.valid_from.desc(), DeadlineRule.id.desc())
+        )
+    )
+
+
+def rule_valid_on(rules: Iterable[DeadlineRule], on: date) -> DeadlineRule | None:
+    """The row valid on `on` among `rules` (ordered as `rules_of` gives them: the latest start wins)."""
+    for rule in rules:
+        if rule.valid_from <= on and (rule.valid_to is None or rule.valid_to >= on):
+            return rule
+    return None
+
+
+def due_day_by_rule(calendar: Calendar, rule: DeadlineRule, start: date, agency_id: int | None) -> date:
+    """The day a step started on `start` is due by `rule`: N working days in the agency's calendar, or N days."""
+    if rule.unit == "working_days":
+        return calendar.add_working_days(start, rule.days, agency_id)
+    return start + timedelta(days=rule.days)
+
+
 def ensure_default_rules() -> DeadlineRule | None:
     """Insert the default follow-up rule when there is none; returns the row added (flushes only)."""
     exists = db.session.scalar(select(DeadlineRule.id).where(DeadlineRule.code == FOLLOW_UP_RULE).limit(1))

@@ -14,6 +14,7 @@ from app.models.cases import (
 )
 from app.models.core import JobHeartbeat, OversightAuthority
 from app.models.escalations import EscalationRecipient, EscalationStep
+from app.models.feeds import CalendarFeed
 from app.models.forms import FormSubmission
 from app.models.index import IndexSnapshot, SelfAssessment
 from app.models.intake import (
@@ -56,6 +57,7 @@ __all__ = [
     "Agency",
     "ApiToken",
     "Attachment",
+    "CalendarFeed",
     "CalendarOverride",
     "Case",
     "CaseCounter",
