@@ -73,6 +73,16 @@ def _date_text(value: date, locale: str, *, weekday: bool) -> str:
     return format_date(value, "EEEE, d MMMM y" if weekday else "d MMMM y", locale=locale)
 
 
+def format_short_day(value: date, locale: str = "id") -> str:
+    """`Sen, 16 Nov` (`Mon, 16 Nov`): a day in a chart's or a calendar's row, where the year goes without saying."""
+    return str(format_date(value, "EEE, d MMM", locale=locale))
+
+
+def format_month(value: date, locale: str = "id") -> str:
+    """`November 2026`: the month of `value`, in words."""
+    return str(format_date(value, "LLLL y", locale=locale))
+
+
 def day_name(weekday: int, locale: str = "id") -> str:
     """The name of a weekday, Monday = 0 (`Senin` … `Minggu`)."""
     return str(get_day_names("wide", locale=locale)[weekday])

@@ -1,0 +1,124 @@
+"""`GET /api/v1/me/dashboard`: the figures of the caller's dashboard page, as data (app/season/dashboard.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from app.api.reads import read_only
+from app.api.security import current_api_user, require_auth
+from app.core.clock import utcnow
+from app.season.dashboard import dashboard
+
+blp = Blueprint(
+    "me_dashboard",
+    __name__,
+    description=(
+        "Dasbor pengguna: angka yang sama dengan halaman /dasbor, dihitung basis data (GROUP BY) atas perkara yang "
+        "boleh dilihat pemanggil (staf otoritas: semua perkara; PPK: perkara instansinya sejak rekomendasi terbit; "
+        "pengawas: perkara yang dieskalasi ke kementeriannya). Hari dan bulan dihitung pada kalender zona waktu "
+        "instansi masing-masing perkara; hari ini dan awal minggu (Senin) menurut zona pemanggil (`timezone`)."
+    ),
+)
+SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+
+
+class CountOut(Schema):
+    key = fields.String(required=True)
+    label = fields.String(required=True)
+    count = fields.Integer(required=True)
+
+
+class LevelOut(CountOut):
+    level = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "tingkat tangga eskalasi; null untuk `not_issued` (rekomendasi belum terbit) dan "
+            "`none` (terbit, belum ada tingkat tercapai)"
+        },
+    )
+
+
+class CountWithOpenOut(CountOut):
+    open = fields.Integer(required=True, metadata={"description": "yang belum selesai, dihentikan atau ditutup"})
+
+
+class DayOut(Schema):
+    date = fields.Date(required=True)
+    count = fields.Integer(required=True)
+    today = fields.Boolean(required=True)
+
+
+class DeadlinesOut(Schema):
+    this_week = fields.Integer(required=True, metadata={"description": "tenggat tindak lanjut Senin-Minggu ini"})
+    next_week = fields.Integer(required=True)
+    overdue = fields.Integer(required=True, metadata={"description": "lewat tenggat, jam masih berjalan"})
+    days = fields.List(fields.Nested(DayOut), required=True, metadata={"description": "14 hari mulai Senin ini"})
+
+
+class MonthOut(Schema):
+    month = fields.String(required=True, metadata={"description": "YYYY-MM, bulan terbitnya rekomendasi"})
+    issued = fields.Integer(required=True)
+    followed_up = fields.Integer(required=True, metadata={"description": "SK tindak lanjut dilaporkan, tidak ditolak"})
+    on_time = fields.Integer(required=True, metadata={"description": "dilaporkan paling lambat pada tenggatnya"})
+    rate = fields.Float(
+        allow_none=True, metadata={"description": "followed_up / issued; null bila tidak ada yang terbit"}
+    )
+
+
+class YearOut(Schema):
+    year = fields.Integer(required=True)
+    neutrality = fields.Integer(required=True)
+    other = fields.Integer(required=True)
+
+
+class ElectionOut(Schema):
+    modelled = fields.Boolean(
+        required=True, metadata={"description": "false: pemilu/pilkada belum dicatat pada perkara"}
+    )
+    note = fields.String(required=True)
+    items = fields.List(fields.Nested(YearOut), required=True)
+
+
+class ScopeOut(Schema):
+    role = fields.String(required=True)
+    label = fields.String(required=True)
+
+
+class TotalsOut(Schema):
+    open = fields.Integer(required=True)
+    all = fields.Integer(required=True)
+    overdue = fields.Integer(required=True)
+
+
+class DashboardOut(Schema):
+    generated_at = fields.DateTime(required=True)
+    timezone = fields.String(required=True)
+    scope = fields.Nested(ScopeOut, required=True)
+    totals = fields.Nested(TotalsOut, required=True)
+    open_by_status = fields.List(fields.Nested(CountOut), required=True)
+    open_by_level = fields.List(fields.Nested(LevelOut), required=True)
+    deadlines = fields.Nested(DeadlinesOut, required=True)
+    follow_up_by_month = fields.List(fields.Nested(MonthOut), required=True)
+    by_category = fields.List(fields.Nested(CountWithOpenOut), required=True)
+    by_region = fields.List(
+        fields.Nested(CountWithOpenOut),
+        required=True,
+        metadata={
+            "description": "per provinsi (key: id instansi provinsi), `central` instansi pusat, `unknown` "
+            "kabupaten/kota tanpa provinsi tercatat; terbanyak lebih dulu"
+        },
+    )
+    by_election = fields.Nested(ElectionOut, required=True)
+
+
+@blp.route("/me/dashboard")
+@blp.doc(security=SECURITY)
+@blp.response(200, DashboardOut)
+@require_auth
+@read_only
+def my_dashboard() -> dict[str, Any]:
+    """The caller's dashboard figures (every role; a role that sees no case gets zeros)."""
+    return dashboard(current_api_user(), utcnow())
