@@ -109,12 +109,14 @@ def _register_blueprints(app: Flask) -> None:
     from app.people import pages as people_pages
     from app.public import api as public_api
     from app.public import views as public_pages
+    from app.season import api as season_api
+    from app.season import pages as season_pages
     from app.web import register_web
     from app.web import views as web_pages
 
     register_api(app, (auth_api.blp, agencies_api.blp, cases_api.blp, work_api.blp, index_api.blp, outbox_api.blp,
                       health.blp, people_api.blp, inbox_api.blp, intake_api.blp, filters_api.blp,
-                      public_api.blp))  # fmt: skip
+                      public_api.blp, season_api.blp))  # fmt: skip
     app.register_blueprint(docs.bp)
     register_web(app, (web_pages.bp, case_pages.bp, work_pages.bp, admin_pages.bp, index_pages.bp, inbox_pages.bp,
-                       intake_pages.bp, find_pages.bp, public_pages.bp, people_pages.bp))  # fmt: skip
+                       intake_pages.bp, find_pages.bp, public_pages.bp, people_pages.bp, season_pages.bp))  # fmt: skip
