@@ -25,13 +25,13 @@ blp = Blueprint(
 SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
-class CountOut(Schema):
+class DashboardCountOut(Schema):
     key = fields.String(required=True)
     label = fields.String(required=True)
     count = fields.Integer(required=True)
 
 
-class LevelOut(CountOut):
+class DashboardLevelOut(DashboardCountOut):
     level = fields.Integer(
         allow_none=True,
         metadata={
@@ -41,24 +41,26 @@ class LevelOut(CountOut):
     )
 
 
-class CountWithOpenOut(CountOut):
+class DashboardCountWithOpenOut(DashboardCountOut):
     open = fields.Integer(required=True, metadata={"description": "yang belum selesai, dihentikan atau ditutup"})
 
 
-class DayOut(Schema):
+class DashboardDayOut(Schema):
     date = fields.Date(required=True)
     count = fields.Integer(required=True)
     today = fields.Boolean(required=True)
 
 
-class DeadlinesOut(Schema):
+class DashboardDeadlinesOut(Schema):
     this_week = fields.Integer(required=True, metadata={"description": "tenggat tindak lanjut Senin-Minggu ini"})
     next_week = fields.Integer(required=True)
     overdue = fields.Integer(required=True, metadata={"description": "lewat tenggat, jam masih berjalan"})
-    days = fields.List(fields.Nested(DayOut), required=True, metadata={"description": "14 hari mulai Senin ini"})
+    days = fields.List(
+        fields.Nested(DashboardDayOut), required=True, metadata={"description": "14 hari mulai Senin ini"}
+    )
 
 
-class MonthOut(Schema):
+class DashboardMonthOut(Schema):
     month = fields.String(required=True, metadata={"description": "YYYY-MM, bulan terbitnya rekomendasi"})
     issued = fields.Integer(required=True)
     followed_up = fields.Integer(required=True, metadata={"description": "SK tindak lanjut dilaporkan, tidak ditolak"})
@@ -68,26 +70,27 @@ class MonthOut(Schema):
     )
 
 
-class YearOut(Schema):
+class DashboardYearOut(Schema):
     year = fields.Integer(required=True)
     neutrality = fields.Integer(required=True)
     other = fields.Integer(required=True)
 
 
-class ElectionOut(Schema):
-    modelled = fields.Boolean(
-        required=True, metadata={"description": "false: pemilu/pilkada belum dicatat pada perkara"}
+class DashboardElectionOut(DashboardCountOut):
+    key = fields.String(
+        required=True, metadata={"description": "id pemilihan; `none`: tidak dikaitkan dengan pemilihan"}
     )
-    note = fields.String(required=True)
-    items = fields.List(fields.Nested(YearOut), required=True)
+    open = fields.Integer(required=True)
+    kind = fields.String(metadata={"description": "pemilu atau pilkada"})
+    starts_on = fields.Date()
 
 
-class ScopeOut(Schema):
+class DashboardScopeOut(Schema):
     role = fields.String(required=True)
     label = fields.String(required=True)
 
 
-class TotalsOut(Schema):
+class DashboardTotalsOut(Schema):
     open = fields.Integer(required=True)
     all = fields.Integer(required=True)
     overdue = fields.Integer(required=True)
@@ -96,22 +99,34 @@ class TotalsOut(Schema):
 class DashboardOut(Schema):
     generated_at = fields.DateTime(required=True)
     timezone = fields.String(required=True)
-    scope = fields.Nested(ScopeOut, required=True)
-    totals = fields.Nested(TotalsOut, required=True)
-    open_by_status = fields.List(fields.Nested(CountOut), required=True)
-    open_by_level = fields.List(fields.Nested(LevelOut), required=True)
-    deadlines = fields.Nested(DeadlinesOut, required=True)
-    follow_up_by_month = fields.List(fields.Nested(MonthOut), required=True)
-    by_category = fields.List(fields.Nested(CountWithOpenOut), required=True)
+    scope = fields.Nested(DashboardScopeOut, required=True)
+    totals = fields.Nested(DashboardTotalsOut, required=True)
+    open_by_status = fields.List(fields.Nested(DashboardCountOut), required=True)
+    open_by_level = fields.List(fields.Nested(DashboardLevelOut), required=True)
+    deadlines = fields.Nested(DashboardDeadlinesOut, required=True)
+    follow_up_by_month = fields.List(fields.Nested(DashboardMonthOut), required=True)
+    by_category = fields.List(fields.Nested(DashboardCountWithOpenOut), required=True)
     by_region = fields.List(
-        fields.Nested(CountWithOpenOut),
+        fields.Nested(DashboardCountWithOpenOut),
         required=True,
         metadata={
             "description": "per provinsi (key: id instansi provinsi), `central` instansi pusat, `unknown` "
             "kabupaten/kota tanpa provinsi tercatat; terbanyak lebih dulu"
         },
     )
-    by_election = fields.Nested(ElectionOut, required=True)
+    by_election = fields.List(
+        fields.Nested(DashboardElectionOut),
+        required=True,
+        metadata={
+            "description": "perkara netralitas per pemilihan yang dikaitkan dengannya (terbaru lebih dulu), lalu yang "
+            "tidak dikaitkan dengan pemilihan mana pun"
+        },
+    )
+    neutrality_by_year = fields.List(
+        fields.Nested(DashboardYearOut),
+        required=True,
+        metadata={"description": "perkara netralitas dan lainnya menurut tahun kejadian"},
+    )
 
 
 @blp.route("/me/dashboard")

@@ -6,9 +6,9 @@ Every figure is counted by the database (GROUP BY, COUNT ... FILTER); Python onl
 months) are the agency's own calendar days: a deadline ending 23.59 WITA counts on its WITA day whoever reads it, so
 the buckets are written per time zone in SQL (`_local_periods`).
 
-Elections are not recorded on a case (no table of elections or periods exists yet): the "by election" figure is
-the neutrality cases (category `netralitas`, the election-related category) against the others, by the year the
-act took place, and says so (`by_election.modelled` false).
+By election: the neutrality cases linked to each election (`case_elections`, kept by the intake: only a neutrality
+case is linked), newest election first, and the neutrality cases linked to none; beside it, neutrality cases
+against the others by the year the act took place (an election year shows, whether or not its cases were linked).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from app.i18n import DEFAULT_TZ
 from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.cases import Case, Recommendation
+from app.models.intake import CaseElection, Election
 from app.web.filters import label
 
 OPEN_STATUSES = tuple(s for s in CaseStatus if s not in TERMINAL_STATUSES)
@@ -75,6 +76,7 @@ def dashboard(user: User, now: datetime) -> dict[str, Any]:
         "by_category": by_category,
         "by_region": _by_region(clause),
         "by_election": _by_election(clause),
+        "neutrality_by_year": _neutrality_by_year(clause),
     }
 
 
@@ -302,7 +304,45 @@ def _by_region(clause: Any) -> list[dict[str, Any]]:
     return sorted(items, key=lambda item: (-item["count"], item["label"]))
 
 
-def _by_election(clause: Any) -> dict[str, Any]:
+def _by_election(clause: Any) -> list[dict[str, Any]]:
+    """Per election, the neutrality cases linked to it (all, open); then those linked to none."""
+    rows = db.session.execute(
+        select(CaseElection.election_id, func.count(), func.count().filter(_is_open()))
+        .select_from(Case)
+        .outerjoin(CaseElection, CaseElection.case_id == Case.id)
+        .where(clause, Case.category == Category.NETRALITAS.value)
+        .group_by(CaseElection.election_id)
+    ).all()
+    ids = [election_id for election_id, _total, _open in rows if election_id is not None]
+    elections = {e.id: e for e in db.session.scalars(select(Election).where(Election.id.in_(ids)))} if ids else {}
+    items = []
+    unlinked = None
+    for election_id, total, open_ in rows:
+        if election_id is None:
+            unlinked = {
+                "key": "none",
+                "label": gettext("Netralitas tanpa pemilihan tercatat"),
+                "count": int(total),
+                "open": int(open_),
+            }
+            continue
+        election = elections[election_id]
+        items.append(
+            {
+                "key": str(election_id),
+                "label": election.name,
+                "kind": election.kind,
+                "starts_on": election.starts_on,
+                "count": int(total),
+                "open": int(open_),
+            }
+        )
+    items.sort(key=lambda item: (item["starts_on"], item["key"]), reverse=True)
+    return items + ([unlinked] if unlinked else [])
+
+
+def _neutrality_by_year(clause: Any) -> list[dict[str, Any]]:
+    """Per year the act took place: neutrality cases and the others."""
     inner = select(extract("year", Case.occurred_on).label("year"), Case.category).where(clause)
     neutrality = Category.NETRALITAS.value
     rows = _grouped(
@@ -310,15 +350,7 @@ def _by_election(clause: Any) -> dict[str, Any]:
         lambda sub: func.count().filter(sub.c.category == neutrality),
         lambda sub: func.count().filter(sub.c.category != neutrality),
     )
-    items = sorted(
+    return sorted(
         ({"year": int(year), "neutrality": int(n), "other": int(o)} for year, n, o in rows if year is not None),
         key=lambda item: item["year"],
     )
-    return {
-        "modelled": False,
-        "note": gettext(
-            "Pemilu dan pilkada belum dicatat pada perkara: angka ini membandingkan perkara netralitas ASN dengan "
-            "perkara lain menurut tahun kejadian."
-        ),
-        "items": items,
-    }

@@ -74,7 +74,7 @@ def _panels(figures: dict[str, Any]) -> list[Panel]:
     totals, deadlines = figures["totals"], figures["deadlines"]
     open_cases = gettext("%(n)s perkara terbuka", n=_count(totals["open"]))
     both = [gettext("Semua"), gettext("Terbuka")]
-    election = figures["by_election"]
+    elections = figures["by_election"]
     return [
         _panel(
             "status",
@@ -158,14 +158,26 @@ def _panels(figures: dict[str, Any]) -> list[Panel]:
         ),
         _panel(
             "election",
+            gettext("Perkara netralitas menurut pemilihan"),
+            gettext("Perkara netralitas yang dikaitkan dengan tiap pemilu atau pilkada, dan yang belum dikaitkan"),
+            [Bar(i["label"], [i["count"], i["open"]], [_count(i["count"]), _count(i["open"])]) for i in elections],
+            [gettext("Pemilihan"), *both],
+            gettext(
+                "Pemilihan terbaru lebih dulu. Perkara dikaitkan dengan pemilihan saat laporannya diterima atau oleh "
+                "penyelidik."
+            ),
+            series=both,
+            empty_text=gettext("Belum ada perkara netralitas."),
+        ),
+        _panel(
+            "year",
             gettext("Perkara netralitas dan perkara lain menurut tahun kejadian"),
-            election["note"],
+            gettext("Perkara netralitas ASN dan perkara lain per tahun terjadinya perbuatan"),
             [
                 Bar(str(i["year"]), [i["neutrality"], i["other"]], [_count(i["neutrality"]), _count(i["other"])])
-                for i in election["items"]
+                for i in figures["neutrality_by_year"]
             ],
             [gettext("Tahun"), gettext("Netralitas ASN"), gettext("Lainnya")],
-            election["note"],
             series=[gettext("Netralitas ASN"), gettext("Lainnya")],
             empty_text=gettext("Belum ada perkara."),
         ),

@@ -1,8 +1,9 @@
 """The dashboard (issue 21, "see the season"): every figure equals what the test counts itself over a seeded world
 (cases of five agencies in three zones, every state, two categories, three years, levels, deadlines this week and
-next, recommendations issued in different months), for the authority's staff, a PPK (its agency only, from the
-issue on) and an overseer (the cases escalated to its ministry); the page draws each figure as an accessible SVG
-with its table, in Indonesian and in English; `GET /api/v1/me/dashboard` answers the same figures."""
+next, recommendations issued in different months, neutrality cases linked to two elections), for the authority's
+staff, a PPK (its agency only, from the issue on) and an overseer (the cases escalated to its ministry); the page
+draws each figure as an accessible SVG with its table, in Indonesian and in English; `GET /api/v1/me/dashboard`
+answers the same figures."""
 
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ from app.core.clock import utcnow
 from app.core.states import TERMINAL_STATUSES, CaseStatus
 from app.core.vocab import Category
 from app.db import db
+from app.intake.events import create_election, link_election
 from app.models.agencies import Agency
 from app.models.cases import Case, Recommendation
 from app.models.escalations import EscalationStep
+from app.models.intake import CaseElection, Election
 from app.season.dashboard import MONTHS, dashboard
 from tests.factories import S, case_in, make_agency, make_cast
 
@@ -97,6 +100,17 @@ def season() -> dict[str, Any]:
     due("mks_due_thu_wita", MONDAY + timedelta(days=3))
     due("diy_due", MONDAY + timedelta(days=13), level=3, body="kemendagri")
     due("min_due", MONDAY - timedelta(days=30), level=2, body="menpanrb")
+    # Two elections; three neutrality cases linked (one to the Pemilu, two to the Pilkada), the others to none.
+    pemilu = create_election(
+        {"name": "Pemilu 2024", "kind": "pemilu", "starts_on": "2023-11-28", "ends_on": "2024-10-20"}, cast.admin
+    )
+    pilkada = create_election(
+        {"name": "Pilkada Serentak 2026", "kind": "pilkada", "starts_on": "2026-08-01", "ends_on": "2026-12-31"},
+        cast.admin,
+    )
+    link_election(made["slm_late"], {"election_id": pemilu.id}, cast.investigator)
+    link_election(made["slm_due_wed"], {"election_id": pilkada.id}, cast.investigator)
+    link_election(made["mks_due_thu_wita"], {"election_id": pilkada.id}, cast.investigator)
     db.session.commit()
     return {"cast": cast, "cases": made, "sleman": sleman, "makassar": makassar}
 
@@ -111,9 +125,17 @@ def _world() -> list[dict[str, Any]]:
         if step.level >= 2 and step.body:
             bodies.setdefault(step.case_id, set()).add(step.body)
     recs = {r.case_id: r for r in db.session.scalars(select(Recommendation))}
+    names = {e.id: e.name for e in db.session.scalars(select(Election))}
+    linked = {link.case_id: names[link.election_id] for link in db.session.scalars(select(CaseElection))}
     agencies = {a.id: a for a in db.session.scalars(select(Agency))}
     return [
-        {"case": c, "agency": agencies[c.agency_id], "rec": recs.get(c.id), "bodies": bodies.get(c.id, set())}
+        {
+            "case": c,
+            "agency": agencies[c.agency_id],
+            "rec": recs.get(c.id),
+            "bodies": bodies.get(c.id, set()),
+            "election": linked.get(c.id, "Netralitas tanpa pemilihan tercatat"),
+        }
         for c in db.session.scalars(select(Case))
     ]
 
@@ -171,6 +193,8 @@ def expected(user: Any, now: datetime) -> dict[str, Any]:
         "region": Counter(_region(w["agency"], agencies) for w in seen),
         "region_open": Counter(_region(w["agency"], agencies) for w in opened),
         "years": Counter((w["case"].occurred_on.year, w["case"].category == "netralitas") for w in seen),
+        "election": Counter(w["election"] for w in seen if w["case"].category == "netralitas"),
+        "election_open": Counter(w["election"] for w in opened if w["case"].category == "netralitas"),
         "all": len(seen),
         "open": len(opened),
     }
@@ -199,9 +223,15 @@ def assert_figures(figures: dict[str, Any], want: dict[str, Any]) -> None:
     counts = [i["count"] for i in figures["by_region"]]
     assert counts == sorted(counts, reverse=True)
     years = Counter()
-    for item in figures["by_election"]["items"]:
+    for item in figures["neutrality_by_year"]:
         years.update({(item["year"], True): item["neutrality"], (item["year"], False): item["other"]})
-    assert +years == want["years"] and figures["by_election"]["modelled"] is False
+    assert +years == want["years"]
+    assert {i["label"]: i["count"] for i in figures["by_election"]} == dict(want["election"])
+    assert {i["label"]: i["open"] for i in figures["by_election"] if i["open"]} == dict(want["election_open"])
+    labels = [i["label"] for i in figures["by_election"]]
+    assert labels == [name for name in ("Pilkada Serentak 2026", "Pemilu 2024") if name in labels] + (
+        ["Netralitas tanpa pemilihan tercatat"] if "Netralitas tanpa pemilihan tercatat" in labels else []
+    )  # the newest election first, the cases linked to none last
     assert figures["totals"]["all"] == want["all"] and figures["totals"]["open"] == want["open"]
 
 
@@ -230,6 +260,9 @@ def test_the_seeded_world_gives_every_figure_something_to_count(season):
     assert staff["months"]["2026-09"] == [1, 1, 1] and staff["months"]["2026-10"][:2] == [1, 1]
     assert staff["months"]["2026-11"][0] == 7
     assert len({year for year, _ in staff["years"]}) == 3
+    assert staff["election"] == Counter(
+        {"Pilkada Serentak 2026": 2, "Pemilu 2024": 1, "Netralitas tanpa pemilihan tercatat": 7}
+    )
     ppk = expected(cast.ppk, now)
     assert 0 < ppk["all"] < staff["all"] and ppk["region"] == Counter({"Daerah Istimewa Yogyakarta": ppk["all"]})
     overseer = expected(cast.overseer, now)
@@ -266,7 +299,10 @@ def test_the_api_answers_the_same_figures(season, api):
         assert body["totals"] == figures["totals"]
         assert body["open_by_status"] == figures["open_by_status"]
         assert body["by_region"] == figures["by_region"]
-        assert body["by_election"]["items"] == figures["by_election"]["items"]
+        assert body["neutrality_by_year"] == figures["neutrality_by_year"]
+        assert [(e["label"], e["count"]) for e in body["by_election"]] == [
+            (e["label"], e["count"]) for e in figures["by_election"]
+        ]
         assert [d["count"] for d in body["deadlines"]["days"]] == [d["count"] for d in figures["deadlines"]["days"]]
         assert body["deadlines"]["days"][0]["date"] == "2026-11-16"
         assert [m["month"] for m in body["follow_up_by_month"]][-1] == "2026-11"
@@ -284,7 +320,7 @@ def test_the_api_needs_a_token(client):
 
 def test_the_page_draws_each_figure_with_a_title_a_description_and_its_table(season, pages_for):
     html = pages_for(season["cast"].investigator).get("/dasbor").get_data(as_text=True)
-    for key in ("status", "level", "deadlines", "follow-up", "category", "region", "election"):
+    for key in ("status", "level", "deadlines", "follow-up", "category", "region", "election", "year"):
         assert '<svg xmlns="http://www.w3.org/2000/svg" class="bar-chart" role="img"' in html
         assert f'aria-labelledby="chart-{key}-title chart-{key}-desc"' in html
         assert f'id="chart-{key}-table"' in html
@@ -295,7 +331,8 @@ def test_the_page_draws_each_figure_with_a_title_a_description_and_its_table(sea
     assert "Daerah Istimewa Yogyakarta" in region and "Instansi pusat" in region
     follow_up = html.split('id="chart-follow-up-table"')[1].split("</table>")[0]
     assert "September 2026" in follow_up and "100,0% (1 dari 1)" in follow_up  # the house's number format
-    assert "Pemilu dan pilkada belum dicatat" in html
+    election = html.split('id="chart-election-table"')[1].split("</table>")[0]
+    assert election.index("Pilkada Serentak 2026") < election.index("Pemilu 2024")
 
 
 def test_the_page_speaks_english_on_the_switch(season, pages_for):
@@ -326,4 +363,4 @@ def test_the_empty_categories_are_listed_too():
     figures = dashboard(cast.investigator, utcnow())
     assert [i["count"] for i in figures["by_category"]] == [0] * len(Category)
     assert figures["totals"] == {"open": 0, "all": 0, "overdue": 0}
-    assert figures["by_region"] == [] and figures["by_election"]["items"] == []
+    assert figures["by_region"] == [] and figures["by_election"] == [] and figures["neutrality_by_year"] == []

@@ -71,7 +71,7 @@ def test_the_dashboard_and_the_calendar_in_a_browser(size, chromium, live_server
     inv.page.click("nav a.nav-link[href='/dasbor']")
     inv.page.wait_for_url(live_server + "/dasbor")
     charts = inv.page.locator("svg.bar-chart[role=img]")
-    assert charts.count() == 7
+    assert charts.count() == 8
     assert inv.page.get_attribute("#chart-status", "aria-labelledby") == "chart-status-title chart-status-desc"
     assert inv.page.inner_text("#tile-open") == "13" and inv.page.inner_text("#tile-overdue") == "2"
     assert inv.visible_in_window("#chart-deadlines")
@@ -107,7 +107,7 @@ def test_the_dashboard_and_the_calendar_in_a_browser(size, chromium, live_server
         tab = SeasonTab(chromium, live_server, screenshots, size, role)
         tab.login(data["emails"][role])
         tab.go("/dasbor")
-        assert tab.page.locator("svg.bar-chart[role=img]").count() == 7
+        assert tab.page.locator("svg.bar-chart[role=img]").count() == 8
         tab.check("01-dasbor")
         tab.go("/kalender?date=2026-11")
         text = tab.page.inner_text("main")
