@@ -96,9 +96,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.api import docs, register_api
     from app.auth import api as auth_api
     from app.cases import api as cases_api
-    from app.cases import filters_api, find_pages
+    from app.cases import filters_api, find_pages, work_api, work_pages
     from app.cases import pages as case_pages
-    from app.cases import work_api, work_pages
     from app.inbox import api as inbox_api
     from app.inbox import pages as inbox_pages
     from app.index import api as index_api
