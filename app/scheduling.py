@@ -123,7 +123,7 @@ JOBS: tuple[JobSpec, ...] = (
         900,
         True,
     ),
-    # The public figures (issue 24): this year's and last year's recomputed, a new release when they changed.
+    # The public figures (issue 24): this year, the last and one older year in turn; a new release when they changed.
     JobSpec("public_refresh", "Angka publik", public_refresh_job, "SCHEDULER_PUBLIC_SECONDS", 1800, True),
     # Issue 22: the verification deadline of reports received during an election period.
     JobSpec(

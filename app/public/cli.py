@@ -16,8 +16,8 @@ from app.public import serving
 
 
 def refresh_job() -> list[int]:
-    """The scheduler's job: this year and the last (and any year without a release yet); flushes (`run_job`
-    commits)."""
+    """The scheduler's job: this year and the last, any year without a release yet and the older year checked
+    longest ago (app.public.release.refresh); flushes (`run_job` commits)."""
     return [r.version for r in releases.refresh(utcnow())]
 
 

@@ -363,12 +363,19 @@ def years_to_refresh(now: datetime) -> list[int]:
 
 
 def refresh(now: datetime | None = None, years: list[int] | None = None) -> list[PublicRelease]:
-    """Refresh the given years (default: this year and the last; every year that has none yet)."""
+    """Refresh the given years; by default this year and the last, every year with data that has no release yet,
+    and the one other year checked longest ago (a recommendation of an older year can still be followed up: each
+    run brings one more older year up to date, in turn)."""
     now = now or utcnow()
     if years is None:
         this_year = current_year(now)
-        have = set(db.session.scalars(select(PublicRelease.year).distinct()))
-        years = sorted({this_year - 1, this_year} | (set(years_to_refresh(now)) - have))
+        chosen = {this_year - 1, this_year}
+        known = {row["year"]: row["checked_at"] for row in release_years()}
+        chosen |= set(years_to_refresh(now)) - set(known)
+        older = sorted((checked, year) for year, checked in known.items() if year not in chosen)
+        if older:
+            chosen.add(older[0][1])
+        years = sorted(chosen)
     return [refresh_year(year, now) for year in years]
 
 

@@ -284,3 +284,15 @@ def test_the_administrators_page_withholds_and_publishes_with_a_reason(app, clie
     assert "Ditahan" in page and "Belum diverifikasi" in page
     admin.post("/publik/admin", {"year": "2026", "reason": "Sudah diverifikasi", "action": "publish"})
     assert client.get(YEAR_JSON).status_code == 200
+
+
+def test_each_default_refresh_also_brings_the_year_checked_longest_ago_up_to_date(app, public_world):
+    for year in (2022, 2023, 2024, 2025, 2026):
+        releases.refresh_year(year)
+    db.session.commit()
+    checked = {year: db.session.scalar(select(PublicRelease.checked_at).where(PublicRelease.year == year))
+               for year in (2022, 2023)}  # fmt: skip
+    assert checked[2022] <= checked[2023]
+    first = [r.year for r in releases.refresh()]
+    second = [r.year for r in releases.refresh()]
+    assert first == [2022, 2025, 2026] and second == [2023, 2025, 2026]
