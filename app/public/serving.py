@@ -31,8 +31,8 @@ class Served:
     year: int
     version: int
     released_at: datetime
-    body_json: str
-    body_csv: str
+    body_json: bytes
+    body_csv: bytes
     etag_json: str
     etag_csv: str
 
@@ -54,8 +54,8 @@ def _served(row: PublicRelease) -> Served:
         year=row.year,
         version=row.version,
         released_at=row.released_at,
-        body_json=row.body_json,
-        body_csv=row.body_csv,
+        body_json=row.body_json.encode(),  # encoded once, not per answer
+        body_csv=row.body_csv.encode(),
         etag_json=_etag(row.body_json),
         etag_csv=_etag(row.body_csv),
     )
@@ -91,7 +91,7 @@ def release_for(year: int, version: int | None = None) -> Served:
     return served
 
 
-def conditional(body: str, etag: str, modified: datetime, mimetype: str, *, filename: str | None = None) -> Response:
+def conditional(body: str | bytes, etag: str, modified: datetime, mimetype: str, *, filename: str | None = None) -> Response:
     """An answer with ETag, Last-Modified and public cache headers; 304 when the client's copy is current."""
     response = current_app.response_class(body, mimetype=mimetype)
     response.set_etag(etag)
