@@ -91,7 +91,9 @@ def release_for(year: int, version: int | None = None) -> Served:
     return served
 
 
-def conditional(body: str | bytes, etag: str, modified: datetime, mimetype: str, *, filename: str | None = None) -> Response:
+def conditional(
+    body: str | bytes, etag: str, modified: datetime, mimetype: str, *, filename: str | None = None
+) -> Response:
     """An answer with ETag, Last-Modified and public cache headers; 304 when the client's copy is current."""
     response = current_app.response_class(body, mimetype=mimetype)
     response.set_etag(etag)
