@@ -43,16 +43,21 @@ TARGET_MS = 100.0
 PAGE = 50
 NO_MATCH = "zqxjv"
 
-# The search of app/cases/search.py, written by hand: the case's own text, its agency, its SK and letter numbers.
+# The search of app/cases/search.py, written by hand: the case's own text, its agency (the ids of the agencies whose
+# name or code holds the term, read first: AGENCIES_SQL), its SK and letter numbers.
+AGENCIES_SQL = {
+    "postgresql": "SELECT id FROM agencies WHERE name ILIKE %(t)s OR code ILIKE %(t)s",
+    "sqlite": "SELECT id FROM agencies WHERE name LIKE :t ESCAPE '\\' OR code LIKE :t ESCAPE '\\'",
+}
 _ARMS = {
     "postgresql": (
-        "c.agency_id = ANY(ARRAY(SELECT id FROM agencies WHERE name ILIKE %(t)s OR code ILIKE %(t)s))",
+        "c.agency_id IN ({agencies})",
         "c.id = ANY(ARRAY(SELECT case_id FROM follow_ups WHERE decision_number ILIKE %(t)s))",
         "c.id = ANY(ARRAY(SELECT case_id FROM issued_letters WHERE number ILIKE %(t)s))",
         "c.id = ANY(ARRAY(SELECT case_id FROM recommendations WHERE letter_number ILIKE %(t)s))",
     ),
     "sqlite": (
-        "c.agency_id IN (SELECT id FROM agencies WHERE name LIKE :t ESCAPE '\\' OR code LIKE :t ESCAPE '\\')",
+        "c.agency_id IN ({agencies})",
         "c.id IN (SELECT case_id FROM follow_ups WHERE decision_number LIKE :t ESCAPE '\\')",
         "c.id IN (SELECT case_id FROM issued_letters WHERE number LIKE :t ESCAPE '\\')",
         "c.id IN (SELECT case_id FROM recommendations WHERE letter_number LIKE :t ESCAPE '\\')",
@@ -105,26 +110,37 @@ def prepare(url: str, cases: int | None, reuse: bool) -> tuple[Any, str, int]:
     with app.app_context():
         if reuse:
             upgrade(directory=str(ROOT / "migrations"))
-        db.session.execute(
-            text(
-                "INSERT INTO issued_letters (case_id, kind, authority, series, year, seq, number, issued_at, "
-                "signer_title) SELECT r.case_id, 'recommendation', 'KASN', 'rekomendasi', "
-                + (
-                    "CAST(EXTRACT(YEAR FROM r.issued_at) AS INTEGER)"
-                    if url.startswith("postgres")
-                    else "CAST(strftime('%Y', r.issued_at) AS INTEGER)"
-                )  # fmt: skip
-                + ", NULL, r.letter_number, r.issued_at, 'Komisioner' FROM recommendations r "
-                "WHERE r.letter_number IS NOT NULL AND r.issued_at IS NOT NULL "
-                "AND NOT EXISTS (SELECT 1 FROM issued_letters l WHERE l.case_id = r.case_id)"
-            )
-        )
-        db.session.commit()
+        if not reuse:  # an existing database keeps its register as it is (filling it is slow on a large one)
+            _fill_register(url)
         total = db.session.scalar(text("SELECT count(*) FROM cases"))
         db.session.remove()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE"))
     return app, url, int(total or 0)
+
+
+def _fill_register(url: str) -> None:
+    """The letter register from the recommendations' letter numbers, where a case has no row (datagen writes
+    none), committed."""
+    from sqlalchemy import text
+
+    from app.db import db
+
+    db.session.execute(
+        text(
+            "INSERT INTO issued_letters (case_id, kind, authority, series, year, seq, number, issued_at, "
+            "signer_title) SELECT r.case_id, 'recommendation', 'KASN', 'rekomendasi', "
+            + (
+                "CAST(EXTRACT(YEAR FROM r.issued_at) AS INTEGER)"
+                if url.startswith("postgres")
+                else "CAST(strftime('%Y', r.issued_at) AS INTEGER)"
+            )  # fmt: skip
+            + ", NULL, r.letter_number, r.issued_at, 'Komisioner' FROM recommendations r "
+            "WHERE r.letter_number IS NOT NULL AND r.issued_at IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM issued_letters l WHERE l.case_id = r.case_id)"
+        )
+    )
+    db.session.commit()
 
 
 def pick_terms(app: Any) -> tuple[list[tuple[str, str]], int]:
@@ -217,7 +233,9 @@ def main(argv: list[str] | None = None) -> int:
         now_param = now if dialect == "postgresql" else now.replace(tzinfo=None).isoformat(" ")
         matches: dict[str, int] = {}
         for kind, term in terms:
-            cursor.execute(count_sql(dialect), {"t": _pattern(term)})
+            cursor.execute(AGENCIES_SQL[dialect], {"t": _pattern(term)})
+            agencies = ", ".join(str(int(row[0])) for row in cursor.fetchall()) or "NULL"
+            cursor.execute(count_sql(dialect).replace("{agencies}", agencies), {"t": _pattern(term)})
             matches[kind] = cursor.fetchone()[0]
         raw.rollback()
         for caller_name, caller in callers:
@@ -231,7 +249,9 @@ def main(argv: list[str] | None = None) -> int:
                     return len(items)
 
                 def bare_once(statement: str = bare_statement, params: dict = params) -> int:
-                    cursor.execute(statement, params)
+                    cursor.execute(AGENCIES_SQL[dialect], params)
+                    agencies = ", ".join(str(int(row[0])) for row in cursor.fetchall()) or "NULL"
+                    cursor.execute(statement.replace("{agencies}", agencies), params)
                     rows = cursor.fetchall()
                     raw.rollback()
                     return len(rows)

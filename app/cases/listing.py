@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 from app.auth.services import TokenCaller
 from app.cases.access import _binder, _visibility, _visibility_rule
 from app.cases.schemas import SEARCH_TOO_SHORT, search_term_too_short
-from app.cases.search import like_literal, search_clause
+from app.cases.search import like_literal, matching_agencies, search_clause
 from app.core.clock import utcnow
 from app.core.pagination import cursor_id, encode_cursor
 from app.core.states import STATUS_LABELS, TERMINAL_STATUSES, CaseStatus
@@ -49,6 +49,7 @@ def filter_values(filters: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         if search_term_too_short(term):  # the schema refuses it first; a caller passing filters directly too
             raise ValidationFailed(SEARCH_TOO_SHORT, details={"fields": {"q": [SEARCH_TOO_SHORT]}})
         values["f_like"] = f"%{like_literal(term)}%"
+        values["f_agencies"] = matching_agencies(values["f_like"])
         digits = term.replace(" ", "")
         if digits.isdigit() and digits != term:  # a NIP typed in groups
             values["f_digits"] = f"%{digits}%"
@@ -85,7 +86,8 @@ def filter_clauses(shape: tuple[tuple[str, Any], ...], values: Mapping[str, Any]
     if "f_like" in present:
         # One condition over the case's text, its agency and its letters (app.cases.search says how each
         # database answers it).
-        clauses.append(search_clause(param("f_like"), param("f_digits") if "f_digits" in present else None))
+        agencies = param("f_agencies", expanding=True, literal_execute=True)
+        clauses.append(search_clause(param("f_like"), agencies, param("f_digits") if "f_digits" in present else None))
     return clauses
 
 
