@@ -2,7 +2,8 @@
 see (`access.visibility_clause`: the authority's staff every case, a PPK its agency's cases from the issue of their
 recommendation, an overseer the cases escalated to its ministry).
 
-Every figure is counted by the database (GROUP BY, COUNT ... FILTER); Python only names the groups. Periods (days,
+Every figure is counted by the database (GROUP BY, COUNT ... FILTER); Python only names the groups, and sums the few
+hundred groups of one pass over the cases into the category, election and year figures (`_case_groups`). Periods (days,
 months) are the agency's own calendar days: a deadline ending 23.59 WITA counts on its WITA day whoever reads it, so
 the buckets are written per time zone in SQL (`_local_periods`).
 
@@ -13,6 +14,7 @@ against the others by the year the act took place (an election year shows, wheth
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -58,7 +60,8 @@ def dashboard(user: User, now: datetime) -> dict[str, Any]:
     today = local_date(now, tz_name)
     zones = list(db.session.scalars(select(Agency.timezone).distinct())) or [DEFAULT_TZ]
     by_status = _open_by_status(clause)
-    by_category = _by_category(clause)
+    groups = _case_groups(clause)
+    by_category = _by_category(groups)
     deadlines = _deadlines(clause, zones, today, now)
     return {
         "generated_at": now,
@@ -75,8 +78,8 @@ def dashboard(user: User, now: datetime) -> dict[str, Any]:
         "follow_up_by_month": _follow_up_by_month(clause, zones, today),
         "by_category": by_category,
         "by_region": _by_region(clause),
-        "by_election": _by_election(clause),
-        "neutrality_by_year": _neutrality_by_year(clause),
+        "by_election": _by_election(groups),
+        "neutrality_by_year": _neutrality_by_year(groups),
     }
 
 
@@ -249,18 +252,37 @@ def _follow_up_by_month(clause: Any, zones: Sequence[str], today: date) -> list[
     return items
 
 
-def _by_category(clause: Any) -> list[dict[str, Any]]:
-    rows = db.session.execute(
-        select(Case.category, func.count(), func.count().filter(_is_open())).where(clause).group_by(Case.category)
-    ).all()
-    counts = {key: (int(total), int(open_)) for key, total, open_ in rows}
+def _case_groups(clause: Any) -> list[tuple[str, int | None, int | None, bool, int]]:
+    """One pass over the cases for three figures: the count per category, year of the act, election linked and
+    open or not (a few hundred groups at most), from which the category, election and year figures are summed."""
+    inner = (
+        select(
+            Case.category.label("category"),
+            extract("year", Case.occurred_on).label("year"),
+            CaseElection.election_id.label("election_id"),
+            case((_is_open(), 1), else_=0).label("open"),
+        )
+        .select_from(Case)
+        .outerjoin(CaseElection, CaseElection.case_id == Case.id)
+        .where(clause)
+        .subquery()
+    )
+    keys = (inner.c.category, inner.c.year, inner.c.election_id, inner.c.open)
+    rows = db.session.execute(select(*keys, func.count()).group_by(*keys)).all()
     return [
-        {
-            "key": c.value,
-            "label": gettext(CATEGORY_LABELS[c]),
-            "count": counts.get(c.value, (0, 0))[0],
-            "open": counts.get(c.value, (0, 0))[1],
-        }
+        (category, None if year is None else int(year), election_id, bool(open_), int(n))
+        for category, year, election_id, open_, n in rows
+    ]
+
+
+def _by_category(groups: list[tuple[str, int | None, int | None, bool, int]]) -> list[dict[str, Any]]:
+    total: Counter[str] = Counter()
+    opened: Counter[str] = Counter()
+    for category, _year, _election, open_, n in groups:
+        total[category] += n
+        opened[category] += n if open_ else 0
+    return [
+        {"key": c.value, "label": gettext(CATEGORY_LABELS[c]), "count": total[c.value], "open": opened[c.value]}
         for c in Category
     ]
 
@@ -304,53 +326,39 @@ def _by_region(clause: Any) -> list[dict[str, Any]]:
     return sorted(items, key=lambda item: (-item["count"], item["label"]))
 
 
-def _by_election(clause: Any) -> list[dict[str, Any]]:
+def _by_election(groups: list[tuple[str, int | None, int | None, bool, int]]) -> list[dict[str, Any]]:
     """Per election, the neutrality cases linked to it (all, open); then those linked to none."""
-    rows = db.session.execute(
-        select(CaseElection.election_id, func.count(), func.count().filter(_is_open()))
-        .select_from(Case)
-        .outerjoin(CaseElection, CaseElection.case_id == Case.id)
-        .where(clause, Case.category == Category.NETRALITAS.value)
-        .group_by(CaseElection.election_id)
-    ).all()
-    ids = [election_id for election_id, _total, _open in rows if election_id is not None]
+    total: Counter[int | None] = Counter()
+    opened: Counter[int | None] = Counter()
+    for category, _year, election_id, open_, n in groups:
+        if category == Category.NETRALITAS.value:
+            total[election_id] += n
+            opened[election_id] += n if open_ else 0
+    ids = [election_id for election_id in total if election_id is not None]
     elections = {e.id: e for e in db.session.scalars(select(Election).where(Election.id.in_(ids)))} if ids else {}
-    items = []
-    unlinked = None
-    for election_id, total, open_ in rows:
-        if election_id is None:
-            unlinked = {
-                "key": "none",
-                "label": gettext("Netralitas tanpa pemilihan tercatat"),
-                "count": int(total),
-                "open": int(open_),
-            }
-            continue
-        election = elections[election_id]
-        items.append(
-            {
-                "key": str(election_id),
-                "label": election.name,
-                "kind": election.kind,
-                "starts_on": election.starts_on,
-                "count": int(total),
-                "open": int(open_),
-            }
-        )
+    items = [
+        {
+            "key": str(election_id),
+            "label": elections[election_id].name,
+            "kind": elections[election_id].kind,
+            "starts_on": elections[election_id].starts_on,
+            "count": total[election_id],
+            "open": opened[election_id],
+        }
+        for election_id in ids
+    ]
     items.sort(key=lambda item: (item["starts_on"], item["key"]), reverse=True)
-    return items + ([unlinked] if unlinked else [])
+    if None in total:
+        label = gettext("Netralitas tanpa pemilihan tercatat")
+        items.append({"key": "none", "label": label, "count": total[None], "open": opened[None]})
+    return items
 
 
-def _neutrality_by_year(clause: Any) -> list[dict[str, Any]]:
+def _neutrality_by_year(groups: list[tuple[str, int | None, int | None, bool, int]]) -> list[dict[str, Any]]:
     """Per year the act took place: neutrality cases and the others."""
-    inner = select(extract("year", Case.occurred_on).label("year"), Case.category).where(clause)
-    neutrality = Category.NETRALITAS.value
-    rows = _grouped(
-        inner,
-        lambda sub: func.count().filter(sub.c.category == neutrality),
-        lambda sub: func.count().filter(sub.c.category != neutrality),
-    )
-    return sorted(
-        ({"year": int(year), "neutrality": int(n), "other": int(o)} for year, n, o in rows if year is not None),
-        key=lambda item: item["year"],
-    )
+    years: dict[int, dict[str, int]] = {}
+    for category, year, _election, _open, n in groups:
+        if year is not None:
+            item = years.setdefault(year, {"year": year, "neutrality": 0, "other": 0})
+            item["neutrality" if category == Category.NETRALITAS.value else "other"] += n
+    return [years[year] for year in sorted(years)]
