@@ -153,8 +153,10 @@ def pick_terms(app: Any) -> tuple[list[tuple[str, str]], int]:
 
     with app.app_context():
         newest = db.session.scalar(select(func.max(Case.id))) or 1
-        middle = db.session.get(Case, db.session.scalar(select(Case.id).where(Case.id <= newest // 2).order_by(
-            Case.id.desc()).limit(1)))  # fmt: skip
+        middle = db.session.execute(
+            select(Case.number, Case.reported_name, Case.reported_nip).where(Case.id <= newest // 2)
+            .order_by(Case.id.desc()).limit(1)
+        ).one()  # columns only: a database migrated by an older tree may lack a newer column  # fmt: skip
         surnames = db.session.execute(select(Case.reported_name).where(Case.id > newest - 2000).limit(500)).scalars()
         counts: dict[str, int] = {}
         for name in surnames:
@@ -215,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from sqlalchemy import select
 
+    from app.auth.services import TokenCaller
     from app.cases import listing
     from app.db import db
     from app.models.auth import User
@@ -224,8 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     terms, largest = pick_terms(app)
     results: list[dict[str, Any]] = []
     with app.app_context():
-        investigator = db.session.scalar(select(User).where(User.role == "investigator").order_by(User.id).limit(1))
-        ppk = db.session.scalar(select(User).where(User.role == "ppk", User.agency_id == largest).limit(1))
+        who = select(User.id, User.role, User.agency_id, User.body)
+        investigator = TokenCaller(
+            *db.session.execute(who.where(User.role == "investigator").order_by(User.id)).first()
+        )
+        ppk = TokenCaller(*db.session.execute(who.where(User.role == "ppk", User.agency_id == largest)).first())
         callers = [("investigator", investigator), ("PPK, largest agency", ppk)]
         raw = db.engine.raw_connection()
         cursor = raw.cursor()
