@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.cases import saved_filters, search
-from app.db import unit_of_work
+from app.db import unit_of_work, valid_row_id
 from app.errors import NotFound, ValidationFailed
 
 bp = Blueprint("find_pages", __name__)
@@ -64,6 +64,8 @@ def save_filter() -> Any:
 
 @bp.route("/cases/filters/<int:filter_id>/delete", methods=["POST"])
 def delete_filter(filter_id: int) -> Any:
+    if not valid_row_id(filter_id):  # an id no row can have: the same 404 as every route (a stale one: a word)
+        abort(404)
     try:
         with unit_of_work():
             name = saved_filters.get_filter(current_user.id, filter_id).name

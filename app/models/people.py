@@ -214,7 +214,7 @@ def link_cases(case_ids: Iterable[int]) -> None:
     # `updated_at` keeps its value.
     cases = Case.__table__
     db.session.execute(
-        update(cases)
+        update(cases)  # type: ignore[arg-type]
         .where(cases.c.id == bindparam("case"))
         .values(person_id=bindparam("person"), updated_at=cases.c.updated_at),
         links,
