@@ -151,7 +151,7 @@ def test_case_from_report_to_accepted_follow_up(browser, live_server, screenshot
     inv = session("1-penyelidik")
     inv.login(data.investigator)
     inv.shot("01-beranda")
-    inv.page.click("nav >> text=Perkara")
+    inv.page.locator("#nav").get_by_role("link", name="Perkara", exact=True).click()
     inv.page.click("text=Catat perkara baru")
     inv.page.select_option("#agency_id", str(data.agency_id))
     inv.page.select_option("#category", "netralitas")
@@ -273,7 +273,7 @@ def test_phone_layout_and_keyboard(browser, live_server, screenshots, world, mak
     assert not phone.page.is_visible("#nav")  # collapsed behind the menu button
     phone.page.click(".navbar-toggler")
     phone.page.wait_for_selector("#nav.show")
-    assert phone.page.is_visible("#nav >> text=Perkara")
+    assert phone.page.locator("#nav").get_by_role("link", name="Perkara", exact=True).is_visible()
     phone.shot("01-beranda-menu")
     width = phone.page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, "the home page scrolls sideways on a phone"
