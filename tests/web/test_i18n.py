@@ -66,6 +66,13 @@ def test_translations_keep_their_placeholders():
     assert problems == [], problems  # what `pybabel compile` would refuse
 
 
+def test_no_message_is_in_the_catalogue_twice():
+    """Two entries of one text give it one translation only, whichever the compiler keeps (a merge of two
+    branches' additions can leave both): say it once, or give the second use its own text."""
+    ids = re.findall(r'^msgid "(.+)"$', PO.read_text(encoding="utf-8"), flags=re.M)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+
+
 def test_compiled_catalogue_agrees_with_the_po_file():
     po = {m.id: m.string for m in read_po(PO.open("rb")) if m.id}
     mo = {m.id: m.string for m in read_mo(MO.open("rb")) if m.id}

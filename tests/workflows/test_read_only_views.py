@@ -12,10 +12,13 @@ from sqlalchemy import event
 from app.api.reads import READ_ONLY_MARK
 from app.api.security import view_mark
 from app.db import db
+from app.index.snapshots import freeze_year
+from tests.clocked import SUITE_NOW
 from tests.conftest import ON_POSTGRES
 from tests.factories import S, case_in, make_cast, new_case_payload
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE")
+PUBLIC_YEAR = SUITE_NOW.year  # the public figures of the suite's year, refreshed before the reads are watched
 
 
 def _read_only_endpoints(app: Flask) -> set[str]:
@@ -29,7 +32,7 @@ def _read_only_endpoints(app: Flask) -> set[str]:
     return found
 
 
-def _urls(case_id: int, agency_id: int) -> dict[str, str]:
+def _urls(case_id: int, agency_id: int, snapshot_id: int = 1) -> dict[str, str]:
     return {
         "cases.list_cases": "/api/v1/cases?limit=5",
         "cases.get_case": f"/api/v1/cases/{case_id}",
@@ -37,6 +40,16 @@ def _urls(case_id: int, agency_id: int) -> dict[str, str]:
         "cases.list_blocks": f"/api/v1/cases/{case_id}/blocks",
         "agencies.list_agencies": "/api/v1/agencies?limit=5",
         "agencies.get_agency": f"/api/v1/agencies/{agency_id}",
+        "me_dashboard.my_dashboard": "/api/v1/me/dashboard",
+        "public.dcat_catalog": "/api/v1/public/catalog.jsonld",
+        "public.year_json": f"/api/v1/public/years/{PUBLIC_YEAR}/figures.json",
+        "public.version_json": f"/api/v1/public/years/{PUBLIC_YEAR}/versions/1/figures.json",
+        "public.version_csv": f"/api/v1/public/years/{PUBLIC_YEAR}/versions/1/figures.csv",
+        "public.year_csv": f"/api/v1/public/years/{PUBLIC_YEAR}/figures.csv",
+        "public.years": "/api/v1/public",
+        "public.dictionary": "/api/v1/public/dictionary",
+        "public.index_snapshot": f"/api/v1/public/index-snapshots/{snapshot_id}",
+        "work.my_queue": "/api/v1/me/queue",
     }
 
 
@@ -73,7 +86,11 @@ def test_every_read_only_view_is_checked_here(app):
 def test_read_only_views_write_nothing(app, api, seen):
     cast = make_cast()
     case = case_in(cast, S.AWAITING_FOLLOW_UP)
-    urls = _urls(case.id, cast.agency.id)
+    snapshot = freeze_year(PUBLIC_YEAR, cast.commissioner)
+    urls = _urls(case.id, cast.agency.id, snapshot.id)
+    db.session.commit()
+    refreshed = app.test_cli_runner().invoke(args=["public", "refresh", "--year", str(PUBLIC_YEAR)])
+    assert refreshed.exit_code == 0, refreshed.output
     # Tokens are issued (a write) before the reads are watched.
     callers = [(api(user), user.role) for user in (cast.investigator, cast.ppk)]
     for caller, role in callers:
@@ -83,7 +100,8 @@ def test_read_only_views_write_nothing(app, api, seen):
             response = caller.get(url)
             assert response.status_code == 200, (endpoint, role, response.get_json())
             writes = [sql for sql, _, _ in seen if sql.lstrip().upper().startswith(WRITES)]
-            assert seen and not writes, (endpoint, writes)
+            # the public files may come from the process's cache of a release, without a statement at all
+            assert (seen or endpoint.startswith("public.")) and not writes, (endpoint, writes)
 
 
 def test_only_read_only_views_run_in_autocommit_on_postgresql(app, api, seen):
