@@ -18,7 +18,7 @@ from typing import Any
 from flask import Response, current_app, request
 from sqlalchemy import select
 
-from app.db import db
+from app.db import db, valid_row_id
 from app.errors import NotFound
 from app.models.public import PublicRelease
 from app.public import release as releases
@@ -78,7 +78,8 @@ def release_for(year: int, version: int | None = None) -> Served:
                 stmt = stmt.order_by(PublicRelease.version.desc()).limit(1)
             else:
                 stmt = stmt.where(PublicRelease.version == version)
-            row = db.session.scalar(stmt)
+            # a version no row can have (past the column's range) is not asked of the database: the same 404
+            row = db.session.scalar(stmt) if version is None or valid_row_id(version) else None
             served = _served(row) if row is not None else None
         if len(cache) > 256:
             cache.clear()

@@ -296,3 +296,12 @@ def test_each_default_refresh_also_brings_the_year_checked_longest_ago_up_to_dat
     first = [r.year for r in releases.refresh()]
     second = [r.year for r in releases.refresh()]
     assert first == [2022, 2025, 2026] and second == [2023, 2025, 2026]
+
+
+def test_a_version_no_row_can_have_is_not_found(runner, client, public_world):
+    """A version past the column's range (PostgreSQL refuses the value) answers the same 404 as a missing one."""
+    refresh(runner, "--year", "2026")
+    for suffix in ("json", "csv"):
+        for version in (0, 2**31, 51480735876):
+            response = client.get(f"/api/v1/public/years/2026/versions/{version}/figures.{suffix}")
+            assert response.status_code == 404, (version, response.get_data(as_text=True))
