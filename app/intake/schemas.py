@@ -9,6 +9,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from app.calendar.working_days import latest_today
+from app.cases.schemas import ReporterSchema
 from app.core.nip import InvalidNIP, normalize_nip, parse_nip
 from app.core.vocab import NEUTRALITY_SUBCATEGORIES, Category, Sanction, Source
 from app.db import MAX_ROW_ID
@@ -47,14 +48,6 @@ class IntakeReportPersonIn(Schema):
             raise ValidationError(str(exc), field_name="nip") from exc
 
 
-class IntakeReporterIn(Schema):
-    class Meta:
-        unknown = RAISE
-
-    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    contact = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-
-
 class IntakeReportIn(Schema):
     """A report: who (the reported civil servant and the agency), what and when; the reporter is optional and
     confidential (the authority's staff alone read it)."""
@@ -82,7 +75,7 @@ class IntakeReportIn(Schema):
     place = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(max=200), metadata={"label": "Tempat kejadian"}
     )
-    reporter = fields.Nested(IntakeReporterIn, load_default=None, allow_none=True)
+    reporter = fields.Nested(ReporterSchema, load_default=None, allow_none=True)
     external_ref = fields.String(
         load_default=None,
         allow_none=True,

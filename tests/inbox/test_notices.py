@@ -10,9 +10,9 @@ from app.audit.history import Entry, append_history_many
 from app.audit.notices import Fact, notify
 from app.cases.assignment import assign_case
 from app.cases.services import create_case
-from app.core.clock import utcnow
 from app.db import db
 from app.models.notifications import Notification
+from tests.clocked import SUITE_NOW
 from tests.factories import Cast, E, S, advance, case_in, make_cast, make_user, new_case_payload, payload_for
 from workflows import fire
 
@@ -82,7 +82,7 @@ def test_an_event_is_told_once_however_often_it_is_written(cast: Cast):
     last = db.session.scalar(
         select(Notification).where(Notification.case_id == case.id).order_by(Notification.seq.desc())
     )
-    fact = Fact(case.id, last.seq, "issue_recommendation", cast.commissioner2.id, {}, utcnow())
+    fact = Fact(case.id, last.seq, "issue_recommendation", cast.commissioner2.id, {}, SUITE_NOW)
     assert notify([fact, fact]) == 0
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(Notification)) == before
@@ -168,16 +168,16 @@ def test_a_new_case_given_to_someone_else_tells_them_and_a_team_change_tells_nob
     case = case_in(cast, S.REPORTED)
     other = make_user("investigator")
     created = Fact(
-        case.id, 90, "create", cast.investigator.id, {"assignee": {"id": other.id, "name": other.name}}, utcnow()
+        case.id, 90, "create", cast.investigator.id, {"assignee": {"id": other.id, "name": other.name}}, SUITE_NOW
     )
-    own = Fact(case.id, 91, "create", cast.investigator.id, {"assignee": {"id": cast.investigator.id}}, utcnow())
+    own = Fact(case.id, 91, "create", cast.investigator.id, {"assignee": {"id": cast.investigator.id}}, SUITE_NOW)
     team = Fact(
         case.id,
         92,
         "assigned",
         cast.commissioner.id,
         {"from_assignee": {"id": other.id}, "to_assignee": {"id": other.id}, "to_team": "Tim B"},
-        utcnow(),
+        SUITE_NOW,
     )
     assert notify([created, own, team]) == 1
     db.session.commit()

@@ -11,6 +11,7 @@ from app.db import db
 from app.models.cases import Recommendation
 from app.models.intake import CaseElection, IntakeReport
 from app.models.outbox import OutboxMessage
+from tests.clocked import SUITE_NOW
 from tests.factories import NIPS, S, case_in, make_agency, make_cast, make_user
 from tests.intake.test_forwarding import fire, report_payload
 
@@ -142,7 +143,6 @@ def test_elections_are_data_and_a_report_in_a_period_is_linked_with_its_verifica
 def test_a_late_verification_is_escalated_to_the_signing_officials_once(api):
     from datetime import timedelta  # noqa: PLC0415 - this test alone
 
-    from app.core.clock import utcnow  # noqa: PLC0415
     from app.intake.deadlines import escalate_late_verifications  # noqa: PLC0415
 
     cast = make_cast()
@@ -157,7 +157,7 @@ def test_a_late_verification_is_escalated_to_the_signing_officials_once(api):
     api(cast.investigator).post(
         f"/api/v1/intake/reports/{decided['id']}/refuse", json={"reason": "Bukan pelanggaran netralitas ASN."}
     )
-    now = utcnow()
+    now = SUITE_NOW  # the suite's moment: the reports above were received in its first seconds
     assert escalate_late_verifications(now + timedelta(days=6)) == 0  # not due yet
     assert escalate_late_verifications(now + timedelta(days=8)) == 1
     db.session.commit()
