@@ -22,6 +22,7 @@ from sqlalchemy import text
 from app import create_app
 from app.db import db
 from tests import factories
+from tests.browser import browser, live_server, screenshots, viewport  # noqa: F401 - the browser tests' fixtures
 from tests.clocked import SUITE_NOW
 
 ON_POSTGRES = os.environ.get("TINDAK_TEST_DB") == "postgres"

@@ -6,72 +6,19 @@ another agency gets 404 for the case's URL. Every page is saved as a screenshot 
 no page may log a console error.
 """
 
+# ruff: noqa: F811 - the harness fixtures are re-exported for modules that import them from here
+
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import threading
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-import pytest
-from werkzeug.serving import make_server
+from tests.browser import BROWSER, Session, browser, live_server, screenshots  # noqa: F401 - kept importable here
 
-from tests import factories
-from tests.clocked import environ_without_faketime
+pytestmark = BROWSER
 
-pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-gpu",
-]
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-if CHROMIUM is None:
-    pytest.skip("Debian's chromium is not installed (CI installs it with .ci/setup-system)", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def screenshots() -> Path:
-    folder = Path(os.environ.get("TINDAK_SCREENSHOTS", "artifacts/screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
-def live_server(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    # The browser needs no clock of ours: the server decides when a session ends (its cookie has no Expires),
-    # and the pages read no time. So Chromium runs on the machine's own clock even in CI's shifted-clock run:
-    # libfaketime, inherited through LD_PRELOAD, slows Chromium's start-up to minutes. (The environment of this
-    # process is left alone: libfaketime here re-reads it.)
-    own_clock = environ_without_faketime()
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=own_clock)
-        yield instance
-        instance.close()
 
 
 def plain(world: Any) -> Any:
@@ -90,52 +37,6 @@ def plain(world: Any) -> Any:
     )
     db.session.commit()
     return values
-
-
-class Session:
-    """One user's browser tab; remembers console errors and saves a screenshot of each page."""
-
-    def __init__(self, browser: Any, base: str, folder: Path, name: str, **context: Any):
-        self.context = browser.new_context(locale="id-ID", **context)
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(15000)
-        self.base = base
-        self.folder = folder
-        self.name = name
-        self.errors: list[str] = []
-        self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.failed: list[str] = []
-        self.page.on("response", lambda r: self.failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-
-    def go(self, path: str) -> Any:
-        return self.page.goto(self.base + path)
-
-    def shot(self, step: str) -> None:
-        self.page.screenshot(path=str(self.folder / f"{self.name}-{step}.png"), full_page=True)
-
-    def login(self, email: str) -> None:
-        self.go("/login")
-        assert self.page.get_attribute("html", "lang") == "id"
-        self.shot("00-login")
-        self.page.fill("#email", email)
-        self.page.fill("#password", factories.PASSWORD)
-        self.page.click("button[type=submit]:has-text('Masuk')")
-        self.page.wait_for_url(self.base + "/")
-
-    def open_action(self, event: str) -> Any:
-        self.page.click(f"#action-{event} > summary")
-        return self.page.locator(f"#action-{event} form")
-
-    def status(self) -> str:
-        return self.page.inner_text("#case-status")
-
-    def expected(self, status: int) -> None:
-        """Forget the console error the browser logs for a page that answered `status` on purpose."""
-        self.errors = [e for e in self.errors if f"status of {status}" not in e]
-
-    def close(self) -> None:
-        self.context.close()
 
 
 def test_case_from_report_to_accepted_follow_up(browser, live_server, screenshots, world, tmp_path):

@@ -7,12 +7,9 @@ answers on purpose, does not scroll sideways, and axe-core finds no serious or c
 The same behaviour through the Flask test client: tests/intake/test_public_channel.py.
 """
 
-# ruff: noqa: F811 - the fixtures of the end-to-end test are imported by name, and the tests take them as parameters
-
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,23 +17,10 @@ from sqlalchemy import select
 
 from app.db import db
 from app.models.intake import IntakeReport
+from tests.browser import BROWSER, tab_at
 from tests.factories import NIPS, PASSWORD, PDF_BYTES, S, case_in
-from tests.web.axe import severe_violations
-from tests.web.test_browser import (  # noqa: F401 - the end-to-end test's fixtures and its browser tab
-    Session,
-    browser,
-    live_server,
-    screenshots,
-)
 
-pytestmark = pytest.mark.browser
-
-VIEWPORTS = {"1366": {"width": 1366, "height": 768}, "390": {"width": 390, "height": 844}}
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def viewport(request: Any) -> str:
-    return request.param
+pytestmark = BROWSER
 
 
 @pytest.fixture
@@ -47,29 +31,15 @@ def quick_form(app: Any) -> Any:
     app.config.pop("INTAKE_FORM_MIN_SECONDS")
 
 
-def _tab(browser: Any, base: str, folder: Path, viewport: str) -> Session:
-    phone = viewport == "390"
-    return Session(
-        browser, base, folder, f"intake-{viewport}", viewport=VIEWPORTS[viewport], is_mobile=phone, has_touch=phone
-    )
-
-
-def _check(tab: Session, step: str) -> None:
-    tab.shot(step)
-    width = tab.page.evaluate("document.documentElement.scrollWidth")
-    assert width <= tab.page.viewport_size["width"], f"{tab.name} {step}: {width}px wide"
-    assert severe_violations(tab.page) == [], f"{tab.name} {step}"
-
-
 def test_the_public_form_and_the_tracking_page(
     browser, live_server, screenshots, world, viewport, quick_form, tmp_path
 ):
     agency_name, agency_id = world.agency.name, world.agency.id
     db.session.commit()
-    tab = _tab(browser, live_server, screenshots, viewport)
+    tab = tab_at(browser, live_server, screenshots, "intake", viewport)
     tab.go("/lapor")
     assert tab.page.get_attribute("html", "lang") == "id"
-    _check(tab, "01-formulir")
+    tab.check("01-formulir")
 
     tab.page.fill("#summary", "pendek")
     tab.page.fill("#reported_person-nip", "1234")
@@ -80,7 +50,7 @@ def test_the_public_form_and_the_tracking_page(
     for field in ("reported_person-name", "reported_person-nip", "summary", "occurred_on", "agency_id"):
         assert tab.page.locator(f"#{field}-error").is_visible(), field
     assert tab.page.input_value("#summary") == "pendek"  # the typed text stays
-    _check(tab, "02-kesalahan")
+    tab.check("02-kesalahan")
 
     tab.page.fill("#reported_person-name", "Yusuf Maulana")
     tab.page.fill("#reported_person-nip", NIPS[3])
@@ -97,7 +67,7 @@ def test_the_public_form_and_the_tracking_page(
     tab.page.wait_for_selector("#tracking-code")
     code = tab.page.inner_text("#tracking-code").strip()
     assert re.fullmatch(r"TDK-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
-    _check(tab, "03-terkirim")
+    tab.check("03-terkirim")
 
     tab.page.click("a:has-text('Lihat status laporan')")
     tab.page.wait_for_selector("#tracking-status")
@@ -105,7 +75,7 @@ def test_the_public_form_and_the_tracking_page(
     shown = tab.page.inner_text("main")
     for secret in ("Yusuf", NIPS[3], agency_name, "WhatsApp"):
         assert secret not in shown, secret
-    _check(tab, "04-status")
+    tab.check("04-status")
 
     tab.go("/lacak")
     tab.page.fill("#kode", "TDK-0000-0000-0000")
@@ -113,7 +83,7 @@ def test_the_public_form_and_the_tracking_page(
     tab.page.wait_for_selector("#kode-error")
     tab.expected(404)
     assert "tidak ditemukan" in tab.page.inner_text("#kode-error")
-    _check(tab, "05-kode-salah")
+    tab.check("05-kode-salah")
     assert tab.errors == [], f"{tab.name}: console errors {tab.errors} (failed requests: {tab.failed})"
     tab.close()
     assert db.session.scalar(select(IntakeReport.tracking_code)) == code
@@ -136,7 +106,7 @@ def test_the_report_page_shows_a_likely_duplicate_before_accepting(browser, live
     db.session.commit()
     report_id, number, email = report.id, existing.number, world.investigator.email
     db.session.commit()  # nothing of the test's transaction stays open: the server thread needs SQLite's write lock
-    tab = _tab(browser, live_server, screenshots, viewport)
+    tab = tab_at(browser, live_server, screenshots, "intake", viewport)
     tab.go("/login")
     tab.page.fill("#email", email)
     tab.page.fill("#password", PASSWORD)
@@ -144,10 +114,10 @@ def test_the_report_page_shows_a_likely_duplicate_before_accepting(browser, live
     tab.page.wait_for_url(live_server + "/")
     tab.go("/intake")
     assert "TDK-7K2M-9QXA-3HBD" in tab.page.inner_text("main")
-    _check(tab, "06-antrean")
+    tab.check("06-antrean")
     tab.go(f"/intake/{report_id}")
     assert number in tab.page.inner_text("#duplicates")
-    _check(tab, "07-laporan-duplikat")
+    tab.check("07-laporan-duplikat")
     tab.page.click("button:has-text('Terima')")
     tab.page.wait_for_selector("text=Kemungkinan duplikat ditemukan")
     tab.expected(409)

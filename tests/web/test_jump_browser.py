@@ -7,55 +7,15 @@ logs no console error but the 404 it answers on purpose, and axe-core finds no s
 The same behaviour through the Flask test client: tests/web/test_find_pages.py.
 """
 
-# ruff: noqa: F811 - the fixtures of the end-to-end test are imported by name, and the tests take them as parameters
-
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any
-
-import pytest
 
 from app.db import db
-from tests.factories import NIPS, PASSWORD, S, case_in
-from tests.web.axe import severe_violations
-from tests.web.test_browser import (  # noqa: F401 - the end-to-end test's fixtures and its browser tab
-    Session,
-    browser,
-    live_server,
-    screenshots,
-)
+from tests.browser import BROWSER, Session, tab_at
+from tests.factories import NIPS, S, case_in
 
-pytestmark = pytest.mark.browser
-
-VIEWPORTS = {"1366": {"width": 1366, "height": 768}, "390": {"width": 390, "height": 844}}
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def viewport(request: Any) -> str:
-    return request.param
-
-
-def _tab(browser: Any, base: str, folder: Path, name: str, viewport: str, email: str) -> Session:
-    phone = viewport == "390"
-    tab = Session(
-        browser, base, folder, f"21-{name}-{viewport}", viewport=VIEWPORTS[viewport], is_mobile=phone, has_touch=phone
-    )
-    tab.go("/login")
-    assert tab.page.locator("#jump-q").count() == 0  # signed-in pages only
-    tab.page.fill("#email", email)
-    tab.page.fill("#password", PASSWORD)
-    tab.page.click("button[type=submit]:has-text('Masuk')")
-    tab.page.wait_for_url(base + "/")
-    return tab
-
-
-def _check(tab: Session, step: str) -> None:
-    tab.shot(step)
-    width = tab.page.evaluate("document.documentElement.scrollWidth")
-    assert width <= tab.page.viewport_size["width"], f"{tab.name} {step}: {width}px wide"
-    assert severe_violations(tab.page) == [], f"{tab.name} {step}"
+pytestmark = BROWSER
 
 
 def _jump(tab: Session, term: str) -> None:
@@ -74,30 +34,33 @@ def test_jump_to_a_case_by_number(browser, live_server, screenshots, world, view
     ppk_email = world.ppk.email
     db.session.commit()
 
-    tab = _tab(browser, live_server, screenshots, "lompat", viewport, ppk_email)
-    _check(tab, "01-beranda")
+    tab = tab_at(browser, live_server, screenshots, "21-lompat", viewport)
+    tab.go("/login")
+    assert tab.page.locator("#jump-q").count() == 0  # signed-in pages only
+    tab.login(ppk_email)
+    tab.check("01-beranda")
     box = tab.page.locator("#jump-q").bounding_box()
     assert box is not None and box["width"] >= 120 and box["y"] < 80  # a usable box in the header's first row
 
     _jump(tab, numbers["visible"].lower())
     assert tab.page.url == f"{live_server}/cases/{numbers['id']}"
     assert numbers["visible"] in tab.page.inner_text("main")
-    _check(tab, "02-perkara-dibuka")
+    tab.check("02-perkara-dibuka")
 
     _jump(tab, numbers["elsewhere"])  # another agency's case: the PPK is told nothing about it
     hidden_text = re.sub(r"NKK-\d{4}-\d{6}", "N", tab.page.inner_text("main"))
     assert "Tidak ada perkara bernomor" in hidden_text
-    _check(tab, "03-nomor-instansi-lain")
+    tab.check("03-nomor-instansi-lain")
     _jump(tab, "NKK-1999-000042")  # a number no case has
     assert re.sub(r"NKK-\d{4}-\d{6}", "N", tab.page.inner_text("main")) == hidden_text
-    _check(tab, "04-nomor-tak-dikenal")
+    tab.check("04-nomor-tak-dikenal")
     tab.expected(404)
 
     _jump(tab, "Hidayat")  # anything else searches the list
     assert tab.page.url.endswith("/cases?q=Hidayat")
     assert numbers["visible"] in tab.page.inner_text("main")
     assert tab.page.input_value("#q") == "Hidayat"
-    _check(tab, "05-hasil-cari")
+    tab.check("05-hasil-cari")
 
     # the list's saved filters: save the search under a name, then apply it from the menu
     tab.page.click("#saved-filters > summary")
@@ -107,7 +70,7 @@ def test_jump_to_a_case_by_number(browser, live_server, screenshots, world, view
     assert "Saringan “Hidayat” disimpan." in tab.page.inner_text("main")
     tab.go("/cases")
     tab.page.click("#saved-filters > summary")
-    _check(tab, "06-saringan-tersimpan")
+    tab.check("06-saringan-tersimpan")
     tab.page.click("#saved-filters a.saved-filter-link:has-text('Hidayat')")
     tab.page.wait_for_load_state()
     assert tab.page.url.endswith("/cases?q=Hidayat")

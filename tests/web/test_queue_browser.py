@@ -7,62 +7,18 @@ status it answers on purpose, does not scroll sideways, and axe-core finds no se
 The same behaviour through the Flask test client and the API: tests/web/test_work_queue.py.
 """
 
-# ruff: noqa: F811 - the fixtures of the end-to-end test are imported by name, and the tests take them as parameters
-
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from app.core.clock import utcnow
 from app.db import db
 from app.models.cases import Recommendation
-from tests.factories import PASSWORD, S, case_in
-from tests.web.axe import severe_violations
-from tests.web.test_browser import (  # noqa: F401 - the end-to-end test's fixtures and its browser tab
-    Session,
-    browser,
-    live_server,
-    screenshots,
-)
+from tests.browser import BROWSER, Session, tab_at
+from tests.factories import S, case_in
 
-pytestmark = pytest.mark.browser
-
-VIEWPORTS = {"1366": {"width": 1366, "height": 768}, "390": {"width": 390, "height": 844}}
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def viewport(request: Any) -> str:
-    return request.param
-
-
-def _tab(browser: Any, base: str, folder: Path, name: str, viewport: str, email: str) -> Session:
-    phone = viewport == "390"
-    tab = Session(
-        browser, base, folder, f"21-{name}-{viewport}", viewport=VIEWPORTS[viewport], is_mobile=phone, has_touch=phone
-    )
-    tab.go("/login")
-    tab.page.fill("#email", email)
-    tab.page.fill("#password", PASSWORD)
-    tab.page.click("button[type=submit]:has-text('Masuk')")
-    tab.page.wait_for_url(base + "/")
-    return tab
-
-
-def _check(tab: Session, step: str) -> None:
-    """The page as a person meets it: saved, no sideways scroll, no serious accessibility violation."""
-    tab.shot(step)
-    width = tab.page.evaluate("document.documentElement.scrollWidth")
-    assert width <= tab.page.viewport_size["width"], f"{tab.name} {step}: {width}px wide"
-    assert severe_violations(tab.page) == [], f"{tab.name} {step}"
-
-
-def _done(tab: Session) -> None:
-    assert tab.errors == [], f"{tab.name}: console errors {tab.errors} (failed requests: {tab.failed})"
-    tab.close()
+pytestmark = BROWSER
 
 
 def _open_queue(tab: Session, phone: bool) -> None:
@@ -96,7 +52,7 @@ def test_each_roles_queue_says_why_most_urgent_first(browser, live_server, scree
     db.session.commit()
     phone = viewport == "390"
 
-    tab = _tab(browser, live_server, screenshots, "antrean-penyelidik", viewport, emails["investigator"])
+    tab = tab_at(browser, live_server, screenshots, "21-antrean-penyelidik", viewport, emails["investigator"])
     _open_queue(tab, phone)
     rows = tab.page.locator("#queue tbody tr")
     assert rows.count() == 3
@@ -104,25 +60,25 @@ def test_each_roles_queue_says_why_most_urgent_first(browser, live_server, scree
     assert "Tenggat tindak lanjut PPK sudah lewat" in rows.nth(0).inner_text()
     assert "Tenggat tindak lanjut PPK sudah dekat" in rows.nth(1).inner_text()
     assert "Laporan baru menunggu penelaahan Anda" in rows.nth(2).inner_text()
-    _check(tab, "01-antrean")
-    _done(tab)
+    tab.check("01-antrean")
+    tab.done()
 
-    tab = _tab(browser, live_server, screenshots, "antrean-penanda-tangan", viewport, emails["commissioner"])
+    tab = tab_at(browser, live_server, screenshots, "21-antrean-penanda-tangan", viewport, emails["commissioner"])
     _open_queue(tab, phone)
     text = tab.page.inner_text("#queue")
     assert numbers["drafted"] in text and "menunggu Anda terbitkan" in text
     assert numbers["new"] not in text  # another investigator's case
-    _check(tab, "01-antrean")
-    _done(tab)
+    tab.check("01-antrean")
+    tab.done()
 
-    tab = _tab(browser, live_server, screenshots, "antrean-ppk", viewport, emails["ppk"])
+    tab = tab_at(browser, live_server, screenshots, "21-antrean-ppk", viewport, emails["ppk"])
     _open_queue(tab, phone)
     text = tab.page.inner_text("#queue")
     assert text.index(numbers["late"]) < text.index(numbers["near"])
     assert "Tindak lanjut rekomendasi sudah lewat tenggat" in text and "Siti Pelapor" not in text
     assert numbers["new"] not in text and numbers["drafted"] not in text  # not issued: the PPK sees nothing
-    _check(tab, "01-antrean")
-    _done(tab)
+    tab.check("01-antrean")
+    tab.done()
 
 
 def test_a_bulk_start_of_review_names_the_case_that_could_not(browser, live_server, screenshots, world, viewport):
@@ -130,33 +86,33 @@ def test_a_bulk_start_of_review_names_the_case_that_could_not(browser, live_serv
     moved_on = case_in(world, S.UNDER_REVIEW)
     ids, numbers, email = (ready.id, moved_on.id), (ready.number, moved_on.number), world.investigator.email
     db.session.commit()
-    tab = _tab(browser, live_server, screenshots, "massal", viewport, email)
+    tab = tab_at(browser, live_server, screenshots, "21-massal", viewport, email)
     tab.go("/cases")
     for case_id in ids:
         tab.page.check(f"#select-{case_id}")
     tab.page.select_option("#bulk-action", "start_review")
-    _check(tab, "01-daftar-dicentang")
+    tab.check("01-daftar-dicentang")
     tab.page.click("#bulk-submit")
     tab.page.wait_for_selector("#bulk-failed")
     assert numbers[0] in tab.page.inner_text("#bulk-done")
     failed = tab.page.inner_text("#bulk-failed")
     assert numbers[1] in failed and "tidak dapat dilakukan pada status Penelaahan / klarifikasi" in failed
-    _check(tab, "02-hasil-per-perkara")
-    _done(tab)
+    tab.check("02-hasil-per-perkara")
+    tab.done()
 
 
 def test_the_report_is_edited_in_the_browser(browser, live_server, screenshots, world, viewport):
     case = case_in(world, S.UNDER_REVIEW)
     case_id, email = case.id, world.investigator.email
     db.session.commit()
-    tab = _tab(browser, live_server, screenshots, "ubah-laporan", viewport, email)
+    tab = tab_at(browser, live_server, screenshots, "21-ubah-laporan", viewport, email)
     tab.go(f"/cases/{case_id}")
     tab.page.click("#edit-link")
     tab.page.fill("#summary", "Mengunggah dukungan kepada bakal calon bupati, disertai tangkapan layar.")
-    _check(tab, "01-formulir")
+    tab.check("01-formulir")
     tab.page.click("#edit-form button[type=submit]")
     tab.page.wait_for_url(f"{live_server}/cases/{case_id}")
     timeline = tab.page.inner_text("#timeline")
     assert "Data perkara diubah" in timeline and "Uraian kejadian" in timeline
-    _check(tab, "02-riwayat")
-    _done(tab)
+    tab.check("02-riwayat")
+    tab.done()

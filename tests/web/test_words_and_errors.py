@@ -7,74 +7,25 @@ sideways, and axe-core finds no serious or critical violation on it.
 The same behaviour through the Flask test client: tests/web/test_words_and_errors_pages.py.
 """
 
-# ruff: noqa: F811 - the fixtures of the end-to-end test are imported by name, and the tests take them as parameters
-
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from app.core.clock import utcnow
 from app.db import db
 from app.escalations.sweep import run_sweep
 from app.models.cases import Case
-from tests.factories import PASSWORD, E, S, case_in, payload_for
-from tests.web.axe import severe_violations
-from tests.web.test_browser import (  # noqa: F401 - the end-to-end test's fixtures and its browser tab
-    Session,
-    browser,
-    live_server,
-    screenshots,
-)
+from tests.browser import BROWSER, tab_at
+from tests.factories import E, S, case_in, payload_for
 from workflows import fire
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER
 
-VIEWPORTS = {"1366": {"width": 1366, "height": 768}, "390": {"width": 390, "height": 844}}
 RAW = ("cycle", "reached_at", "days_late", "notified", "kind:", "reminder", "holidays-", "FOLLOW_UP_WORKING_DAYS")
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def viewport(request: Any) -> str:
-    return request.param
-
-
-def _tab(browser: Any, base: str, folder: Path, name: str, viewport: str, email: str) -> Session:
-    phone = viewport == "390"
-    tab = Session(
-        browser,
-        base,
-        folder,
-        f"20-{name}-{viewport}",
-        viewport=VIEWPORTS[viewport],
-        is_mobile=phone,
-        has_touch=phone,
-    )
-    tab.go("/login")
-    tab.page.fill("#email", email)
-    tab.page.fill("#password", PASSWORD)
-    tab.page.click("button[type=submit]:has-text('Masuk')")
-    tab.page.wait_for_url(base + "/")
-    return tab
-
-
-def _check(tab: Session, step: str) -> None:
-    """The page as a person meets it: saved, no sideways scroll, no serious accessibility violation."""
-    tab.shot(step)
-    width = tab.page.evaluate("document.documentElement.scrollWidth")
-    assert width <= tab.page.viewport_size["width"], f"{tab.name} {step}: {width}px wide"
-    assert severe_violations(tab.page) == [], f"{tab.name} {step}"
-
-
-def _done(tab: Session) -> None:
-    assert tab.errors == [], f"{tab.name}: console errors {tab.errors} (failed requests: {tab.failed})"
-    tab.close()
 
 
 def _commit() -> None:
@@ -87,7 +38,7 @@ def test_the_escalation_history_reads_in_words(browser, live_server, screenshots
     run_sweep(utcnow())  # seven weeks later: every rung of the ladder reached
     case_id, email = case.id, world.investigator.email
     _commit()
-    tab = _tab(browser, live_server, screenshots, "eskalasi", viewport, email)
+    tab = tab_at(browser, live_server, screenshots, "20-eskalasi", viewport, email)
     tab.go(f"/cases/{case_id}")
     history = tab.page.inner_text("#timeline")
     assert "Pengingat (tingkat 0)" in history and "Laporan akhir (tingkat 3)" in history
@@ -95,14 +46,14 @@ def test_the_escalation_history_reads_in_words(browser, live_server, screenshots
     assert "Kalender kerja" in history and "data kalender versi" in history
     assert [word for word in RAW if word in history] == []
     tab.page.locator("#esc-title").scroll_into_view_if_needed()
-    _check(tab, "01-riwayat-eskalasi")
-    _done(tab)
+    tab.check("01-riwayat-eskalasi")
+    tab.done()
 
 
 def test_the_help_page_draws_the_state_diagram(browser, live_server, screenshots, world, viewport):
     email = world.ppk.email
     _commit()
-    tab = _tab(browser, live_server, screenshots, "bantuan", viewport, email)
+    tab = tab_at(browser, live_server, screenshots, "20-bantuan", viewport, email)
     tab.go("/bantuan")
     diagram = tab.page.locator("#state-diagram svg")
     assert diagram.is_visible()
@@ -112,15 +63,15 @@ def test_the_help_page_draws_the_state_diagram(browser, live_server, screenshots
     box = diagram.bounding_box()
     assert box is not None and box["height"] > 400  # drawn, not a line of text
     tab.page.locator("#state-diagram").scroll_into_view_if_needed()
-    _check(tab, "01-diagram-status")
-    _done(tab)
+    tab.check("01-diagram-status")
+    tab.done()
 
 
 def test_an_edit_conflict_keeps_the_typed_text(browser, live_server, screenshots, world, viewport):
     case = case_in(world, S.RECOMMENDATION_DRAFTED)
     case_id, email = case.id, world.investigator.email
     _commit()
-    tab = _tab(browser, live_server, screenshots, "konflik", viewport, email)
+    tab = tab_at(browser, live_server, screenshots, "20-konflik", viewport, email)
     tab.go(f"/cases/{case_id}")
     tab.page.click("#action-draft_recommendation > summary")
     form = tab.page.locator("#action-draft_recommendation form")
@@ -137,14 +88,14 @@ def test_an_edit_conflict_keeps_the_typed_text(browser, live_server, screenshots
     assert "Menunggu tindak lanjut PPK" in alert and "draft_recommendation" not in alert
     assert tab.page.input_value("textarea[name=text]") == typed
     tab.expected(409)
-    _check(tab, "01-konflik-isian-tetap")
-    _done(tab)
+    tab.check("01-konflik-isian-tetap")
+    tab.done()
 
 
 def test_every_error_at_once_and_one_case_per_form(browser, live_server, screenshots, world, viewport):
     email, agency_id = world.investigator.email, world.agency.id
     _commit()
-    tab = _tab(browser, live_server, screenshots, "galat", viewport, email)
+    tab = tab_at(browser, live_server, screenshots, "20-galat", viewport, email)
     tab.go("/cases/new")
     tab.page.fill("#summary", "pendek")
     tab.page.fill("#reported_person-nip", "1234")
@@ -154,7 +105,7 @@ def test_every_error_at_once_and_one_case_per_form(browser, live_server, screens
     assert invalid >= {"agency_id", "category", "source", "occurred_on", "summary"}
     assert {"reported_person-name", "reported_person-nip"} <= invalid  # the person too, in the same round
     tab.expected(422)
-    _check(tab, "01-semua-galat")
+    tab.check("01-semua-galat")
     # Filled in and sent twice quickly (a double click): one case.
     before = db.session.scalar(select(func.count()).select_from(Case))
     _commit()
@@ -170,7 +121,7 @@ def test_every_error_at_once_and_one_case_per_form(browser, live_server, screens
     tab.page.wait_for_timeout(500)  # the second request, if the browser sent it, has been answered
     assert db.session.scalar(select(func.count()).select_from(Case)) == before + 1
     _commit()
-    _done(tab)
+    tab.done()
 
 
 def test_an_upload_over_the_limit_stays_on_the_form(browser, live_server, screenshots, world, viewport, app, tmp_path):
@@ -182,7 +133,7 @@ def test_an_upload_over_the_limit_stays_on_the_form(browser, live_server, screen
     try:
         big = tmp_path / "sk-pindaian-besar.pdf"
         big.write_bytes(PDF + b"0" * (2 * 1024 * 1024))
-        tab = _tab(browser, live_server, screenshots, "batas-unggah", viewport, email)
+        tab = tab_at(browser, live_server, screenshots, "20-batas-unggah", viewport, email)
         tab.go(f"/cases/{case_id}/events/report_follow_up")
         assert "Ukuran maksimal 1 MB." in tab.page.inner_text("main")
         tab.page.fill("input[name=decision_number]", "SK 800/99/2026")
@@ -195,7 +146,7 @@ def test_an_upload_over_the_limit_stays_on_the_form(browser, live_server, screen
         tab.page.wait_for_selector("#report_follow_up-document_id-too-large")
         assert "batas unggah 1 MB" in tab.page.inner_text("#report_follow_up-document_id-too-large")
         assert tab.page.url.endswith(f"/cases/{case_id}/events/report_follow_up")
-        _check(tab, "01-batas-sebelum-kirim")
+        tab.check("01-batas-sebelum-kirim")
         # Without the page's check (an old browser), the server says the same and keeps the text.
         tab.page.evaluate("document.querySelector('form[data-max-bytes]').removeAttribute('data-max-bytes')")
         tab.page.click("main button[type=submit]")
@@ -205,7 +156,7 @@ def test_an_upload_over_the_limit_stays_on_the_form(browser, live_server, screen
         assert tab.page.input_value("textarea[name=note]") == "Catatan yang diketik sebelum memilih berkas."
         assert re.search(r"Laporkan tindak lanjut", tab.page.inner_text("h1"))
         tab.expected(413)
-        _check(tab, "02-batas-dari-server")
-        _done(tab)
+        tab.check("02-batas-dari-server")
+        tab.done()
     finally:
         app.config["MAX_CONTENT_LENGTH"] = old
