@@ -9,35 +9,8 @@ from typing import Any
 import pytest
 
 from app.db import db
+from tests.browser import tab_at
 from tests.factories import NIP, S, advance, case_in, make_cast, make_user, upload
-from tests.web.axe import severe_violations
-from tests.web.test_tables import (
-    FRAMES_SCROLLING_SIDEWAYS,
-    SIZES,
-    Tab,
-    chromium,
-    live_server,
-    needs_chromium,
-    screenshots,
-)
-
-__all__ = ["chromium", "live_server", "screenshots"]  # fixtures of tests/web/test_tables.py, used here
-
-
-class PeopleTab(Tab):
-    def close(self) -> None:
-        # A form sent with errors answers 422 on purpose (its page shows them): Chromium logs the status.
-        self.errors = [e for e in self.errors if "status of 422" not in e]
-        super().close()
-
-    def check(self, step: str) -> None:
-        width = self.page.evaluate("document.documentElement.scrollWidth")
-        inner = self.page.evaluate("window.innerWidth")
-        self.page.screenshot(path=str(self.folder / f"people-{self.size}-{self.name}-{step}.png"), full_page=True)
-        assert width <= inner, f"{step} at {self.size}: {width} px wide in a {inner} px window"
-        assert self.page.evaluate(FRAMES_SCROLLING_SIDEWAYS) == [], f"{step} at {self.size}: frames scroll sideways"
-        violations = severe_violations(self.page)
-        assert violations == [], f"{step} at {self.size}: {violations}"
 
 
 @pytest.fixture
@@ -62,29 +35,25 @@ def record() -> dict[str, Any]:
     return out
 
 
-@needs_chromium
-@pytest.mark.parametrize("size", list(SIZES))
-def test_the_person_page_and_the_panel_check_in_chromium(chromium, live_server, screenshots, record, size):
-    staff = PeopleTab(chromium, live_server, screenshots, size, "investigator")
-    staff.login(record["investigator"])
-    staff.go(f"/people/{NIP}")
+@pytest.mark.browser
+def test_the_person_page_and_the_panel_check_in_chromium(browser, live_server, screenshots, record, viewport):
+    staff = tab_at(browser, live_server, screenshots, "people-investigator", viewport, record["investigator"])
+    staff.open(f"/people/{NIP}")
     staff.check("record")
     text = staff.page.inner_text("main")
     assert record["done"] in text and record["moved"] in text and "Siti Pelapor" not in text
     assert staff.visible_in_window("#person-cases")
-    staff.close()
+    staff.done()
 
-    ppk = PeopleTab(chromium, live_server, screenshots, size, "ppk")
-    ppk.login(record["ppk"])
-    ppk.go(f"/people/{NIP}")
+    ppk = tab_at(browser, live_server, screenshots, "people-ppk", viewport, record["ppk"])
+    ppk.open(f"/people/{NIP}")
     ppk.check("record")
     text = ppk.page.inner_text("main")
     assert record["done"] in text and record["moved"] not in text
-    ppk.close()
+    ppk.done()
 
-    panel = PeopleTab(chromium, live_server, screenshots, size, "panel")
-    panel.login(record["panel"])
-    panel.page.click("nav >> text=Pemeriksaan calon") if size == "1366x768" else panel.go("/people/check")
+    panel = tab_at(browser, live_server, screenshots, "people-panel", viewport, record["panel"])
+    panel.page.click("nav >> text=Pemeriksaan calon") if viewport == "1366" else panel.open("/people/check")
     panel.page.wait_for_url(live_server + "/people/check")
     panel.check("form")
     panel.page.fill("#nips", f"{NIP}\n12345")
@@ -102,4 +71,5 @@ def test_the_person_page_and_the_panel_check_in_chromium(chromium, live_server, 
     assert record["done"] in result and record["moved"] in result and "Tidak ada catatan" in result
     assert "Siti Pelapor" not in result and "bukti-rahasia" not in result
     panel.check("result")
-    panel.close()
+    panel.expected(422)  # the form sent with errors answers 422 on purpose (its page shows them)
+    panel.done()

@@ -2,110 +2,25 @@
 letters on the case page for the commissioner, the PPK and the ministry, an evidence preview, and the IM-NKK freeze
 (asked first) and its lift by an administrator with a reason. Each page is saved as a screenshot
 (TINDAK_SCREENSHOTS), does not scroll sideways, logs no console error but the status it answers on purpose, and
-axe-core (npm, injected by Playwright) finds no serious or critical violation on it.
+axe-core (from npm, vendored, injected by Playwright) finds no serious or critical violation on it.
 
 The same behaviour through the Flask test client: tests/web/test_confirmations.py, tests/web/test_case_letters.py,
 tests/index/test_freeze_lift.py.
 """
 
-# ruff: noqa: F811 - the fixtures of the end-to-end test are imported by name, and the tests take them as parameters
-
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.db import db
-from tests.clocked import environ_without_faketime
-from tests.factories import PASSWORD, upload
-from tests.web.test_browser import (  # noqa: F401 - the end-to-end test's fixtures and its browser tab
-    Session,
-    browser,
-    live_server,
-    screenshots,
-)
+from tests.browser import BROWSER, tab_at
+from tests.factories import upload
 from tests.web.test_case_letters import escalate, png
 
-pytestmark = pytest.mark.browser
-
-ROOT = Path(__file__).resolve().parents[2]
-VIEWPORTS = {"1366": {"width": 1366, "height": 768}, "390": {"width": 390, "height": 844}}
-AXE_VERSION = "4.10.3"
-SEVERE = ("serious", "critical")
-
-
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    """axe-core: TINDAK_AXE_JS (a file), else from npm (AXE_VERSION), installed once under instance/test-tools."""
-    given = os.environ.get("TINDAK_AXE_JS")
-    if given:
-        return Path(given).read_text(encoding="utf-8")
-    prefix = ROOT / "instance" / "test-tools" / f"axe-core-{AXE_VERSION}"
-    script = prefix / "node_modules" / "axe-core" / "axe.min.js"
-    if not script.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("npm is not installed: axe-core cannot be had")
-        prefix.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            [npm, "install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund", "--prefix", str(prefix),
-             f"axe-core@{AXE_VERSION}"],
-            env=environ_without_faketime(), capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
-        assert done.returncode == 0 and script.exists(), f"npm install axe-core failed: {done.stderr[-2000:]}"
-    return script.read_text(encoding="utf-8")
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def viewport(request: Any) -> str:
-    return request.param
-
-
-class Tab:
-    """A signed-in browser tab at one size, checking each page it meets."""
-
-    def __init__(self, browser: Any, base: str, folder: Path, name: str, viewport: str, email: str, axe: str):
-        phone = viewport == "390"
-        self.session = Session(
-            browser, base, folder, f"20-surat-{name}-{viewport}", viewport=VIEWPORTS[viewport], is_mobile=phone,
-            has_touch=phone,
-        )  # fmt: skip
-        self.page = self.session.page
-        self.base = base
-        self.axe = axe
-        self.session.go("/login")
-        self.page.fill("#email", email)
-        self.page.fill("#password", PASSWORD)
-        self.page.click("button[type=submit]:has-text('Masuk')")
-        self.page.wait_for_url(base + "/")
-
-    def go(self, path: str) -> Any:
-        return self.session.go(path)
-
-    def check(self, step: str) -> None:
-        """The page as a person meets it: saved, no sideways scroll, no serious accessibility violation."""
-        self.session.shot(step)
-        width = self.page.evaluate("document.documentElement.scrollWidth")
-        assert width <= self.page.viewport_size["width"], f"{self.session.name} {step}: {width}px wide"
-        if not self.page.evaluate("typeof window.axe !== 'undefined'"):
-            self.page.evaluate(self.axe)
-        violations = self.page.evaluate(
-            """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
-                .map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)}))"""
-        )
-        severe = [v for v in violations if v["impact"] in SEVERE]
-        assert severe == [], f"{self.session.name} {step}: {severe}"
-
-    def done(self) -> None:
-        errors = self.session.errors
-        assert errors == [], f"{self.session.name}: console errors {errors} (failed: {self.session.failed})"
-        self.session.close()
+pytestmark = BROWSER
 
 
 @pytest.fixture
@@ -126,12 +41,10 @@ def scene(world: Any, make_case: Any) -> dict[str, Any]:
     return values
 
 
-def test_issue_confirmation_and_the_letters_where_their_readers_are(
-    browser, live_server, screenshots, scene, viewport, axe_source
-):
+def test_issue_confirmation_and_the_letters_where_their_readers_are(browser, live_server, screenshots, scene, viewport):
     # 1. The commissioner who did not draft it issues the recommendation: the confirmation page says first what
     #    will happen, then the case page lists its letter.
-    com = Tab(browser, live_server, screenshots, "komisioner", viewport, scene["commissioner2"], axe_source)
+    com = tab_at(browser, live_server, screenshots, "20-surat-komisioner", viewport, scene["commissioner2"])
     com.go(f"/cases/{scene['draft']}")
     com.page.click("#action-issue_recommendation > summary")
     com.page.click("#action-issue_recommendation form button[type=submit]")
@@ -147,7 +60,7 @@ def test_issue_confirmation_and_the_letters_where_their_readers_are(
     com.done()
 
     # 2. The PPK reads the letter of its case, opened in the browser (inline PDF).
-    ppk = Tab(browser, live_server, screenshots, "ppk", viewport, scene["ppk"], axe_source)
+    ppk = tab_at(browser, live_server, screenshots, "20-surat-ppk", viewport, scene["ppk"])
     ppk.go(f"/cases/{scene['escalated']}")
     assert ppk.page.locator("#letters li").count() == 2  # recommendation, escalation to the ministry
     assert ppk.page.locator("#attachments img.preview-image").count() == 0  # the authority's evidence is not its
@@ -159,7 +72,7 @@ def test_issue_confirmation_and_the_letters_where_their_readers_are(
     ppk.done()
 
     # 3. The ministry the case was escalated to reads both letters.
-    overseer = Tab(browser, live_server, screenshots, "kementerian", viewport, scene["overseer"], axe_source)
+    overseer = tab_at(browser, live_server, screenshots, "20-surat-kementerian", viewport, scene["overseer"])
     overseer.go(f"/cases/{scene['escalated']}")
     keys = overseer.page.eval_on_selector_all("#letters li", "items => items.map(i => i.dataset.letter)")
     assert keys == ["recommendation", "escalation-2"]
@@ -167,7 +80,7 @@ def test_issue_confirmation_and_the_letters_where_their_readers_are(
     overseer.done()
 
     # 4. The investigator sees the photo in the page and opens the PDF in the browser's viewer.
-    inv = Tab(browser, live_server, screenshots, "penyelidik", viewport, scene["investigator"], axe_source)
+    inv = tab_at(browser, live_server, screenshots, "20-surat-penyelidik", viewport, scene["investigator"])
     inv.go(f"/cases/{scene['escalated']}")
     image = inv.page.locator("#attachments img.preview-image")
     assert image.count() == 1
@@ -185,11 +98,9 @@ def test_issue_confirmation_and_the_letters_where_their_readers_are(
     inv.done()
 
 
-def test_freeze_asks_first_and_an_admin_lifts_it_with_a_reason(
-    browser, live_server, screenshots, scene, viewport, axe_source
-):
+def test_freeze_asks_first_and_an_admin_lifts_it_with_a_reason(browser, live_server, screenshots, scene, viewport):
     # 1. A commissioner freezes the year: the button opens a page saying what will be published.
-    com = Tab(browser, live_server, screenshots, "bekukan", viewport, scene["commissioner"], axe_source)
+    com = tab_at(browser, live_server, screenshots, "20-surat-bekukan", viewport, scene["commissioner"])
     com.go("/index")
     com.page.click("#freeze-year")
     com.page.wait_for_selector("#confirm-summary")
@@ -202,13 +113,13 @@ def test_freeze_asks_first_and_an_admin_lifts_it_with_a_reason(
     com.done()
 
     # 2. An administrator lifts it: the reason is required, then recorded and shown on the year's page.
-    admin = Tab(browser, live_server, screenshots, "cabut", viewport, scene["admin"], axe_source)
+    admin = tab_at(browser, live_server, screenshots, "20-surat-cabut", viewport, scene["admin"])
     admin.go("/index")
     admin.page.click("#lift-freeze")
     admin.page.wait_for_selector("#confirm-summary")
     admin.page.click("#confirm-lift")
     admin.page.wait_for_selector("#reason-error")
-    admin.session.expected(422)  # the refused form answers 422, which the browser logs
+    admin.expected(422)  # the refused form answers 422, which the browser logs
     admin.check("08-alasan-wajib")
     reason = "Data tindak lanjut salah input; notula rapat pleno nomor 3."
     admin.page.fill("#reason", reason)

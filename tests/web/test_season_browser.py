@@ -4,7 +4,7 @@ as a grid on a wide window and as a list of days on a phone, moves by week, and 
 address; no page scrolls sideways, no console error, no serious or critical axe-core violation; screenshots
 season-<size>-<role>-<step>.png in artifacts/screenshots (TINDAK_SCREENSHOTS)."""
 
-# ruff: noqa: F811 - the fixtures are imported by name, and the test takes them as parameters
+# ruff: noqa: F811 - the dashboard's seeded world is a fixture imported by name
 
 from __future__ import annotations
 
@@ -18,28 +18,9 @@ from sqlalchemy import select
 from app.calendar.working_days import end_of_day
 from app.db import db
 from app.models.cases import Recommendation
+from tests.browser import tab_at
 from tests.factories import S, case_in
-from tests.web.axe import severe_violations
 from tests.web.test_dashboard import season  # noqa: F401 - the dashboard's seeded world
-from tests.web.test_tables import (  # noqa: F401 - the browser, the live server and the screenshots folder
-    SIZES,
-    Tab,
-    chromium,
-    live_server,
-    needs_chromium,
-    screenshots,
-)
-
-
-class SeasonTab(Tab):
-    def check(self, step: str) -> None:
-        """The page fits the window, axe-core finds nothing serious; saved as a screenshot."""
-        width = self.page.evaluate("document.documentElement.scrollWidth")
-        inner = self.page.evaluate("window.innerWidth")
-        self.page.screenshot(path=str(self.folder / f"season-{self.size}-{self.name}-{step}.png"), full_page=True)
-        assert width <= inner, f"{step} at {self.size}: {width} px wide in a {inner} px window"
-        violations = severe_violations(self.page)
-        assert violations == [], f"{step} at {self.size}: {violations}"
 
 
 def _plain(seeded: dict[str, Any]) -> dict[str, Any]:
@@ -57,15 +38,12 @@ def _plain(seeded: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-@needs_chromium
 @pytest.mark.browser
-@pytest.mark.parametrize("size", list(SIZES))
-def test_the_dashboard_and_the_calendar_in_a_browser(size, chromium, live_server, screenshots, season):
+def test_the_dashboard_and_the_calendar_in_a_browser(viewport, browser, live_server, screenshots, season):
     data = _plain(season)
-    phone = size == "390x844"
+    phone = viewport == "390"
 
-    inv = SeasonTab(chromium, live_server, screenshots, size, "investigator")
-    inv.login(data["emails"]["investigator"])
+    inv = tab_at(browser, live_server, screenshots, "season-investigator", viewport, data["emails"]["investigator"])
     if phone:
         inv.page.click("button.navbar-toggler")
     inv.page.click("nav a.nav-link[href='/dasbor']")
@@ -81,7 +59,7 @@ def test_the_dashboard_and_the_calendar_in_a_browser(size, chromium, live_server
     assert region.is_visible() and "Daerah Istimewa Yogyakarta" in region.inner_text()
     inv.check("02-dasbor-tabel-wilayah")
 
-    inv.go("/kalender?date=2026-12")
+    inv.open("/kalender?date=2026-12")
     grid, days = inv.page.locator("table.calendar-grid"), inv.page.locator("#month-days")
     assert grid.is_visible() != phone and days.is_visible() == phone
     shown = days if phone else grid
@@ -95,23 +73,22 @@ def test_the_dashboard_and_the_calendar_in_a_browser(size, chromium, live_server
     assert data["running"] in inv.page.inner_text("#week-days")
     inv.check("04-kalender-minggu")
 
-    inv.go("/akun")
+    inv.open("/akun")
     inv.page.click("#calendar-feed-make")
     inv.page.wait_for_url(re.compile(r"/akun"))
     url = inv.page.inner_text("#calendar-feed-url")
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/kalender/langganan/[A-Za-z0-9_-]{43}\.ics", url)
     inv.check("05-akun-alamat-kalender")
-    inv.close()
+    inv.done()
 
     for role in ("ppk", "overseer"):
-        tab = SeasonTab(chromium, live_server, screenshots, size, role)
-        tab.login(data["emails"][role])
-        tab.go("/dasbor")
+        tab = tab_at(browser, live_server, screenshots, f"season-{role}", viewport, data["emails"][role])
+        tab.open("/dasbor")
         assert tab.page.locator("svg.bar-chart[role=img]").count() == 8
         tab.check("01-dasbor")
-        tab.go("/kalender?date=2026-11")
+        tab.open("/kalender?date=2026-11")
         text = tab.page.inner_text("main")
         assert data["late"] in text  # its deadline, past and still open, on 4 November
         assert role == "ppk" or data["running"] not in text  # not escalated: not the ministry's
         tab.check("03-kalender-bulan")
-        tab.close()
+        tab.done()

@@ -10,19 +10,13 @@ critical violation.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import threading
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import render_template_string
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from app.cases import listing
 from app.core.clock import utcnow
@@ -32,8 +26,7 @@ from app.i18n import format_number
 from app.models.cases import Case, FollowUp, Recommendation
 from app.models.escalations import EscalationStep
 from tests import factories
-from tests.clocked import environ_without_faketime
-from tests.web.axe import severe_violations
+from tests.browser import tab_at
 
 LONG_SK = "800.1.6.3/1234/BKPSDM/SK/HUKDIS/PEMOTONGAN_TUNJANGAN_KINERJA_25_PERSEN_SELAMA_6_BULAN/XI/2026"
 
@@ -220,96 +213,6 @@ def test_the_ranking_table_comes_in_pages(world, many_agencies, pages_for):
 
 # -- in a real browser, at both sizes -------------------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
-SIZES = {"1366x768": {"width": 1366, "height": 768}, "390x844": {"width": 390, "height": 844}}
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/setup-system)")
-
-
-@pytest.fixture(scope="module")
-def screenshots() -> Path:
-    folder = Path(os.environ.get("TINDAK_SCREENSHOTS", "artifacts/screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
-def live_server(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:  # on the machine's own clock (see test_browser.py)
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=environ_without_faketime()
-        )
-        yield instance
-        instance.close()
-
-
-FRAMES_SCROLLING_SIDEWAYS = """Array.from(document.querySelectorAll('main *')).filter(e => {
-    const style = getComputedStyle(e);
-    const scrolls = style.overflowX === 'auto' || style.overflowX === 'scroll';
-    const region = e.getAttribute('role') === 'region' && e.hasAttribute('tabindex');
-    return scrolls && !region && e.scrollWidth > e.clientWidth + 1;
-}).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + e.className)"""
-
-
-class Tab:
-    """One user's tab at one size: no console error, a screenshot and an axe-core check per page."""
-
-    def __init__(self, chromium: Any, base: str, folder: Path, size: str, name: str):
-        self.context = chromium.new_context(locale="id-ID", viewport=SIZES[size])
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(15000)
-        self.base, self.folder, self.size, self.name = base, folder, size, name
-        self.errors: list[str] = []
-        self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-
-    def login(self, email: str) -> None:
-        self.page.goto(self.base + "/login")
-        self.page.fill("#email", email)
-        self.page.fill("#password", factories.PASSWORD)
-        self.page.click("main button[type=submit]")
-        self.page.wait_for_url(self.base + "/")
-
-    def go(self, path: str) -> None:
-        response = self.page.goto(self.base + path)
-        assert response is not None and response.status == 200, path
-
-    def check(self, step: str) -> None:
-        """The page fits the window (no sideways scroll), axe-core finds nothing serious; saved as a screenshot."""
-        width = self.page.evaluate("document.documentElement.scrollWidth")
-        inner = self.page.evaluate("window.innerWidth")
-        self.page.screenshot(path=str(self.folder / f"tables-{self.size}-{self.name}-{step}.png"), full_page=True)
-        assert width <= inner, f"{step} at {self.size}: {width} px wide in a {inner} px window"
-        # Nor does a frame inside the page scroll sideways (a table in a scrolling box hides its columns), but for
-        # a wide reference table offered as a scroll region one reaches with the keyboard (the help page's).
-        frames = self.page.evaluate(FRAMES_SCROLLING_SIDEWAYS)
-        assert frames == [], f"{step} at {self.size}: frames scroll sideways: {frames}"
-        violations = severe_violations(self.page)
-        assert violations == [], f"{step} at {self.size}: {violations}"
-
-    def visible_in_window(self, selector: str) -> bool:
-        box = self.page.locator(selector).first.bounding_box()
-        width = self.page.evaluate("window.innerWidth")
-        return box is not None and box["width"] > 0 and box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5
-
-    def close(self) -> None:
-        assert self.errors == [], f"{self.name}: console errors {self.errors}"
-        self.context.close()
-
 
 def _plain(world: Any, desk: dict[str, Case]) -> dict[str, Any]:
     """Plain values, then no open transaction in the test thread (SQLite: the server thread needs the lock)."""
@@ -323,35 +226,31 @@ def _plain(world: Any, desk: dict[str, Case]) -> dict[str, Any]:
     return values
 
 
-@needs_chromium
 @pytest.mark.browser
-@pytest.mark.parametrize("size", list(SIZES))
-def test_tables_fit_sort_and_pick_in_a_browser(size, chromium, live_server, screenshots, world, desk, many_agencies):
+def test_tables_fit_sort_and_pick_in_a_browser(viewport, browser, live_server, screenshots, world, desk, many_agencies):
     data = _plain(world, desk)
     numbers = data["numbers"]
-    phone = size == "390x844"
+    phone = viewport == "390"
 
     # Each role's home page and case list fit the window; the PPK's case page too, its long SK number wrapped.
     for role in (*factories.ROLES, "other_ppk"):
-        tab = Tab(chromium, live_server, screenshots, size, role)
-        tab.login(data["emails"][role])
+        tab = tab_at(browser, live_server, screenshots, f"tables-{role}", viewport, data["emails"][role])
         tab.check("01-beranda")
-        tab.go("/cases")
+        tab.open("/cases")
         tab.check("02-perkara")
         if role == "ppk":
-            tab.go(f"/cases/{data['ids']['reported']}")
+            tab.open(f"/cases/{data['ids']['reported']}")
             tab.check("04-perkara-sk-panjang")
         if role == "admin":  # the administration's tables are cards on a phone too, none in a scrolling frame
             for page in ("agencies", "users", "calendar", "authorities"):
-                tab.go(f"/admin/{page}")
+                tab.open(f"/admin/{page}")
                 tab.check(f"05-admin-{page}")
-        tab.close()
+        tab.done()
 
-    inv = Tab(chromium, live_server, screenshots, size, "investigator")
-    inv.login(data["emails"]["investigator"])
+    inv = tab_at(browser, live_server, screenshots, "tables-investigator", viewport, data["emails"]["investigator"])
 
     # The case list: most urgent first, status and deadline in sight, a WITA deadline in WITA.
-    inv.go("/cases")
+    inv.open("/cases")
     rows = inv.page.locator("table.case-table tbody tr")
     assert rows.first.locator("td").first.inner_text() == numbers["late2"]
     assert [rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())] == [
@@ -379,13 +278,13 @@ def test_tables_fit_sort_and_pick_in_a_browser(size, chromium, live_server, scre
     inv.check("03-perkara-urut-nomor")
 
     # A long SK number wraps inside the case page.
-    inv.go(f"/cases/{data['ids']['reported']}")
+    inv.open(f"/cases/{data['ids']['reported']}")
     sk = inv.page.locator("dd", has_text=LONG_SK).first
     assert sk.is_visible() and inv.visible_in_window(f"dd:has-text('{LONG_SK}')")
     inv.check("04-perkara-sk-panjang")
 
     # The agency picker filters as one types, and picks the first match.
-    inv.go("/cases/new")
+    inv.open("/cases/new")
     options_before = inv.page.locator("#agency_id option").count()
     inv.page.fill("#agency_id-cari", "makassar")
     assert inv.page.locator("#agency_id option").count() == 2  # "— pilih —" and the one match
@@ -399,7 +298,7 @@ def test_tables_fit_sort_and_pick_in_a_browser(size, chromium, live_server, scre
     inv.check("05-perkara-baru-pilih-instansi")
 
     # The ranking table comes in pages of 50.
-    inv.go("/index")
+    inv.open("/index")
     ranking = inv.page.locator("table.ranking-table tbody tr")
     assert ranking.count() == 50
     inv.check("06-indeks")
@@ -407,4 +306,4 @@ def test_tables_fit_sort_and_pick_in_a_browser(size, chromium, live_server, scre
     inv.page.wait_for_url(re.compile(r"page=2"))
     assert ranking.count() == many_agencies - 50
     inv.check("07-indeks-halaman-2")
-    inv.close()
+    inv.done()
