@@ -21,7 +21,7 @@ from sqlalchemy import select
 from app.agencies.authority import role_labels
 from app.audit.history import SYSTEM_ACTOR
 from app.calendar.working_days import FOLLOW_UP_RULE
-from app.cases import assignment, outcomes
+from app.cases import assignment, elections, outcomes
 from app.core import vocab
 from app.core.states import STATUS_LABELS, CaseEvent
 from app.db import db
@@ -42,6 +42,7 @@ OTHER_EVENT_LABELS = {
     "escalation": N_("Eskalasi"),
     **outcomes.EVENT_LABELS,  # a block of data/services in SIASN recorded, lifted
     **assignment.EVENT_LABELS,  # the case given to another investigator
+    **elections.EVENT_LABELS,  # the neutrality case linked to an election by hand, or unlinked
 }
 ESCALATION_EVENTS = frozenset({"escalation_level_reached", "escalation"})
 
@@ -86,6 +87,7 @@ KEY_LABELS = {
     "subcategory": N_("Subkategori (netralitas)"),
     **outcomes.PAYLOAD_LABELS,
     **assignment.PAYLOAD_LABELS,
+    **elections.PAYLOAD_LABELS,
 }
 
 VOCABULARIES: dict[str, dict[Any, str]] = {
@@ -207,7 +209,7 @@ def _changed(value: Any) -> str:
 
 
 def _person(value: Any) -> str:
-    """A staff member as the history keeps them (`{"id", "name"}`): the name."""
+    """A staff member (or an election) as the history keeps them (`{"id", "name"}`): the name."""
     if isinstance(value, dict):
         return str(value.get("name") or gettext("(tanpa nama)"))
     return str(value)
@@ -217,6 +219,8 @@ FORMATTERS: dict[str, Callable[[Any], str]] = {
     "assignee": _person,
     "from_assignee": _person,
     "to_assignee": _person,
+    "from_election": _person,
+    "to_election": _person,
     "working_days": _days,
     "working_days_taken": _days,
     "calendar_version": calendar_words,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 
 from app.auth.services import TokenCaller
 from app.cases.access import _binder, _visibility, _visibility_rule
+from app.cases.elections import in_election
 from app.cases.schemas import SEARCH_TOO_SHORT, search_term_too_short
 from app.cases.search import like_literal, matching_agencies, search_clause
 from app.core.clock import utcnow
@@ -29,8 +30,8 @@ from app.models.cases import Case, Recommendation
 
 
 def filter_values(filters: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    """The list filters of `GET /api/v1/cases` (status, agency_id, category, overdue, escalated, q) as the
-    named values their clauses compare with."""
+    """The list filters of `GET /api/v1/cases` (status, agency_id, category, election_id, overdue, escalated, q)
+    as the named values their clauses compare with."""
     values: dict[str, Any] = {}
     if filters.get("status"):
         statuses = filters["status"] if isinstance(filters["status"], list | tuple) else filters["status"].split(",")
@@ -39,6 +40,8 @@ def filter_values(filters: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         values["f_agency_id"] = int(filters["agency_id"])
     if filters.get("category"):
         values["f_category"] = filters["category"]
+    if filters.get("election_id") is not None:
+        values["f_election_id"] = int(filters["election_id"])
     if filters.get("overdue") is not None:
         values["f_overdue"] = _truthy(filters["overdue"])
         values["f_now"] = now
@@ -76,6 +79,9 @@ def filter_clauses(shape: tuple[tuple[str, Any], ...], values: Mapping[str, Any]
         clauses.append(Case.agency_id == param("f_agency_id"))
     if "f_category" in present:
         clauses.append(Case.category == param("f_category"))
+    if "f_election_id" in present:
+        # A semi-join on case_elections with the election as a parameter: one statement per filter shape.
+        clauses.append(in_election(param("f_election_id")))
     if "f_overdue" in present:
         rec = aliased(Recommendation)  # never correlated with a Recommendation the caller's query joins
         overdue = exists().where(rec.case_id == Case.id, rec.is_overdue(param("f_now")))

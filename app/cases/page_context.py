@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.agencies.services import has_ended, newest_local_day, open_agency_choices, successor_of
 from app.calendar.working_days import deadline_gaps, explain_deadline
-from app.cases import access, assignment, attachments, history_words, page_errors, services
+from app.cases import access, assignment, attachments, elections, history_words, page_errors, services
 from app.cases.schemas import NewCaseSchema
 from app.core import vocab
 from app.core.sanction_rules import EMPLOYEE_LABELS, suggest
@@ -243,6 +243,10 @@ def case_page(case: Case, user: User) -> dict[str, Any]:
         "names": _names({rec.get("drafted_by"), rec.get("issued_by")}),
         "is_active": is_active_status(case.status),
         "prefill": _prefill(rec),
+        # The elections a neutrality case may be linked to, for the staff who link it (app/cases/elections.py).
+        "election_choices": elections.election_choices()
+        if access.may_triage(user) and case.category == vocab.Category.NETRALITAS.value
+        else None,
     }
 
 

@@ -27,6 +27,7 @@ from app.cases import (
     services,
 )
 from app.cases.downloads import bundle_response, export_response
+from app.cases.elections import election_choices
 from app.cases.home import home_context
 from app.cases.schemas import CaseQuerySchema
 from app.core.states import CaseEvent, CaseStatus
@@ -38,7 +39,7 @@ from app.web.schema_forms import field_errors, form_payload, form_values, spread
 
 bp = Blueprint("case_pages", __name__)
 PAGE_SIZE = 25
-FILTER_KEYS = ("status", "category", "agency_id", "overdue", "escalated", "q")
+FILTER_KEYS = ("status", "category", "agency_id", "election_id", "overdue", "escalated", "q")
 # The forms that take a file: one refused for its size comes back with the limit said (`_too_large`).
 TOO_LARGE_FORMS = frozenset({"case_pages.case_event", "case_pages.upload"})
 
@@ -93,6 +94,7 @@ def list_cases() -> Any:
         first_url=page_url(1) if page > 2 else None,
         agencies=page_context.agency_choices(current_user),
         categories=[c.value for c in Category],
+        elections=election_choices(),
         may_create=access.may_create_case(current_user),
         bulk_staff=assignment.staff_choices() if assignment.may_assign(current_user) else None,
     ), (422 if errors else 200)

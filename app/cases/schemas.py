@@ -136,6 +136,13 @@ class CaseQuerySchema(Schema):
     )
     agency_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ROW_ID))
     category = fields.String(validate=validate.OneOf([c.value for c in Category]))
+    election_id = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_ROW_ID),
+        metadata={
+            "description": "perkara netralitas yang dikaitkan dengan pemilihan ini (GET /api/v1/elections); id "
+            "pemilihan yang tidak ada memberi daftar kosong, seperti instansi yang tidak ada"
+        },
+    )
     overdue = fields.Boolean()
     escalated = fields.Boolean()
     q = fields.String(
@@ -306,6 +313,11 @@ class CasePersonOut(Schema):
     )
 
 
+class CaseElectionRef(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
 class CaseOut(CaseSummaryOut):
     allowed_events = fields.List(fields.String())
     recommendation = fields.Nested(RecommendationOut, allow_none=True)
@@ -324,6 +336,11 @@ class CaseOut(CaseSummaryOut):
     escalations = fields.List(fields.Dict())
     blocks = fields.List(fields.Nested(DataBlockOut), metadata={"description": "pemblokiran data/layanan SIASN"})
     person = fields.Nested(CasePersonOut, allow_none=True)
+    election = fields.Nested(
+        CaseElectionRef,
+        allow_none=True,
+        metadata={"description": "pemilihan yang dikaitkan dengan perkara netralitas ini (PUT /cases/<id>/election)"},
+    )
 
 
 class CasePageOut(Schema):

@@ -20,6 +20,7 @@ from app.calendar.working_days import local_today
 from app.cases import outcomes
 from app.cases.access import may_create_case, sees_attachment, sees_deliberation, sees_reporter
 from app.cases.assignment import check_assignee, staff_ref
+from app.cases.elections import election_of, election_ref
 from app.cases.listing import case_summary
 from app.cases.schemas import NewCaseSchema, _partial_update_schema
 from app.core.clock import utcnow
@@ -285,6 +286,7 @@ def case_detail(case: Case, user: User, now: datetime | None = None) -> dict[str
             "close_reason": case.close_reason,
             "blocks": outcomes.case_blocks(case, user),  # blocks of data/services in SIASN (app/cases/outcomes.py)
             "person": person_link(case, agency, now),
+            "election": election_ref(election_of(case.id)),  # a neutrality case's election (app/cases/elections.py)
         }
     )
     if sees_reporter(user):

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.cases import access, assignment, bulk, page_context, page_errors, queue, services
+from app.cases import access, assignment, bulk, elections, page_context, page_errors, queue, services
 from app.cases.downloads import export_response
 from app.core.states import CaseStatus
 from app.db import db, unit_of_work
@@ -88,6 +88,31 @@ def reassign(case_id: int) -> Any:
         values=values,
         errors=errors,
     ), (422 if errors else 200)
+
+
+# -- a neutrality case's election -----------------------------------------------------------------------------------
+
+
+@bp.route("/cases/<int:case_id>/election", methods=["POST"])
+def link_election(case_id: int) -> Any:
+    """The case page's "Pemilihan" form: link the neutrality case to the election chosen, or unlink it (empty)."""
+    case = access.get_case_for(current_user, case_id)  # 404 for a case the user may not see
+    if not access.may_triage(current_user):
+        abort(403)
+    raw = request.form.get("election_id", "").strip()
+    chosen: Any = int(raw) if raw.isdecimal() and len(raw) < 11 else (raw or None)
+    try:
+        with unit_of_work():
+            out = elections.link_election(case, {"election_id": chosen}, current_user)
+    except ValidationFailed as exc:
+        messages = (exc.details.get("fields") or {}).get("election_id") or [exc.message]
+        flash(" ".join(_(message) for message in messages), "danger")
+        return redirect(url_for("case_pages.show_case", case_id=case_id), code=303)
+    if out["election_id"] is None:
+        flash(_("Perkara %(number)s tidak lagi dikaitkan dengan pemilihan.", number=case.number), "success")
+    else:
+        flash(_("Perkara %(number)s dikaitkan dengan pemilihan.", number=case.number), "success")
+    return redirect(url_for("case_pages.show_case", case_id=case_id), code=303)
 
 
 # -- bulk actions --------------------------------------------------------------------------------------------------

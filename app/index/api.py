@@ -17,7 +17,7 @@ from app.api.openapi import file_response
 from app.api.security import current_api_user, require_auth, require_role
 from app.core.pagination import MAX_LIMIT
 from app.core.vocab import Role
-from app.db import unit_of_work
+from app.db import MAX_ROW_ID, unit_of_work
 from app.errors import ValidationFailed
 from app.index import services
 from app.index.scoring import INDICATOR_KEYS
@@ -212,21 +212,94 @@ class CaseRowSchema(Schema):
     url = fields.Str()
 
 
+ELECTION_ID_DOC = "id pemilihan (GET /api/v1/elections): hanya perkara yang dikaitkan dengan pemilihan itu"
+
+
+def _election_id(**kwargs: Any) -> fields.Int:
+    return fields.Int(
+        validate=validate.Range(min=1, max=MAX_ROW_ID, error="Pemilihan tidak ditemukan."),
+        metadata={"description": ELECTION_ID_DOC},
+        **kwargs,
+    )
+
+
 class CaseQuerySchema(Schema):
     indicator = fields.Str(required=True, validate=validate.OneOf(sorted(INDICATOR_KEYS)))
     limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=MAX_LIMIT))
     cursor = fields.Str()
     live = fields.Bool(load_default=False)
+    election_id = _election_id()
 
 
 class CasePageSchema(Schema):
     year = fields.Int()
     agency_id = fields.Int()
     indicator = fields.Str()
+    election_id = fields.Int(allow_none=True, metadata={"description": "pemilihan yang disaring (selalu data terkini)"})
     frozen = fields.Bool()
     as_of = fields.DateTime()
     items = fields.List(fields.Nested(CaseRowSchema))
     next_cursor = fields.Str(allow_none=True)
+
+
+class ElectionEnforcementQuerySchema(Schema):
+    year = fields.Int(required=True, validate=validate.Range(min=services.MIN_YEAR, max=services.MAX_YEAR))
+    election_id = _election_id(required=True)
+
+
+class ElectionEnforcementCountsSchema(EnforcementSchema):
+    assessable = fields.Int(metadata={"description": "rekomendasi yang sudah jatuh tempo (dinilai)"})
+    escalated_level3 = fields.Int(metadata={"description": "rekomendasi yang mencapai eskalasi level 3"})
+
+
+class ElectionEnforcementItemSchema(Schema):
+    agency_id = fields.Int()
+    agency_code = fields.Str()
+    agency_name = fields.Str()
+    agency_kind = fields.Str()
+    rank = fields.Int(
+        allow_none=True,
+        metadata={"description": "peringkat menurut enforcement_score (seri berbagi); null bila tidak terukur"},
+    )
+    enforcement_score = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "subkriteria penegakan dari data perkara (penegakan.tindak_lanjut, 0-100) atas "
+            "perkara pemilihan ini saja; null bila belum ada rekomendasi yang jatuh tempo"
+        },
+    )
+    enforcement_note = fields.Str(allow_none=True)
+    enforcement_components = fields.List(fields.Nested(ComponentSchema))
+    enforcement = fields.Nested(ElectionEnforcementCountsSchema)
+
+
+class IndexElectionSchema(Schema):
+    id = fields.Int()
+    name = fields.Str()
+    kind = fields.Str(metadata={"enum": ["pemilu", "pilkada"]})
+    region = fields.Str(allow_none=True)
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+
+
+class ElectionEnforcementSchema(Schema):
+    year = fields.Int()
+    election = fields.Nested(IndexElectionSchema)
+    method_version = fields.Str()
+    as_of = fields.DateTime(metadata={"description": "selalu dihitung dari data terkini"})
+    year_frozen = fields.Bool(
+        metadata={
+            "description": "tahun ini sudah dibekukan: angka yang dipublikasikan tetap dari snapshot, yang tidak "
+            "dibaca dan tidak diubah di sini"
+        }
+    )
+    totals = fields.Nested(
+        ElectionEnforcementCountsSchema,
+        metadata={
+            "description": "jumlah atas instansi yang tercantum (median_working_days: null, median per instansi)"
+        },
+    )
+    items = fields.List(fields.Nested(ElectionEnforcementItemSchema))
 
 
 class SnapshotSchema(Schema):
@@ -339,6 +412,19 @@ def get_index(args: dict[str, Any]) -> dict[str, Any]:
     return services.index_for(current_api_user(), args["year"], live=args["live"])
 
 
+@blp.route("/index/enforcement")
+@blp.doc(security=SECURITY)
+@blp.arguments(ElectionEnforcementQuerySchema(), location="query")
+@blp.response(200, ElectionEnforcementSchema)
+@require_auth
+def election_enforcement(args: dict[str, Any]) -> dict[str, Any]:
+    """Penegakan for the cases of one election: per agency, the case-based sub-criterion (0-100) and its counts over
+    the year's recommendations whose case is linked to the election, ranked by it. Not an IM-NKK (no score out of
+    300, no category), always live: a frozen year's snapshot is neither read nor changed (docs/index-method.md
+    §14). Readers as for the index (a PPK: its own agency); 422 naming `election_id` for an unknown election."""
+    return services.election_enforcement(current_api_user(), args["year"], args["election_id"])
+
+
 @blp.route("/index/<int:year>/snapshot", methods=["POST"])
 @blp.doc(security=SECURITY)
 @blp.response(201, SnapshotSchema)
@@ -407,10 +493,12 @@ def agency_index(args: dict[str, Any], year: int, agency_id: int) -> dict[str, A
 @blp.response(200, CasePageSchema)
 @require_auth
 def indicator_cases(args: dict[str, Any], year: int, agency_id: int) -> dict[str, Any]:
-    """The cases behind one indicator (KASN roles, and a PPK for its own agency)."""
+    """The cases behind one indicator (KASN roles, and a PPK for its own agency); with `election_id`, those of the
+    election's cases, from live data."""
     page = services.indicator_cases(
         current_api_user(), year, agency_id, args["indicator"],
         cursor=services.check_cursor(args.get("cursor")), limit=args["limit"], live=args["live"],
+        election_id=args.get("election_id"),
     )  # fmt: skip
     for row in page["items"]:
         row["url"] = f"/api/v1/cases/{row['id']}"

@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, 
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql import Subquery
 
+from app.cases.elections import in_election
 from app.core.clock import utcnow
 from app.core.vocab import Sanction
 from app.db import UTCDateTime, db
@@ -231,10 +232,15 @@ def _on_postgresql() -> bool:
 
 
 def enforcement_facts(
-    year: int, as_of: datetime, timezones: Iterable[str], agency_ids: Sequence[int] | None = None
+    year: int,
+    as_of: datetime,
+    timezones: Iterable[str],
+    agency_ids: Sequence[int] | None = None,
+    election_id: int | None = None,
 ) -> dict[int, Facts]:
     """One statement over the year's recommendations: every indicator's count per agency, and the
-    distribution of working days behind the median. One row per agency comes back.
+    distribution of working days behind the median. One row per agency comes back. With `election_id`, only
+    the recommendations whose case is linked to that election (app/index/elections.py).
 
     The shape suits each database:
     - SQLite groups by agency alone, in the order of the agency index, so there is no sort. Each agency's
@@ -260,6 +266,8 @@ def enforcement_facts(
     )
     if agency_ids is not None:
         rows = rows.where(C.c.agency_id.in_(list(agency_ids)))
+    if election_id is not None:
+        rows = rows.where(in_election(election_id))
     if postgres:
         groups = rows.add_columns(working_days.label("wd")).group_by(C.c.agency_id, working_days).subquery("g")
         counted_days = and_(groups.c.wd.is_not(None), groups.c.followed_up > 0)
@@ -294,8 +302,10 @@ def indicator_cases(
     as_of: datetime,
     after_id: int | None = None,
     limit: int = 100,
+    election_id: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The cases behind one indicator of one agency and year (live data), in case id order."""
+    """The cases behind one indicator of one agency and year (live data), in case id order; with `election_id`,
+    those linked to that election only."""
     sources = Sources(as_of)
     predicates = sources.predicates()
     condition = year_condition(year, [timezone])
@@ -319,6 +329,8 @@ def indicator_cases(
     )
     if after_id is not None:
         stmt = stmt.where(C.c.id > after_id)
+    if election_id is not None:
+        stmt = stmt.where(in_election(election_id))
     return [_case_row(row) for row in db.session.execute(stmt)]
 
 

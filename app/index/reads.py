@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from app.cases.elections import check_election
 from app.core.clock import utcnow
 from app.core.vocab import Role
 from app.db import db, get_row
@@ -130,8 +131,11 @@ def indicator_cases(
     cursor: int | None = None,
     limit: int = 100,
     live: bool = False,
+    election_id: int | None = None,
 ) -> dict[str, Any]:
-    """The cases behind an indicator: as frozen when the year is published, else from live data."""
+    """The cases behind an indicator: as frozen when the year is published, else from live data. With
+    `election_id`, those of the election's cases (always live, as the election's figures are: app/index/elections.py;
+    an election that does not exist: ValidationFailed)."""
     year = check_year(year)
     check_cases_visible(user, agency_id)
     if indicator not in INDICATOR_KEYS:
@@ -142,7 +146,9 @@ def indicator_cases(
     agency = get_row(Agency, agency_id)
     if agency is None:
         raise NotFound("Instansi tidak ditemukan.")
-    snapshot = None if live else latest_snapshot(year)
+    if election_id is not None:
+        check_election(election_id)
+    snapshot = None if live or election_id is not None else latest_snapshot(year)
     if snapshot is not None:
         rows = queries.frozen_cases(snapshot.id, indicator, agency_id=agency_id, after_id=cursor, limit=limit + 1)
         as_of = datetime.fromisoformat(snapshot.data["as_of"])
@@ -150,7 +156,7 @@ def indicator_cases(
         as_of = utcnow()
         rows = queries.indicator_cases(
             indicator, year=year, agency_id=agency_id, timezone=agency.timezone, as_of=as_of,
-            after_id=cursor, limit=limit + 1,
+            after_id=cursor, limit=limit + 1, election_id=election_id,
         )  # fmt: skip
     next_cursor = rows[limit - 1]["id"] if len(rows) > limit else None
     return {
@@ -158,6 +164,7 @@ def indicator_cases(
         "agency_id": agency_id,
         "indicator": indicator,
         "frozen": snapshot is not None,
+        "election_id": election_id,
         "as_of": as_of,
         "items": rows[:limit],
         "next_cursor": next_cursor,

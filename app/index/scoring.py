@@ -10,6 +10,7 @@ score = weighted percentage x 300 / 100 and index = score / 300 (DIY 275 -> 0.92
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -285,17 +286,23 @@ def is_ranked(item: dict[str, Any]) -> bool:
     return not item.get("ended") and any(v is not None for v in item["criteria"].values())
 
 
-def rank(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def rank(
+    items: list[dict[str, Any]],
+    *,
+    score: Callable[[dict[str, Any]], float] = lambda i: i["score"],
+    ranked: Callable[[dict[str, Any]], bool] = is_ranked,
+) -> list[dict[str, Any]]:
     """Order by score (ties share a rank: 1, 2, 2, 4); agencies with nothing measured, and agencies that ended
-    before the year, come last, unranked. An incomplete agency is ranked on its score but has no category."""
-    measured = [i for i in items if is_ranked(i)]
-    unmeasured = [i for i in items if not is_ranked(i)]
-    measured.sort(key=lambda i: (-i["score"], i["agency_name"], i["agency_id"]))
+    before the year, come last, unranked. An incomplete agency is ranked on its score but has no category.
+    `score` and `ranked` read another figure the same way (an election's enforcement, app/index/elections.py)."""
+    measured = [i for i in items if ranked(i)]
+    unmeasured = [i for i in items if not ranked(i)]
+    measured.sort(key=lambda i: (-score(i), i["agency_name"], i["agency_id"]))
     unmeasured.sort(key=lambda i: (i["agency_name"], i["agency_id"]))
     previous_score, previous_rank = None, 0
     for position, item in enumerate(measured, start=1):
-        if item["score"] != previous_score:
-            previous_rank, previous_score = position, item["score"]
+        if score(item) != previous_score:
+            previous_rank, previous_score = position, score(item)
         item["rank"] = previous_rank
     for item in unmeasured:
         item["rank"] = None

@@ -4,6 +4,7 @@ Where each lives:
 - `app.index.access`: ids, years and cursors; who may see or do what (docs/index-method.md §11);
 - `app.index.compute`: the live index of a year, scored and ranked;
 - `app.index.snapshots`: freezing (publishing) a year, reading its snapshot back, lifting a freeze, its history;
+- `app.index.elections`: the case-based enforcement figures of one election's cases (live, never a snapshot);
 - `app.index.reads`: the index as a user sees it, an agency's detail and trend, the cases behind an indicator;
 - `app.index.self_assessment`: answers and evidence, verification, clarification, the plenary decision;
 - `app.index.stages`: the self-assessment stages, their labels and the table of moves between them;
@@ -31,6 +32,7 @@ from app.index.access import (
     visible_agency_ids,
 )
 from app.index.compute import compute_index
+from app.index.elections import election_enforcement
 from app.index.exports import EXPORT_COLUMNS, ExportColumn, export_rows
 from app.index.reads import (
     agency_detail,
@@ -82,6 +84,7 @@ __all__ = [
     "compute_index",
     "current_year",
     "decide",
+    "election_enforcement",
     "evidence_file",
     "export_rows",
     "freeze_history",

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
+from app.cases.elections import NOT_FOUND, check_election, election_choices, election_ref
 from app.core.vocab import CASE_STAFF, Role
 from app.db import unit_of_work
 from app.errors import DomainError, Forbidden, ValidationFailed
@@ -55,6 +56,8 @@ def ranking() -> Any:
         return redirect(url_for("index.agency", year=year, agency_id=current_user.agency_id))
     if not services.can_see_ranking(current_user):
         raise Forbidden("Peran Anda tidak berwenang melihat indeks.")
+    if request.args.get("election_id"):
+        return _election_view(year)
     result = services.get_index(year, live=_live_arg())
     kind = request.args.get("kind") or ""
     items = [i for i in result["items"] if not kind or i.get("agency_kind") == kind]
@@ -89,6 +92,24 @@ def ranking() -> Any:
         live=_live_arg(),
         method=method,
         history=services.freeze_history(year),
+        elections=election_choices(),
+    )
+
+
+def _election_view(year: int) -> Any:
+    """The ranking's election filter: the case-based penegakan sub-criterion of the election's cases per agency,
+    from live data (app/index/elections.py); the year's frozen snapshot is neither read nor changed."""
+    raw = request.args.get("election_id", "").strip()
+    if not (raw.isdecimal() and len(raw) < 11):
+        raise ValidationFailed(NOT_FOUND, details={"fields": {"election_id": [NOT_FOUND]}})
+    result = services.election_enforcement(current_user, year, int(raw))
+    return render_template(
+        "index/election.html",
+        result=result,
+        year=year,
+        years=services.available_years(),
+        elections=election_choices(),
+        can_see_cases=current_user.role != Role.OVERSEER,
     )
 
 
@@ -122,9 +143,12 @@ def agency(year: int, agency_id: int) -> Any:
 
 @bp.route("/index/<int:year>/agencies/<int:agency_id>/cases/<indicator>")
 def indicator_cases(year: int, agency_id: int, indicator: str) -> Any:
+    raw = request.args.get("election_id", "").strip()
+    if raw and not (raw.isdecimal() and len(raw) < 11):
+        raise ValidationFailed(NOT_FOUND, details={"fields": {"election_id": [NOT_FOUND]}})
     page = services.indicator_cases(
         current_user, year, agency_id, indicator, cursor=services.check_cursor(request.args.get("cursor")),
-        limit=200, live=_live_arg(),
+        limit=200, live=_live_arg(), election_id=int(raw) if raw else None,
     )  # fmt: skip
     detail_name = services.agency_name(agency_id)
     return render_template(
@@ -134,6 +158,7 @@ def indicator_cases(year: int, agency_id: int, indicator: str) -> Any:
         agency_name=detail_name,
         year=year,
         agency_id=agency_id,
+        election=election_ref(check_election(page["election_id"])) if page["election_id"] else None,
     )
 
 

@@ -9,13 +9,13 @@ from flask import request
 from flask_smorest import Blueprint
 
 from app.api.security import current_api_user, require_auth, require_role
-from app.cases import access, duplicates
+from app.cases import access, duplicates, elections
+from app.cases.elections import CaseElectionIn, CaseElectionOut
 from app.core.vocab import Role
 from app.db import db, unit_of_work
 from app.errors import NotFound
 from app.intake import events, services
 from app.intake.schemas import (
-    CaseElectionIn,
     DuplicateCandidatesOut,
     DuplicateCheckIn,
     ElectionCasesOut,
@@ -305,14 +305,16 @@ def election_cases(election_id: int) -> dict[str, Any]:
 
 @blp.route("/cases/<id:case_id>/election", methods=["PUT"])
 @blp.doc(security=SECURITY, requestBody=_body_doc(CaseElectionIn))
-@blp.response(200, CaseElectionIn)
+@blp.response(200, CaseElectionOut)
 @require_auth
 def link_election(case_id: int) -> dict[str, Any]:
-    """Link a neutrality case to an election (or unlink it with null): investigator, commissioner."""
+    """Link a neutrality case to an election (or unlink it with null): investigator, commissioner. A change is one
+    history row (`election_linked`); 422 naming `election_id` for an unknown election or a case that is not a
+    neutrality case."""
     user = current_api_user()
     with unit_of_work():
         case = access.get_case_for(user, case_id)  # 404 for a case the caller may not see, then 403
-        out = events.link_election(case, _json_body(), user)
+        out = elections.link_election(case, _json_body(), user)
     return out
 
 

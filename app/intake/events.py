@@ -6,21 +6,23 @@ through its own workflow (`workflows.fire`: its role, state, guards — four eye
 cannot take the action is skipped with the reason, the others go on. The event's page shows each PPK's follow-up.
 
 Elections (Pemilu, Pilkada serentak, per region where it applies, with stages) are rows an administrator keeps; a
-neutrality case is linked to one (a report received during a period is linked on acceptance).
+neutrality case is linked to one (a report received during a period is linked on acceptance; by hand:
+app/cases/elections.py, `link_election`, named here too for the intake's callers).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from app.cases import access
+from app.cases.elections import election_summary
+from app.cases.elections import link_election as link_election  # the by-hand link, beside the intake's
 from app.core.states import STATUS_LABELS, CaseEvent, CaseStatus
-from app.core.vocab import Category
 from app.db import db, get_row
 from app.errors import DomainError, Forbidden, NotFound, ValidationFailed
-from app.intake.schemas import CaseElectionIn, ElectionIn, IncidentEventActionIn, IncidentEventCasesIn, IncidentEventIn
+from app.intake.schemas import ElectionIn, IncidentEventActionIn, IncidentEventCasesIn, IncidentEventIn
 from app.intake.services import load
 from app.models.agencies import Agency
 from app.models.auth import User
@@ -36,12 +38,7 @@ def election_out(election: Election) -> dict[str, Any]:
         select(ElectionStage).where(ElectionStage.election_id == election.id).order_by(ElectionStage.starts_on)
     )
     return {
-        "id": election.id,
-        "name": election.name,
-        "kind": election.kind,
-        "region": election.region,
-        "starts_on": election.starts_on,
-        "ends_on": election.ends_on,
+        **election_summary(election),
         "verify_days": election.verify_days,
         "stages": [{"name": s.name, "starts_on": s.starts_on, "ends_on": s.ends_on} for s in stages],
     }
@@ -72,25 +69,6 @@ def create_election(data: Any, actor: User) -> Election:
         db.session.add(ElectionStage(election_id=election.id, **stage))
     db.session.flush()
     return election
-
-
-def link_election(case: Case, data: Any, actor: User) -> dict[str, Any]:
-    """Link a neutrality case to an election, or unlink it (`election_id` null). Flushes."""
-    if not access.may_triage(actor):
-        raise Forbidden("Hanya penyelidik atau komisioner yang mengaitkan perkara dengan pemilihan.")
-    clean = load(CaseElectionIn(), data, "Data tidak valid.")
-    db.session.execute(delete(CaseElection).where(CaseElection.case_id == case.id))
-    if clean["election_id"] is not None:
-        if get_row(Election, clean["election_id"]) is None:
-            raise ValidationFailed(
-                "Pemilihan tidak ditemukan.", details={"fields": {"election_id": ["Pemilihan tidak ditemukan."]}}
-            )
-        if case.category != Category.NETRALITAS.value:
-            message = "Hanya perkara netralitas yang dikaitkan dengan pemilihan."
-            raise ValidationFailed(message, details={"fields": {"election_id": [message]}})
-        db.session.add(CaseElection(case_id=case.id, election_id=clean["election_id"]))
-    db.session.flush()
-    return {"election_id": clean["election_id"]}
 
 
 def election_cases(election_id: int) -> list[dict[str, Any]]:

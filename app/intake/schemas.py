@@ -363,15 +363,6 @@ class ElectionListOut(Schema):
     items = fields.List(fields.Nested(ElectionOut))
 
 
-class CaseElectionIn(Schema):
-    class Meta:
-        unknown = RAISE
-
-    election_id = fields.Integer(
-        required=True, allow_none=True, strict=True, validate=_row_id("Pemilihan tidak ditemukan.")
-    )
-
-
 class IncidentEventIn(Schema):
     class Meta:
         unknown = RAISE

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from app.api.reads import read_only
 from app.api.security import current_api_user, require_auth
 from app.core.clock import utcnow
+from app.db import MAX_ROW_ID
 from app.season.dashboard import dashboard
 
 blp = Blueprint(
@@ -23,6 +24,21 @@ blp = Blueprint(
     ),
 )
 SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+
+
+class DashboardQuery(Schema):
+    election_id = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_ROW_ID, error="Pemilihan tidak ditemukan."),
+        metadata={
+            "description": "hanya perkara yang dikaitkan dengan pemilihan ini (GET /api/v1/elections); setiap angka "
+            "tetap atas perkara yang boleh dilihat pemanggil"
+        },
+    )
+
+
+class DashboardElectionRef(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
 
 
 class DashboardCountOut(Schema):
@@ -100,6 +116,12 @@ class DashboardOut(Schema):
     generated_at = fields.DateTime(required=True)
     timezone = fields.String(required=True)
     scope = fields.Nested(DashboardScopeOut, required=True)
+    election = fields.Nested(
+        DashboardElectionRef,
+        allow_none=True,
+        required=True,
+        metadata={"description": "pemilihan yang disaring (`election_id`), null bila semua perkara"},
+    )
     totals = fields.Nested(DashboardTotalsOut, required=True)
     open_by_status = fields.List(fields.Nested(DashboardCountOut), required=True)
     open_by_level = fields.List(fields.Nested(DashboardLevelOut), required=True)
@@ -131,9 +153,11 @@ class DashboardOut(Schema):
 
 @blp.route("/me/dashboard")
 @blp.doc(security=SECURITY)
+@blp.arguments(DashboardQuery(), location="query")
 @blp.response(200, DashboardOut)
 @require_auth
 @read_only
-def my_dashboard() -> dict[str, Any]:
-    """The caller's dashboard figures (every role; a role that sees no case gets zeros)."""
-    return dashboard(current_api_user(), utcnow())
+def my_dashboard(args: dict[str, Any]) -> dict[str, Any]:
+    """The caller's dashboard figures (every role; a role that sees no case gets zeros); with `election_id`, those
+    of the cases linked to that election (422 naming `election_id` for an election that does not exist)."""
+    return dashboard(current_api_user(), utcnow(), args.get("election_id"))

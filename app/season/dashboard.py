@@ -7,6 +7,9 @@ hundred groups of one pass over the cases into the category, election and year f
 months) are the agency's own calendar days: a deadline ending 23.59 WITA counts on its WITA day whoever reads it, so
 the buckets are written per time zone in SQL (`_local_periods`).
 
+The whole dashboard can be read for one election (`election_id`): every figure then counts the visible cases linked
+to it, through the same visibility clause narrowed by a semi-join on `case_elections`.
+
 By election: the neutrality cases linked to each election (`case_elections`, kept by the intake: only a neutrality
 case is linked), newest election first, and the neutrality cases linked to none; beside it, neutrality cases
 against the others by the year the act took place (an election year shows, whether or not its cases were linked).
@@ -25,6 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.calendar.working_days import local_date, zone
 from app.cases import access
+from app.cases.elections import check_election, election_ref, in_election
 from app.core.states import STATUS_LABELS, TERMINAL_STATUSES, CaseStatus
 from app.core.vocab import BODY_LABELS, CATEGORY_LABELS, KASN_ROLES, AgencyKind, Category, Role
 from app.db import db
@@ -53,9 +57,15 @@ def reader_zone(user: User) -> str:
     return agency.timezone if agency is not None else DEFAULT_TZ
 
 
-def dashboard(user: User, now: datetime) -> dict[str, Any]:
-    """Every figure of the user's dashboard, at `now`."""
+def dashboard(user: User, now: datetime, election_id: int | None = None) -> dict[str, Any]:
+    """Every figure of the user's dashboard, at `now`; with `election_id`, of the cases linked to that election
+    only (still those the user may see). An unknown election: ValidationFailed naming `election_id` (the answer
+    names the election it counts, so it cannot count one that does not exist)."""
     clause = access.visibility_clause(user)
+    election = None
+    if election_id is not None:
+        election = check_election(election_id)
+        clause = and_(clause, in_election(election.id))
     tz_name = reader_zone(user)
     today = local_date(now, tz_name)
     zones = list(db.session.scalars(select(Agency.timezone).distinct())) or [DEFAULT_TZ]
@@ -67,6 +77,7 @@ def dashboard(user: User, now: datetime) -> dict[str, Any]:
         "generated_at": now,
         "timezone": tz_name,
         "scope": _scope(user),
+        "election": election_ref(election),
         "totals": {
             "open": sum(item["count"] for item in by_status),
             "all": sum(item["count"] for item in by_category),

@@ -12,8 +12,10 @@ from flask_babel import force_locale, gettext
 from flask_login import current_user, login_required
 
 from app.calendar.working_days import local_date
+from app.cases.elections import NOT_FOUND, election_choices
 from app.core.clock import utcnow
 from app.db import unit_of_work
+from app.errors import ValidationFailed
 from app.extensions import limiter, rate_limits_off
 from app.i18n import SUPPORTED_LOCALES, day_name, format_month, format_number, format_short_day
 from app.season import feeds
@@ -39,8 +41,24 @@ FEED_AHEAD = timedelta(days=366)
 @bp.route("/dasbor")
 @login_required
 def dashboard_page() -> Any:
-    figures = dashboard(current_user, utcnow())
-    return render_template("season/dashboard.html", figures=figures, panels=_panels(figures))
+    """The dashboard; `?election_id=` counts the cases of one election (an election that does not exist is said,
+    and the figures of every case shown)."""
+    raw = request.args.get("election_id", "").strip()
+    error = None
+    election_id = int(raw) if raw.isdecimal() and len(raw) < 11 else None
+    try:
+        if raw and election_id is None:
+            raise ValidationFailed(NOT_FOUND)
+        figures = dashboard(current_user, utcnow(), election_id)
+    except ValidationFailed as exc:
+        error, figures = gettext(exc.message), dashboard(current_user, utcnow())
+    return render_template(
+        "season/dashboard.html",
+        figures=figures,
+        panels=_panels(figures),
+        elections=election_choices(),
+        election_error=error,
+    ), (422 if error else 200)
 
 
 def _count(value: float | None) -> str:
