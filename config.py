@@ -190,6 +190,14 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "REGISTER_STALE_HOURS": _int(env.get("REGISTER_STALE_HOURS"), 24),
         "REGISTER_BREAKER_FAILURES": _int(env.get("REGISTER_BREAKER_FAILURES"), 3),
         "REGISTER_BREAKER_SECONDS": _int(env.get("REGISTER_BREAKER_SECONDS"), 300),
+        # Personal data past its retention period (app/people/retention.py, docs/personal-data.md): reported by
+        # `flask people retention`; pseudonymised only when RETENTION_PSEUDONYMISE is on (`--apply`, and the
+        # scheduler every RETENTION_SECONDS), RETENTION_BATCH records per transaction, with a keyed hash under
+        # PSEUDONYM_KEY (derived from SECRET_KEY when unset: the same person keeps the same pseudonym).
+        "RETENTION_PSEUDONYMISE": _bool(env.get("RETENTION_PSEUDONYMISE"), False),
+        "RETENTION_SECONDS": _int(env.get("RETENTION_SECONDS"), 86400),
+        "RETENTION_BATCH": _int(env.get("RETENTION_BATCH"), 500),
+        "PSEUDONYM_KEY": env.get("PSEUDONYM_KEY") or None,
     }
 
 

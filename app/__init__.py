@@ -106,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.intake import pages as intake_pages
     from app.people import api as people_api
     from app.people import pages as people_pages
+    from app.people import privacy as privacy_pages
     from app.public import api as public_api
     from app.public import views as public_pages
     from app.season import api as season_api
@@ -118,4 +119,5 @@ def _register_blueprints(app: Flask) -> None:
                       public_api.blp, season_api.blp))  # fmt: skip
     app.register_blueprint(docs.bp)
     register_web(app, (web_pages.bp, case_pages.bp, work_pages.bp, admin_pages.bp, index_pages.bp, inbox_pages.bp,
-                       intake_pages.bp, find_pages.bp, public_pages.bp, people_pages.bp, season_pages.bp))  # fmt: skip
+                       intake_pages.bp, find_pages.bp, public_pages.bp, people_pages.bp, season_pages.bp,
+                       privacy_pages.bp))  # fmt: skip

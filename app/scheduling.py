@@ -1,5 +1,6 @@
 """The scheduler process: `flask scheduler run` runs the escalation sweep, the outbox dispatcher, the
-ministries' weekly digest, the daily email of the bell's notices and the audit checkpoint.
+ministries' weekly digest, the daily email of the bell's notices, the audit checkpoint and, when configured, the
+pseudonymisation of personal data past its retention period.
 
 Web workers never start a scheduler (`create_app` only wires). This process runs APScheduler 3's
 BlockingScheduler with the in-memory job store: jobs are code, with explicit ids, `replace_existing`,
@@ -53,6 +54,7 @@ from app.inbox.digest import digest_time, run_notice_digest
 from app.intake.deadlines import escalate_late_verifications
 from app.models.core import JobHeartbeat
 from app.people.register import configured_register, register_job
+from app.people.retention import retention_job
 from app.public.cli import refresh_job as public_refresh_job
 from config import ConfigError
 from notifications.dispatcher import dispatch_pending
@@ -149,6 +151,11 @@ CHECKPOINT_JOB_NAME = "Checkpoint riwayat perkara"
 REGISTER_JOB_ID = "register_refresh"
 REGISTER_JOB_NAME = "Penyegaran data register ASN"
 
+# Personal data past its retention period (app/people/retention.py) is pseudonymised every RETENTION_SECONDS
+# (default daily) when RETENTION_PSEUDONYMISE is on; never otherwise.
+RETENTION_JOB_ID = "retention"
+RETENTION_JOB_NAME = "Pseudonimisasi data pribadi lewat masa simpan"
+
 
 def _host() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:200]
@@ -205,6 +212,7 @@ def build_scheduler(
     digest = _digest_schedule(app)
     checkpoint_seconds = _checkpoint_seconds(app)
     register_seconds = _register_seconds(app)
+    retention_seconds = _retention_seconds(app)
     scheduler = scheduler_class(
         jobstores={"default": MemoryJobStore()},
         executors={
@@ -213,6 +221,7 @@ def build_scheduler(
                 + (1 if digest else 0)
                 + (1 if checkpoint_seconds else 0)
                 + (1 if register_seconds else 0)
+                + (1 if retention_seconds else 0)
             )
         },
         job_defaults=JOB_DEFAULTS,
@@ -243,28 +252,33 @@ def build_scheduler(
             **JOB_DEFAULTS,
             **({"next_run_time": start} if _digest_missed(app, digest, start) else {}),
         )
-    if checkpoint_seconds:
+    # The jobs beside JOBS that run only when configured: (interval, id, function, name, run at start).
+    optional = (
+        (checkpoint_seconds, CHECKPOINT_JOB_ID, checkpoint_job, CHECKPOINT_JOB_NAME, True),
+        (register_seconds, REGISTER_JOB_ID, register_job, REGISTER_JOB_NAME, False),
+        (retention_seconds, RETENTION_JOB_ID, retention_job, RETENTION_JOB_NAME, True),
+    )
+    for seconds, job_id, func, name, at_start in optional:
+        if not seconds:
+            continue
         scheduler.add_job(
             run_job,
-            trigger=IntervalTrigger(seconds=checkpoint_seconds, timezone=UTC),
-            args=(app, CHECKPOINT_JOB_ID, checkpoint_job),
-            id=CHECKPOINT_JOB_ID,
-            name=CHECKPOINT_JOB_NAME,
-            replace_existing=True,
-            next_run_time=start,
-            **JOB_DEFAULTS,
-        )
-    if register_seconds:
-        scheduler.add_job(
-            run_job,
-            trigger=IntervalTrigger(seconds=register_seconds, timezone=UTC),
-            args=(app, REGISTER_JOB_ID, register_job),
-            id=REGISTER_JOB_ID,
-            name=REGISTER_JOB_NAME,
+            trigger=IntervalTrigger(seconds=seconds, timezone=UTC),
+            args=(app, job_id, func),
+            id=job_id,
+            name=name,
             replace_existing=True,
             **JOB_DEFAULTS,
+            **({"next_run_time": start} if at_start else {}),
         )
     return scheduler
+
+
+def _retention_seconds(app: Flask) -> int:
+    """The pseudonymisation's interval, 0 unless RETENTION_PSEUDONYMISE is on (and the interval > 0)."""
+    if not app.config.get("RETENTION_PSEUDONYMISE"):
+        return 0
+    return max(0, int(app.config.get("RETENTION_SECONDS") or 0))
 
 
 def _register_seconds(app: Flask) -> int:

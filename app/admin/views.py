@@ -16,6 +16,7 @@ from app.auth import services as auth_services
 from app.auth import sessions as auth_sessions
 from app.calendar import services as calendar_services
 from app.calendar.working_days import DEFAULT_TIMEZONE, local_date
+from app.cases import reporter_views
 from app.cases.importing import import_stream, import_template_csv
 from app.core.clock import utcnow
 from app.core.vocab import Role
@@ -390,6 +391,24 @@ def audit_log() -> Any:
         next_url=url_for(".audit_log", cursor=next_cursor, **args) if next_cursor else None,
         first_url=url_for(".audit_log", **args) if request.args.get("cursor") else None,
     ), 422 if errors else 200
+
+
+@bp.route("/pelapor-dilihat")
+def reporter_views_log() -> Any:
+    """Every view of a reporter's identity (who, when, which case or report, which channel), newest first."""
+    before = request.args.get("before_id", "")
+    before_id = int(before) if before.isdigit() and len(before) < 11 else None
+    items = reporter_views.reporter_views(limit=PAGE_OF_VIEWS + 1, before_id=before_id)
+    more = len(items) > PAGE_OF_VIEWS
+    items = items[:PAGE_OF_VIEWS]
+    return render_template(
+        "admin/reporter_views.html",
+        items=items,
+        next_url=url_for(".reporter_views_log", before_id=items[-1]["id"]) if more and items else None,
+    )
+
+
+PAGE_OF_VIEWS = 100
 
 
 # -- import of historical cases ----------------------------------------------------------------------------------

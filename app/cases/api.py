@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.api.openapi import file_response
 from app.api.reads import read_only
-from app.api.security import current_api_caller, current_api_user, require_auth
-from app.cases import access, attachments, duplicates, idempotency, listing, outcomes, services
+from app.api.security import current_api_caller, current_api_user, require_auth, require_role
+from app.cases import access, attachments, duplicates, idempotency, listing, outcomes, reporter_views, services
 from app.cases.downloads import bundle_response, export_response
 from app.cases.schemas import (
     AttachmentOut,
@@ -22,10 +22,12 @@ from app.cases.schemas import (
     CaseUpdateSchema,
     HistoryOut,
     NewCaseSchema,
+    ReporterViewPageOut,
     WorkflowOut,
     transition_request_doc,
 )
-from app.db import unit_of_work
+from app.core.vocab import Role
+from app.db import MAX_ROW_ID, unit_of_work
 from app.errors import ValidationFailed
 from workflows import fire
 from workflows.transitions import table_as_data
@@ -109,7 +111,11 @@ def create_case() -> Any:
 @read_only
 def get_case(case_id: int) -> dict[str, Any]:
     user = current_api_user()
-    return services.case_detail(access.get_case_for(user, case_id), user)
+    case = access.get_case_for(user, case_id)
+    detail = services.case_detail(case, user)
+    with unit_of_work():  # the view of the reporter's identity, logged (one INSERT; autocommit on PostgreSQL)
+        reporter_views.log_case_view(user, case, "api")
+    return detail
 
 
 @blp.route("/cases/<id:case_id>", methods=["PATCH"])
@@ -124,6 +130,7 @@ def update_case(case_id: int) -> dict[str, Any]:
     with unit_of_work():
         case = services.update_case(access.get_case_for(user, case_id), _json_body(), user)
         detail = services.case_detail(case, user)  # before the commit (see create_case)
+        reporter_views.log_case_view(user, case, "api")
     return detail
 
 
@@ -151,6 +158,7 @@ def transition(case_id: int) -> dict[str, Any]:
         case = access.get_case_for(user, case_id)
         fire(case, event, user, body, expected_version=version)  # flushes
         detail = services.case_detail(case, user)  # before the commit (see create_case)
+        reporter_views.log_case_view(user, case, "api")
     return detail
 
 
@@ -265,6 +273,42 @@ def bundle(case_id: int) -> Any:
     """The evidence bundle of a case (KASN roles): summary PDF, timeline, letters, files, manifest."""
     user = current_api_user()
     return bundle_response(access.get_case_for(user, case_id), user)
+
+
+# -- views of a reporter's identity (app/cases/reporter_views.py) ----------------------------------------------------
+
+
+@blp.route("/reporter-views")
+@blp.doc(
+    security=SECURITY,
+    parameters=[
+        {"name": "case_id", "in": "query", "schema": {"type": "integer"}, "description": "Hanya perkara ini"},
+        {"name": "before_id", "in": "query", "schema": {"type": "integer"}, "description": "Halaman berikutnya"},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+    ],
+)
+@blp.response(200, ReporterViewPageOut)
+@require_role(Role.ADMIN)
+def list_reporter_views() -> dict[str, Any]:
+    """Every view of a reporter's identity by the authority's staff (who, when, which case or intake report,
+    which channel), newest first (administrators)."""
+    values: dict[str, int | None] = {}
+    errors: dict[str, list[str]] = {}
+    for name, default, top in (("case_id", None, MAX_ROW_ID), ("before_id", None, MAX_ROW_ID), ("limit", 100, 500)):
+        raw = request.args.get(name, "")
+        if raw == "":
+            values[name] = default
+        elif raw.isdigit() and 1 <= int(raw) <= top:
+            values[name] = int(raw)
+        else:
+            errors[name] = [f"Harus bilangan bulat 1–{top}."]
+    if errors:
+        raise ValidationFailed("Parameter tidak valid.", details={"fields": errors})
+    limit = values["limit"] or 100
+    items = reporter_views.reporter_views(case_id=values["case_id"], limit=limit + 1, before_id=values["before_id"])
+    more = len(items) > limit
+    items = items[:limit]
+    return {"items": items, "next_before_id": items[-1]["id"] if more and items else None}
 
 
 # -- outcomes: blocks of personnel data/services in SIASN (app/cases/outcomes.py) -----------------------------------

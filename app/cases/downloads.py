@@ -18,7 +18,9 @@ from sqlalchemy import Select
 
 from app.cases.bundle import build_case_bundle
 from app.cases.exports import export_cases_csv, export_cases_xlsx, export_filename
+from app.cases.reporter_views import log_export
 from app.core.vocab import KASN_ROLES
+from app.db import unit_of_work
 from app.errors import Forbidden, ValidationFailed
 from app.models.cases import Case
 
@@ -30,9 +32,12 @@ EXPORT_FORMATS = {
 }
 
 
-def export_response(filters: Mapping[str, Any] | Select[Any], user: Any, fmt: str | None) -> Response:
-    """The visible cases matching `filters` (the list's filters, or a `select(Case)…` of chosen cases: the bulk
-    export of a selection) as a streamed CSV or XLSX attachment."""
+def export_response(
+    filters: Mapping[str, Any] | Select[Any], user: Any, fmt: str | None, *, chosen: list[int] | None = None
+) -> Response:
+    """The visible cases matching `filters` (the list's filters, or a `select(Case)…` of the `chosen` cases: the
+    bulk export of a selection) as a streamed CSV or XLSX attachment. An export with the reporter's columns (the
+    authority's staff) is logged as one view of the reporters, with its filters or chosen cases."""
     fmt = (fmt or "csv").lower()
     if fmt not in EXPORT_FORMATS:
         raise ValidationFailed("Format tidak dikenal.", details={"fields": {"format": ["pilih csv atau xlsx"]}})
@@ -41,6 +46,8 @@ def export_response(filters: Mapping[str, Any] | Select[Any], user: Any, fmt: st
         if isinstance(filters, Select)
         else {k: v for k, v in filters.items() if k not in ("limit", "cursor", "format")}
     )
+    with unit_of_work():
+        log_export(user, {"case_ids": chosen or []} if isinstance(clean, Select) else clean)
     body = export_cases_csv(clean, user) if fmt == "csv" else export_cases_xlsx(clean, user)
     response = Response(stream_with_context(body), mimetype=EXPORT_FORMATS[fmt])
     response.headers["Content-Disposition"] = f"attachment; filename={export_filename(fmt)}"

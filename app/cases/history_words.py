@@ -40,6 +40,7 @@ OTHER_EVENT_LABELS = {
     "attachment_added": N_("Berkas diunggah"),
     "escalation_level_reached": N_("Tingkat eskalasi tercapai"),
     "escalation": N_("Eskalasi"),
+    "pseudonymised": N_("Data pribadi diganti nama samaran (lewat masa simpan)"),
     **outcomes.EVENT_LABELS,  # a block of data/services in SIASN recorded, lifted
     **assignment.EVENT_LABELS,  # the case given to another investigator
     **elections.EVENT_LABELS,  # the neutrality case linked to an election by hand, or unlinked
@@ -85,6 +86,8 @@ KEY_LABELS = {
     "occurred_on": N_("Tanggal kejadian"),
     "summary": N_("Uraian kejadian"),
     "subcategory": N_("Subkategori (netralitas)"),
+    "pseudonymised": N_("Data yang diganti"),
+    "retention_years": N_("Masa simpan (tahun)"),
     **outcomes.PAYLOAD_LABELS,
     **assignment.PAYLOAD_LABELS,
     **elections.PAYLOAD_LABELS,
@@ -109,6 +112,7 @@ VOCABULARIES: dict[str, dict[Any, str]] = {
         "clarification": N_("Klarifikasi"),
         "other": N_("Lainnya"),
     },
+    "pseudonymised": {"reporter": N_("Identitas pelapor"), "reported_person": N_("Nama, NIP dan jabatan terlapor")},
     "rule": {FOLLOW_UP_RULE: N_("Tenggat tindak lanjut rekomendasi oleh PPK")},
 }
 # The deadline's source when no rule is recorded (app.calendar.working_days.follow_up_rule).

@@ -24,6 +24,7 @@ from app.cases import (
     listing,
     page_context,
     page_errors,
+    reporter_views,
     services,
 )
 from app.cases.downloads import bundle_response, export_response
@@ -31,7 +32,7 @@ from app.cases.elections import election_choices
 from app.cases.home import home_context
 from app.cases.schemas import CaseQuerySchema
 from app.core.states import CaseEvent, CaseStatus
-from app.core.vocab import Category
+from app.core.vocab import Category, Role
 from app.db import db, unit_of_work
 from app.errors import Conflict, Forbidden, ValidationFailed, too_large_response
 from app.letters.register import case_letters, letter_pdf
@@ -205,12 +206,23 @@ def _already_created(case: Any) -> Any:
 @bp.route("/cases/<int:case_id>")
 def show_case(case_id: int) -> Any:
     case = access.get_case_for(current_user, case_id)
-    return render_template(
+    page = render_template(
         "cases/detail.html",
         **page_context.case_page(case, current_user),
         letters=case_letters(case),
         preview_types=attachments.PREVIEW_TYPES,
+        reporter_views=admin_views_of(case),
     )
+    with unit_of_work():  # the view of the reporter's identity, logged (staff only, when the case has one)
+        reporter_views.log_case_view(current_user, case, "page")
+    return page
+
+
+def admin_views_of(case: Any) -> list[dict[str, Any]] | None:
+    """The views of the case's reporter, for an administrator (None: the section is not shown)."""
+    if current_user.role != Role.ADMIN:
+        return None
+    return reporter_views.reporter_views(case_id=case.id, limit=50)
 
 
 @bp.route("/cases/<int:case_id>/letters/<key>.pdf")
@@ -305,8 +317,15 @@ def _too_large(exc: RequestEntityTooLarge) -> Any:
     values = page_errors.typed_fields()
     case = access.get_case_for(current_user, request.view_args["case_id"])  # type: ignore[index]
     if request.endpoint == "case_pages.upload":
-        context = {**page_context.case_page(case, current_user), "upload_error": message}
-        return render_template("cases/detail.html", **context), 413
+        context = {
+            **page_context.case_page(case, current_user),
+            "upload_error": message,
+            "reporter_views": admin_views_of(case),
+        }
+        page = render_template("cases/detail.html", **context)
+        with unit_of_work():
+            reporter_views.log_case_view(current_user, case, "page")
+        return page, 413
     form = page_context.event_form(request.view_args["event"])  # type: ignore[index]
     errors = {spec.name: [message] for spec in form.fields if spec.widget == "file"} or {"_schema": [message]}
     version = values.get("version", case.version)

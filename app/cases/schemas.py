@@ -398,3 +398,26 @@ class WorkflowTransitionOut(Schema):
 
 class WorkflowOut(Schema):
     transitions = fields.List(fields.Nested(WorkflowTransitionOut), required=True)
+
+
+class ReporterViewOut(Schema):
+    """One view of a reporter's identity (app/cases/reporter_views.py)."""
+
+    id = fields.Integer()
+    at = fields.DateTime()
+    user_id = fields.Integer(allow_none=True)
+    user_name = fields.String(allow_none=True)
+    role = fields.String()
+    role_label = fields.String()
+    channel = fields.String(metadata={"enum": ["page", "api", "export", "intake_page", "intake_api"]})
+    channel_label = fields.String()
+    case_id = fields.Integer(allow_none=True)
+    case_number = fields.String(allow_none=True)
+    report_id = fields.Integer(allow_none=True, metadata={"description": "Laporan masuk (intake)"})
+    tracking_code = fields.String(allow_none=True)
+    scope = fields.Dict(allow_none=True, metadata={"description": "Ekspor: saringan daftar atau perkara terpilih"})
+
+
+class ReporterViewPageOut(Schema):
+    items = fields.List(fields.Nested(ReporterViewOut))
+    next_before_id = fields.Integer(allow_none=True, metadata={"description": "Halaman berikutnya: ?before_id="})

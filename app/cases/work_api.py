@@ -106,7 +106,9 @@ def bulk_action(**_: Any) -> Any:
     bulk.require_role(body.get("action"), user)  # 403 for a role that may not, before the body's other fields
     clean = bulk.load_bulk(body)
     if clean["action"] == bulk.EXPORT:
-        return export_response(select(Case).where(Case.id.in_(clean["case_ids"])), user, clean["format"])
+        return export_response(
+            select(Case).where(Case.id.in_(clean["case_ids"])), user, clean["format"], chosen=clean["case_ids"]
+        )
     with unit_of_work():
         result = bulk.run_bulk(clean, user)
     return bulk.BulkOut().dump(result)

@@ -137,7 +137,9 @@ def bulk_action() -> Any:
         bulk.require_role(data["action"], current_user)
         clean = bulk.load_bulk(data)
         if clean["action"] == bulk.EXPORT:
-            return export_response(select(Case).where(Case.id.in_(clean["case_ids"])), current_user, "csv")
+            return export_response(
+                select(Case).where(Case.id.in_(clean["case_ids"])), current_user, "csv", chosen=clean["case_ids"]
+            )
         with unit_of_work():
             result = bulk.run_bulk(clean, current_user)
     except ValidationFailed as exc:

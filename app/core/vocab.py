@@ -27,6 +27,12 @@ ROLE_LABELS = {
     Role.PANEL: "Panitia seleksi",
 }
 
+
+def role_label(role: str) -> str:
+    """A stored role's label (a value no role has is shown as it is)."""
+    return ROLE_LABELS.get(Role(role), role) if role in Role._value2member_map_ else role
+
+
 # The `commissioner` role's name under a body without commissioners (BKN, and until a row says otherwise):
 # the authority in force decides (app/agencies/authority.py: role_labels).
 SIGNER_ROLE_LABEL = "Pejabat penanda tangan"

@@ -9,7 +9,7 @@ from flask import request
 from flask_smorest import Blueprint
 
 from app.api.security import current_api_user, require_auth, require_role
-from app.cases import access, duplicates, elections
+from app.cases import access, duplicates, elections, reporter_views
 from app.cases.elections import CaseElectionIn, CaseElectionOut
 from app.core.vocab import Role
 from app.db import db, unit_of_work
@@ -168,7 +168,10 @@ def forwarded(args: dict[str, Any]) -> dict[str, Any]:
 @require_role(*READERS)
 def queue(args: dict[str, Any]) -> dict[str, Any]:
     """The intake queue: reports waiting for a decision (or those of `status`), oldest first."""
-    items, cursor = services.queue_page(current_api_user(), args.get("status"), args["limit"], args.get("cursor"))
+    user = current_api_user()
+    items, cursor = services.queue_page(user, args.get("status"), args["limit"], args.get("cursor"))
+    with unit_of_work():  # the reporters shown, logged (one statement)
+        reporter_views.log_report_views(user, items, "intake_api")
     return {"items": items, "next_cursor": cursor}
 
 
@@ -178,7 +181,11 @@ def queue(args: dict[str, Any]) -> dict[str, Any]:
 @require_role(*READERS)
 def report(report_id: int) -> dict[str, Any]:
     """A report in full for the authority's staff, with its likely duplicates while it waits."""
-    return services.report_out(services.report_for(current_api_user(), report_id))
+    user = current_api_user()
+    out = services.report_out(services.report_for(user, report_id))
+    with unit_of_work():  # the reporter shown, logged
+        reporter_views.log_report_views(user, [out], "intake_api")
+    return out
 
 
 @blp.route("/intake/reports/<id:report_id>/verify", methods=["POST"])
@@ -191,6 +198,7 @@ def verify(report_id: int) -> dict[str, Any]:
     with unit_of_work():
         report = services.start_verifying(services.report_for(user, report_id), user)
         out = services.report_out(report, with_duplicates=False)
+        reporter_views.log_report_views(user, [out], "intake_api")
     return out
 
 
@@ -206,6 +214,7 @@ def accept(report_id: int) -> dict[str, Any]:
         report = services.report_for(user, report_id)
         services.accept(report, request.get_json(silent=True) or {}, user)
         out = services.report_out(report, with_duplicates=False)
+        reporter_views.log_report_views(user, [out], "intake_api")
     return out
 
 
@@ -220,6 +229,7 @@ def attach(report_id: int) -> dict[str, Any]:
         report = services.report_for(user, report_id)
         services.attach(report, _json_body(), user)
         out = services.report_out(report, with_duplicates=False)
+        reporter_views.log_report_views(user, [out], "intake_api")
     return out
 
 
@@ -234,6 +244,7 @@ def refuse(report_id: int) -> dict[str, Any]:
         report = services.report_for(user, report_id)
         services.refuse(report, _json_body(), user)
         out = services.report_out(report, with_duplicates=False)
+        reporter_views.log_report_views(user, [out], "intake_api")
     return out
 
 

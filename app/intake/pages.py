@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.agencies.services import open_agency_choices
-from app.cases import access
+from app.cases import access, reporter_views
 from app.core import vocab
 from app.db import db, unit_of_work
 from app.errors import DomainError, TooManyRequests, ValidationFailed
@@ -157,14 +157,18 @@ def report_page(report_id: int) -> Any:
 
 
 def _report_page(report: Any, errors: dict[str, list[str]] | None = None, values: Any = None, status: int = 200) -> Any:
-    return render_template(
+    out = services.report_out(report)
+    page = render_template(
         "intake/report.html",
-        report=services.report_out(report),
+        report=out,
         may_decide=access.may_triage(current_user) and report.status in services.OPEN_STATUSES,
         agencies=[(str(i), f"{n} ({c})") for i, n, c in open_agency_choices()],
         errors=errors or {},
         values=values or {},
-    ), status
+    )
+    with unit_of_work():  # the reporter shown, logged
+        reporter_views.log_report_views(current_user, [out], "intake_page")
+    return page, status
 
 
 @bp.route("/intake/<int:report_id>/<decision>", methods=["POST"])

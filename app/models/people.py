@@ -28,6 +28,8 @@ from app.models.cases import Case
 EMPLOYMENT_TYPES = ("pns", "pppk")
 EMPLOYMENT_LABELS = {"pns": "PNS", "pppk": "PPPK"}
 LOOKUP_KINDS = ("check", "view")
+# Where a reporter's identity was shown (app/people/reporter_views.py).
+REPORTER_VIEW_CHANNELS = ("page", "api", "export", "intake_page", "intake_api")
 
 
 class Person(Model):
@@ -120,6 +122,30 @@ class RecordLookupNip(Model):
     nip: Mapped[str] = mapped_column(String(18), primary_key=True)
     # Whether the answer held a record (cases within the period) for this NIP.
     had_record: Mapped[bool] = mapped_column(default=False)
+
+
+class ReporterView(Model):
+    """One view of a reporter's identity by the authority's staff: who, when, which case (or intake report) and
+    through which channel (the case page or API, an export of the list, the intake report's page or API). An
+    export names no single case: its filters are kept (`scope`)."""
+
+    __tablename__ = "reporter_views"
+    __table_args__ = (
+        CheckConstraint(
+            "channel IN ('page', 'api', 'export', 'intake_page', 'intake_api')",
+            name="channel",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("intake_reports.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[dict[str, Any] | None] = mapped_column()
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class RegisterEntry(Model):

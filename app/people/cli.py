@@ -1,6 +1,7 @@
 """`flask people ...`: `import-register FILE` (the national register as CSV or XLSX, for agencies without access
-to BKN's web services), `refresh-register [--limit N]` (ask the configured register now), and `merge FROM INTO
---reason TEXT --user EMAIL` (a mistyped NIP into the right person)."""
+to BKN's web services), `refresh-register [--limit N]` (ask the configured register now), `merge FROM INTO
+--reason TEXT --user EMAIL` (a mistyped NIP into the right person), and `retention [--apply]` (personal data past
+its retention period: reported, and pseudonymised when RETENTION_PSEUDONYMISE is on)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from flask import current_app
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -20,7 +22,7 @@ from app.errors import DomainError
 from app.models.auth import User
 from app.models.people import RegisterEntry
 from app.people import register as registers
-from app.people.retention import retention_report
+from app.people.retention import RETENTION, pseudonymise_due, retention_report
 from app.people.services import merge_people
 
 COLUMNS = {
@@ -158,11 +160,28 @@ def merge(from_nip: str, into_nip: str, reason: str, user_email: str) -> None:
 
 
 @people.command("retention")
-def retention() -> None:
-    """Report, per kind of personal data, its retention period and how many records are past it."""
+@click.option(
+    "--apply", "apply_", is_flag=True, help="Pseudonymise the records past their period (RETENTION_PSEUDONYMISE)."
+)
+def retention(apply_: bool) -> None:
+    """Report, per kind of personal data, its retention period and how many records are past it; with --apply
+    (refused unless RETENTION_PSEUDONYMISE is on) pseudonymise them, in batches of RETENTION_BATCH."""
+    if apply_:
+        if not current_app.config.get("RETENTION_PSEUDONYMISE"):
+            raise click.ClickException(
+                "Pseudonimisasi tidak diaktifkan: setel RETENTION_PSEUDONYMISE=1 untuk menjalankannya."
+            )
+        done = pseudonymise_due()
+        labels = {row.key: row.label for row in RETENTION}
+        for key, count in done.items():
+            click.echo(f"{labels[key]}: dipseudonimkan {count}")
     for row in retention_report():
         click.echo(f"{row['label']}: {row['years']} tahun; melewati masa simpan: {row['past']}")
-    click.echo("Pseudonimisasi otomatis belum tersedia: tindak lanjuti catatan di atas secara manual.")
+    if not apply_:
+        state = "aktif" if current_app.config.get("RETENTION_PSEUDONYMISE") else "tidak aktif"
+        click.echo(
+            f"Pseudonimisasi ({state}): jalankan dengan --apply untuk mengganti data di atas dengan nama samaran."
+        )
 
 
 commands = [people]

@@ -22,7 +22,7 @@ from app.cases.outcomes import blocks_out
 from app.core.clock import utcnow
 from app.core.nip import normalize_nip
 from app.core.states import STATUS_LABELS, CaseStatus
-from app.core.vocab import CASE_STAFF, CATEGORY_LABELS, ROLE_LABELS, SANCTION_FORMS, SANCTION_LABELS, Category, Role
+from app.core.vocab import CASE_STAFF, CATEGORY_LABELS, SANCTION_FORMS, SANCTION_LABELS, Category, Role, role_label
 from app.db import db
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models.agencies import Agency
@@ -228,9 +228,7 @@ def _lookups_out(rows: list[Any]) -> list[dict[str, Any]]:
             "user_id": lookup.user_id,
             "user_name": name,
             "role": lookup.role,
-            "role_label": ROLE_LABELS.get(Role(lookup.role), lookup.role)
-            if lookup.role in Role._value2member_map_
-            else lookup.role,
+            "role_label": role_label(lookup.role),
             "agency": agency_name,
             "purpose": lookup.purpose,
             "nip_count": lookup.nip_count,
