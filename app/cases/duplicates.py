@@ -3,10 +3,14 @@ API's check): the same NIP; the same person's name in the same agency; or the sa
 within `WINDOW_DAYS` days of the date it happened.
 
 The description's likeness is the database's own where it has one: on PostgreSQL pg_trgm's `similarity()` (trigrams,
-0…1; migration 0004 created the extension), at least `SIMILARITY` among the cases and open reports of the window (read
-through the `occurred_on` indexes of migration 0014); on SQLite, which has no such function, the share of words
-(three letters or more) the two texts have in common (Jaccard), computed here, at least `SIMILARITY` too. Both read
-only the window's rows, so the check stays fast however many cases there are (bench/intake.py).
+0…1; migration 0004 created the extension), at least `SIMILARITY` among the cases and open reports of the window,
+asked as `summary % :text` (the threshold set for the transaction) nearest first (`summary <-> :text`), which the
+GiST index of (occurred_on, summary) of migration 0023 answers without reading the rows that do not match; on
+SQLite, which has no such function, the share of words (three letters or more) the two texts have in common
+(Jaccard), computed here among the window's rows (read through the `occurred_on` indexes of migration 0014), at
+least `SIMILARITY` too. The same name in the agency reads the (agency_id, lower(reported_name), id) indexes of
+migration 0023 on both, the NIP the NIP indexes. So the check stays fast however many cases there are
+(bench/intake.py, bench/RESULTS-postgresql.md).
 
 Saving anyway is allowed and recorded (`record_override`: who, when, and which candidates were shown).
 """
@@ -18,7 +22,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import and_, func, literal, select
+from sqlalchemy import Float, and_, func, literal, select, union_all
 
 from app.cases.schemas import NewCaseSchema
 from app.core.clock import utcnow
@@ -88,23 +92,13 @@ def find_duplicates(
         if similarity is not None:
             entry["similarity"] = round(float(similarity), 3)
 
-    checks = _exact_checks(nip, _normal_name(name or ""), agency_id)
-    for reason, on_cases, on_reports in checks:
-        for case_id in db.session.scalars(
-            select(Case.id).where(on_cases).order_by(Case.id.desc()).limit(MAX_CANDIDATES)
-        ):
-            add("case", case_id, reason)
-        if include_reports:
-            for report_id in db.session.scalars(
-                _open_reports(exclude_report_id).where(on_reports).limit(MAX_CANDIDATES)
-            ):
-                add("report", report_id, reason)
+    for reason, kind, row_id in _exact_matches(
+        _exact_checks(nip, _normal_name(name or ""), agency_id), exclude_report_id, include_reports
+    ):
+        add(kind, row_id, reason)
     if summary and occurred_on:
-        for case_id, score in _similar(Case, summary, occurred_on, None):
-            add("case", case_id, "similar_event", score)
-        if include_reports:
-            for report_id, score in _similar(IntakeReport, summary, occurred_on, exclude_report_id):
-                add("report", report_id, "similar_event", score)
+        for kind, row_id, score in _similar_events(summary, occurred_on, exclude_report_id, include_reports):
+            add(kind, row_id, "similar_event", score)
     ranked = sorted(found.values(), key=lambda e: (-len(e["reasons"]), -(e["similarity"] or 0), e["kind"], -e["id"]))
     return _describe(ranked[:MAX_CANDIDATES])
 
@@ -125,6 +119,34 @@ def _exact_checks(nip: str | None, normal: str, agency_id: int | None) -> list[t
     return checks
 
 
+def _tagged(stmt: Any, *tags: str) -> Any:
+    """`stmt` (with its own order and limit) as a member of a UNION ALL, its rows headed by `tags`: a subquery, as
+    SQLite takes no LIMIT in a member of a compound select."""
+    inner = stmt.subquery()
+    return select(*(literal(tag) for tag in tags), *inner.c)
+
+
+def _exact_matches(
+    checks: list[tuple[str, Any, Any]], exclude_report_id: int | None, include_reports: bool
+) -> list[tuple[str, str, int]]:
+    """(reason, kind, id) of the exact matches, the newest `MAX_CANDIDATES` of each check among the cases and
+    among the open reports, in one statement (each member reads its index: the NIP, the name in the agency)."""
+    members = []
+    for reason, on_cases, on_reports in checks:
+        members.append(
+            _tagged(select(Case.id).where(on_cases).order_by(Case.id.desc()).limit(MAX_CANDIDATES), reason, "case")
+        )
+        if include_reports:
+            members.append(
+                _tagged(_open_reports(exclude_report_id).where(on_reports).limit(MAX_CANDIDATES), reason, "report")
+            )
+    if not members:
+        return []
+    rows = db.session.execute(union_all(*members)).all()
+    order = {reason: n for n, (reason, _, _) in enumerate(checks)}
+    return sorted(((reason, kind, row_id) for reason, kind, row_id in rows), key=lambda row: order[row[0]])
+
+
 def _open_reports(exclude_report_id: int | None) -> Any:
     stmt = select(IntakeReport.id).where(IntakeReport.status.in_(OPEN_REPORT_STATUSES)).order_by(IntakeReport.id.desc())
     if exclude_report_id is not None:
@@ -132,51 +154,89 @@ def _open_reports(exclude_report_id: int | None) -> Any:
     return stmt
 
 
-def _similar(model: Any, summary: str, occurred_on: date, exclude_id: int | None) -> list[tuple[int, float]]:
+def _window(model: Any, occurred_on: date, exclude_id: int | None) -> list[Any]:
+    """The conditions of the rows of the days around `occurred_on` (open reports only)."""
     low, high = occurred_on - timedelta(days=WINDOW_DAYS), occurred_on + timedelta(days=WINDOW_DAYS)
     conditions = [model.occurred_on.between(low, high)]
     if model is IntakeReport:
         conditions.append(IntakeReport.status.in_(OPEN_REPORT_STATUSES))
     if exclude_id is not None:
         conditions.append(model.id != exclude_id)
+    return conditions
+
+
+def _similar_events(
+    summary: str, occurred_on: date, exclude_report_id: int | None, include_reports: bool
+) -> list[tuple[str, int, float]]:
+    """(kind, id, likeness) of the `MAX_CANDIDATES` descriptions most like `summary` among the window's cases and
+    among its open reports, at least `SIMILARITY`."""
+    sources: list[tuple[str, Any, int | None]] = [("case", Case, None)]
+    if include_reports:
+        sources.append(("report", IntakeReport, exclude_report_id))
     if db.session.get_bind().dialect.name == "postgresql":
-        score = func.similarity(model.summary, literal(summary))
-        rows = db.session.execute(
-            select(model.id, score).where(*conditions, score >= SIMILARITY).order_by(score.desc()).limit(MAX_CANDIDATES)
+        # `%` is `similarity() >= pg_trgm.similarity_threshold` (for this transaction: SET LOCAL) and `<->` is
+        # 1 - similarity(): the same rows and order as `similarity() >= SIMILARITY ORDER BY similarity() DESC`, in
+        # the operators the GiST index serves (its leaves hold each description's trigrams). One statement for
+        # the cases and the reports.
+        db.session.execute(select(func.set_config("pg_trgm.similarity_threshold", str(SIMILARITY), True)))
+        text = literal(summary)
+        members = []
+        for kind, model, exclude_id in sources:
+            score = func.similarity(model.summary, text)
+            nearest = (
+                select(model.id, score.label("score"))
+                .where(*_window(model, occurred_on, exclude_id), model.summary.op("%", is_comparison=True)(text))
+                .where(score >= SIMILARITY)
+                .order_by(model.summary.op("<->", return_type=Float)(text))
+                .limit(MAX_CANDIDATES)
+            )
+            members.append(_tagged(nearest, kind))
+        return [(kind, row_id, float(value)) for kind, row_id, value in db.session.execute(union_all(*members))]
+    found: list[tuple[str, int, float]] = []
+    for kind, model, exclude_id in sources:
+        window = db.session.execute(
+            select(model.id, model.summary).where(*_window(model, occurred_on, exclude_id)).limit(SCAN_LIMIT)
         )
-        return [(row_id, float(value)) for row_id, value in rows]
-    window = db.session.execute(select(model.id, model.summary).where(*conditions).limit(SCAN_LIMIT))
-    scored = [(row_id, word_similarity(summary, text)) for row_id, text in window]
-    scored = [(row_id, value) for row_id, value in scored if value >= SIMILARITY]
-    return sorted(scored, key=lambda pair: -pair[1])[:MAX_CANDIDATES]
+        scored = [(row_id, word_similarity(summary, text)) for row_id, text in window]
+        scored = [(row_id, value) for row_id, value in scored if value >= SIMILARITY]
+        found.extend(
+            (kind, row_id, value) for row_id, value in sorted(scored, key=lambda pair: -pair[1])[:MAX_CANDIDATES]
+        )
+    return found
 
 
 def _describe(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     case_ids = [e["id"] for e in entries if e["kind"] == "case"]
     report_ids = [e["id"] for e in entries if e["kind"] == "report"]
-    cases = {
-        row.id: row
-        for row in db.session.execute(
-            select(Case.id, Case.number, Case.occurred_on, Case.status, Case.reported_name, Agency.name.label("agency"))
-            .join(Agency, Agency.id == Case.agency_id)
-            .where(Case.id.in_(case_ids))
-        )
-    }
-    reports = {
-        row.id: row
-        for row in db.session.execute(
-            select(
-                IntakeReport.id,
-                IntakeReport.tracking_code.label("number"),
-                IntakeReport.occurred_on,
-                IntakeReport.status,
-                IntakeReport.reported_name,
-                func.coalesce(Agency.name, IntakeReport.agency_text).label("agency"),
+    cases: dict[int, Any] = {}
+    reports: dict[int, Any] = {}
+    if case_ids:
+        cases = {
+            row.id: row
+            for row in db.session.execute(
+                select(
+                    Case.id, Case.number, Case.occurred_on, Case.status, Case.reported_name, Agency.name.label("agency")
+                )
+                .join(Agency, Agency.id == Case.agency_id)
+                .where(Case.id.in_(case_ids))
             )
-            .outerjoin(Agency, Agency.id == IntakeReport.agency_id)
-            .where(IntakeReport.id.in_(report_ids))
-        )
-    }
+        }
+    if report_ids:
+        reports = {
+            row.id: row
+            for row in db.session.execute(
+                select(
+                    IntakeReport.id,
+                    IntakeReport.tracking_code.label("number"),
+                    IntakeReport.occurred_on,
+                    IntakeReport.status,
+                    IntakeReport.reported_name,
+                    func.coalesce(Agency.name, IntakeReport.agency_text).label("agency"),
+                )
+                .outerjoin(Agency, Agency.id == IntakeReport.agency_id)
+                .where(IntakeReport.id.in_(report_ids))
+            )
+        }
     out = []
     for entry in entries:
         row = (cases if entry["kind"] == "case" else reports).get(entry["id"])

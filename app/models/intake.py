@@ -14,7 +14,7 @@ from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, T
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.clock import utcnow
-from app.db import Model
+from app.db import Model, database_only_index
 from app.models.cases import Case
 
 REPORT_STATUSES = ("received", "verifying", "accepted", "attached", "refused")
@@ -24,6 +24,17 @@ ELECTION_KINDS = ("pemilu", "pilkada")
 # Likely duplicates of the same event are looked for among the cases of the days around it (app/cases/duplicates.py):
 # the window is read through this index, then the descriptions are compared (pg_trgm on PostgreSQL).
 CASE_OCCURRED_ON_INDEX = Index("ix_cases_occurred_on", Case.occurred_on)
+# Its other indexes (migration 0023), of the cases and of the reports alike, which the models cannot describe: the
+# same name in the same agency, (agency_id, lower(reported_name), id) on every database; the same event, a GiST
+# index of (occurred_on, summary gist_trgm_ops) on PostgreSQL, where pg_trgm's `%` and `<->` read it.
+NAME_IN_AGENCY_INDEXES = tuple(
+    database_only_index(name, "any")
+    for name in ("ix_cases_agency_id_lower_name_id", "ix_intake_reports_agency_id_lower_name_id")
+)
+EVENT_INDEXES = tuple(
+    database_only_index(name, "postgresql")
+    for name in ("ix_cases_occurred_on_summary_trgm", "ix_intake_reports_occurred_on_summary_trgm")
+)
 
 
 class IntakeReport(Model):
