@@ -35,6 +35,7 @@ from app.core.states import TERMINAL_STATUSES
 from app.db import db, in_chunks
 from app.models.cases import Case
 from app.models.intake import IntakeReport
+from app.models.notifications import ActivityEvent
 from app.models.outcomes import DataBlock
 from app.models.people import Person, PersonMerge, RecordLookup, RecordLookupNip
 from app.web.schema_forms import N_
@@ -89,6 +90,15 @@ RETENTION = (
         N_("hanya staf otoritas pengawas; tidak pernah PPK, kementerian, Bawaslu, panitia seleksi atau publik"),
         N_("sejak perkara selesai, atau sejak laporan ditolak"),
         N_("nama diganti dengan nama samaran, kontak dihapus"),
+    ),
+    Retention(
+        "signin",
+        N_("Log masuk (akun, email yang diketik, alamat IP, waktu)"),
+        1,
+        N_("keamanan akun: mengenali dan menghentikan percobaan masuk yang tidak sah"),
+        N_("administrator"),
+        N_("sejak percobaan masuk itu"),
+        N_("email dan alamat IP diganti dengan nama samaran"),
     ),
 )
 PERIODS = {r.key: r for r in RETENTION}
@@ -192,18 +202,28 @@ def _lookup_nips_due(cutoff: datetime) -> Any:
     )
 
 
+def _signins_due(cutoff: datetime) -> Any:
+    """Entries of the sign-in log (app/auth/activity.py) older than `cutoff` that still name an email or address."""
+    named = or_(
+        and_(ActivityEvent.email.is_not(None), _not_pseudonym(ActivityEvent.email)),
+        and_(ActivityEvent.address.is_not(None), _not_pseudonym(ActivityEvent.address)),
+    )
+    return select(ActivityEvent.id).where(ActivityEvent.created_at < cutoff, named)
+
+
 def _count(stmt: Any) -> int:
     return int(db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
 
 
 def retention_report(now: datetime | None = None) -> list[dict[str, Any]]:
     """Per kind of data: its period and how many records are past it and still hold the personal data (people;
-    look-ups; case reporters and intake reporters)."""
+    look-ups; case reporters and intake reporters; sign-in log entries)."""
     limits = cutoffs(now or utcnow())
     counts = {
         "person": _count(_people_due(limits["person"])),
         "lookup": _count(_lookup_nips_due(limits["lookup"]).with_only_columns(RecordLookupNip.lookup_id).distinct()),
         "reporter": _count(_reporter_cases_due(limits["reporter"])) + _count(_reporter_reports_due(limits["reporter"])),
+        "signin": _count(_signins_due(limits["signin"])),
     }
     return [
         {
@@ -400,10 +420,37 @@ def pseudonymise_lookups(now: datetime, limit: int) -> int:
     return len(rows)
 
 
+def pseudonymise_signins(now: datetime, limit: int) -> int:
+    """The email and address of up to `limit` sign-in log entries older than the period (the account link stays:
+    it is the authority's own user). Flushes; returns the entries changed."""
+    key = pseudonym_key()
+    rows = db.session.execute(
+        select(ActivityEvent.id, ActivityEvent.email, ActivityEvent.address)
+        .where(ActivityEvent.id.in_(_signins_due(cutoffs(now)["signin"])))
+        .order_by(ActivityEvent.id)
+        .limit(limit)
+    ).all()
+
+    def nym(kind: str, value: str | None) -> str | None:
+        if value is None or is_pseudonym(value):
+            return value
+        return pseudonym(f"{kind}:{' '.join(value.casefold().split())}", key)
+
+    _update(
+        ActivityEvent.__table__,
+        {"id": "row_id"},
+        {"email": bindparam("new_email"), "address": bindparam("new_address")},
+        [{"row_id": r.id, "new_email": nym("email", r.email), "new_address": nym("address", r.address)} for r in rows],
+    )
+    db.session.flush()
+    return len(rows)
+
+
 BATCHES: tuple[tuple[str, Callable[[datetime, int], int]], ...] = (
     ("reporter", pseudonymise_reporters),
     ("person", pseudonymise_people),
     ("lookup", pseudonymise_lookups),
+    ("signin", pseudonymise_signins),
 )
 
 

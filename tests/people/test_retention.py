@@ -14,10 +14,12 @@ from app.db import db
 from app.intake import services as intake
 from app.models.cases import Case, CaseHistory
 from app.models.intake import IntakeReport
+from app.models.notifications import ActivityEvent
 from app.models.people import Person, RecordLookupNip
 from app.people.retention import PREFIX, PSEUDONYMISED, pseudonym, pseudonymise_due, retention_report
 from app.people.services import log_lookup
 from app.scheduling import RETENTION_JOB_ID, build_scheduler
+from tests.clocked import SUITE_NOW
 from tests.factories import NIPS, REPORTER, S, case_in, make_cast
 
 LONG_AGO = datetime(2015, 3, 10, 3, 0, tzinfo=UTC)  # past every period (10 years for people) at the suite's time
@@ -68,6 +70,20 @@ def world():
     with time_machine.travel(SIX_YEARS_AGO, tick=False):
         old_lookup = log_lookup(cast.admin, "view", [NIPS[2]])
     new_lookup = log_lookup(cast.admin, "view", [NIPS[3]])
+    # The sign-in log: a refused sign-in of two years ago (past its 1 year) and one of last month.
+    old_signin = ActivityEvent(
+        kind="sign_in_failed",
+        email="salah@example.org",
+        address="203.0.113.9",
+        created_at=SUITE_NOW - timedelta(days=730),
+    )
+    new_signin = ActivityEvent(
+        kind="sign_in_failed",
+        email="salah@example.org",
+        address="203.0.113.9",
+        created_at=SUITE_NOW - timedelta(days=30),
+    )
+    db.session.add_all([old_signin, new_signin])
     db.session.commit()
     return {
         "cast": cast,
@@ -80,6 +96,8 @@ def world():
         "new_report": new_report,
         "old_lookup": old_lookup,
         "new_lookup": new_lookup,
+        "old_signin": old_signin,
+        "new_signin": new_signin,
     }
 
 
@@ -101,7 +119,7 @@ def test_the_report_counts_exactly_the_records_past_their_period(world):
     report = {row["key"]: row["past"] for row in retention_report()}
     # Reporters: the closed case of 2015, the same person's closed case of 2015, the dismissal of 2020 and the
     # public report refused in 2020 (not the open case, not last year's case or refusal).
-    assert report == {"reporter": 4, "person": 1, "lookup": 1}
+    assert report == {"reporter": 4, "person": 1, "lookup": 1, "signin": 1}
 
 
 def test_pseudonymising_touches_exactly_what_is_past_its_period(app, world, runner, monkeypatch):
@@ -110,7 +128,7 @@ def test_pseudonymising_touches_exactly_what_is_past_its_period(app, world, runn
     monkeypatch.setitem(app.config, "RETENTION_PSEUDONYMISE", True)
     monkeypatch.setitem(app.config, "RETENTION_BATCH", 2)  # several batches
     done = pseudonymise_due()
-    assert done == {"reporter": 4, "person": 1, "lookup": 1}
+    assert done == {"reporter": 4, "person": 1, "lookup": 1, "signin": 1}
     _refresh()
 
     old = _row(ids["old_closed"])
@@ -145,6 +163,16 @@ def test_pseudonymising_touches_exactly_what_is_past_its_period(app, world, runn
     # The look-up of 2020 names the NIP's pseudonym (the same as its person's would be); last year's keeps it.
     nips = dict(db.session.execute(select(RecordLookupNip.lookup_id, RecordLookupNip.nip)).all())
     assert nips == {ids["old_lookup"]: pseudonym("nip:" + NIPS[2]), ids["new_lookup"]: NIPS[3]}
+    # The sign-in log of two years ago names the pseudonyms of the email and address; last month's keeps them.
+    old_signin, new_signin = (
+        db.session.get(ActivityEvent, ids["old_signin"]),
+        db.session.get(ActivityEvent, ids["new_signin"]),
+    )
+    assert (old_signin.email, old_signin.address) == (
+        pseudonym("email:salah@example.org"),
+        pseudonym("address:203.0.113.9"),
+    )
+    assert (new_signin.email, new_signin.address) == ("salah@example.org", "203.0.113.9")
     # The history: one row per case touched and per kind, the case's status and version unchanged.
     assert _history_rows(ids["old_closed"]) == 2  # its reporter, then its person
     assert _history_rows(ids["mid_dismissed"]) == 1
@@ -155,9 +183,14 @@ def test_pseudonymising_touches_exactly_what_is_past_its_period(app, world, runn
 
     # Idempotent: a second run changes nothing and writes no history.
     rows_before = db.session.scalar(select(func.count()).select_from(CaseHistory))
-    assert pseudonymise_due() == {"reporter": 0, "person": 0, "lookup": 0}
+    assert pseudonymise_due() == {"reporter": 0, "person": 0, "lookup": 0, "signin": 0}
     assert db.session.scalar(select(func.count()).select_from(CaseHistory)) == rows_before
-    assert {row["key"]: row["past"] for row in retention_report()} == {"reporter": 0, "person": 0, "lookup": 0}
+    assert {row["key"]: row["past"] for row in retention_report()} == {
+        "reporter": 0,
+        "person": 0,
+        "lookup": 0,
+        "signin": 0,
+    }
     verified = runner.invoke(args=["audit", "verify"])
     assert verified.exit_code == 0, verified.output
 
