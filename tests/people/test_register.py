@@ -219,4 +219,4 @@ def test_the_retention_report(runner):
     assert "Data orang" in result.output and "melewati masa simpan: 0" in result.output
     # Eleven years on, the person (10 years) and the reporter (5 years) of the ended case are past their periods.
     past = {row["key"]: row["past"] for row in retention_report(now=datetime(2037, 12, 1, tzinfo=UTC))}
-    assert past == {"person": 1, "lookup": 0, "reporter": 1}
+    assert past == {"person": 1, "lookup": 0, "reporter": 1, "signin": 0}
