@@ -6,6 +6,9 @@ country, an agency, a province with its kabupaten/kota); it is written only by t
 is. `public_releases` holds what is served: the figures of a year after suppression of small counts, as the exact
 JSON and CSV bytes, dated and numbered (a new version only when the published figures change).
 `public_publications` is the history of the switch (who, when, why); the latest row of a year is in force.
+
+The same three tables hold the figures of an election (the cases linked to it, `case_elections`): their rows have
+`election_id` set and `year` 0; a year's rows have `election_id` 0.
 """
 
 from __future__ import annotations
@@ -44,12 +47,14 @@ class PublicFigure(Model):
 
     __tablename__ = "public_figures"
     __table_args__ = (
-        UniqueConstraint("year", "period", "unit_kind", "unit_id"),
+        UniqueConstraint("election_id", "year", "period", "unit_kind", "unit_id"),
         CheckConstraint("period BETWEEN 0 AND 12", name="period"),
         CheckConstraint("unit_kind IN ('national', 'agency', 'province')", name="unit_kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # 0 for a year's figures; an election's id (with `year` 0) for an election's.
+    election_id: Mapped[int] = mapped_column(default=0, server_default="0")
     year: Mapped[int]
     period: Mapped[int]
     unit_kind: Mapped[str] = mapped_column(String(16))
@@ -80,12 +85,14 @@ class PublicFigure(Model):
 
 
 class PublicRelease(Model):
-    """One version of a year's published figures: the exact bytes served, with their digest (the ETag)."""
+    """One version of a year's (or an election's) published figures: the exact bytes served, with their digest
+    (the ETag)."""
 
     __tablename__ = "public_releases"
-    __table_args__ = (UniqueConstraint("year", "version"),)
+    __table_args__ = (UniqueConstraint("election_id", "year", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[int] = mapped_column(default=0, server_default="0")
     year: Mapped[int]
     version: Mapped[int]
     # When this version was first computed, and the moment of the data it counts (the last refresh that found it
@@ -96,6 +103,9 @@ class PublicRelease(Model):
     sha256: Mapped[str] = mapped_column(String(64))
     body_json: Mapped[str] = mapped_column(Text)
     body_csv: Mapped[str] = mapped_column(Text)
+    # The true values of the cells this version hides, [[kind, unit id, period, measure, value], ...] (never
+    # served): the next version keeps a hidden cell hidden unless its value and its change are both not small.
+    hidden_json: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
 
 
 class PublicPublication(Model):
@@ -105,6 +115,7 @@ class PublicPublication(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(index=True)
+    election_id: Mapped[int] = mapped_column(default=0, server_default="0")
     published: Mapped[bool]
     reason: Mapped[str] = mapped_column(Text)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -21,6 +21,7 @@ from app.errors import NotFound
 from app.extensions import limiter, rate_limits_off
 from app.index.access import check_year
 from app.models.index import IndexSnapshot
+from app.models.intake import Election
 from app.public import catalog, definitions, serving
 from app.public import release as releases
 
@@ -62,14 +63,22 @@ def _file_doc(description: str, media: str) -> dict[str, Any]:
     }
 
 
-class YearSchema(Schema):
-    year = fields.Int(required=True)
+class ReleaseSchema(Schema):
     version = fields.Int(required=True)
     released_at = fields.DateTime(required=True)
     checked_at = fields.DateTime(required=True)
     published = fields.Bool(required=True)
     json_url = fields.Str(required=True)
     csv_url = fields.Str(required=True)
+
+
+class YearSchema(ReleaseSchema):
+    year = fields.Int(required=True)
+
+
+class ElectionReleaseSchema(ReleaseSchema):
+    election_id = fields.Int(required=True)
+    election = fields.Dict(required=True)
 
 
 class YearsSchema(Schema):
@@ -79,6 +88,7 @@ class YearsSchema(Schema):
     catalog_url = fields.Str(required=True)
     page_url = fields.Str(required=True)
     years = fields.List(fields.Nested(YearSchema), required=True)
+    elections = fields.List(fields.Nested(ElectionReleaseSchema), required=True)
 
 
 class PublicationInputSchema(Schema):
@@ -87,7 +97,8 @@ class PublicationInputSchema(Schema):
 
 
 class PublicationSchema(Schema):
-    year = fields.Int(required=True)
+    year = fields.Int(allow_none=True)
+    election_id = fields.Int()
     published = fields.Bool(required=True)
     history = fields.List(fields.Dict(), required=True)
 
@@ -99,16 +110,35 @@ def year_urls(year: int) -> dict[str, str]:
     }
 
 
+def election_urls(election_id: int) -> dict[str, str]:
+    return {
+        "json_url": f"/api/v1/public/elections/{election_id}/figures.json",
+        "csv_url": f"/api/v1/public/elections/{election_id}/figures.csv",
+    }
+
+
+def _election(election_id: int) -> Election:
+    election = get_row(Election, election_id)
+    if election is None:
+        raise NotFound("Pemilu tidak ditemukan.")
+    return election
+
+
 @blp.route("/public")
 @blp.response(200, YearsSchema)
 @read_only
 def years() -> dict[str, Any]:
-    """The published years, each with its latest version and the stable URLs of its files."""
+    """The published years and elections, each with its latest version and the stable URLs of its files."""
     listed = []
     for row in releases.release_years():
         published = releases.is_published(row["year"])
         if published:
             listed.append({**row, "published": published, **year_urls(row["year"])})
+    elections = [
+        {**row, "published": True, **election_urls(row["election_id"])}
+        for row in releases.release_elections()
+        if releases.is_published(0, row["election_id"])
+    ]
     return {
         "licence": definitions.LICENCE,
         "threshold": releases.threshold(),
@@ -116,6 +146,7 @@ def years() -> dict[str, Any]:
         "catalog_url": "/api/v1/public/catalog.jsonld",
         "page_url": url_for("public_pages.dashboard"),
         "years": listed,
+        "elections": elections,
     }
 
 
@@ -155,6 +186,45 @@ def version_csv(year: int, version: int) -> Any:
     """One version of the year's figures as CSV: its bytes never change."""
     served = serving.release_for(check_year(year), version)
     name = f"tindak-angka-publik-{served.year}-v{served.version}.csv"
+    return serving.conditional(served.body_csv, served.etag_csv, served.released_at, "text/csv", filename=name)
+
+
+@blp.route("/public/elections/<id:election_id>/figures.json")
+@blp.doc(**_file_doc("Angka publik satu pemilu, versi terakhir (JSON)", "application/json"))
+@read_only
+def election_json(election_id: int) -> Any:
+    """An election's figures (the cases linked to it), latest version: national, per province and per agency,
+    the ranking; small counts as "< 5", complementary suppressions as "x"."""
+    served = serving.release_for(0, None, _election(election_id).id)
+    return serving.conditional(served.body_json, served.etag_json, served.released_at, "application/json")
+
+
+@blp.route("/public/elections/<id:election_id>/figures.csv")
+@blp.doc(**_file_doc("Angka publik satu pemilu, versi terakhir (CSV, satu baris per angka)", "text/csv"))
+@read_only
+def election_csv(election_id: int) -> Any:
+    """An election's figures as CSV, one row per figure (columns in the data dictionary, `election_csv_schema`)."""
+    served = serving.release_for(0, None, _election(election_id).id)
+    name = f"tindak-angka-publik-pemilu-{election_id}-v{served.version}.csv"
+    return serving.conditional(served.body_csv, served.etag_csv, served.released_at, "text/csv", filename=name)
+
+
+@blp.route("/public/elections/<id:election_id>/versions/<int:version>/figures.json")
+@blp.doc(**_file_doc("Satu versi angka publik pemilu (JSON), tetap untuk dikutip", "application/json"))
+@read_only
+def election_version_json(election_id: int, version: int) -> Any:
+    """One version of an election's figures: its bytes never change."""
+    served = serving.release_for(0, version, _election(election_id).id)
+    return serving.conditional(served.body_json, served.etag_json, served.released_at, "application/json")
+
+
+@blp.route("/public/elections/<id:election_id>/versions/<int:version>/figures.csv")
+@blp.doc(**_file_doc("Satu versi angka publik pemilu (CSV), tetap untuk dikutip", "text/csv"))
+@read_only
+def election_version_csv(election_id: int, version: int) -> Any:
+    """One version of an election's figures as CSV: its bytes never change."""
+    served = serving.release_for(0, version, _election(election_id).id)
+    name = f"tindak-angka-publik-pemilu-{election_id}-v{served.version}.csv"
     return serving.conditional(served.body_csv, served.etag_csv, served.released_at, "text/csv", filename=name)
 
 
@@ -201,13 +271,32 @@ def publication(data: dict[str, Any], year: int) -> dict[str, Any]:
     with unit_of_work():
         releases.set_published(year, data["published"], data["reason"].strip(), current_api_user().id)
     serving.clear_cache()
+    return _publication_answer(year, 0)
+
+
+@blp.route("/public/elections/<id:election_id>/publication", methods=["POST"])
+@blp.doc(security=SECURITY)
+@blp.arguments(PublicationInputSchema())
+@blp.response(200, PublicationSchema)
+@require_role(Role.ADMIN)
+def election_publication(data: dict[str, Any], election_id: int) -> dict[str, Any]:
+    """Publish or withhold an election's public figures, with a reason (administrator), as a year's."""
+    election_id = _election(election_id).id
+    with unit_of_work():
+        releases.set_published(0, data["published"], data["reason"].strip(), current_api_user().id,
+                               election_id=election_id)  # fmt: skip
+    serving.clear_cache()
+    return _publication_answer(0, election_id)
+
+
+def _publication_answer(year: int, election_id: int) -> dict[str, Any]:
     return {
-        "year": year,
-        "published": releases.is_published(year),
+        **({"election_id": election_id, "year": None} if election_id else {"year": year}),
+        "published": releases.is_published(year, election_id),
         "history": [
             {"published": row.published, "reason": row.reason, "changed_at": row.changed_at.isoformat(),
              "changed_by_role": "admin" if row.changed_by_id else None}
-            for row in releases.publication_history(year)
+            for row in releases.publication_history(year, election_id)
         ],
     }  # fmt: skip
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from app.index.snapshots import snapshot_result
 from app.models.index import IndexSnapshot
@@ -80,19 +81,14 @@ def dcat_body(base_url: str) -> tuple[str, datetime]:
                 "dct:conformsTo": {"@id": f"{base_url}/api/v1/public/dictionary"},
                 "dcat:keyword": ["ASN", "kode etik", "netralitas", "tindak lanjut", "IM-NKK"],
                 "dcat:landingPage": {"@id": f"{base_url}/publik?tahun={year}"},
-                "dcat:distribution": [
-                    {
-                        "@type": "dcat:Distribution",
-                        "dcat:accessURL": {"@id": url},
-                        "dcat:downloadURL": {"@id": url},
-                        "dcat:mediaType": media,
-                        "dct:format": fmt,
-                        "dct:license": {"@id": definitions.LICENCE["url"]},
-                    }
-                    for url, media, fmt in ((csv_url, "text/csv", "CSV"), (json_url, "application/json", "JSON"))
-                ],
+                "dcat:distribution": _distributions(csv_url, json_url),
             }
         )
+    for row in releases.release_elections():
+        if not releases.is_published(0, row["election_id"]):
+            continue
+        modified = max(modified, row["released_at"])
+        datasets.append(_election_dataset(base_url, row))
     catalog = {
         "@context": CONTEXT,
         "@id": f"{base_url}/api/v1/public/catalog.jsonld",
@@ -108,6 +104,56 @@ def dcat_body(base_url: str) -> tuple[str, datetime]:
         "dcat:dataset": datasets,
     }
     return json.dumps(catalog, ensure_ascii=False, separators=(",", ":")), modified
+
+
+def _distributions(csv_url: str, json_url: str) -> list[dict[str, Any]]:
+    """A dataset's CSV and JSON files as DCAT distributions."""
+    return [
+        {
+            "@type": "dcat:Distribution",
+            "dcat:accessURL": {"@id": url},
+            "dcat:downloadURL": {"@id": url},
+            "dcat:mediaType": media,
+            "dct:format": fmt,
+            "dct:license": {"@id": definitions.LICENCE["url"]},
+        }
+        for url, media, fmt in ((csv_url, "text/csv", "CSV"), (json_url, "application/json", "JSON"))
+    ]
+
+
+def _election_dataset(base_url: str, row: dict[str, Any]) -> dict[str, Any]:
+    """An election's figures as a DCAT dataset (its period is the election's)."""
+    election = row["election"]
+    base = f"{base_url}/api/v1/public/elections/{row['election_id']}"
+    return {
+        "@id": base,
+        "@type": "dcat:Dataset",
+        "dct:identifier": f"tindak-angka-publik-pemilu-{row['election_id']}",
+        "dct:title": [
+            {"@language": "id", "@value": f"Tindak lanjut rekomendasi pelanggaran netralitas ASN: {election['name']}"},
+            {"@language": "en", "@value": f"Follow-up of ASN neutrality recommendations: {election['name']}"},
+        ],
+        "dct:description": [
+            {"@language": "id", "@value": "Angka yang sama dengan berkas tahunan, untuk perkara yang ditautkan ke "
+             "pemilu ini, per instansi dan provinsi. Angka di bawah ambang disamarkan."},
+            {"@language": "en", "@value": "The same figures as the yearly files, for the cases linked to this "
+             "election, per agency and province. Counts below the threshold are suppressed."},
+        ],
+        "dct:temporal": {
+            "@type": "dct:PeriodOfTime",
+            "dcat:startDate": {"@type": "xsd:date", "@value": election["starts_on"]},
+            "dcat:endDate": {"@type": "xsd:date", "@value": election["ends_on"]},
+        },
+        "dct:spatial": {"@id": "http://publications.europa.eu/resource/authority/country/IDN"},
+        "dct:issued": {"@type": "xsd:dateTime", "@value": row["released_at"].isoformat()},
+        "dct:modified": {"@type": "xsd:dateTime", "@value": row["checked_at"].isoformat()},
+        "owl:versionInfo": str(row["version"]),
+        "dct:license": {"@id": definitions.LICENCE["url"]},
+        "dct:conformsTo": {"@id": f"{base_url}/api/v1/public/dictionary"},
+        "dcat:keyword": ["ASN", "netralitas", "pemilu", "tindak lanjut"],
+        "dcat:landingPage": {"@id": f"{base_url}/publik?pemilu={row['election_id']}"},
+        "dcat:distribution": _distributions(f"{base}/figures.csv", f"{base}/figures.json"),
+    }  # fmt: skip
 
 
 def snapshot_body(snapshot: IndexSnapshot, threshold: int) -> str:

@@ -220,7 +220,7 @@ def dictionary() -> dict[str, Any]:
         }
         for key in _DEFINITIONS
     ]
-    return {
+    body: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "licence": LICENCE,
         "suppression": {
@@ -228,6 +228,12 @@ def dictionary() -> dict[str, Any]:
             "kecil tidak dapat dihitung dari total ditampilkan sebagai 'x' (nilai kosong).",
             "en": "Counts below the threshold are shown as '< N' (empty value); counts hidden so that a small count "
             "cannot be worked out from a total are shown as 'x' (empty value).",
+            "versions_id": "Setiap versi baru disamarkan bersama versi sebelumnya: angka yang disamarkan tetap "
+            "disamarkan kecuali nilai dan perubahannya sama-sama tidak kecil, sehingga selisih dua versi tidak "
+            "membuka angka kecil.",
+            "versions_en": "Each new version is suppressed together with the one before it: a hidden count stays "
+            "hidden unless its value and its change are both not small, so the difference of two versions does not "
+            "reveal a small count.",
         },
         "measures": measures,
         "csv_schema": {
@@ -250,3 +256,14 @@ def dictionary() -> dict[str, Any]:
             "primaryKey": ["unit_kind", "unit_code", "period", "measure"],
         },
     }
+    # An election's CSV: the same columns, the election's id where a year's file has the year; no months.
+    fields = [dict(f) for f in body["csv_schema"]["fields"]]
+    fields[0] = {"name": "election_id", "type": "integer", "constraints": {"required": True, "minimum": 1}}
+    body["election_csv_schema"] = {"fields": fields, "primaryKey": body["csv_schema"]["primaryKey"]}
+    body["scopes"] = {
+        "id": "Berkas per tahun: period 0 = setahun, 1–12 = bulan (nasional dan per provinsi). Berkas per pemilu: "
+        "perkara yang ditautkan ke pemilu itu, apa pun tahunnya; hanya period 0.",
+        "en": "Files per year: period 0 = the whole year, 1–12 = the months (national and per province). Files per "
+        "election: the cases linked to that election, whatever their year; period 0 only.",
+    }
+    return body

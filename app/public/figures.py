@@ -6,13 +6,16 @@ taken; one more counts the cases received per agency and month, and one the case
 issued recommendation (they are published only as a national total). A recommendation belongs to the year and
 month of its issue in its agency's own zone, as in the index (docs/index-method.md §3); a case to those of its
 registration.
+
+An election's figures (`count_election`) count the same way the recommendations and cases linked to it
+(`case_elections`), whatever their year; they have no months (an election's period is its own).
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,6 +41,7 @@ from app.db import db
 from app.index.compute import agencies as index_agencies
 from app.index.compute import existed_in
 from app.index.queries import A, C, F, R, Sources, _instant, year_bounds
+from app.models.intake import CaseElection
 from app.models.public import MEASURES, PublicFigure
 
 REGIONAL_CHILDREN = (AgencyKind.KABUPATEN.value, AgencyKind.KOTA.value)
@@ -115,6 +119,31 @@ def _measure_columns(sources: Sources, as_of: datetime) -> dict[str, ColumnEleme
 def count_year(year: int, as_of: datetime, zones: Iterable[str]) -> dict[tuple[int, int], Tally]:
     """{(agency id, month): Tally} of the year's recommendations and received cases, and the national number of
     cases received without an issued recommendation under the key (0, 0)."""
+
+    def issued_in(tz: str) -> ColumnElement[bool]:
+        start, end = year_bounds(year, tz)
+        return and_(R.c.issued_at >= _instant(start), R.c.issued_at < _instant(end))
+
+    def created_in(tz: str) -> ColumnElement[bool]:
+        start, end = year_bounds(year, tz)
+        return and_(C.c.created_at >= _instant(start), C.c.created_at < _instant(end))
+
+    return _count(year, as_of, zones, issued_in, created_in)
+
+
+def count_election(election_id: int, year: int, as_of: datetime, zones: Iterable[str]) -> dict[tuple[int, int], Tally]:
+    """As `count_year`, for the cases linked to an election (the months are those of `year`'s offsets, unused)."""
+    linked = C.c.id.in_(select(CaseElection.case_id).where(CaseElection.election_id == election_id))
+    return _count(year, as_of, zones, lambda tz: linked, lambda tz: linked)
+
+
+def _count(
+    year: int,
+    as_of: datetime,
+    zones: Iterable[str],
+    issued_in: Callable[[str], ColumnElement[bool]],
+    created_in: Callable[[str], ColumnElement[bool]],
+) -> dict[tuple[int, int], Tally]:
     tallies: dict[tuple[int, int], Tally] = {}
     sources = Sources(as_of)
     columns = _measure_columns(sources, as_of)
@@ -122,18 +151,12 @@ def count_year(year: int, as_of: datetime, zones: Iterable[str]) -> dict[tuple[i
     before = 0
     for tz in sorted(set(zones)):
         offset = _offset_hours(tz, year)
-        start, end = year_bounds(year, tz)
         month = _local(R.c.issued_at, tz, offset)
         days = case((followed, F.c.working_days_taken), else_=None)
         stmt = (
             select(C.c.agency_id, month.label("m"), days.label("wd"), *(c.label(k) for k, c in columns.items()))
             .select_from(sources.from_clause(with_agency=True))
-            .where(
-                A.c.timezone == tz,
-                R.c.issued_at.is_not(None),
-                R.c.issued_at >= _instant(start),
-                R.c.issued_at < _instant(end),
-            )
+            .where(A.c.timezone == tz, R.c.issued_at.is_not(None), issued_in(tz))
             .group_by(C.c.agency_id, literal_column("m"), literal_column("wd"))
         )
         for row in db.session.execute(stmt):
@@ -143,11 +166,11 @@ def count_year(year: int, as_of: datetime, zones: Iterable[str]) -> dict[tuple[i
             if row.wd is not None:
                 tally.working_days[int(row.wd)] += int(row.followed_up or 0)
         created = _local(C.c.created_at, tz, offset)
-        in_year = and_(A.c.timezone == tz, C.c.created_at >= _instant(start), C.c.created_at < _instant(end))
+        in_scope = and_(A.c.timezone == tz, created_in(tz))
         received = (
             select(C.c.agency_id, created.label("m"), func.count().label("n"))
             .select_from(C.join(A, A.c.id == C.c.agency_id).join(R, R.c.case_id == C.c.id))
-            .where(in_year, R.c.issued_at.is_not(None))
+            .where(in_scope, R.c.issued_at.is_not(None))
             .group_by(C.c.agency_id, literal_column("m"))
         )
         for agency_id, m, n in db.session.execute(received):
@@ -155,7 +178,7 @@ def count_year(year: int, as_of: datetime, zones: Iterable[str]) -> dict[tuple[i
         without = (
             select(func.count())
             .select_from(C.join(A, A.c.id == C.c.agency_id).outerjoin(R, R.c.case_id == C.c.id))
-            .where(in_year, R.c.issued_at.is_(None))
+            .where(in_scope, R.c.issued_at.is_(None))
         )
         before += int(db.session.scalar(without) or 0)
     tallies[(NATIONAL_ID, 0)] = Tally(counts=Counter({"cases_before_recommendation": before}))
@@ -183,23 +206,28 @@ def listed_agencies(year: int, with_data: set[int]) -> list[dict[str, Any]]:
     return listed
 
 
-def compute(year: int, as_of: datetime) -> tuple[list[dict[str, Any]], dict[tuple[str, int, int], Tally]]:
+def compute(
+    year: int, as_of: datetime, election_id: int = 0
+) -> tuple[list[dict[str, Any]], dict[tuple[str, int, int], Tally]]:
     """The listed agencies, and {(unit kind, unit id, period): Tally} for every unit of the year (period 0 = the
-    whole year, 1–12 the months; national rows have unit id 0)."""
+    whole year, 1–12 the months; national rows have unit id 0). With `election_id`: the election's figures, the
+    agencies listed as in `year` (the election's first), without months."""
     zones = [tz for (tz,) in db.session.execute(select(A.c.timezone).distinct())]
-    raw = count_year(year, as_of, zones)
+    raw = count_election(election_id, year, as_of, zones) if election_id else count_year(year, as_of, zones)
     before = raw.pop((NATIONAL_ID, 0))
     listed = listed_agencies(year, {agency_id for agency_id, _ in raw})
-    return listed, rollup(listed, raw, before.counts["cases_before_recommendation"])
+    return listed, rollup(listed, raw, before.counts["cases_before_recommendation"], months=not election_id)
 
 
 def rollup(
-    listed: list[dict[str, Any]], raw: dict[tuple[int, int], Tally], before: int
+    listed: list[dict[str, Any]], raw: dict[tuple[int, int], Tally], before: int, *, months: bool = True
 ) -> dict[tuple[str, int, int], Tally]:
     """{(unit kind, unit id, period): Tally}: every listed agency, every province (its government and its
-    kabupaten/kota) and the country, for the year (period 0) and, for agencies with data, each month."""
+    kabupaten/kota) and the country, for the year (period 0) and, with `months`, each month (every month of the
+    country and of each province, empty ones too; of an agency, the months with data)."""
     province_of = {a["id"]: a["province_id"] for a in listed}
     units: dict[tuple[str, int, int], Tally] = {}
+    periods = range(13) if months else range(1)
 
     def into(key: tuple[str, int, int], tally: Tally) -> None:
         units.setdefault(key, Tally()).add(tally)
@@ -207,11 +235,12 @@ def rollup(
     for agency in listed:
         units[("agency", agency["id"], 0)] = Tally()
         if agency["kind"] == PROVINCE:
-            units[("province", agency["id"], 0)] = Tally()
-    for period in range(13):  # the national trend has every month, empty ones too
+            for period in periods:
+                units[("province", agency["id"], period)] = Tally()
+    for period in periods:
         units[("national", NATIONAL_ID, period)] = Tally()
     for (agency_id, month), tally in raw.items():
-        for period in (0, month):
+        for period in (0, month) if months else (0,):
             into(("agency", agency_id, period), tally)
             province = province_of.get(agency_id)
             if province is not None:
@@ -221,12 +250,13 @@ def rollup(
     return units
 
 
-def store(year: int, units: dict[tuple[str, int, int], Tally], now: datetime) -> None:
-    """Replace the year's rows of `public_figures` (flushes)."""
-    db.session.execute(delete(PublicFigure).where(PublicFigure.year == year))
+def store(year: int, units: dict[tuple[str, int, int], Tally], now: datetime, election_id: int = 0) -> None:
+    """Replace the year's (or the election's, with year 0) rows of `public_figures` (flushes)."""
+    db.session.execute(delete(PublicFigure).where(PublicFigure.year == year, PublicFigure.election_id == election_id))
     rows = []
     for (kind, unit_id, period), tally in units.items():
         row: dict[str, Any] = {
+            "election_id": election_id,
             "year": year,
             "period": period,
             "unit_kind": kind,
@@ -241,10 +271,11 @@ def store(year: int, units: dict[tuple[str, int, int], Tally], now: datetime) ->
         db.session.execute(insert(PublicFigure), rows)
 
 
-def load(year: int) -> dict[tuple[str, int, int], Tally]:
-    """The stored rows of a year back as Tallies."""
+def load(year: int, election_id: int = 0) -> dict[tuple[str, int, int], Tally]:
+    """The stored rows of a year (or an election's, with year 0) back as Tallies."""
     units: dict[tuple[str, int, int], Tally] = {}
-    for row in db.session.scalars(select(PublicFigure).where(PublicFigure.year == year)):
+    stmt = select(PublicFigure).where(PublicFigure.year == year, PublicFigure.election_id == election_id)
+    for row in db.session.scalars(stmt):
         counts = Counter(row.counts())
         counts["cases_before_recommendation"] = row.cases_before_recommendation
         days = Counter({int(k): int(v) for k, v in json.loads(row.working_days or "{}").items()})
@@ -252,4 +283,4 @@ def load(year: int) -> dict[tuple[str, int, int], Tally]:
     return units
 
 
-__all__ = ["NATIONAL_ID", "Tally", "compute", "load", "median", "rollup", "store"]
+__all__ = ["NATIONAL_ID", "Tally", "compute", "count_election", "load", "median", "rollup", "store"]

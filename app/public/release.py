@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -25,10 +26,11 @@ from app.db import db
 from app.index.access import current_year
 from app.index.queries import first_issue_year
 from app.index.snapshots import latest_snapshot, snapshot_result
+from app.models.intake import CaseElection, Election
 from app.models.public import PublicPublication, PublicRelease
 from app.public import definitions
 from app.public import figures as raw
-from app.public.suppression import Relation, protect
+from app.public.suppression import Cell, Protection, Relation, protect
 
 UnitKey = tuple[str, int, int]  # (unit kind, unit id, period)
 CellKey = tuple[str, int, int, str]
@@ -38,6 +40,14 @@ CACHE_KEY = "tindak_public_cache"
 
 SMALL = "small"
 COMPLEMENTARY = "complementary"
+# The never-published part of a month's national figures (the agencies outside every province).
+REST = "rest"
+# Counts that only grow between two versions of the same year or election (what a reader comparing versions may
+# assume); the open ones and the cases before a recommendation go down as well.
+GROWING = frozenset(
+    ("cases_received", "recommendations_issued", "followed_up", "on_time", "late", "conforming",
+     "lighter_sanction", "escalated", "cases_received_all")
+)  # fmt: skip
 
 
 def threshold() -> int:
@@ -50,7 +60,7 @@ def _values(units: dict[UnitKey, raw.Tally]) -> dict[CellKey, int]:
     for (kind, unit_id, period), tally in units.items():
         counts = tally.counts
         keys = definitions.COUNTS if period == 0 else definitions.TREND
-        if period and kind != "national":
+        if period and kind not in ("national", "province"):
             continue
         for key in keys:
             if key == "other_outcome":
@@ -104,9 +114,15 @@ def relations(listed: list[dict[str, Any]], values: dict[CellKey, int]) -> list[
             )
         top = [(kind, unit_id, 0, key) for kind, unit_id in tops]
         found.append(Relation(("national", raw.NATIONAL_ID, 0, key), tuple(top)))
-    for key in definitions.TREND:
-        months = tuple(("national", raw.NATIONAL_ID, m, key) for m in range(1, 13))
-        found.append(Relation(("national", raw.NATIONAL_ID, 0, key), months))
+    if ("national", raw.NATIONAL_ID, 1) in units:
+        for key in definitions.TREND:
+            for kind, unit_id in [("national", raw.NATIONAL_ID)] + [("province", p) for p in provinces]:
+                months = tuple((kind, unit_id, m, key) for m in range(1, 13))
+                found.append(Relation((kind, unit_id, 0, key), months))
+            for m in range(1, 13):
+                # a month of the country = its provinces' + the rest (agencies outside them: never published)
+                parts = tuple(("province", p, m, key) for p in provinces) + ((REST, raw.NATIONAL_ID, m, key),)
+                found.append(Relation(("national", raw.NATIONAL_ID, m, key), parts))
     national = ("national", raw.NATIONAL_ID, 0)
     found.append(
         Relation(
@@ -147,17 +163,155 @@ def _penegakan(year: int, limit: int) -> tuple[dict[int, Any], dict[str, Any] | 
     return scores, about
 
 
-def build(year: int, as_of: datetime) -> dict[str, Any]:
-    """The year's published content (without version and release moment), computed now and stored as raw figures."""
-    listed, units = raw.compute(year, as_of)
-    raw.store(year, units, as_of)
-    return assemble(year, listed, units)
+def _interval(shown: Any, limit: int) -> tuple[float, float]:
+    """What a reader knows of a published cell: its value, "< n" (0…n−1) or "x" (at least the threshold)."""
+    if isinstance(shown, int):
+        return float(shown), float(shown)
+    if shown == "x":
+        return float(limit), math.inf
+    return 0.0, float(int(shown.split()[-1]) - 1)
 
 
-def assemble(year: int, listed: list[dict[str, Any]], units: dict[UnitKey, raw.Tally]) -> dict[str, Any]:
+def shown_cells(data: dict[str, Any], listed: list[dict[str, Any]]) -> dict[CellKey, Any]:
+    """{cell: what it shows} of a release's JSON, for the units still listed (codes are stable)."""
+    by_code = {a["code"]: a["id"] for a in listed}
+    cells: dict[CellKey, Any] = {}
+
+    def take(kind: str, unit_id: int, period: int, values: dict[str, Any]) -> None:
+        for key, shown in values.items():
+            cells[(kind, unit_id, period, key)] = shown
+
+    take("national", raw.NATIONAL_ID, 0, data["national"]["values"])
+    for month in data.get("trend", []):
+        take("national", raw.NATIONAL_ID, month["month"], month["values"])
+    for group, kind in (("provinces", "province"), ("agencies", "agency")):
+        for item in data[group]:
+            if item["code"] in by_code:
+                take(kind, by_code[item["code"]], 0, item["values"])
+                for month in item.get("trend", []):
+                    take(kind, by_code[item["code"]], month["month"], month["values"])
+    return cells
+
+
+def guarded(
+    listed: list[dict[str, Any]],
+    values: dict[CellKey, int],
+    found: list[Relation],
+    limit: int,
+    previous: dict[str, Any] | None = None,
+    previous_hidden: dict[CellKey, int] | None = None,
+) -> Protection:
+    """The suppression of a version, protected together with the version before it (`previous`, its JSON; and
+    `previous_hidden`, the true values of the cells it hid).
+
+    A reader who has both versions knows each one's relations and that the growing counts (GROWING) did not go
+    down: a cell now = the cell then + a change of at least 0, and the changes add up like the cells. The attack
+    runs on both versions at once (the earlier one's visible cells fixed, its "< n" cells watched) and secondary
+    suppression goes on in the new version until no small count of either version is determined. For stable
+    versions, a cell hidden before stays hidden unless its value and its change are both at least the threshold.
+    """
+    known: dict[Cell, tuple[float, float]] = {c: (0.0, math.inf) for r in found for c in r.cells if c[0] == REST}
+    if previous is None:
+        return protect(values, found, limit, known=known)
+    hidden_before = previous_hidden or {}
+    before = shown_cells(previous, listed)
+    old_limit = int(previous.get("threshold", limit))
+    joint: dict[Cell, int] = dict(values)
+    relations_all, frozen, watched = _earlier_version(listed, before, old_limit, joint, known)
+    relations_all.extend(found)
+    linked: set[Cell] = set()
+    for cell in {c for r in found for c in r.cells} | set(values):
+        if cell[3] not in GROWING or not (cell in before or cell[0] == REST):
+            continue
+        if cell in values and values[cell] < _interval(before[cell], old_limit)[0]:
+            continue  # the count went down after all (a correction): no reader can rely on its growth
+        relations_all.append(Relation(cell, (_old(cell), _change(cell))))
+        known[_change(cell)] = (0.0, math.inf)
+        if cell[0] == REST:  # never published in either version
+            known.setdefault(_old(cell), (0.0, math.inf))
+        linked.add(cell)
+    for relation in found:
+        if all(c in linked for c in relation.cells):
+            relations_all.append(Relation(_change(relation.total), tuple(_change(p) for p in relation.parts)))
+    sticky = {
+        cell
+        for cell, shown in before.items()
+        if not isinstance(shown, int)
+        and cell in values
+        and not (values[cell] >= limit and abs(values[cell] - hidden_before.get(cell, values[cell])) >= limit)
+    }
+    return protect(joint, relations_all, limit, known=known, frozen=frozen, watched=watched, sticky=sticky)
+
+
+def _old(cell: Cell) -> Cell:
+    return ("before", cell)
+
+
+def _change(cell: Cell) -> Cell:
+    return ("change", cell)
+
+
+def _earlier_version(
+    listed: list[dict[str, Any]],
+    before: dict[CellKey, Any],
+    old_limit: int,
+    joint: dict[Cell, int],
+    known: dict[Cell, tuple[float, float]],
+) -> tuple[list[Relation], set[Cell], set[Cell]]:
+    """The earlier version's cells in the joint attack (its visible ones into `joint`, its hidden ones into
+    `known`): its relations, its visible (frozen) cells and its small (watched) ones."""
+    found: list[Relation] = []
+    frozen: set[Cell] = set()
+    watched: set[Cell] = set()
+    for cell, shown in before.items():
+        if isinstance(shown, int):
+            joint[_old(cell)] = shown
+            frozen.add(_old(cell))
+        else:
+            known[_old(cell)] = _interval(shown, old_limit)
+            if shown != "x":
+                watched.add(_old(cell))
+    for relation in relations(listed, before):
+        cells = relation.cells
+        if all(c in before or c[0] == REST for c in cells):
+            found.append(Relation(_old(relation.total), tuple(_old(p) for p in relation.parts)))
+            known.update({_old(c): (0.0, math.inf) for c in cells if c[0] == REST})
+    return found, frozen, watched
+
+
+def build(year: int, as_of: datetime, election: Election | None = None) -> tuple[dict[str, Any], list[Any]]:
+    """The published content of a year or an election (without version and release moment), computed now and
+    stored as raw figures, protected together with its latest release; and the hidden cells' true values."""
+    election_id = election.id if election else 0
+    listed, units = raw.compute(election.starts_on.year if election else year, as_of, election_id)
+    raw.store(year, units, as_of, election_id)
+    latest = latest_release(year, election_id)
+    previous = json.loads(latest.body_json) if latest else None
+    hidden_before = {tuple(row[:4]): int(row[4]) for row in json.loads(latest.hidden_json or "[]")} if latest else {}
+    return assemble_hiding(year, listed, units, election=election, previous=previous, previous_hidden=hidden_before)
+
+
+def assemble(
+    year: int, listed: list[dict[str, Any]], units: dict[UnitKey, raw.Tally], **options: Any
+) -> dict[str, Any]:
+    """The published content (`assemble_hiding` without the hidden cells)."""
+    return assemble_hiding(year, listed, units, **options)[0]
+
+
+def assemble_hiding(
+    year: int,
+    listed: list[dict[str, Any]],
+    units: dict[UnitKey, raw.Tally],
+    *,
+    election: Election | None = None,
+    previous: dict[str, Any] | None = None,
+    previous_hidden: dict[Any, int] | None = None,
+) -> tuple[dict[str, Any], list[Any]]:
+    """The published content (protected together with `previous`, the version before it, and the true values of
+    the cells it hid, when given), and the true values of the cells it hides."""
     limit = threshold()
     values = _values(units)
-    protection = protect(values, relations(listed, values), limit)
+    protection = guarded(listed, values, relations(listed, values), limit, previous, previous_hidden)
 
     def status(cell: CellKey) -> str | None:
         if cell in protection.primary:
@@ -178,8 +332,9 @@ def assemble(year: int, listed: list[dict[str, Any]], units: dict[UnitKey, raw.T
             return None
         return raw.median(units[(kind, unit_id, 0)].working_days)
 
-    scores, index_about = _penegakan(year, limit)
+    scores, index_about = _penegakan(year, limit) if election is None else ({}, None)
     by_id = {a["id"]: a for a in listed}
+    by_code = {a["code"]: a["id"] for a in listed}
     agencies_out = []
     for agency in sorted(listed, key=lambda a: (a["name"], a["id"])):
         province = by_id.get(agency["province_id"]) if agency["province_id"] else None
@@ -212,8 +367,12 @@ def assemble(year: int, listed: list[dict[str, Any]], units: dict[UnitKey, raw.T
         "median_working_days": median_of("national", national_id),
         "on_time_share": _share(values, status, ("national", national_id, 0)),
     }
-    trend = [{"month": m, "values": shown("national", national_id, m, definitions.TREND)} for m in range(1, 13)]
-    return {
+    months = range(1, 13) if ("national", national_id, 1) in units else range(0)
+    trend = [{"month": m, "values": shown("national", national_id, m, definitions.TREND)} for m in months]
+    for item in provinces_out:
+        unit_id = by_code[item["code"]]
+        item["trend"] = [{"month": m, "values": shown("province", unit_id, m, definitions.TREND)} for m in months]
+    content: dict[str, Any] = {
         "dataset": "tindak-angka-publik",
         "schema_version": definitions.SCHEMA_VERSION,
         "year": year,
@@ -225,6 +384,22 @@ def assemble(year: int, listed: list[dict[str, Any]], units: dict[UnitKey, raw.T
         "ranking": _ranking(agencies_out),
         "trend": trend,
         "index": index_about,
+    }
+    if election is not None:
+        content.update(dataset="tindak-angka-publik-pemilu", year=None, index=None, election=election_about(election))
+    hidden = sorted([*cell, values[cell]] for cell in protection.primary | protection.secondary if cell in values)
+    return content, hidden
+
+
+def election_about(election: Election) -> dict[str, Any]:
+    """What the public figures say of an election: its name, kind, region and period (nothing personal)."""
+    return {
+        "id": election.id,
+        "name": election.name,
+        "kind": election.kind,
+        "region": election.region,
+        "starts_on": election.starts_on.isoformat(),
+        "ends_on": election.ends_on.isoformat(),
     }
 
 
@@ -259,13 +434,15 @@ def _digest(content: dict[str, Any]) -> str:
 
 def serialize(content: dict[str, Any], version: int, released_at: datetime) -> tuple[str, str]:
     """The JSON and CSV bytes of one release."""
+    election = content.get("election")
+    base = f"/api/v1/public/elections/{election['id']}" if election else f"/api/v1/public/years/{content['year']}"
     stamped = {
         **content,
         "version": version,
         "released_at": released_at.isoformat(),
         "dictionary_url": "/api/v1/public/dictionary",
-        "csv_url": f"/api/v1/public/years/{content['year']}/versions/{version}/figures.csv",
-        "json_url": f"/api/v1/public/years/{content['year']}/versions/{version}/figures.json",
+        "csv_url": f"{base}/versions/{version}/figures.csv",
+        "json_url": f"{base}/versions/{version}/figures.json",
     }
     body_json = json.dumps(stamped, ensure_ascii=False, separators=(",", ":"))
     return body_json, csv_text(stamped)
@@ -285,8 +462,14 @@ CSV_FIELDS = (
 )
 
 
+# An election's CSV names the election where a year's names the year.
+ELECTION_CSV_FIELDS = ("election_id", *CSV_FIELDS[1:])
+
+
 def _csv_rows(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    base = {"year": data["year"], "version": data["version"]}
+    election = data.get("election")
+    base = {"election_id": election["id"]} if election else {"year": data["year"]}
+    base["version"] = data["version"]
 
     def row(kind: str, code: str, name: str, province: str | None, period: int) -> dict[str, Any]:
         return {**base, "unit_kind": kind, "unit_code": code, "unit_name": name, "province_code": province or "",
@@ -310,36 +493,54 @@ def _csv_rows(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from rows("national", "ID", "Indonesia", None, month["month"], month)
     for province in data["provinces"]:
         yield from rows("province", province["code"], province["name"], province["code"], 0, province)
+        for month in province.get("trend", []):
+            yield from rows("province", province["code"], province["name"], province["code"], month["month"], month)
     for agency in data["agencies"]:
         yield from rows("agency", agency["code"], agency["name"], agency["province_code"], 0, agency)
 
 
 def csv_text(data: dict[str, Any]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\r\n")
+    fields = ELECTION_CSV_FIELDS if data.get("election") else CSV_FIELDS
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(_csv_rows(data))
     return out.getvalue()
 
 
-def latest_release(year: int) -> PublicRelease | None:
+def latest_release(year: int, election_id: int = 0) -> PublicRelease | None:
+    """The latest release of a year (or of an election: year 0 and its id)."""
     return db.session.scalar(
-        select(PublicRelease).where(PublicRelease.year == year).order_by(PublicRelease.version.desc()).limit(1)
+        select(PublicRelease)
+        .where(PublicRelease.year == year, PublicRelease.election_id == election_id)
+        .order_by(PublicRelease.version.desc())
+        .limit(1)
     )
 
 
 def refresh_year(year: int, now: datetime | None = None) -> PublicRelease:
     """Recompute the year's figures; a new release when the published content changed (flushes)."""
-    now = now or utcnow()
-    content = build(year, now)
+    return _refresh(year, None, now or utcnow())
+
+
+def refresh_election(election: Election, now: datetime | None = None) -> PublicRelease:
+    """Recompute an election's figures (its linked cases); a new release when they changed (flushes)."""
+    return _refresh(0, election, now or utcnow())
+
+
+def _refresh(year: int, election: Election | None, now: datetime) -> PublicRelease:
+    election_id = election.id if election else 0
+    content, hidden = build(year, now, election)
     digest = _digest(content)
-    latest = latest_release(year)
+    latest = latest_release(year, election_id)
     if latest is not None and latest.sha256 == digest and latest.threshold == content["threshold"]:
         latest.checked_at = now
         return latest
     version = (latest.version if latest else 0) + 1
     body_json, body_csv = serialize(content, version, now)
     release = PublicRelease(
+        election_id=election_id,
+        hidden_json=json.dumps(hidden),
         year=year,
         version=version,
         released_at=now,
@@ -379,11 +580,29 @@ def refresh(now: datetime | None = None, years: list[int] | None = None) -> list
     return [refresh_year(year, now) for year in years]
 
 
-def is_published(year: int) -> bool:
-    """The administrator's switch in force for the year (its latest row), else PUBLIC_PUBLISH_DEFAULT."""
+def elections_to_refresh() -> list[Election]:
+    """The elections with a linked case or a release already."""
+    linked = select(CaseElection.election_id)
+    released = select(PublicRelease.election_id).where(PublicRelease.election_id != 0)
+    return list(
+        db.session.scalars(
+            select(Election).where(Election.id.in_(linked) | Election.id.in_(released)).order_by(Election.id)
+        )
+    )
+
+
+def refresh_elections(now: datetime | None = None, elections: list[Election] | None = None) -> list[PublicRelease]:
+    """Refresh the given elections' figures (by default every election with a linked case or a release)."""
+    now = now or utcnow()
+    return [refresh_election(e, now) for e in (elections if elections is not None else elections_to_refresh())]
+
+
+def is_published(year: int, election_id: int = 0) -> bool:
+    """The administrator's switch in force for the year or the election (its latest row), else
+    PUBLIC_PUBLISH_DEFAULT."""
     row = db.session.scalar(
         select(PublicPublication)
-        .where(PublicPublication.year == year)
+        .where(PublicPublication.year == year, PublicPublication.election_id == election_id)
         .order_by(PublicPublication.changed_at.desc(), PublicPublication.id.desc())
         .limit(1)
     )
@@ -392,21 +611,35 @@ def is_published(year: int) -> bool:
     return bool(row.published)
 
 
-def set_published(year: int, published: bool, reason: str, user_id: int | None, now: datetime | None = None) -> None:
-    """Record the switch (flushes); the history keeps every row."""
+def set_published(
+    year: int,
+    published: bool,
+    reason: str,
+    user_id: int | None,
+    now: datetime | None = None,
+    election_id: int = 0,
+) -> None:
+    """Record the switch of a year (or of an election: year 0 and its id) (flushes); the history keeps every row."""
     db.session.add(
         PublicPublication(
-            year=year, published=published, reason=reason, changed_by_id=user_id, changed_at=now or utcnow()
+            year=year,
+            election_id=election_id,
+            published=published,
+            reason=reason,
+            changed_by_id=user_id,
+            changed_at=now or utcnow(),
         )
     )
     db.session.flush()
     current_app.extensions.pop(CACHE_KEY, None)
 
 
-def publication_history(year: int) -> list[PublicPublication]:
+def publication_history(year: int, election_id: int = 0) -> list[PublicPublication]:
     return list(
         db.session.scalars(
-            select(PublicPublication).where(PublicPublication.year == year).order_by(PublicPublication.id)
+            select(PublicPublication)
+            .where(PublicPublication.year == year, PublicPublication.election_id == election_id)
+            .order_by(PublicPublication.id)
         )
     )
 
@@ -420,7 +653,26 @@ def release_years() -> list[dict[str, Any]]:
             func.max(PublicRelease.released_at).label("released_at"),
             func.max(PublicRelease.checked_at).label("checked_at"),
         )
+        .where(PublicRelease.election_id == 0)
         .group_by(PublicRelease.year)
         .order_by(PublicRelease.year.desc())
     )
     return [row._asdict() for row in db.session.execute(stmt)]
+
+
+def release_elections() -> list[dict[str, Any]]:
+    """Each election with a release: its latest version and moments, and the election itself (newest first)."""
+    stmt = (
+        select(
+            PublicRelease.election_id,
+            func.max(PublicRelease.version).label("version"),
+            func.max(PublicRelease.released_at).label("released_at"),
+            func.max(PublicRelease.checked_at).label("checked_at"),
+        )
+        .where(PublicRelease.election_id != 0)
+        .group_by(PublicRelease.election_id)
+    )
+    rows = {row.election_id: row._asdict() for row in db.session.execute(stmt)}
+    elections = db.session.scalars(select(Election).where(Election.id.in_(rows)))
+    listed = [{**rows[e.id], "election": election_about(e)} for e in elections]
+    return sorted(listed, key=lambda r: (r["election"]["starts_on"], r["election_id"]), reverse=True)

@@ -61,19 +61,20 @@ def _served(row: PublicRelease) -> Served:
     )
 
 
-def release_for(year: int, version: int | None = None) -> Served:
-    """The year's release (its latest, or the given version) when the year is published; 404 otherwise."""
+def release_for(year: int, version: int | None = None, election_id: int = 0) -> Served:
+    """The year's (or, with year 0, the election's) release (its latest, or the given version) when it is
+    published; 404 otherwise."""
     cache = _cache()
     ttl = float(current_app.config.get("PUBLIC_CACHE_SECONDS", 10))
-    key = (year, version)
+    key = (year, version, election_id)
     hit = cache.get(key)
     now = time.monotonic()
     if hit is not None and now - hit[0] < ttl:
         served = hit[1]
     else:
         served = None
-        if releases.is_published(year):
-            stmt = select(PublicRelease).where(PublicRelease.year == year)
+        if releases.is_published(year, election_id):
+            stmt = select(PublicRelease).where(PublicRelease.year == year, PublicRelease.election_id == election_id)
             if version is None:
                 stmt = stmt.order_by(PublicRelease.version.desc()).limit(1)
             else:
@@ -85,8 +86,9 @@ def release_for(year: int, version: int | None = None) -> Served:
             cache.clear()
         cache[key] = (now, served)
     if served is None:
+        what = "pemilu" if election_id else "tahun"
         raise NotFound(
-            "Angka publik tahun ini tidak tersedia: belum dihitung, versinya tidak ada, atau belum diterbitkan.",
+            f"Angka publik {what} ini tidak tersedia: belum dihitung, versinya tidak ada, atau belum diterbitkan.",
             code="not_published",
         )
     return served
@@ -110,7 +112,7 @@ def conditional(
 def parsed(served: Served) -> dict[str, Any]:
     """The release's JSON as data (kept with the bytes, parsed once per process)."""
     cache = _cache()
-    key = ("parsed", served.year, served.version)
+    key = ("parsed", served.year, served.version, served.etag_json)
     hit = cache.get(key)
     if hit is None or hit[0] != served.etag_json:
         hit = (served.etag_json, json.loads(served.body_json))

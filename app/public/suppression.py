@@ -11,15 +11,21 @@ suppressed only to protect another, shown as "×" — in [threshold, ∞)), rela
 changes; whenever a primary cell's interval is a single value, `protect` suppresses one more cell of a relation
 holding it (the smallest visible part, else the total) and attacks again, until no primary cell is determined.
 This is complementary suppression for totals; it publishes no figure that the interval attack can recover.
+
+Some cells are hidden by nature: never published (the part of a month's national total outside the provinces),
+or already published in an earlier version (a new version is protected together with the one before it: see
+app/public/release.py). They enter the attack with a prior interval (`known`) and are never chosen; visible cells
+of an earlier version (`frozen`) cannot be hidden any more, and its small cells (`watched`) must stay undetermined.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-Cell = Hashable
+Cell = Any  # a hashable key (a tuple here)
 
 
 @dataclass(frozen=True)
@@ -38,9 +44,18 @@ class Relation:
 class Protection:
     primary: set[Cell]
     secondary: set[Cell]
+    # hidden by nature, with the interval a reader knows them in; never chosen
+    known: dict[Cell, tuple[float, float]] = field(default_factory=dict)
+    # visible cells that can no longer be hidden
+    frozen: set[Cell] = field(default_factory=set)
+    # cells besides the primary ones that no reader may determine
+    watched: set[Cell] = field(default_factory=set)
 
     def hidden(self, cell: Cell) -> bool:
-        return cell in self.primary or cell in self.secondary
+        return cell in self.primary or cell in self.secondary or cell in self.known
+
+    def choosable(self, cell: Cell) -> bool:
+        return not self.hidden(cell) and cell not in self.frozen
 
 
 def bounds(
@@ -50,19 +65,23 @@ def bounds(
     secondary: set[Cell],
     threshold: int,
     *,
+    known: dict[Cell, tuple[float, float]] | None = None,
     max_passes: int = 200,
 ) -> dict[Cell, tuple[float, float]]:
     """The interval a reader can narrow each suppressed cell to, from the visible cells and the relations."""
+    known = known or {}
     box: dict[Cell, list[float]] = {}
     for cell in {c for r in relations for c in r.cells} | set(values):
-        if cell in primary:
+        if cell in known:
+            box[cell] = [known[cell][0], known[cell][1]]
+        elif cell in primary:
             box[cell] = [0.0, float(threshold - 1)]
         elif cell in secondary:
             box[cell] = [float(threshold), math.inf]
         else:
             value = float(values.get(cell, 0))
             box[cell] = [value, value]
-    hidden = primary | secondary
+    hidden = primary | secondary | set(known)
     active = [r for r in relations if any(c in hidden for c in r.cells)]
     for _ in range(max_passes):
         changed = False
@@ -76,16 +95,37 @@ def bounds(
 def exposed(
     values: dict[Cell, int], relations: Sequence[Relation], protection: Protection, threshold: int
 ) -> list[Cell]:
-    """The primary cells a reader can determine exactly."""
-    found = bounds(values, relations, protection.primary, protection.secondary, threshold)
-    return [cell for cell in protection.primary if found[cell][0] == found[cell][1]]
+    """The primary (and watched) cells a reader can determine exactly."""
+    found = bounds(values, relations, protection.primary, protection.secondary, threshold, known=protection.known)
+    return [
+        cell for cell in protection.primary | protection.watched if cell in found and found[cell][0] == found[cell][1]
+    ]
 
 
-def protect(values: dict[Cell, int], relations: Iterable[Relation], threshold: int) -> Protection:
-    """Primary suppression of every cell below `threshold`, then secondary suppression until no primary cell can
-    be recovered by the interval attack."""
+def protect(
+    values: dict[Cell, int],
+    relations: Iterable[Relation],
+    threshold: int,
+    *,
+    known: dict[Cell, tuple[float, float]] | None = None,
+    frozen: Iterable[Cell] = (),
+    watched: Iterable[Cell] = (),
+    sticky: Iterable[Cell] = (),
+) -> Protection:
+    """Primary suppression of every cell below `threshold` (but the `known` and `frozen` ones), then secondary
+    suppression until no primary or watched cell can be recovered by the interval attack; the `sticky` cells that
+    are not primary start as secondary."""
     relations = [r for r in relations if r.parts]
-    protection = Protection(primary={c for c, v in values.items() if v < threshold}, secondary=set())
+    known = dict(known or {})
+    fixed = set(frozen)
+    protection = Protection(
+        primary={c for c, v in values.items() if v < threshold and c not in known and c not in fixed},
+        secondary=set(),
+        known=known,
+        frozen=fixed,
+        watched=set(watched),
+    )
+    protection.secondary = {c for c in sticky if c in values and c not in protection.primary and c not in known}
     holding: dict[Cell, list[Relation]] = {}
     for relation in relations:
         for cell in relation.cells:
@@ -96,9 +136,12 @@ def protect(values: dict[Cell, int], relations: Iterable[Relation], threshold: i
             return protection
         added = False
         touched: set[Relation] = set()
+        handled: set[Cell] = set()
         for cell in sorted(found, key=repr):
-            if any(r in touched for r in holding.get(cell, [])):
-                continue  # a relation of this cell got a secondary cell this round: attack again first
+            later = any(r in touched or any(c in handled for c in r.cells) for r in holding.get(cell, []))
+            handled.add(cell)
+            if later:
+                continue  # a relation of this cell got a secondary cell, or holds an exposed cell, this round
             choice = _nearest_visible(cell, holding, protection, values)
             if choice is not None:
                 protection.secondary.add(choice[0])
@@ -122,10 +165,10 @@ def _nearest_visible(
                 if relation in seen_relations:
                     continue
                 seen_relations.add(relation)
-                visible = [p for p in relation.parts if not protection.hidden(p)]
+                visible = [p for p in relation.parts if protection.choosable(p)]
                 if visible:
                     return min(visible, key=lambda p: (values.get(p, 0), repr(p))), relation
-                if not protection.hidden(relation.total):
+                if protection.choosable(relation.total):
                     return relation.total, relation
                 for other in relation.cells:
                     if other not in seen_cells:

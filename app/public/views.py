@@ -14,10 +14,11 @@ from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required
 
 from app.core.vocab import Role
-from app.db import unit_of_work
+from app.db import get_row, unit_of_work, valid_row_id
 from app.errors import NotFound
 from app.extensions import limiter, rate_limits_off
 from app.index.access import MAX_YEAR, MIN_YEAR, current_year
+from app.models.intake import Election
 from app.public import definitions, serving
 from app.public import release as releases
 
@@ -80,16 +81,32 @@ def _agencies(data: dict[str, Any]) -> tuple[list[dict[str, Any]], str, dict[str
     return [a for a in data["agencies"] if a["province_code"] is None], "", None
 
 
+def _election_arg() -> int | None:
+    raw = request.args.get("pemilu", "")
+    return int(raw) if raw.isdigit() and valid_row_id(int(raw)) else None
+
+
 @bp.route("/publik")
 def dashboard() -> Any:
+    """A year's figures (?tahun=), or an election's (?pemilu=, the cases linked to it); a province's agencies and
+    monthly trend with ?provinsi=CODE."""
     year = _year_arg()
+    election_id = _election_arg()
     locale = _locale()
-    published = releases.is_published(year)
+    elections = [
+        row["election"] for row in releases.release_elections() if releases.is_published(0, row["election_id"])
+    ]
+    election = None
+    if election_id is not None:
+        row = get_row(Election, election_id)
+        election = releases.election_about(row) if row is not None else None
+    scope_year, scope_election = (0, election["id"]) if election else (year, 0)
+    published = releases.is_published(scope_year, scope_election)
     data = None
     served = None
     if published:
         try:
-            served = serving.release_for(year)
+            served = serving.release_for(scope_year, None, scope_election)
         except NotFound:
             served = None
         if served is not None:
@@ -97,6 +114,10 @@ def dashboard() -> Any:
     years = [row["year"] for row in releases.release_years() if releases.is_published(row["year"])]
     context: dict[str, Any] = {
         "year": year,
+        "election": election,
+        "elections": elections,
+        "scope_args": {"pemilu": election["id"]} if election else {"tahun": year},
+        "files": _files(year, election, data),
         "years": sorted(set(years) | {year}, reverse=True),
         "published": published,
         "data": data,
@@ -114,19 +135,38 @@ def dashboard() -> Any:
         agencies, chosen, province = _agencies(data)
         shares = {p["code"]: p["on_time_share"] for p in data["provinces"]}
         ranking = data["ranking"]
+        trend = province["trend"] if province is not None and province.get("trend") else data["trend"]
         context.update(
             agencies=agencies,
             chosen_province=chosen,
             province=province,
+            trend=trend,
             shares=shares,
             best=ranking[:10],
             worst=list(reversed(ranking[-10:])) if len(ranking) > 10 else [],
             ranked=len(ranking),
-            trend_max=max([m["values"].get("recommendations_issued") for m in data["trend"]
+            trend_max=max([m["values"].get("recommendations_issued") for m in trend
                            if isinstance(m["values"].get("recommendations_issued"), int)] or [1]),
         )  # fmt: skip
     body = render_template("public/dashboard.html", **context)
     return _html(body, served.released_at if served else None)
+
+
+def _files(year: int, election: dict[str, Any] | None, data: dict[str, Any] | None) -> dict[str, str]:
+    """The URLs of the open data behind the page: latest JSON and CSV, and this version's JSON."""
+    if data is None:
+        return {}
+    if election is not None:
+        return {
+            "json": url_for("public.election_json", election_id=election["id"]),
+            "csv": url_for("public.election_csv", election_id=election["id"]),
+            "version": url_for("public.election_version_json", election_id=election["id"], version=data["version"]),
+        }
+    return {
+        "json": url_for("public.year_json", year=year),
+        "csv": url_for("public.year_csv", year=year),
+        "version": url_for("public.version_json", year=year, version=data["version"]),
+    }
 
 
 @bp.route("/publik/definisi")

@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from datetime import date
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from app.core.states import CaseStatus as S
 from app.db import db
 from app.index.snapshots import freeze_year
 from app.models.core import JobHeartbeat
+from app.models.intake import CaseElection, Election
 from app.models.public import PublicFigure, PublicPublication, PublicRelease
 from app.public import release as releases
 from app.public.cli import refresh_job
@@ -137,15 +140,9 @@ def test_an_administrator_withholds_and_publishes_a_year_recorded_in_the_history
     assert history[0].changed_by_id == public_world.cast.admin.id
 
 
-def test_the_open_data_validates_against_its_dictionary(runner, client, public_world):
-    refresh(runner, "--year", "2026")
-    dictionary = client.get("/api/v1/public/dictionary").get_json()
-    schema = dictionary["csv_schema"]
-    measures = {m["key"]: m for m in dictionary["measures"]}
-    assert all(m["label"] and m["label_en"] and m["definition"] and m["definition_en"] for m in measures.values())
-    rows = list(csv.DictReader(io.StringIO(client.get(YEAR_CSV).get_data(as_text=True))))
-    names = [f["name"] for f in schema["fields"]]
-    assert rows and list(rows[0]) == names
+def check_rows(rows: list[dict[str, str]], schema: dict[str, Any], measures: dict[str, Any]) -> list[dict[str, str]]:
+    """Every row against the dictionary's table schema (required, enum, range, pattern, a unique primary key) and
+    its measure known; the rows back."""
     keys = set()
     for row in rows:
         for field in schema["fields"]:
@@ -157,16 +154,31 @@ def test_the_open_data_validates_against_its_dictionary(runner, client, public_w
             if field["type"] == "integer" and value:
                 assert int(value) >= constraints.get("minimum", -(10**9))
                 assert int(value) <= constraints.get("maximum", 10**9)
+            if "pattern" in constraints:
+                assert re.fullmatch(constraints["pattern"], value), (field["name"], value)
         assert row["measure"] in measures
+        key = tuple(row[k] for k in schema["primaryKey"])
+        assert key not in keys, key
+        keys.add(key)
+    return rows
+
+
+def test_the_open_data_validates_against_its_dictionary(runner, client, public_world):
+    refresh(runner, "--year", "2026")
+    dictionary = client.get("/api/v1/public/dictionary").get_json()
+    schema = dictionary["csv_schema"]
+    measures = {m["key"]: m for m in dictionary["measures"]}
+    assert all(m["label"] and m["label_en"] and m["definition"] and m["definition_en"] for m in measures.values())
+    rows = list(csv.DictReader(io.StringIO(client.get(YEAR_CSV).get_data(as_text=True))))
+    names = [f["name"] for f in schema["fields"]]
+    assert rows and list(rows[0]) == names
+    for row in check_rows(rows, schema, measures):
         if row["value"] == "":
             assert row["note"] in ("< 5", "x") or measures[row["measure"]]["type"] == "number", row
         else:
             assert row["note"] == ""
             number = float(row["value"])
             assert measures[row["measure"]]["type"] == "number" or number == int(number)
-        key = tuple(row[k] for k in schema["primaryKey"])
-        assert key not in keys, key
-        keys.add(key)
     # the JSON holds the same figures as the CSV
     data = figures(client)
     by_key = {(r["unit_kind"], r["unit_code"], r["period"], r["measure"]): r for r in rows}
@@ -234,11 +246,19 @@ PUBLIC_URLS = (
 
 def test_nothing_personal_is_in_any_public_answer(runner, client, public_world):
     snapshot = freeze_year(2026, public_world.cast.commissioner)
+    election = Election(name="Pilkada Serentak Uji", kind="pilkada", starts_on=date(2026, 1, 1),
+                        ends_on=date(2026, 12, 31))  # fmt: skip
+    db.session.add(election)
+    db.session.flush()
+    db.session.add_all(CaseElection(case_id=case.id, election_id=election.id) for case in public_world.cases)
     db.session.commit()
-    refresh(runner, "--year", "2026")
+    refresh(runner)  # the years and the election
     secrets = public_world.secrets()
     assert len(secrets) > 40
-    urls = [*PUBLIC_URLS, f"/api/v1/public/index-snapshots/{snapshot.id}"]
+    base = f"/api/v1/public/elections/{election.id}"
+    urls = [*PUBLIC_URLS, f"/api/v1/public/index-snapshots/{snapshot.id}", f"/publik?pemilu={election.id}",
+            f"/publik?pemilu={election.id}&provinsi=PROV-99", f"{base}/figures.json", f"{base}/figures.csv",
+            f"{base}/versions/1/figures.json", f"{base}/versions/1/figures.csv"]  # fmt: skip
     for locale in ("id", "en"):
         with client.session_transaction() as session:
             session["locale"] = locale

@@ -4,7 +4,8 @@ The attacker here is written apart from app/public/suppression.py: it reads only
 the page) and the relations a reader learns from the data dictionary (an agency's follow-ups = on time + late =
 matching sanction + lighter sanction; recommendations = followed up + open + other; open = its four levels; a
 province = the agencies with its code; the country = the provinces and the agencies outside them; the year = its
-months; all cases = received + before a recommendation). It subtracts visible cells from totals, then narrows every
+months, and so is a province's; a month of the country = its provinces' + a part never published; all cases =
+received + before a recommendation). It subtracts visible cells from totals, then narrows every
 hidden cell to an interval ("< 5" lies in 0…4, "x" is at least 5) until nothing changes. No "< 5" cell may come out
 as one value, on the test world (an agency with 1, 2 and 6 cases) and on random worlds. The same attacker does
 recover small counts when only the small cells are hidden (no complementary suppression): the attack is real.
@@ -50,6 +51,9 @@ def _cells_and_relations(data: dict[str, Any]) -> tuple[dict[tuple, Any], list[t
     units.append((("national", 0), data["national"]["values"]))
     for month in data["trend"]:
         units.append((("month", month["month"]), month["values"]))
+    for item in data["provinces"]:  # a province's trend by month
+        for month in item.get("trend", []):
+            units.append((("province-month", item["code"], month["month"]), month["values"]))
     for unit, values in units:
         for key, value in values.items():
             cells[(unit, key)] = value
@@ -67,8 +71,18 @@ def _cells_and_relations(data: dict[str, Any]) -> tuple[dict[tuple, Any], list[t
             ("agency", a["code"]) for a in data["agencies"] if a["province_code"] not in provinces
         ]
         relations.append(((("national", 0), key), [(t, key) for t in top]))
-    for key in TREND:
-        relations.append(((("national", 0), key), [(("month", m), key) for m in range(1, 13)]))
+    if data["trend"]:  # an election's figures have no months
+        for key in TREND:
+            relations.append(((("national", 0), key), [(("month", m), key) for m in range(1, 13)]))
+            for item in data["provinces"]:
+                if item.get("trend"):
+                    months = [(("province-month", item["code"], m), key) for m in range(1, 13)]
+                    relations.append(((("province", item["code"]), key), months))
+            for m in range(1, 13):
+                # a month of the country = its provinces' + the agencies outside them (never published: 0…∞)
+                cells[(("rest", m), key)] = "?"
+                parts = [(("province-month", p["code"], m), key) for p in data["provinces"] if p.get("trend")]
+                relations.append(((("month", m), key), [*parts, (("rest", m), key)]))
     national = ("national", 0)
     relations.append(
         ((national, "cases_received_all"), [(national, "cases_received"), (national, "cases_before_recommendation")])
@@ -81,13 +95,19 @@ def _interval(value: Any) -> tuple[float, float]:
         return float(value), float(value)
     if value == "x":
         return 5.0, math.inf  # hidden only to protect a small count: at least the threshold
+    if value == "?":
+        return 0.0, math.inf  # never published, or a change between versions (at least 0)
     limit = int(re.fullmatch(r"< (\d+)", value).group(1))
     return 0.0, float(limit - 1)
 
 
 def recovered(data: dict[str, Any]) -> list[tuple]:
     """The "< n" cells the reader works out exactly."""
-    cells, relations = _cells_and_relations(data)
+    return solve(*_cells_and_relations(data))
+
+
+def solve(cells: dict[tuple, Any], relations: list[tuple[tuple, list[tuple]]]) -> list[tuple]:
+    """The "< n" cells of `cells` (value, "< n", "x" or "?" for never published) the relations determine."""
     box = {cell: list(_interval(value)) for cell, value in cells.items()}
     # 1. subtraction: a relation with one hidden cell gives it away
     found = set()
@@ -211,6 +231,9 @@ def test_the_attack_works_against_small_cells_hidden_alone():
         reveal("national", NATIONAL_ID, 0, data["national"]["values"])
         for month in data["trend"]:
             reveal("national", NATIONAL_ID, month["month"], month["values"])
+        for item in data["provinces"]:
+            for month in item["trend"]:
+                reveal("province", by_code[item["code"]], month["month"], month["values"])
         successes += bool(recovered(data))
         db.session.rollback()
     assert successes >= 10
