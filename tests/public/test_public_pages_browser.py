@@ -5,7 +5,10 @@ Screenshots public-<size>-<step>.png (tests/browser.py)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from app.db import db
+from app.models.intake import CaseElection, Election
 from app.public import release as releases
 from tests.browser import BROWSER, tab_at
 
@@ -44,4 +47,45 @@ def test_public_dashboard_in_a_browser(viewport, browser, live_server, screensho
     page.wait_for_load_state()
     html = check("dashboard-en")
     assert "Public figures of ASN ethics enforcement" in html and "Recommendations issued" in html
+    tab.done()
+
+
+def test_choosing_an_election_on_the_public_dashboard(viewport, browser, live_server, screenshots, public_world):
+    """The selector: a year or an election; the election's figures replace the year's, and a province's monthly
+    trend shows when a province is chosen (a year's page)."""
+    election = Election(name="Pilkada Serentak Uji", kind="pilkada", starts_on=date(2026, 1, 1),
+                        ends_on=date(2026, 12, 31))  # fmt: skip
+    db.session.add(election)
+    db.session.flush()
+    db.session.add_all(CaseElection(case_id=c.id, election_id=election.id) for c in public_world.cases)
+    db.session.commit()
+    releases.refresh_year(2026)
+    releases.refresh_elections()
+    db.session.commit()
+    secrets = public_world.secrets()
+    tab = tab_at(browser, live_server, screenshots, "public-election", viewport)  # signed out
+    page = tab.page
+
+    def check(step: str) -> str:
+        tab.check(step)
+        text = page.content()
+        assert [s for s in secrets if s in text] == [], step
+        return text
+
+    page.goto(live_server + "/publik?tahun=2026")
+    check("year")
+    page.select_option("#pemilu", str(election.id))
+    page.click("button:has-text('Tampilkan pemilu')")
+    page.wait_for_url(f"**/publik?pemilu={election.id}")
+    html = check("election")
+    assert "Pilkada Serentak Uji" in page.locator("h1").inner_text()
+    assert f"/api/v1/public/elections/{election.id}/figures.json" in html
+    page.select_option("#provinsi", "PROV-99")
+    page.click("#agencies-heading ~ form button")
+    page.wait_for_url(f"**pemilu={election.id}**provinsi=PROV-99**")
+    html = check("election-province")
+    assert "Kota Contoh Kecil" in html
+    page.goto(live_server + "/publik?tahun=2026&provinsi=PROV-99")
+    check("year-province-trend")
+    assert "Provinsi Contoh" in page.locator("#trend-heading").inner_text()
     tab.done()
