@@ -15,9 +15,9 @@ from app.intake import services as intake
 from app.models.cases import Case, CaseHistory
 from app.models.intake import IntakeReport
 from app.models.notifications import ActivityEvent
-from app.models.people import Person, RecordLookupNip
+from app.models.people import Person, PersonMerge, RecordLookupNip
 from app.people.retention import PREFIX, PSEUDONYMISED, pseudonym, pseudonymise_due, retention_report
-from app.people.services import log_lookup
+from app.people.services import log_lookup, merge_people
 from app.scheduling import RETENTION_JOB_ID, build_scheduler
 from tests.clocked import SUITE_NOW
 from tests.factories import NIPS, REPORTER, S, case_in, make_cast
@@ -242,3 +242,25 @@ def test_the_scheduler_runs_it_daily_only_when_configured(app, monkeypatch):
     monkeypatch.setitem(app.config, "RETENTION_PSEUDONYMISE", True)
     job = build_scheduler(app).get_job(RETENTION_JOB_ID)
     assert job is not None and job.trigger.interval == timedelta(seconds=86400)
+
+
+def test_a_merged_nip_is_pseudonymised_with_its_person(app, runner, monkeypatch):
+    """A mistyped NIP merged into the right person: when the person is past its period, the mistyped NIP's person
+    row and the merge's record name pseudonyms too, and the history (with its merge rows) still verifies."""
+    cast = make_cast()
+    right = _case(cast, S.CLOSED, LONG_AGO, "Benar Sekali", NIPS[1])
+    typo = _case(cast, S.CLOSED, LONG_AGO, "Benar Sekali", NIPS[2])
+    merge = merge_people(NIPS[2], NIPS[1], "NIP salah ketik pada laporan kedua.", cast.investigator)
+    db.session.commit()
+    ids = (right.id, typo.id, merge.id, merge.from_person_id)
+    monkeypatch.setitem(app.config, "RETENTION_PSEUDONYMISE", True)
+    assert pseudonymise_due()["person"] == 1
+    _refresh()
+    right_nym, typo_nym = pseudonym("nip:" + NIPS[1]), pseudonym("nip:" + NIPS[2])
+    assert _row(ids[0]).reported_nip == right_nym and _row(ids[1]).reported_nip == typo_nym
+    row = db.session.get(PersonMerge, ids[2])
+    assert (row.from_nip, row.into_nip) == (typo_nym, right_nym)
+    assert db.session.get(Person, ids[3]).nip == typo_nym
+    assert db.session.scalar(select(func.count()).select_from(Person).where(Person.nip.in_(NIPS[1:3]))) == 0
+    verified = runner.invoke(args=["audit", "verify"])
+    assert verified.exit_code == 0, verified.output
