@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import Float, and_, func, literal, select, union_all
+from sqlalchemy import Float, and_, cast, func, literal, null, select, union_all
 
 from app.cases.schemas import NewCaseSchema
 from app.core.clock import utcnow
@@ -60,7 +60,12 @@ def _words(text: str) -> set[str]:
 
 def word_similarity(a: str, b: str) -> float:
     """SQLite's fallback: the share of words the two texts have in common (Jaccard over words of 3+ letters)."""
-    left, right = _words(a), _words(b)
+    return _shared(_words(a), b)
+
+
+def _shared(left: set[str], text: str) -> float:
+    """`word_similarity` of a text whose words are `left` (computed once for a whole window) and `text`."""
+    right = _words(text)
     if not left or not right:
         return 0.0
     return len(left & right) / len(left | right)
@@ -92,13 +97,23 @@ def find_duplicates(
         if similarity is not None:
             entry["similarity"] = round(float(similarity), 3)
 
-    for reason, kind, row_id in _exact_matches(
+    on_postgresql = db.session.get_bind().dialect.name == "postgresql"
+    members = _exact_members(
         _exact_checks(nip, _normal_name(name or ""), agency_id), exclude_report_id, include_reports
-    ):
-        add(kind, row_id, reason)
+    )
+    scanned: list[tuple[str, str, int, float | None]] = []
     if summary and occurred_on:
-        for kind, row_id, score in _similar_events(summary, occurred_on, exclude_report_id, include_reports):
-            add(kind, row_id, "similar_event", score)
+        if on_postgresql:
+            # `%` is `similarity() >= pg_trgm.similarity_threshold`, set here for this transaction (SET LOCAL).
+            db.session.execute(select(func.set_config("pg_trgm.similarity_threshold", str(SIMILARITY), True)))
+            members.extend(_nearest_members(summary, occurred_on, exclude_report_id, include_reports))
+        else:
+            scanned = _shared_words(summary, occurred_on, exclude_report_id, include_reports)
+    # One statement for every check the database answers (each member reads its own index).
+    rows = [tuple(row) for row in db.session.execute(union_all(*members))] if members else []
+    order = {reason: n for n, reason in enumerate(REASON_LABELS)}
+    for reason, kind, row_id, score in sorted([*rows, *scanned], key=lambda row: order[row[0]]):
+        add(kind, row_id, reason, score)
     ranked = sorted(found.values(), key=lambda e: (-len(e["reasons"]), -(e["similarity"] or 0), e["kind"], -e["id"]))
     return _describe(ranked[:MAX_CANDIDATES])
 
@@ -119,32 +134,28 @@ def _exact_checks(nip: str | None, normal: str, agency_id: int | None) -> list[t
     return checks
 
 
-def _tagged(stmt: Any, *tags: str) -> Any:
-    """`stmt` (with its own order and limit) as a member of a UNION ALL, its rows headed by `tags`: a subquery, as
-    SQLite takes no LIMIT in a member of a compound select."""
+def _member(stmt: Any, reason: str, kind: str) -> Any:
+    """`stmt` (its own order and limit; `id`, and `score` when it has one) as a member of the check's UNION ALL:
+    (reason, kind, id, score). A subquery, as SQLite takes no LIMIT in a member of a compound select."""
     inner = stmt.subquery()
-    return select(*(literal(tag) for tag in tags), *inner.c)
+    score = inner.c.score if "score" in inner.c else cast(null(), Float)
+    return select(literal(reason), literal(kind), inner.c.id, score)
 
 
-def _exact_matches(
+def _exact_members(
     checks: list[tuple[str, Any, Any]], exclude_report_id: int | None, include_reports: bool
-) -> list[tuple[str, str, int]]:
-    """(reason, kind, id) of the exact matches, the newest `MAX_CANDIDATES` of each check among the cases and
-    among the open reports, in one statement (each member reads its index: the NIP, the name in the agency)."""
+) -> list[Any]:
+    """The newest `MAX_CANDIDATES` exact matches of each check among the cases and among the open reports."""
     members = []
     for reason, on_cases, on_reports in checks:
         members.append(
-            _tagged(select(Case.id).where(on_cases).order_by(Case.id.desc()).limit(MAX_CANDIDATES), reason, "case")
+            _member(select(Case.id).where(on_cases).order_by(Case.id.desc()).limit(MAX_CANDIDATES), reason, "case")
         )
         if include_reports:
             members.append(
-                _tagged(_open_reports(exclude_report_id).where(on_reports).limit(MAX_CANDIDATES), reason, "report")
+                _member(_open_reports(exclude_report_id).where(on_reports).limit(MAX_CANDIDATES), reason, "report")
             )
-    if not members:
-        return []
-    rows = db.session.execute(union_all(*members)).all()
-    order = {reason: n for n, (reason, _, _) in enumerate(checks)}
-    return sorted(((reason, kind, row_id) for reason, kind, row_id in rows), key=lambda row: order[row[0]])
+    return members
 
 
 def _open_reports(exclude_report_id: int | None) -> Any:
@@ -165,81 +176,89 @@ def _window(model: Any, occurred_on: date, exclude_id: int | None) -> list[Any]:
     return conditions
 
 
-def _similar_events(
-    summary: str, occurred_on: date, exclude_report_id: int | None, include_reports: bool
-) -> list[tuple[str, int, float]]:
-    """(kind, id, likeness) of the `MAX_CANDIDATES` descriptions most like `summary` among the window's cases and
-    among its open reports, at least `SIMILARITY`."""
+def _sources(exclude_report_id: int | None, include_reports: bool) -> list[tuple[str, Any, int | None]]:
     sources: list[tuple[str, Any, int | None]] = [("case", Case, None)]
     if include_reports:
         sources.append(("report", IntakeReport, exclude_report_id))
-    if db.session.get_bind().dialect.name == "postgresql":
-        # `%` is `similarity() >= pg_trgm.similarity_threshold` (for this transaction: SET LOCAL) and `<->` is
-        # 1 - similarity(): the same rows and order as `similarity() >= SIMILARITY ORDER BY similarity() DESC`, in
-        # the operators the GiST index serves (its leaves hold each description's trigrams). One statement for
-        # the cases and the reports.
-        db.session.execute(select(func.set_config("pg_trgm.similarity_threshold", str(SIMILARITY), True)))
-        text = literal(summary)
-        members = []
-        for kind, model, exclude_id in sources:
-            score = func.similarity(model.summary, text)
-            nearest = (
-                select(model.id, score.label("score"))
-                .where(*_window(model, occurred_on, exclude_id), model.summary.op("%", is_comparison=True)(text))
-                .where(score >= SIMILARITY)
-                .order_by(model.summary.op("<->", return_type=Float)(text))
-                .limit(MAX_CANDIDATES)
-            )
-            members.append(_tagged(nearest, kind))
-        return [(kind, row_id, float(value)) for kind, row_id, value in db.session.execute(union_all(*members))]
-    found: list[tuple[str, int, float]] = []
-    for kind, model, exclude_id in sources:
+    return sources
+
+
+def _nearest_members(
+    summary: str, occurred_on: date, exclude_report_id: int | None, include_reports: bool
+) -> list[Any]:
+    """PostgreSQL: the `MAX_CANDIDATES` descriptions most like `summary` among the window's cases and among its
+    open reports, at least `SIMILARITY`. `summary % :text` (the threshold set for the transaction) and `<->`
+    (1 - similarity()) give the same rows and order as `similarity() >= SIMILARITY ORDER BY similarity() DESC`, in
+    the operators the GiST index serves: its leaves hold each description's trigrams."""
+    text = literal(summary)
+    members = []
+    for kind, model, exclude_id in _sources(exclude_report_id, include_reports):
+        score = func.similarity(model.summary, text)
+        nearest = (
+            select(model.id, score.label("score"))
+            .where(*_window(model, occurred_on, exclude_id), model.summary.op("%", is_comparison=True)(text))
+            .where(score >= SIMILARITY)
+            .order_by(model.summary.op("<->", return_type=Float)(text))
+            .limit(MAX_CANDIDATES)
+        )
+        members.append(_member(nearest, "similar_event", kind))
+    return members
+
+
+def _shared_words(
+    summary: str, occurred_on: date, exclude_report_id: int | None, include_reports: bool
+) -> list[tuple[str, str, int, float | None]]:
+    """SQLite: the same, by the share of words, computed here among the window's rows (at most `SCAN_LIMIT`)."""
+    words = _words(summary)
+    found: list[tuple[str, str, int, float | None]] = []
+    for kind, model, exclude_id in _sources(exclude_report_id, include_reports):
         window = db.session.execute(
             select(model.id, model.summary).where(*_window(model, occurred_on, exclude_id)).limit(SCAN_LIMIT)
         )
-        scored = [(row_id, word_similarity(summary, text)) for row_id, text in window]
-        scored = [(row_id, value) for row_id, value in scored if value >= SIMILARITY]
-        found.extend(
-            (kind, row_id, value) for row_id, value in sorted(scored, key=lambda pair: -pair[1])[:MAX_CANDIDATES]
-        )
+        scored = [(row_id, _shared(words, text)) for row_id, text in window]
+        alike = sorted(((row_id, value) for row_id, value in scored if value >= SIMILARITY), key=lambda pair: -pair[1])
+        found.extend(("similar_event", kind, row_id, value) for row_id, value in alike[:MAX_CANDIDATES])
     return found
 
 
 def _describe(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entries with what the page shows of each (number or tracking code, person, agency, date, status): one
+    statement for the cases and the reports."""
     case_ids = [e["id"] for e in entries if e["kind"] == "case"]
     report_ids = [e["id"] for e in entries if e["kind"] == "report"]
-    cases: dict[int, Any] = {}
-    reports: dict[int, Any] = {}
+    members = []
     if case_ids:
-        cases = {
-            row.id: row
-            for row in db.session.execute(
-                select(
-                    Case.id, Case.number, Case.occurred_on, Case.status, Case.reported_name, Agency.name.label("agency")
-                )
-                .join(Agency, Agency.id == Case.agency_id)
-                .where(Case.id.in_(case_ids))
+        members.append(
+            select(
+                literal("case").label("kind"),
+                Case.id,
+                Case.number.label("number"),
+                Case.occurred_on,
+                Case.status,
+                Case.reported_name,
+                Agency.name.label("agency"),
             )
-        }
+            .join(Agency, Agency.id == Case.agency_id)
+            .where(Case.id.in_(case_ids))
+        )
     if report_ids:
-        reports = {
-            row.id: row
-            for row in db.session.execute(
-                select(
-                    IntakeReport.id,
-                    IntakeReport.tracking_code.label("number"),
-                    IntakeReport.occurred_on,
-                    IntakeReport.status,
-                    IntakeReport.reported_name,
-                    func.coalesce(Agency.name, IntakeReport.agency_text).label("agency"),
-                )
-                .outerjoin(Agency, Agency.id == IntakeReport.agency_id)
-                .where(IntakeReport.id.in_(report_ids))
+        members.append(
+            select(
+                literal("report").label("kind"),
+                IntakeReport.id,
+                IntakeReport.tracking_code.label("number"),
+                IntakeReport.occurred_on,
+                IntakeReport.status,
+                IntakeReport.reported_name,
+                func.coalesce(Agency.name, IntakeReport.agency_text).label("agency"),
             )
-        }
+            .outerjoin(Agency, Agency.id == IntakeReport.agency_id)
+            .where(IntakeReport.id.in_(report_ids))
+        )
+    described = {(row.kind, row.id): row for row in db.session.execute(union_all(*members))} if members else {}
     out = []
     for entry in entries:
-        row = (cases if entry["kind"] == "case" else reports).get(entry["id"])
+        row = described.get((entry["kind"], entry["id"]))
         if row is None:
             continue
         out.append(

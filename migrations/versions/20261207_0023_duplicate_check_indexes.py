@@ -25,8 +25,9 @@ The duplicate check (app/cases/duplicates.py) asks three things of the cases and
   read through the `occurred_on` indexes of migration 0014: nothing new for it there.
 
 On PostgreSQL the indexes are built CONCURRENTLY (outside the migration's transaction, as in 0006 and 0017):
-writes go on. At 1,000,000 cases the GiST index took about N s to build on 2 cores; then the tables are analysed,
-so the planner knows the expression's values.
+writes go on. At 1,000,000 cases (bench.datagen's) the GiST index of the cases took 155 s to build on 2 cores
+shared with other work and holds 418 MB (the description's trigrams at the leaves); the name index 12 s, 39 MB.
+Then the tables are analysed, so the planner knows the values of the name's expression.
 """
 import warnings
 
