@@ -127,6 +127,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # escalation ladder as JSON (app/escalations/ladder.py; unset = the DESIGN §4 defaults), the working
         # hours emails to people wait for, the scheduler's intervals and the sweep's batch (0 = by database)
         "ESCALATION_LADDER": env.get("ESCALATION_LADDER") or None,
+        # how many levels earlier an incumbent PPK's neutrality cases climb (the PPK in office is a candidate in the
+        # case's election: app/escalations/ladder.py `incumbent_ladder`); 0 turns it off
+        "INCUMBENT_ESCALATION_SHIFT": _int(env.get("INCUMBENT_ESCALATION_SHIFT"), 1),
         "WORKING_HOURS_START": env.get("WORKING_HOURS_START") or "08:00",
         "WORKING_HOURS_END": env.get("WORKING_HOURS_END") or "16:00",
         "SCHEDULER_SWEEP_SECONDS": _int(env.get("SCHEDULER_SWEEP_SECONDS"), 300),

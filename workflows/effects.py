@@ -35,6 +35,7 @@ from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.cases import Case, Clarification, FollowUp, Recommendation
 from app.models.escalations import EscalationStep
+from app.models.people import holder_on
 
 RESOLVED_KIND = "escalation_resolved"  # the ministry is told that the PPK has acted
 
@@ -147,6 +148,9 @@ def _issue(fx: Effects) -> None:
     profile = profile_for(rec.authority_name, today)
     letter = number_recommendation_letter(fx.case, profile, fx.actor, today, fx.now, fx.data.get("letter_number"))
     rec.letter_number = fx.history_extra["letter_number"] = letter.number
+    # The PPK office holder it is addressed to: the one in office on the day of issue, when the agency records them.
+    holder = holder_on(fx.case.agency_id, today)
+    rec.addressed_holder_id = holder.id if holder is not None else None
     fx.start_clock(rec, today, new_cycle=False)
     fx.email("recommendation_issued", ppk_recipients(fx.agency), letter_number=rec.letter_number)
     fx.emails.extend(forwarder_notices(fx.case, "forwarded_recommendation_issued"))  # the offices that forwarded it

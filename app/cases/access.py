@@ -86,6 +86,27 @@ def sees_deliberation(user: Any) -> bool:
     return user.role in KASN_ROLES
 
 
+def sees_incumbency(user: Any) -> bool:
+    """Whether `user` reads that a case's PPK in office is a candidate in its election (the flag "PPK petahana
+    mencalonkan diri", and why its levels came earlier): everyone who reads the case — the authority's staff, the
+    ministry it was escalated to (whose guidance of the PPK it calls for) and the PPK's own office, which the
+    escalation emails of those levels already tell. A public fact (the candidacy), never about the reporter."""
+    return user.role in KASN_ROLES or user.role in (Role.PPK, Role.OVERSEER)
+
+
+def sees_agency_holders(user: Any, agency_id: int) -> bool:
+    """Who reads an agency's PPK office holders and their candidacies: the authority's roles and the ministries
+    every agency's, a PPK its own agency's only (another agency's answers 404, as its cases do)."""
+    if user.role in KASN_ROLES or user.role == Role.OVERSEER:
+        return True
+    return user.role == Role.PPK and user.agency_id == agency_id
+
+
+def may_record_candidacy(user: Any) -> bool:
+    """Who records that a PPK office holder stands as a candidate: administrators and the authority's staff."""
+    return user.role in KASN_ROLES
+
+
 def may_create_case(user: User) -> bool:
     """Who logs cases and sees the new-case form (create_case refuses everyone else with 403)."""
     return user.role in CASE_STAFF

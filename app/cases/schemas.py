@@ -239,6 +239,29 @@ class StaffRef(Schema):
     name = fields.String()
 
 
+class OfficeHolderRef(Schema):
+    id = fields.Integer()
+    agency_id = fields.Integer()
+    name = fields.String()
+    title = fields.String()
+    started_on = fields.Date()
+    ended_on = fields.Date(allow_none=True)
+    acting = fields.Boolean()
+    acting_label = fields.String()
+
+
+class IncumbentPpkOut(Schema):
+    label = fields.String(metadata={"description": "PPK petahana mencalonkan diri"})
+    text = fields.String(metadata={"description": "siapa, dalam pemilihan apa, sejak kapan (kalimat)"})
+    holder_id = fields.Integer()
+    holder_name = fields.String()
+    holder_title = fields.String()
+    election_id = fields.Integer()
+    election_name = fields.String()
+    since = fields.Date()
+    shift = fields.Integer(metadata={"description": "berapa tingkat eskalasi lebih awal (0: tidak dipercepat)"})
+
+
 class RecommendationOut(Schema):
     sanction = fields.String()
     sanction_form = fields.String(allow_none=True)
@@ -257,6 +280,11 @@ class RecommendationOut(Schema):
     due_calendar_version = fields.String(allow_none=True)
     cycle = fields.Integer()
     escalation_level = fields.Integer(allow_none=True)
+    addressed_holder = fields.Nested(
+        OfficeHolderRef,
+        allow_none=True,
+        metadata={"description": "pejabat PPK yang dituju: yang menjabat pada hari rekomendasi diterbitkan"},
+    )
 
 
 class FollowUpOut(Schema):
@@ -340,6 +368,14 @@ class CaseOut(CaseSummaryOut):
         CaseElectionRef,
         allow_none=True,
         metadata={"description": "pemilihan yang dikaitkan dengan perkara netralitas ini (PUT /cases/<id>/election)"},
+    )
+    incumbent_ppk = fields.Nested(
+        IncumbentPpkOut,
+        allow_none=True,
+        metadata={
+            "description": "PPK yang menjabat mencalonkan diri dalam pemilihan perkara netralitas ini (eskalasi "
+            "lebih awal); staf otoritas, PPK instansi itu dan kementerian pengawas"
+        },
     )
 
 

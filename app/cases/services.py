@@ -18,7 +18,7 @@ from app.audit.history import append_history, lock_case
 from app.calendar.services import deadline_status as clock
 from app.calendar.working_days import local_today
 from app.cases import outcomes
-from app.cases.access import may_create_case, sees_attachment, sees_deliberation, sees_reporter
+from app.cases.access import may_create_case, sees_attachment, sees_deliberation, sees_incumbency, sees_reporter
 from app.cases.assignment import check_assignee, staff_ref
 from app.cases.elections import election_of, election_ref
 from app.cases.listing import case_summary
@@ -28,6 +28,8 @@ from app.core.states import CaseStatus
 from app.core.vocab import BODY_LABELS, CASE_STAFF, ROLE_LABELS, Body, Role
 from app.db import db, get_row
 from app.errors import Forbidden, InvalidTransition, ValidationFailed, VersionConflict
+from app.escalations.ladder import incumbent_shift
+from app.escalations.services import case_incumbency
 from app.i18n import format_day
 from app.models.agencies import Agency
 from app.models.auth import User
@@ -39,7 +41,7 @@ from app.models.cases import (
     Recommendation,
     case_records,
 )
-from app.models.people import Person, link_cases
+from app.models.people import Person, addressed_holder, holder_out, link_cases
 from workflows import allowed_events
 
 EDITABLE_STATUSES = (CaseStatus.REPORTED, CaseStatus.UNDER_REVIEW, CaseStatus.RECOMMENDATION_DRAFTED)
@@ -287,8 +289,11 @@ def case_detail(case: Case, user: User, now: datetime | None = None) -> dict[str
             "blocks": outcomes.case_blocks(case, user),  # blocks of data/services in SIASN (app/cases/outcomes.py)
             "person": person_link(case, agency, now),
             "election": election_ref(election_of(case.id)),  # a neutrality case's election (app/cases/elections.py)
+            "incumbent_ppk": incumbent_out(case, now) if sees_incumbency(user) else None,
         }
     )
+    if out["recommendation"] is not None:
+        out["recommendation"]["addressed_holder"] = holder_out(addressed_holder(rec, agency.timezone))
     if sees_reporter(user):
         out["reporter"] = {"name": case.reporter_name, "contact": case.reporter_contact}
     if sees_deliberation(user):  # who handles the case is the authority's own business (staff names)
@@ -296,6 +301,28 @@ def case_detail(case: Case, user: User, now: datetime | None = None) -> dict[str
         out["assignee"] = {"id": assignee.id, "name": assignee.name or assignee.email} if assignee else None
         out["team"] = case.team
     return out
+
+
+INCUMBENT_LABEL = "PPK petahana mencalonkan diri"
+
+
+def incumbent_out(case: Case, now: datetime) -> dict[str, Any] | None:
+    """The flag of a neutrality case whose PPK in office is a candidate in its election (on the agency's day of
+    `now`): who, in which election, since when, and how many levels earlier it climbs (`INCUMBENT_ESCALATION_SHIFT`).
+    Only while the case is open: a closed case climbs no more."""
+    if case.is_terminal:
+        return None
+    found = case_incumbency(case, now)
+    if found is None:
+        return None
+    shift = incumbent_shift()
+    text = (
+        f"{found.holder_title} {found.holder_name} mencalonkan diri dalam {found.election_name} sejak "
+        f"{format_day(found.since)}."
+    )
+    if shift:
+        text += f" Perkara ini dieskalasi {shift} tingkat lebih awal."
+    return {**found.as_dict(), "since": found.since, "label": INCUMBENT_LABEL, "text": text, "shift": shift}
 
 
 def person_link(case: Case, agency: Agency, now: datetime) -> dict[str, Any] | None:

@@ -203,6 +203,56 @@ def parse_ladder(text: str) -> Ladder:
     return build_ladder(raw)
 
 
+def incumbent_shift() -> int:
+    """How many levels earlier an incumbent PPK's neutrality case climbs (`INCUMBENT_ESCALATION_SHIFT`, default 1;
+    0 turns it off)."""
+    raw = current_app.config.get("INCUMBENT_ESCALATION_SHIFT", 1) if has_app_context() else 1
+    try:
+        shift = int(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"INCUMBENT_ESCALATION_SHIFT must be a whole number, got {raw!r}") from exc
+    if not 0 <= shift <= MAX_LEVEL:
+        raise ConfigError(f"INCUMBENT_ESCALATION_SHIFT must be between 0 and {MAX_LEVEL}, got {shift}")
+    return shift
+
+
+@lru_cache(maxsize=32)
+def incumbent_ladder(ladder: Ladder, shift: int) -> Ladder:
+    """`ladder` as an incumbent PPK's neutrality case climbs it: `shift` levels earlier once the deadline has passed.
+
+    The levels up to the first one after the due day (by default level 1, the day after it) keep their day: a PPK
+    is not escalated before being late, and the reminder is no escalation. Each later level N falls on the day of
+    level max(N - shift, that first level): at any moment after the deadline, the case stands `shift` levels higher
+    than another case due the same day (at most the top), so with the default ladder and shift 1 the ministry
+    (level 2) is involved the day after the deadline, together with the overdue notice (level 1, then passed over),
+    and the final report (level 3) falls on level 2's day. The labels, recipients and letters stay the rungs' own.
+    """
+    if shift <= 0:
+        return ladder
+    late = next((rung.level for rung in ladder if rung.days_from_due > 0), None)
+    if late is None:
+        return ladder
+    rungs = [
+        rung
+        if rung.level <= late
+        else replace(rung, days_from_due=ladder.rung(max(rung.level - shift, late)).days_from_due)
+        for rung in ladder
+    ]
+    return Ladder(tuple(rungs))
+
+
+def case_ladder_for(ladder: Ladder, incumbent: bool) -> Ladder:
+    """The ladder a case climbs, given the ladder of its recommendation's authority (`ladder_of`, `load_ladder`) and
+    whether its PPK in office is a candidate in its election (app/models/people.py `incumbencies`): the one place
+    that decides it, for the sweep, the case page, the deadline calendar and the import."""
+    return incumbent_ladder(ladder, incumbent_shift()) if incumbent else ladder
+
+
+def early_levels(base: Ladder, climbed: Ladder) -> frozenset[int]:
+    """The levels `climbed` reaches before `base` does (an incumbent's ladder against its own)."""
+    return frozenset(a.level for a, b in zip(base, climbed, strict=True) if b.days_from_due < a.days_from_due)
+
+
 def working_hours() -> tuple[time, time]:
     """Emails to people go out between these local times of a working day (`WORKING_HOURS_START`/`_END`)."""
     config = current_app.config if has_app_context() else {}

@@ -54,7 +54,11 @@ from app.escalations.ladder import (
     AUTHORITY_LEVEL,
     Ladder,
     Rung,
+    case_ladder_for,
+    early_levels,
     for_authority,
+    incumbent_ladder,
+    incumbent_shift,
     ladder_of,
     load_ladder,
     parse_ladder,
@@ -68,6 +72,7 @@ from app.models.agencies import Agency
 from app.models.cases import Case, CaseHistory, Recommendation
 from app.models.core import OversightAuthority
 from app.models.escalations import EscalationStep
+from app.models.people import Incumbency, PpkCandidacy, candidacy_incumbency, incumbencies, incumbency_clause
 from config import ConfigError
 
 log = logging.getLogger(__name__)
@@ -168,6 +173,7 @@ class _Pending:
     level: int
     body: str | None
     reached_at: datetime
+    early_candidacy_id: int | None
     row: _Row
 
 
@@ -189,8 +195,15 @@ class _Plan:
     pending_step_id: int | None = None
     # The authority that issued the recommendation, as on its day of issue (set when level 3 is concerned).
     authority: AuthorityProfile | None = None
-    # The ladder the recommendation climbs (its authority's own, else the configured one).
+    # The ladder the recommendation climbs (its authority's own, else the configured one; shifted for an incumbent).
     ladder: Ladder | None = None
+    # The PPK in office is a candidate in the case's election: the levels this ladder reaches before the usual day.
+    incumbency: Incumbency | None = None
+    early: frozenset[int] = frozenset()
+
+    def early_candidacy(self, level: int) -> int | None:
+        """The candidacy that brought `level` forward, if it was."""
+        return self.incumbency.candidacy_id if self.incumbency is not None and level in self.early else None
 
     @property
     def current(self) -> int:
@@ -369,8 +382,19 @@ class Sweep:
         self._ladders = authority_ladders()
         self.calendar = Calendar.load(all_agencies=True)
         ladders = [self.ladder, *self._ladders.values()]
-        self.thresholds = merged_thresholds(ladders, self.calendar, _zones_in_use(), now)
+        zones = _zones_in_use()
+        self.thresholds = merged_thresholds(ladders, self.calendar, zones, now)
         self.predicate = due_predicate(self.thresholds)
+        # Incumbent PPKs' neutrality cases climb earlier (`ladder.incumbent_ladder`): a second bound, for them only,
+        # in the same statement; none while no candidacy is recorded or the shift is off.
+        self.shift = incumbent_shift()
+        self._incumbents: dict[int, Incumbency] = {}
+        if self.shift and db.session.scalar(select(exists().where(PpkCandidacy.id.is_not(None)))):
+            shifted = merged_thresholds(
+                [incumbent_ladder(lad, self.shift) for lad in ladders], self.calendar, zones, now
+            )
+            days = [local_date(now, zone) for zone in zones or ["Asia/Jakarta"]]
+            self.predicate = or_(self.predicate, and_(incumbency_clause(min(days), max(days)), due_predicate(shifted)))
         self.directory = Directory()
         self.hours = working_hours()
         self.report = SweepReport(now=now, dry_run=dry_run)
@@ -408,15 +432,34 @@ class Sweep:
         due_day = local_date(row.due_at, agency.timezone)
         today = local_date(self.now, agency.timezone)
         current = -1 if row.level is None else row.level
-        ladder = self.ladder_for(row, agency)
+        base = self.ladder_for(row, agency)
+        incumbency = self._incumbents.get(row.case_id)
+        ladder = case_ladder_for(base, incumbency is not None)
         days = level_days(ladder, self.calendar, due_day, agency.id)
         target = demanded_level(days, today)
         if target <= current:
             return None
         reached = {level: end_of_day(days[level], agency.timezone) for level in range(current + 1, target + 1)}
+        early = early_levels(base, ladder) if incumbency is not None else frozenset()
         return _Plan(
-            row=row, agency=agency, target=target, due_day=due_day, today=today, reached=reached, ladder=ladder
+            row=row,
+            agency=agency,
+            target=target,
+            due_day=due_day,
+            today=today,
+            reached=reached,
+            ladder=ladder,
+            incumbency=incumbency if early else None,
+            early=early,
         )
+
+    def load_incumbents(self, rows: list[_Row]) -> None:
+        """Which of the batch's cases are an incumbent PPK's, on each agency's day: one query per batch."""
+        if not self.shift:
+            self._incumbents = {}
+            return
+        days = {row.case_id: local_date(self.now, self._agencies[row.agency_id].timezone) for row in rows}
+        self._incumbents = incumbencies(days.keys(), days)
 
     def ladder_for(self, row: _Row, agency: AgencyInfo) -> Ladder:
         """The ladder `row`'s recommendation climbs: its issuing authority's own, else the configured one (without
@@ -506,6 +549,7 @@ class Sweep:
                         "due_at": plan.row.due_at,
                         "body": plan.body if "ministry" in self.rung(plan, level).recipients_rules else None,
                         "notified": level == plan.target and plan.addressed,
+                        "early_candidacy_id": plan.early_candidacy(level),
                     }
                 )
         if not values:
@@ -546,6 +590,7 @@ class Sweep:
                         "days_late": days_late,
                         "body": plan.body if "ministry" in rung.recipients_rules else None,
                         "notified": level == plan.target and plan.addressed,
+                        **({"incumbent": plan.incumbency.as_dict()} if plan.early_candidacy(level) else {}),
                     },
                 )
             )
@@ -576,6 +621,9 @@ class Sweep:
             extra["escalation_letter"] = number
         if plan.agency.id in self._records:
             extra["record"] = self._records[plan.agency.id]
+        if plan.early_candidacy(plan.target) is not None:
+            assert plan.incumbency is not None
+            extra["incumbent"] = plan.incumbency.as_dict()  # the email says why it comes earlier
         start, end = self.hours
         key = f"esc:{plan.row.rec_id}:{plan.row.cycle}:{plan.target}"
         # Recipients whose working hours start at the same moment share one call.
@@ -589,6 +637,7 @@ class Sweep:
     def process(self, rows: list[_Row]) -> None:
         self.report.examined += len(rows)
         self.agencies({row.agency_id for row in rows})
+        self.load_incumbents(rows)
         plans = [plan for plan in (self.plan(row) for row in rows) if plan is not None]
         if not plans:
             return
@@ -657,6 +706,7 @@ class Sweep:
                 step.c.level,
                 step.c.body,
                 step.c.reached_at,
+                step.c.early_candidacy_id,
                 *_ROW_COLUMNS,
             )
             .select_from(step)
@@ -668,12 +718,17 @@ class Sweep:
         )
         if self._lock:
             stmt = stmt.with_for_update(skip_locked=True, of=[Recommendation.__table__, Case.__table__])
-        return [_Pending(*r[:4], row=_Row(*r[4:])) for r in db.session.execute(stmt).all()]
+        return [_Pending(*r[:5], row=_Row(*r[5:])) for r in db.session.execute(stmt).all()]
 
     def plan_pending(self, pending: _Pending) -> _Plan:
         agency = self._agencies[pending.row.agency_id]
+        early = pending.early_candidacy_id
+        incumbency = candidacy_incumbency(early) if early is not None else None
+        base = self.ladder_for(pending.row, agency)
         return _Plan(
-            ladder=self.ladder_for(pending.row, agency),
+            ladder=case_ladder_for(base, incumbency is not None),
+            incumbency=incumbency,
+            early=frozenset({pending.level}) if incumbency is not None else frozenset(),
             row=pending.row,
             agency=agency,
             target=pending.level,

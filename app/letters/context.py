@@ -33,6 +33,7 @@ from app.db import db
 from app.i18n import format_day, format_instant, tz_abbreviation
 from app.models.agencies import Agency
 from app.models.cases import Recommendation
+from app.models.people import candidacy_incumbency
 
 log = logging.getLogger(__name__)
 
@@ -246,6 +247,8 @@ def _add_event(context: dict[str, Any], extra: Mapping[str, Any]) -> None:
             "letter_number": _text(extra.get("letter_number")),
             # the number of the escalation letter this email goes with (the register's, app/letters/numbering.py)
             "escalation_letter": _text(extra.get("escalation_letter")),
+            # reached earlier because the PPK in office is a candidate in the case's election (the sweep says so)
+            "incumbent": _incumbent(extra.get("incumbent"), extra.get("early_candidacy_id")),
             "decision_number": _text(extra.get("decision_number")),
             "decision_date": _day(extra.get("decision_date")),
             "sanction_imposed": _sanction_label(extra.get("sanction_imposed")),
@@ -263,6 +266,26 @@ def _add_event(context: dict[str, Any], extra: Mapping[str, Any]) -> None:
         context["revised_sanction"] = context["sanction"]
     if due_at is not None and (context["days_late"] is None or context["days_left"] is None):
         _add_computed_days(context, due_at)
+
+
+def _incumbent(value: Any, candidacy_id: Any = None) -> dict[str, Any] | None:
+    """Why the level came earlier: the PPK in office (app/models/people.py `Incumbency.as_dict`, or the candidacy an
+    escalation step names, for its letter) is a candidate in the case's election. `reason` is the sentence the
+    email and the letter say."""
+    if value is None and isinstance(candidacy_id, int):
+        found = candidacy_incumbency(candidacy_id)
+        value = found.as_dict() if found is not None else None
+    if not isinstance(value, Mapping) or not value.get("holder_name"):
+        return None
+    holder = " ".join(str(part) for part in (value.get("holder_title"), value.get("holder_name")) if part)
+    election = str(value.get("election_name") or "")
+    since = _day(value.get("since"))
+    reason = (
+        f"Perkara ini dieskalasi lebih awal karena Pejabat Pembina Kepegawaian yang sedang menjabat, {holder}, "
+        f"mencalonkan diri dalam {election}{' sejak ' + since if since else ''}; perkara netralitas ASN dalam "
+        "pemilihan tersebut menyangkut kepentingan PPK sendiri."
+    )
+    return {**value, "holder": holder, "election": election, "since_text": since, "reason": reason}
 
 
 def _add_computed_days(context: dict[str, Any], due_at: datetime) -> None:

@@ -250,7 +250,7 @@ def render_escalation_letter(
     )
     kind = "escalation" if level == 2 else "final_report"
     when = step.reached_at if step is not None else (now or utcnow())
-    extra: dict[str, Any] = {"level": level, "body": body}
+    extra: dict[str, Any] = {"level": level, "body": body, "early_candidacy_id": step and step.early_candidacy_id}
     if rec.is_past_due(when):
         # counted to the letter's date, not to today: the letter says what was true when it was written
         due_day, letter_day = _local_day(rec.due_at, agency.timezone), _local_day(when, agency.timezone)
@@ -270,6 +270,7 @@ def render_escalation_letter(
         f"Sanksi yang direkomendasikan: {_sanction(rec.sanction, rec.sanction_form)}. Tenggat tindak lanjut "
         f"berakhir pada {context.get('due_at') or '-'}{late}.",
     ]
+    paragraphs += [context["incumbent"]["reason"]] if context["incumbent"] else []
     record = context.get("record") or {}
     if record:
         paragraphs.append(

@@ -214,6 +214,8 @@ class Recommendation(Model):
     authority_name: Mapped[str | None] = mapped_column(String(100))
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     issued_at: Mapped[datetime | None]
+    # The PPK office holder in office on the day of issue (app/models/people.py `holder_on`), when one is recorded.
+    addressed_holder_id: Mapped[int | None] = mapped_column(ForeignKey("ppk_office_holders.id"))
     acknowledged_at: Mapped[datetime | None]
     # Deadline clock (DESIGN §3): receipt day, N working days, due instant and the calendar it used.
     received_on: Mapped[date | None] = mapped_column(Date)

@@ -31,6 +31,9 @@ class EscalationStep(Model):
     body: Mapped[str | None] = mapped_column(String(16), index=True)
     # False for a level passed over during downtime (recorded, but its email superseded).
     notified: Mapped[bool] = mapped_column(default=True)
+    # Reached earlier than the ladder's day because the PPK in office is a candidate in the case's election
+    # (app/escalations/ladder.py `incumbent_ladder`): the candidacy, which the email and the letter name.
+    early_candidacy_id: Mapped[int | None] = mapped_column(ForeignKey("ppk_candidacies.id"))
     resolved_at: Mapped[datetime | None]
 
 

@@ -11,10 +11,28 @@ imported (`link_cases`) and filled for older cases by migration 0015.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, Text, bindparam, select, update
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    bindparam,
+    exists,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -22,8 +40,10 @@ from sqlalchemy.orm.util import identity_key
 from app.core.clock import utcnow
 from app.core.nip import normalize_nip
 from app.core.sanction_rules import employee_of_nip
+from app.core.vocab import Category
 from app.db import Model, db
 from app.models.cases import Case
+from app.models.intake import CaseElection, Election
 
 EMPLOYMENT_TYPES = ("pns", "pppk")
 EMPLOYMENT_LABELS = {"pns": "PNS", "pppk": "PPPK"}
@@ -180,6 +200,160 @@ class PpkOfficeHolder(Model):
     ended_on: Mapped[date | None] = mapped_column(Date)
     acting: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PpkCandidacy(Model):
+    """An office holder standing as a candidate in an election (since `since`): the holder is then an incumbent,
+    and the neutrality cases of that election in the holder's agency are flagged and escalated earlier
+    (`incumbency_clause`, app/escalations/ladder.py `incumbent_ladder`)."""
+
+    __tablename__ = "ppk_candidacies"
+    __table_args__ = (UniqueConstraint("holder_id", "election_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    holder_id: Mapped[int] = mapped_column(ForeignKey("ppk_office_holders.id", ondelete="CASCADE"), index=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"), index=True)
+    since: Mapped[date] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def holder_on(agency_id: int, day: date) -> PpkOfficeHolder | None:
+    """The PPK office holder of the agency on `day` (a definitive holder before an acting one the same day)."""
+    return db.session.scalar(
+        select(PpkOfficeHolder)
+        .where(
+            PpkOfficeHolder.agency_id == agency_id,
+            PpkOfficeHolder.started_on <= day,
+            (PpkOfficeHolder.ended_on.is_(None)) | (PpkOfficeHolder.ended_on >= day),
+        )
+        .order_by(PpkOfficeHolder.acting, PpkOfficeHolder.started_on.desc(), PpkOfficeHolder.id.desc())
+        .limit(1)
+    )
+
+
+def addressed_holder(rec: Any, timezone: str) -> PpkOfficeHolder | None:
+    """The office holder an issued recommendation was addressed to: the one stored on issue (and by migration
+    0021), else — a recommendation issued before any holder was recorded — the holder in office on its day of
+    issue in the agency's zone, as `holder_on` finds it now."""
+    if rec is None or rec.issued_at is None:
+        return None
+    if rec.addressed_holder_id is not None:
+        return db.session.get(PpkOfficeHolder, rec.addressed_holder_id)
+    return holder_on(rec.agency_id, rec.issued_at.astimezone(ZoneInfo(timezone or "Asia/Jakarta")).date())
+
+
+def holder_out(row: PpkOfficeHolder | None) -> dict[str, Any] | None:
+    """An office holder as the API and pages show it."""
+    if row is None:
+        return None
+    return {
+        "id": row.id,
+        "agency_id": row.agency_id,
+        "name": row.name,
+        "title": row.title,
+        "started_on": row.started_on,
+        "ended_on": row.ended_on,
+        "acting": row.acting,
+        "acting_label": "Pelaksana tugas / penjabat" if row.acting else "Definitif",
+    }
+
+
+@dataclass(frozen=True)
+class Incumbency:
+    """Why a case is an incumbent PPK's: the candidacy, its office holder and the election."""
+
+    candidacy_id: int
+    holder_id: int
+    holder_name: str
+    holder_title: str
+    election_id: int
+    election_name: str
+    since: date
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "candidacy_id": self.candidacy_id,
+            "holder_id": self.holder_id,
+            "holder_name": self.holder_name,
+            "holder_title": self.holder_title,
+            "election_id": self.election_id,
+            "election_name": self.election_name,
+            "since": self.since.isoformat(),
+        }
+
+
+def _incumbency_conditions(first: date, last: date) -> ColumnElement[bool]:
+    """The candidacy joins: a neutrality case linked to the candidacy's election, in the holder's agency, the
+    candidacy begun and the holder in office on the day asked. `first`..`last` widen that day to the zones' range
+    (an office ending on `first` still counts, one beginning on `last` too): a superset the caller narrows."""
+    return and_(
+        Case.category == Category.NETRALITAS.value,
+        CaseElection.case_id == Case.id,
+        PpkCandidacy.election_id == CaseElection.election_id,
+        PpkOfficeHolder.id == PpkCandidacy.holder_id,
+        PpkOfficeHolder.agency_id == Case.agency_id,
+        PpkCandidacy.since <= last,
+        PpkOfficeHolder.started_on <= last,
+        or_(PpkOfficeHolder.ended_on.is_(None), PpkOfficeHolder.ended_on >= first),
+    )
+
+
+def incumbency_clause(first: date, last: date | None = None) -> ColumnElement[bool]:
+    """SQL condition on Case: an office holder of its agency in office on the day asked (`first`, or any day of
+    `first`..`last`) is a candidate, since then, in the election the neutrality case is linked to."""
+    return exists().where(_incumbency_conditions(first, last or first))
+
+
+def incumbencies(case_ids: Iterable[int], days: dict[int, date]) -> dict[int, Incumbency]:
+    """The incumbency of each case of `case_ids` on its day (`days`: case id → the agency's local day): one query
+    for all of them. The holder in office first (definitive before acting, newest first), as `holder_on`."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return {}
+    first, last = min(days[i] for i in ids), max(days[i] for i in ids)
+    rows = db.session.execute(
+        select(
+            Case.id,
+            PpkCandidacy.id,
+            PpkCandidacy.since,
+            PpkOfficeHolder.id,
+            PpkOfficeHolder.name,
+            PpkOfficeHolder.title,
+            PpkOfficeHolder.started_on,
+            PpkOfficeHolder.ended_on,
+            Election.id,
+            Election.name,
+        )
+        .select_from(Case)
+        .join(CaseElection, CaseElection.case_id == Case.id)
+        .join(PpkCandidacy, PpkCandidacy.election_id == CaseElection.election_id)
+        .join(PpkOfficeHolder, PpkOfficeHolder.id == PpkCandidacy.holder_id)
+        .join(Election, Election.id == PpkCandidacy.election_id)
+        .where(Case.id.in_(ids), _incumbency_conditions(first, last))
+        .order_by(Case.id, PpkOfficeHolder.acting, PpkOfficeHolder.started_on.desc(), PpkOfficeHolder.id.desc())
+    ).all()
+    found: dict[int, Incumbency] = {}
+    for case_id, cand_id, since, holder_id, name, title, started, ended, election_id, election_name in rows:
+        day = days[case_id]
+        if case_id in found or since > day or started > day or (ended is not None and ended < day):
+            continue
+        found[case_id] = Incumbency(cand_id, holder_id, name, title, election_id, election_name, since)
+    return found
+
+
+def candidacy_incumbency(candidacy_id: int) -> Incumbency | None:
+    """The incumbency a candidacy stands for (an escalation step reached earlier names it)."""
+    row = db.session.execute(
+        select(PpkCandidacy, PpkOfficeHolder, Election)
+        .join(PpkOfficeHolder, PpkOfficeHolder.id == PpkCandidacy.holder_id)
+        .join(Election, Election.id == PpkCandidacy.election_id)
+        .where(PpkCandidacy.id == candidacy_id)
+    ).first()
+    if row is None:
+        return None
+    cand, holder, election = row
+    return Incumbency(cand.id, holder.id, holder.name, holder.title, election.id, election.name, cand.since)
 
 
 def person_for_nip(nip: str) -> Person | None:

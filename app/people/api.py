@@ -13,13 +13,16 @@ from app.api.security import current_api_user, require_auth, require_role
 from app.core.vocab import Role
 from app.db import unit_of_work
 from app.errors import ValidationFailed
-from app.people import checks, services
+from app.models.people import holder_out
+from app.people import checks, holders, services
 from app.people.schemas import (
     CheckIn,
     CheckOut,
     PersonMergeIn,
     PersonMergeOut,
     PersonRecordOut,
+    PpkCandidacyIn,
+    PpkCandidacyOut,
     PpkHolderIn,
     PpkHolderOut,
     PpkHolderPageOut,
@@ -157,8 +160,10 @@ def lookups() -> dict[str, Any]:
 @blp.response(200, PpkHolderPageOut)
 @require_auth
 def ppk_holders(agency_id: int) -> dict[str, Any]:
-    """Who held the agency's PPK office, from when to when, definitive or acting (newest first)."""
-    return {"items": services.holders_of(agency_id)}
+    """Who held the agency's PPK office, from when to when, definitive or acting (newest first), each with its
+    candidacies in elections (an incumbent). The authority's roles and the ministries read every agency's, a PPK
+    its own agency's only (404 otherwise)."""
+    return {"items": holders.holders_of(current_api_user(), agency_id)}
 
 
 @blp.route("/agencies/<id:agency_id>/ppk-holders", methods=["POST"])
@@ -170,6 +175,21 @@ def add_ppk_holder(agency_id: int) -> dict[str, Any]:
     on its day of issue."""
     user = current_api_user()
     with unit_of_work():
-        row = services.add_holder(agency_id, request.get_json(silent=False), user)
-        out = services.holder_out(row)
+        row = holders.add_holder(agency_id, request.get_json(silent=False), user)
+        out = holder_out(row)
     return out  # type: ignore[return-value]
+
+
+@blp.route("/agencies/<id:agency_id>/ppk-holders/<id:holder_id>/candidacies", methods=["POST"])
+@blp.doc(security=SECURITY, requestBody={"required": True, "content": {"application/json": {"schema": PpkCandidacyIn}}})
+@blp.response(201, PpkCandidacyOut)
+@require_role(Role.ADMIN, Role.INVESTIGATOR, Role.COMMISSIONER)
+def add_candidacy(agency_id: int, holder_id: int) -> dict[str, Any]:
+    """Record that the office holder stands as a candidate in an election, since a day (administrators and the
+    authority's staff). The holder is then an incumbent: every neutrality case of that election in the agency is
+    flagged "PPK petahana mencalonkan diri" while the holder is in office, and climbs the escalation ladder
+    `INCUMBENT_ESCALATION_SHIFT` levels earlier. 422 naming every field (one candidacy per holder and election)."""
+    user = current_api_user()
+    with unit_of_work():
+        out = holders.add_candidacy(agency_id, holder_id, request.get_json(silent=False), user)
+    return out

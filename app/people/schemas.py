@@ -22,6 +22,20 @@ class PersonRegisterOut(Schema):
     retirement_on = fields.Date(allow_none=True)
 
 
+class PpkCandidacyOut(Schema):
+    id = fields.Integer()
+    holder_id = fields.Integer()
+    election_id = fields.Integer()
+    election_name = fields.String()
+    since = fields.Date(metadata={"description": "sejak kapan pejabat ini calon (petahana) dalam pemilihan itu"})
+    created_at = fields.DateTime()
+
+
+class PpkCandidacyIn(Schema):
+    election_id = fields.Integer(required=True, metadata={"description": "pemilihan (GET /api/v1/elections)"})
+    since = fields.Date(required=True, metadata={"description": "sejak kapan pejabat ini calon (YYYY-MM-DD)"})
+
+
 class PpkHolderOut(Schema):
     id = fields.Integer()
     agency_id = fields.Integer()
@@ -31,6 +45,10 @@ class PpkHolderOut(Schema):
     ended_on = fields.Date(allow_none=True)
     acting = fields.Boolean(metadata={"description": "Pelaksana tugas / penjabat (Plt./Pj.)"})
     acting_label = fields.String()
+    candidacies = fields.List(
+        fields.Nested(PpkCandidacyOut),
+        metadata={"description": "pencalonan pejabat ini (petahana) dalam pemilihan; daftar pejabat saja"},
+    )
 
 
 class PpkHolderIn(Schema):

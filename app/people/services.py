@@ -10,14 +10,18 @@ Services flush; the API and the pages commit.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import g, has_request_context
 from sqlalchemy import select
 
 from app.audit.history import append_history, lock_case
-from app.cases.access import scoped_cases, sees_deliberation, sees_every_person
+from app.cases.access import (
+    scoped_cases,
+    sees_deliberation,
+    sees_every_person,
+)
 from app.cases.outcomes import blocks_out
 from app.core.clock import utcnow
 from app.core.nip import normalize_nip
@@ -33,9 +37,10 @@ from app.models.people import (
     EMPLOYMENT_LABELS,
     Person,
     PersonMerge,
-    PpkOfficeHolder,
     RecordLookup,
     RecordLookupNip,
+    addressed_holder,
+    holder_out,
     person_for_nip,
 )
 
@@ -116,9 +121,7 @@ def case_rows(case_ids: list[int]) -> list[dict[str, Any]]:
                         "due_at": rec.due_at,
                         "followed_up_at": rec.followed_up_at,
                         # the PPK office holder on the day of issue (the agency's history of holders)
-                        "addressed_to": holder_out(holder_on(case.agency_id, rec.issued_at.date()))
-                        if rec.issued_at
-                        else None,
+                        "addressed_to": holder_out(addressed_holder(rec, agencies[case.agency_id].timezone)),
                     }
                     if rec is not None and issued
                     else None
@@ -382,90 +385,3 @@ def merge_people(from_nip: str, into_nip: str, reason: str, actor: User, *, now:
     db.session.flush()
     db.session.expire_all()
     return merge
-
-
-# -- who holds each PPK office ---------------------------------------------------------------------------------------
-
-
-def holder_on(agency_id: int, day: Any) -> PpkOfficeHolder | None:
-    """The PPK office holder of the agency on `day` (a definitive holder before an acting one the same day)."""
-    return db.session.scalar(
-        select(PpkOfficeHolder)
-        .where(
-            PpkOfficeHolder.agency_id == agency_id,
-            PpkOfficeHolder.started_on <= day,
-            (PpkOfficeHolder.ended_on.is_(None)) | (PpkOfficeHolder.ended_on >= day),
-        )
-        .order_by(PpkOfficeHolder.acting, PpkOfficeHolder.started_on.desc(), PpkOfficeHolder.id.desc())
-        .limit(1)
-    )
-
-
-def holder_out(row: PpkOfficeHolder | None) -> dict[str, Any] | None:
-    if row is None:
-        return None
-    return {
-        "id": row.id,
-        "agency_id": row.agency_id,
-        "name": row.name,
-        "title": row.title,
-        "started_on": row.started_on,
-        "ended_on": row.ended_on,
-        "acting": row.acting,
-        "acting_label": "Pelaksana tugas / penjabat" if row.acting else "Definitif",
-    }
-
-
-def holders_of(agency_id: int) -> list[dict[str, Any]]:
-    rows = db.session.scalars(
-        select(PpkOfficeHolder)
-        .where(PpkOfficeHolder.agency_id == agency_id)
-        .order_by(PpkOfficeHolder.started_on.desc(), PpkOfficeHolder.id.desc())
-    )
-    return [h for h in (holder_out(r) for r in rows) if h is not None]
-
-
-def add_holder(agency_id: int, data: Any, actor: User) -> PpkOfficeHolder:
-    """Record who held the agency's PPK office from when to when (administrators). 422 naming every field."""
-    if actor.role != Role.ADMIN:
-        raise Forbidden("Hanya administrator yang dapat mencatat pejabat PPK.")
-    agency = db.session.get(Agency, agency_id)
-    if agency is None:
-        raise NotFound("Instansi tidak ditemukan.")
-    if not isinstance(data, dict):
-        raise ValidationFailed("Badan permintaan harus berupa objek JSON.")
-    fields: dict[str, list[str]] = {}
-    raw_name, raw_title = data.get("name"), data.get("title") or agency.ppk_title or ""
-    name = raw_name.strip() if isinstance(raw_name, str) else ""
-    title = raw_title.strip() if isinstance(raw_title, str) else ""
-    if not name or len(name) > 200:
-        fields["name"] = ["Nama 1–200 karakter."]
-    if not title or len(title) > 200:
-        fields["title"] = ["Jabatan 1–200 karakter."]
-    started = _day(data.get("started_on"), "started_on", fields, required=True)
-    ended = _day(data.get("ended_on"), "ended_on", fields, required=False)
-    if started and ended and ended < started:
-        fields["ended_on"] = ["Tanggal selesai tidak boleh sebelum tanggal mulai."]
-    acting = data.get("acting", False)
-    if not isinstance(acting, bool):
-        fields["acting"] = ["true atau false."]
-    if fields:
-        raise ValidationFailed("Data pejabat PPK tidak valid.", details={"fields": fields})
-    row = PpkOfficeHolder(
-        agency_id=agency.id, name=name, title=title, started_on=started, ended_on=ended, acting=bool(acting)
-    )
-    db.session.add(row)
-    db.session.flush()
-    return row
-
-
-def _day(value: Any, name: str, fields: dict[str, list[str]], *, required: bool) -> Any:
-    if value in (None, ""):
-        if required:
-            fields[name] = ["Wajib diisi (YYYY-MM-DD)."]
-        return None
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        fields[name] = ["Tanggal tidak sah (YYYY-MM-DD)."]
-        return None

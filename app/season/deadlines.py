@@ -33,11 +33,12 @@ from app.calendar.working_days import (
 from app.cases import access
 from app.core.states import CaseStatus
 from app.db import db
-from app.escalations.ladder import Ladder, load_ladder
+from app.escalations.ladder import Ladder, case_ladder_for, load_ladder
 from app.escalations.sweep import level_days
 from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.cases import Case, Clarification, Recommendation
+from app.models.people import incumbencies
 
 FOLLOW_UP = "follow_up"
 LEVEL = "escalation"
@@ -138,6 +139,8 @@ def _follow_up_and_levels(
             Recommendation.due_at <= high,
         )
     ).all()
+    # An incumbent PPK's neutrality cases climb earlier (the sweep's ladder, `case_ladder_for`): one query for all.
+    incumbent = incumbencies([row[0] for row in rows], {row[0]: local_date(now, row[5]) for row in rows})
     for row in rows:
         case_id, _number, _updated, agency_id, _name, tz_name, due_at, cycle, level = row
         assert due_at is not None  # selected IS NOT NULL by the range
@@ -145,7 +148,8 @@ def _follow_up_and_levels(
         prefix = f"tindak-case{case_id}-c{cycle}"
         yield _entry(row, f"{prefix}-follow_up", FOLLOW_UP, due_day, now, instant=due_at)
         reached = -1 if level is None else level
-        for rung, day in zip(ladder, level_days(ladder, calendar, due_day, agency_id), strict=True):
+        climbed = case_ladder_for(ladder, case_id in incumbent)
+        for rung, day in zip(climbed, level_days(climbed, calendar, due_day, agency_id), strict=True):
             if rung.level > reached and first <= day <= last:
                 yield _entry(row, f"{prefix}-level{rung.level}", LEVEL, day, now, level=rung.level, rung=rung.label)
 
