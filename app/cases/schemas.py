@@ -246,7 +246,7 @@ class OfficeHolderRef(Schema):
     title = fields.String()
     started_on = fields.Date()
     ended_on = fields.Date(allow_none=True)
-    acting = fields.Boolean()
+    acting = fields.Boolean(metadata={"description": "Pelaksana tugas / penjabat (Plt./Pj.)"})
     acting_label = fields.String()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from app.cases.outcomes import DataBlockOut
+from app.cases.schemas import OfficeHolderRef
 
 
 class PersonAgencyRef(Schema):
@@ -36,15 +37,10 @@ class PpkCandidacyIn(Schema):
     since = fields.Date(required=True, metadata={"description": "sejak kapan pejabat ini calon (YYYY-MM-DD)"})
 
 
-class PpkHolderOut(Schema):
-    id = fields.Integer()
-    agency_id = fields.Integer()
-    name = fields.String()
-    title = fields.String()
-    started_on = fields.Date()
-    ended_on = fields.Date(allow_none=True)
-    acting = fields.Boolean(metadata={"description": "Pelaksana tugas / penjabat (Plt./Pj.)"})
-    acting_label = fields.String()
+class PpkHolderOut(OfficeHolderRef):
+    """An office holder (the case detail's `recommendation.addressed_holder` has the same fields), with its
+    candidacies."""
+
     candidacies = fields.List(
         fields.Nested(PpkCandidacyOut),
         metadata={"description": "pencalonan pejabat ini (petahana) dalam pemilihan; daftar pejabat saja"},
