@@ -281,6 +281,8 @@ def case_detail(case: Case, user: User, now: datetime | None = None) -> dict[str
                     "body": s.body,
                     "notified": s.notified,
                     "resolved_at": s.resolved_at,
+                    # reached earlier: the PPK in office is a candidate in the case's election (incumbent_ppk)
+                    "early": s.early_candidacy_id is not None,
                 }
                 for s in steps
             ],

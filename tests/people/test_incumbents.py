@@ -192,7 +192,7 @@ def test_the_incumbents_case_escalates_a_level_earlier_and_the_email_says_why(wo
     # The case page's steps and the API agree with the sweep.
     body = api(cast.investigator).get(f"/api/v1/cases/{cases['incumbent']}").get_json()
     assert body["escalation_level"] == 3
-    assert [s["level"] for s in body["escalations"]] == [0, 1, 2, 3]
+    assert [(s["level"], s["early"]) for s in body["escalations"]] == [(0, False), (1, False), (2, True), (3, True)]
 
 
 def test_the_flag_on_the_case_for_who_reads_it(world, api):
@@ -228,6 +228,10 @@ def test_the_case_page_shows_the_flag(world, pages_for):
     assert f"Bupati Gowa (uji) {HOLDER}" in page  # the recommendation names whom it was addressed to
     other = pages_for(cast.investigator).get(f"/cases/{cases['no_election']}").get_data(as_text=True)
     assert 'id="incumbent-ppk"' not in other
+    # The step reached earlier is marked so in the case's steps.
+    _sweep(TUESDAY_24)
+    page = pages_for(cast.investigator).get(f"/cases/{cases['incumbent']}").get_data(as_text=True)
+    assert page.count("lebih awal: PPK petahana") == 1  # level 2; level 1 kept its day
 
 
 def test_shift_zero_turns_it_off(world, app, monkeypatch):
