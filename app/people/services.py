@@ -26,7 +26,7 @@ from app.cases.outcomes import blocks_out
 from app.core.clock import utcnow
 from app.core.nip import normalize_nip
 from app.core.states import STATUS_LABELS, CaseStatus
-from app.core.vocab import CASE_STAFF, CATEGORY_LABELS, SANCTION_FORMS, SANCTION_LABELS, Category, Role, role_label
+from app.core.vocab import CASE_STAFF, CATEGORY_LABELS, SANCTION_FORMS, SANCTION_LABELS, Category, role_label
 from app.db import db
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models.agencies import Agency
