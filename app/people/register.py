@@ -34,6 +34,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import weakref
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -283,18 +284,20 @@ class Breaker:
                 self.count = 0
 
 
-_BREAKERS: dict[str, Breaker] = {}
+# Keyed by the register object itself, and forgotten with it: a key made of `id()` was reused by a later object
+# at the same address, which then inherited an earlier register's open breaker.
+_BREAKERS: weakref.WeakKeyDictionary[Any, Breaker] = weakref.WeakKeyDictionary()
 _ADAPTERS: dict[tuple[Any, ...], Register] = {}
 
 
 def breaker_for(register: Register) -> Breaker:
     config = current_app.config
-    key = f"{register.name}:{id(register)}"
-    if key not in _BREAKERS:
-        _BREAKERS[key] = Breaker(
+    breaker = _BREAKERS.get(register)
+    if breaker is None:
+        breaker = _BREAKERS[register] = Breaker(
             int(config.get("REGISTER_BREAKER_FAILURES", 3)), float(config.get("REGISTER_BREAKER_SECONDS", 300))
         )
-    return _BREAKERS[key]
+    return breaker
 
 
 def configured_register() -> Register | None:
