@@ -166,6 +166,9 @@ def latest_today(now: datetime | None = None) -> date:
     return max(local_date(now, tz_name) for tz_name in TIMEZONES)
 
 
+SHORT_SPAN = 62  # days: a span up to this is counted day by day
+
+
 class Calendar:
     """The working-day calendar with a fixed set of overrides; every answer is memoised."""
 
@@ -181,6 +184,7 @@ class Calendar:
         self._agency_closed = {d for days in self._by_agency.values() for d, o in days.items() if o.kind == "closed"}
         self._working: dict[tuple[date, Any], bool] = {}
         self._added: dict[tuple[date, int, Any], date] = {}
+        self._year_counts: dict[tuple[int, Any], list[int]] = {}
 
     # -- construction -------------------------------------------------------------------------------------
     @classmethod
@@ -279,14 +283,37 @@ class Calendar:
         return day
 
     def working_days_between(self, start: date, end: date, agency_id: int | None = None) -> int:
-        """Working days in (start, end]; 0 when end is not after start."""
-        count = 0
-        day = start + ONE_DAY
-        while day <= end:
-            if self.is_working_day(day, agency_id):
-                count += 1
-            day += ONE_DAY
+        """Working days in (start, end]; 0 when end is not after start. A span of more than SHORT_SPAN days is
+        counted from each year's running totals (a deadline missed years ago is counted in a few steps, not day
+        by day: the queue and the lists count it for every overdue case they show)."""
+        if (end - start).days <= SHORT_SPAN:
+            count = 0
+            day = start + ONE_DAY
+            while day <= end:
+                if self.is_working_day(day, agency_id):
+                    count += 1
+                day += ONE_DAY
+            return count
+        key = self._key(agency_id)
+        count = self._through(end, key) - self._through(start, key)
+        for year in range(start.year, end.year):
+            count += self._running(year, key)[-1]
         return count
+
+    def _running(self, year: int, key: Any) -> list[int]:
+        """The running count of working days of `year`: item i is the count over its first i days."""
+        memo = self._year_counts.get((year, key))
+        if memo is None:
+            first = date(year, 1, 1)
+            memo = [0]
+            for offset in range((date(year + 1, 1, 1) - first).days):
+                memo.append(memo[-1] + self.is_working_day(first + timedelta(days=offset), key))
+            self._year_counts[(year, key)] = memo
+        return memo
+
+    def _through(self, day: date, key: Any) -> int:
+        """Working days from the 1st of January of `day`'s year through `day`."""
+        return self._running(day.year, key)[day.timetuple().tm_yday]
 
     def days_left_and_late(self, today: date, due_day: date, agency_id: int | None = None) -> tuple[int, int]:
         """(working days left, working days late) on `today` for a deadline at the end of `due_day`.
