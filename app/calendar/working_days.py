@@ -167,6 +167,8 @@ def latest_today(now: datetime | None = None) -> date:
 
 
 SHORT_SPAN = 62  # days: a span up to this is counted day by day
+# Running counts of working days per (year, calendar key, that year's overrides): `Calendar._running`.
+_RUNNING_COUNTS: dict[tuple[Any, ...], list[int]] = {}
 
 
 class Calendar:
@@ -301,15 +303,33 @@ class Calendar:
         return count
 
     def _running(self, year: int, key: Any) -> list[int]:
-        """The running count of working days of `year`: item i is the count over its first i days."""
+        """The running count of working days of `year`: item i is the count over its first i days. Kept for the
+        process too, under the overrides of that year that decide it (a calendar is loaded per request)."""
         memo = self._year_counts.get((year, key))
         if memo is None:
-            first = date(year, 1, 1)
-            memo = [0]
-            for offset in range((date(year + 1, 1, 1) - first).days):
-                memo.append(memo[-1] + self.is_working_day(first + timedelta(days=offset), key))
+            shared = (year, key, self._year_overrides(year, key))
+            memo = _RUNNING_COUNTS.get(shared)
+            if memo is None:
+                first = date(year, 1, 1)
+                memo = [0]
+                for offset in range((date(year + 1, 1, 1) - first).days):
+                    memo.append(memo[-1] + self.is_working_day(first + timedelta(days=offset), key))
+                if len(_RUNNING_COUNTS) >= 4096:
+                    _RUNNING_COUNTS.clear()
+                _RUNNING_COUNTS[shared] = memo
             self._year_counts[(year, key)] = memo
         return memo
+
+    def _year_overrides(self, year: int, key: Any) -> tuple[Any, ...]:
+        """The overrides of `year` that a day's answer for `key` reads (see `_compute_working`)."""
+        days: list[Any] = [(o.day, o.kind) for o in self._national.values() if o.day.year == year]
+        if key in (MOST, LEAST):
+            days += [
+                ("agency", d) for d in (self._agency_open if key == MOST else self._agency_closed) if d.year == year
+            ]
+        elif key is not None:
+            days += [("own", o.day, o.kind) for o in self._by_agency.get(key, {}).values() if o.day.year == year]
+        return tuple(sorted(days, key=repr))
 
     def _through(self, day: date, key: Any) -> int:
         """Working days from the 1st of January of `day`'s year through `day`."""
