@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask_babel import gettext
@@ -142,12 +143,13 @@ def _sort_keys(kind: str) -> tuple[Any, Any]:
     return coalesce(sql_case((running, Recommendation.due_at)), far), level
 
 
-def _statement(user: User | TokenCaller, after: tuple[int, datetime, int] | None) -> Any:
+@lru_cache(maxsize=64)
+def _statement(role: str, rule: str, paged: bool) -> Any:
     """One page's query: per reason, its first cases in order (each its own LIMIT, from an index where the keys
     allow), then the page merged from them in the same order. The same rows, in the same order, as one query over
-    every reason; each reason reads only what a page may take from it."""
-    rule, values = _visibility(user)
-    reasons = _reasons(user.role)
+    every reason; each reason reads only what a page may take from it. Built once per role, visibility rule and
+    kind of page, its values left as parameters (the caller, `now`, the previous page's last keys)."""
+    reasons = _reasons(role)
     if not reasons:
         return None
     branches = []
@@ -158,22 +160,26 @@ def _statement(user: User | TokenCaller, after: tuple[int, datetime, int] | None
             .select_from(Case)
             .join(Agency, Agency.id == Case.agency_id)
             .outerjoin(Recommendation, Recommendation.case_id == Case.id)
-            .where(_visibility_rule(rule, values), condition)
+            .where(_visibility_rule(rule), condition)
         )
-        if after is not None:
-            last_id, last_due, last_level = after
-            due_after = literal(last_due, Recommendation.__table__.c.due_at.type)
+        if paged:
+            due_after = bindparam("after_due", type_=Recommendation.__table__.c.due_at.type)
+            last_level = bindparam("after_level")
             branch = branch.where(
                 or_(
                     due > due_after,
                     and_(due == due_after, level < last_level),
-                    and_(due == due_after, level == last_level, Case.id > last_id),
+                    and_(due == due_after, level == last_level, Case.id > bindparam("after_id")),
                 )
             )
         ordered = branch.order_by(due.asc(), level.desc(), Case.id.asc()).limit(bindparam("page_size"))
         branches.append(select(ordered.subquery()))
     merged = union_all(*branches).subquery()
-    return select(merged).order_by(merged.c.sort_due.asc(), merged.c.sort_level.desc(), merged.c.id.asc())
+    return (
+        select(merged)
+        .order_by(merged.c.sort_due.asc(), merged.c.sort_level.desc(), merged.c.id.asc())
+        .limit(bindparam("page_size"))
+    )
 
 
 def _cursor(cursor: str | None) -> tuple[int, datetime, int] | None:
@@ -195,12 +201,16 @@ def my_queue(
     user: User | TokenCaller, limit: int, cursor: str | None = None, *, now: datetime | None = None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of what waits for `user`, most urgent first, and the cursor of the next page (None: the last)."""
-    stmt = _statement(user, _cursor(cursor))
+    after = _cursor(cursor)
+    rule, values = _visibility(user)
+    stmt = _statement(user.role, rule, after is not None)
     if stmt is None:
         return [], None
     now = now or utcnow()
-    params = {"now": now, "near": now + timedelta(days=NEAR_DAYS), "me": user.id, "page_size": limit + 1}
-    rows = db.session.execute(stmt.limit(limit + 1), params).all()
+    params = {**values, "now": now, "near": now + timedelta(days=NEAR_DAYS), "me": user.id, "page_size": limit + 1}
+    if after is not None:
+        params.update(after_id=after[0], after_due=after[1], after_level=after[2])
+    rows = db.session.execute(stmt, params).all()
     page = rows[:limit]
     items = _items(page, user, now)
     last = page[-1] if page else None
