@@ -16,7 +16,14 @@ from app.auth.services import TokenCaller
 from app.cases.access import _binder, _visibility, _visibility_rule
 from app.cases.elections import in_election
 from app.cases.schemas import SEARCH_TOO_SHORT, search_term_too_short
-from app.cases.search import like_literal, matching_agencies, search_clause
+from app.cases.search import (
+    like_literal,
+    matching_agencies,
+    narrow_pattern,
+    search_arms,
+    search_clause,
+    search_page_ids,
+)
 from app.core.clock import utcnow
 from app.core.pagination import cursor_id, encode_cursor
 from app.core.states import STATUS_LABELS, TERMINAL_STATUSES, CaseStatus
@@ -56,6 +63,8 @@ def filter_values(filters: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         digits = term.replace(" ", "")
         if digits.isdigit() and digits != term:  # a NIP typed in groups
             values["f_digits"] = f"%{digits}%"
+        elif (narrow := narrow_pattern(term)) is not None:  # what the indexes read of a number (app.cases.search)
+            values["f_narrow"] = narrow
     return values
 
 
@@ -68,8 +77,11 @@ def filter_shape(values: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
     return tuple((key, values[key] if key in _SHAPING_FILTERS else None) for key in sorted(values))
 
 
-def filter_clauses(shape: tuple[tuple[str, Any], ...], values: Mapping[str, Any] | None = None) -> list[Any]:
-    """The WHERE clauses of a filter shape, values bound in, or (None) as parameters to execute with."""
+def filter_clauses(
+    shape: tuple[tuple[str, Any], ...], values: Mapping[str, Any] | None = None, *, search: bool = True
+) -> list[Any]:
+    """The WHERE clauses of a filter shape, values bound in, or (None) as parameters to execute with; without the
+    search's (`search=False`) for a caller that asks the search's arms apart (`search_terms`)."""
     present = dict(shape)
     param = _binder(values)
     clauses: list[Any] = []
@@ -89,12 +101,20 @@ def filter_clauses(shape: tuple[tuple[str, Any], ...], values: Mapping[str, Any]
     if "f_escalated" in present:
         escalated = escalated_clause()
         clauses.append(escalated if present["f_escalated"] else ~escalated)
-    if "f_like" in present:
+    if "f_like" in present and search:
         # One condition over the case's text, its agency and its letters (app.cases.search says how each
         # database answers it).
-        agencies = param("f_agencies", expanding=True, literal_execute=True)
-        clauses.append(search_clause(param("f_like"), agencies, param("f_digits") if "f_digits" in present else None))
+        clauses.append(search_clause(*search_terms(shape, values)))
     return clauses
+
+
+def search_terms(shape: tuple[tuple[str, Any], ...], values: Mapping[str, Any] | None = None) -> tuple[Any, ...]:
+    """The search's term, agencies and digits as `app.cases.search` takes them (values bound in, or parameters)."""
+    param = _binder(values)
+    agencies = param("f_agencies", expanding=True, literal_execute=True)
+    present = dict(shape)
+    digits = param("f_digits") if "f_digits" in present else None
+    return param("f_like"), agencies, digits, param("f_narrow") if "f_narrow" in present else None
 
 
 def apply_filters(stmt: Select[Any], filters: Mapping[str, Any], now: datetime) -> Select[Any]:
@@ -136,15 +156,20 @@ def _list_statement(rule: str, shape: tuple[tuple[str, Any], ...], paged: bool) 
     """The list query of a visibility rule, a filter shape and (paged) a cursor, built once with its values
     left as parameters: SQLAlchemy's per-execution work (cache key, result columns) is then done once per
     statement object instead of per request."""
+    conditions = [_visibility_rule(rule), *filter_clauses(shape, search=False)]
+    if paged:
+        conditions.append(Case.id < bindparam("after"))
     stmt = (
         select(*SUMMARY_COLUMNS)
         .select_from(Case)
         .join(Agency, Agency.id == Case.agency_id)
         .outerjoin(Recommendation, Recommendation.case_id == Case.id)
-        .where(_visibility_rule(rule), *filter_clauses(shape))
+        .where(*conditions)
     )
-    if paged:
-        stmt = stmt.where(Case.id < bindparam("after"))
+    if "f_like" in dict(shape):
+        # The search: each of its arms' own newest page under the same conditions, merged (app.cases.search).
+        ids = search_page_ids(conditions, search_arms(*search_terms(shape)), bindparam("page_size"))
+        stmt = stmt.where(Case.id.in_(select(ids.c.id)))
     return stmt.order_by(Case.id.desc()).limit(bindparam("page_size"))
 
 
