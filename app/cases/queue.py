@@ -116,14 +116,31 @@ def _reasons(role: str) -> list[tuple[str, ColumnElement[bool], str]]:
         waiting = and_(
             _status(S.AWAITING_FOLLOW_UP), Recommendation.issued_at.is_not(None), Recommendation.is_open.is_(True)
         )
+        # The recommendation's copy of the case's agency (kept equal by the database) names the PPK's agency
+        # too: its running deadlines are then read in order from the (agency_id, is_open, due_at) index of
+        # migration 0026, not every open recommendation of the country filtered by agency.
+        waiting = and_(waiting, Recommendation.agency_id == bindparam("viewer_agency_id"))
         overdue = Recommendation.is_overdue(bindparam("now"))
         reasons += [
             ("follow_up_overdue", and_(waiting, overdue), DUE),
             ("follow_up_due", and_(waiting, ~overdue), DUE),
         ]
     elif role == Role.OVERSEER:
-        # The visibility rule keeps the cases escalated (level ≥ 2) to the overseer's own ministry.
-        reasons.append(("escalated", Case._status.not_in([s.value for s in TERMINAL_STATUSES]), RUNNING))
+        # The visibility rule keeps the cases escalated (level ≥ 2) to the overseer's own ministry. Those whose
+        # deadline runs are read in its order from the (is_open, due_at) index and stop at the page; the others
+        # (no deadline running: an objection, a follow-up reported) by level. One reason, two branches: the
+        # running deadline as the sort key of both, as one branch would give it.
+        still_open = Case._status.not_in([s.value for s in TERMINAL_STATUSES])
+        runs = and_(
+            Recommendation.is_open.is_(True), Recommendation.issued_at.is_not(None), Recommendation.due_at.is_not(None)
+        )
+        stands = or_(
+            Recommendation.id.is_(None),
+            Recommendation.is_open.is_(False),
+            Recommendation.issued_at.is_(None),
+            Recommendation.due_at.is_(None),
+        )
+        reasons += [("escalated", and_(still_open, runs), DUE), ("escalated", and_(still_open, stands), LEVEL)]
     return reasons
 
 
@@ -143,13 +160,14 @@ def _sort_keys(kind: str) -> tuple[Any, Any]:
     return coalesce(sql_case((running, Recommendation.due_at)), far), level
 
 
-@lru_cache(maxsize=64)
-def _statement(role: str, rule: str, paged: bool) -> Any:
+@lru_cache(maxsize=128)
+def _statement(role: str, rule: str, paged: bool, timed_only: bool = False) -> Any:
     """One page's query: per reason, its first cases in order (each its own LIMIT, from an index where the keys
     allow), then the page merged from them in the same order. The same rows, in the same order, as one query over
     every reason; each reason reads only what a page may take from it. Built once per role, visibility rule and
-    kind of page, its values left as parameters (the caller, `now`, the previous page's last keys)."""
-    reasons = _reasons(role)
+    kind of page, its values left as parameters (the caller, `now`, the previous page's last keys). `timed_only`:
+    the reasons whose cases have a deadline key of their own only (they sort before every other)."""
+    reasons = [r for r in _reasons(role) if not timed_only or r[2] in (DUE, RUNNING)]
     if not reasons:
         return None
     branches = []
@@ -203,14 +221,19 @@ def my_queue(
     """One page of what waits for `user`, most urgent first, and the cursor of the next page (None: the last)."""
     after = _cursor(cursor)
     rule, values = _visibility(user)
-    stmt = _statement(user.role, rule, after is not None)
-    if stmt is None:
-        return [], None
     now = now or utcnow()
     params = {**values, "now": now, "near": now + timedelta(days=NEAR_DAYS), "me": user.id, "page_size": limit + 1}
     if after is not None:
         params.update(after_id=after[0], after_due=after[1], after_level=after[2])
-    rows = db.session.execute(stmt, params).all()
+    # The cases with a deadline of their own come first: when they fill the page, the others (sorted by level
+    # and age, some only by reading them all: an overseer's objections) are not read.
+    timed = _statement(user.role, rule, after is not None, timed_only=True)
+    rows = db.session.execute(timed, params).all() if timed is not None else []
+    if len(rows) <= limit:
+        stmt = _statement(user.role, rule, after is not None)
+        if stmt is None:
+            return [], None
+        rows = db.session.execute(stmt, params).all()
     page = rows[:limit]
     items = _items(page, user, now)
     last = page[-1] if page else None

@@ -179,6 +179,8 @@ class Recommendation(Model):
         CheckConstraint(f"sanction IN ({_SANCTIONS})", name="sanction"),
         CheckConstraint("escalation_level IS NULL OR escalation_level BETWEEN 0 AND 3", name="level"),
         Index("ix_recommendations_open_due", "is_open", "due_at"),
+        # A PPK's running deadlines in order (its queue, app/cases/queue.py): migration 0026.
+        Index("ix_recommendations_agency_open_due", "agency_id", "is_open", "due_at"),
         # Per-agency aggregates over recommendations (the PPK's record in escalation emails) read this index
         # alone: no join to `cases`, no table lookups.
         Index(
