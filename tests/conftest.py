@@ -81,6 +81,7 @@ def app_overrides(database_url: str, tmp_path_factory: pytest.TempPathFactory) -
         "SCHEDULER_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "PASSWORD_HASH_FAST": True,
+        "DASHBOARD_CACHE_SECONDS": 0,  # figures counted at every view (tests/web/test_dashboard.py tests the cache)
     }
 
 

@@ -17,11 +17,13 @@ against the others by the year the act took place (an election year shows, wheth
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import and_, case, extract, func, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -38,7 +40,7 @@ from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.cases import Case, Recommendation
 from app.models.intake import CaseElection, Election
-from app.web.filters import label
+from app.web.filters import current_locale, label
 
 OPEN_STATUSES = tuple(s for s in CaseStatus if s not in TERMINAL_STATUSES)
 NOT_ISSUED = -2  # open cases whose recommendation is not issued (no clock, no level)
@@ -57,10 +59,58 @@ def reader_zone(user: User) -> str:
     return agency.timezone if agency is not None else DEFAULT_TZ
 
 
+# The figures of a scope, kept for DASHBOARD_CACHE_SECONDS (the page and the API say at which moment they were
+# counted: `generated_at`): every reader of the same scope (the visibility rule and its values: all the authority's
+# staff, one agency's PPK users, one ministry's overseers), zone and language shares them. Per process; nothing is
+# invalidated, the figures age out. CACHE_SIZE scopes at most (the oldest go first).
+CACHE_SIZE = 2048
+_cache: dict[tuple[Any, ...], tuple[datetime, dict[str, Any]]] = {}
+_cache_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def _cache_key(user: User, tz_name: str, election_id: int | None) -> tuple[Any, ...]:
+    rule, values = access._visibility(user)
+    scope = _scope(user)
+    return (
+        str(db.engine.url),
+        rule,
+        tuple(sorted(values.items())),
+        tz_name,
+        current_locale(),
+        scope["label"],
+        election_id,
+    )
+
+
 def dashboard(user: User, now: datetime, election_id: int | None = None) -> dict[str, Any]:
     """Every figure of the user's dashboard, at `now`; with `election_id`, of the cases linked to that election
     only (still those the user may see). An unknown election: ValidationFailed naming `election_id` (the answer
-    names the election it counts, so it cannot count one that does not exist)."""
+    names the election it counts, so it cannot count one that does not exist). The figures are those counted for
+    the same scope at most DASHBOARD_CACHE_SECONDS before (`generated_at` says when; 0 counts every time)."""
+    seconds = int(current_app.config.get("DASHBOARD_CACHE_SECONDS") or 0)
+    if seconds <= 0:
+        return _figures(user, now, election_id)
+    key = _cache_key(user, reader_zone(user), election_id)
+    with _cache_lock:
+        kept = _cache.get(key)
+    if kept is not None and kept[0] <= now < kept[0] + timedelta(seconds=seconds):
+        return {**kept[1], "scope": {**kept[1]["scope"], "role": user.role}}
+    figures = _figures(user, now, election_id)
+    with _cache_lock:
+        _cache.pop(key, None)
+        while len(_cache) >= CACHE_SIZE:
+            _cache.pop(next(iter(_cache)))
+        _cache[key] = (now, figures)
+    return figures
+
+
+def _figures(user: User, now: datetime, election_id: int | None) -> dict[str, Any]:
+    """Every figure of the user's dashboard, counted at `now` (see `dashboard`)."""
     clause = access.visibility_clause(user)
     election = None
     if election_id is not None:

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from app.calendar.working_days import end_of_day, local_date
@@ -364,3 +365,39 @@ def test_the_empty_categories_are_listed_too():
     assert [i["count"] for i in figures["by_category"]] == [0] * len(Category)
     assert figures["totals"] == {"open": 0, "all": 0, "overdue": 0}
     assert figures["by_region"] == [] and figures["by_election"] == [] and figures["neutrality_by_year"] == []
+
+
+# -- the figures kept per scope ----------------------------------------------------------------------------------------
+
+
+def test_the_figures_are_kept_per_scope_for_the_configured_seconds(app, monkeypatch, make_user):
+    """Two PPK users of one agency share the figures counted for the first; another agency's PPK and the staff get
+    their own; a case issued meanwhile shows once the figures have aged out, and `generated_at` says when each
+    were counted."""
+    from app.season import dashboard as board
+
+    monkeypatch.setitem(app.config, "DASHBOARD_CACHE_SECONDS", 60)
+    board.clear_cache()
+    cast = make_cast()
+    case_in(cast, S.AWAITING_FOLLOW_UP)
+    colleague = make_user("ppk", agency=cast.agency)
+    start = utcnow()
+    with app.test_request_context("/"):
+        first = dashboard(cast.ppk, start)
+        assert first["totals"]["open"] == 1 and first["generated_at"] == start
+        assert dashboard(cast.other_ppk, start)["totals"]["open"] == 0  # another scope: its own figures
+        staff = dashboard(cast.investigator, start)["totals"]["open"]
+        case_in(cast, S.AWAITING_FOLLOW_UP)
+        later = start + timedelta(seconds=30)
+        kept = dashboard(colleague, later)  # the same scope, within the minute: the figures counted at `start`
+        assert kept["totals"]["open"] == 1 and kept["generated_at"] == start
+        assert dashboard(cast.commissioner, later)["totals"]["open"] == staff  # the staff's scope, kept too
+        assert dashboard(cast.other_ppk, later)["totals"]["open"] == 0
+        fresh = dashboard(cast.ppk, start + timedelta(seconds=61))
+        assert fresh["totals"]["open"] == 2 and fresh["generated_at"] == start + timedelta(seconds=61)
+        assert dashboard(cast.commissioner, start + timedelta(seconds=61))["totals"]["open"] == staff + 1
+    with app.test_request_context("/"), force_locale("en"):
+        english = dashboard(colleague, start + timedelta(seconds=62))  # another language: counted in its words
+        assert english["generated_at"] == start + timedelta(seconds=62)
+        assert english["open_by_status"][0]["label"] != first["open_by_status"][0]["label"]
+    board.clear_cache()
