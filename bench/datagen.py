@@ -334,6 +334,7 @@ class Generator:
             "close_reason": None,
             "external_ref": None,
             "created_by_id": investigator[0],
+            "assignee_id": investigator[0],  # a new case is assigned to its creator (app.cases.services)
             "created_at": created,
             "updated_at": created,
             "issued_at": None,

@@ -91,6 +91,20 @@ BENCHES = (
         None,
         ("--repeat", "10"),
     ),
+    Bench(
+        "queue",
+        "queue",
+        "Antrean saya, first page per role (p50/p95; app vs the bare newest page of the same caller's cases)",
+        None,
+        ("--repeat", "10"),
+    ),
+    Bench(
+        "dashboard",
+        "dashboard",
+        "Dashboard and calendar month per role (p50/p95, kept per scope; app vs the bare newest page)",
+        None,
+        ("--repeat", "10"),
+    ),
 )
 
 

@@ -28,6 +28,8 @@ TINY = {
     "import_cases": ["--rows", "300"],
     "export_memory": ["--n", "300"],
     "search": ["--cases", "300", "--repeat", "2"],
+    "queue": ["--cases", "300", "--repeat", "2"],
+    "dashboard": ["--cases", "300", "--repeat", "2"],
     "public": ["--cases", "300", "--repeat", "1", "--seconds", "0.5", "--workers", "1", "--connections", "2"],
     "intake": ["--cases", "300", "--reports", "60", "--batch", "20", "--checks", "20"],
 }
