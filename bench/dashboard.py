@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.queue import measure, parse, pick_callers, prepare, summary  # noqa: E402
+from bench.queue import measure, pick_callers, summary  # noqa: E402
+from bench.search import parse, prepare  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

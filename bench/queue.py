@@ -6,10 +6,10 @@
 
 The data set is bench.datagen's (1,000,000 cases by default, BENCH_SCALE=small 20,000; regenerated in
 BENCH_DATABASE_URL as every benchmark does, or an SQLite file reused; `--reuse` reads the database at
---database-url as it is, migrated to the head first, and writes nothing). The callers are the data's own users:
-the investigator with the most open cases assigned, a signing official (commissioner: every draft by someone
-else and every open objection), the PPK of the agency with the most issued cases, and an overseer of each
-ministry. Each asks for its first page (50 items), `--repeat` times, interleaved with the bare query:
+--database-url as it is, migrated to the head and analysed first: `bench.search.prepare`). The callers are the
+data's own users: the investigator with the most open cases assigned, a signing official (commissioner: every
+draft by someone else and every open objection), the PPK of the agency with the most issued cases, and an overseer
+of each ministry. Each asks for its first page (50 items), `--repeat` times, interleaved with the bare query:
 
 - the app: `my_queue(user, 50)` in a transaction of its own, rows turned into the API's items;
 - bare: the newest page of the cases the same caller may see (the case list's first page, written by hand in SQL:
@@ -22,11 +22,8 @@ role's p95 and the ratio app / bare (sum of the roles' medians). No target: the 
 
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,6 +31,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.search import interleaved, parse, prepare  # noqa: E402 - the data set and the timing, as the search's
 
 PAGE = 50
 
@@ -53,28 +52,6 @@ def bare_sql(rule: str, agency: int | None, body: str | None) -> str:
         "FROM cases c JOIN agencies a ON a.id = c.agency_id LEFT JOIN recommendations r ON r.case_id = c.id "
         f"WHERE {where} ORDER BY c.id DESC LIMIT {PAGE}"
     )
-
-
-def prepare(url: str, cases: int | None, reuse: bool) -> tuple[Any, str, int]:
-    """The app on a ready data set (generated unless `reuse`), migrated to the head and analysed."""
-    from flask_migrate import upgrade
-    from sqlalchemy import text
-
-    from app.db import db
-    from bench.datagen import dataset, make_app
-
-    if not reuse:
-        url = dataset(cases, url=url or None).url
-    app = make_app(url)
-    with app.app_context():
-        if reuse:
-            upgrade(directory=str(ROOT / "migrations"))
-        total = db.session.scalar(text("SELECT count(*) FROM cases"))
-        db.session.remove()
-        if not reuse:
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("ANALYZE"))
-    return app, url, int(total or 0)
 
 
 def pick_callers(app: Any) -> list[tuple[str, int]]:
@@ -119,11 +96,6 @@ def pick_callers(app: Any) -> list[tuple[str, int]]:
     return [(name, int(user_id)) for name, user_id in callers if user_id is not None]
 
 
-def ms(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
-
-
 def measure(
     app: Any,
     callers: list[tuple[str, int]],
@@ -161,22 +133,7 @@ def measure(
 
             items = app_timed()  # warm up
             bare_once()
-            app_times, bare_times = [], []
-            for _ in range(repeat):
-                started = time.perf_counter()
-                app_timed()
-                app_times.append(time.perf_counter() - started)
-                started = time.perf_counter()
-                bare_once()
-                bare_times.append(time.perf_counter() - started)
-            row = {
-                "caller": name,
-                "items": items,
-                "app_p50": ms(app_times, 0.5),
-                "app_p95": ms(app_times, 0.95),
-                "bare_p50": ms(bare_times, 0.5),
-                "bare_p95": ms(bare_times, 0.95),
-            }
+            row = {"caller": name, "items": items, **interleaved(app_timed, bare_once, repeat)}
             results.append(row)
             print(
                 f"  {label} {name:22} items {items:>6,}  app p50 {row['app_p50']:8.1f} ms p95 {row['app_p95']:8.1f} ms"
@@ -201,19 +158,6 @@ def summary(what: str, total: int, dialect: str, results: list[dict[str, Any]], 
         f"(p50/p95 ms: {per_role}); bare newest page slowest p95 {max(r['bare_p95'] for r in results):.1f} ms; "
         f"ratio {ratio:.2f} (app / bare, sum of medians; {repeat} runs each)"
     )
-
-
-def parse(argv: list[str] | None, doc: str) -> argparse.Namespace:
-    small = os.environ.get("BENCH_SCALE", "full").strip().lower() == "small"
-    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=None, help="data set size (default 1,000,000; small: 20,000)")
-    parser.add_argument("--repeat", type=int, default=10 if small else 25)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
-    parser.add_argument("--reuse", action="store_true", help="read --database-url as it is (no regeneration)")
-    args = parser.parse_args(argv)
-    if args.reuse and not args.database_url:
-        parser.error("--reuse needs --database-url (or BENCH_DATABASE_URL)")
-    return args
 
 
 def main(argv: list[str] | None = None) -> int:

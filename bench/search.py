@@ -199,21 +199,45 @@ def _pattern(term: str) -> str:
     return f"%{like_literal(term.strip().lower())}%"
 
 
+def interleaved(app_once: Any, bare_once: Any, repeat: int) -> dict[str, float]:
+    """`app_once` and `bare_once` timed `repeat` times each, one after the other: their p50 and p95 in ms."""
+    app_times, bare_times = [], []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        app_once()
+        app_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        bare_once()
+        bare_times.append(time.perf_counter() - started)
+    return {
+        "app_p50": _ms(app_times, 0.5),
+        "app_p95": _ms(app_times, 0.95),
+        "bare_p50": _ms(bare_times, 0.5),
+        "bare_p95": _ms(bare_times, 0.95),
+    }
+
+
 def _ms(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None, doc: str) -> argparse.Namespace:
+    """The options of the benchmarks that read bench.datagen's data set (this one, bench.queue, bench.dashboard)."""
     small = os.environ.get("BENCH_SCALE", "full").strip().lower() == "small"
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--cases", type=int, default=None, help="data set size (default 1,000,000; small: 20,000)")
     parser.add_argument("--repeat", type=int, default=10 if small else 25)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
-    parser.add_argument("--reuse", action="store_true", help="search --database-url as it is (no regeneration)")
+    parser.add_argument("--reuse", action="store_true", help="read --database-url as it is (no regeneration)")
     args = parser.parse_args(argv)
     if args.reuse and not args.database_url:
         parser.error("--reuse needs --database-url (or BENCH_DATABASE_URL)")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv, __doc__ or "")
 
     from sqlalchemy import select
 
@@ -264,24 +288,13 @@ def main(argv: list[str] | None = None) -> int:
 
                 app_rows, bare_rows = app_once(), bare_once()  # warm up; both give the same page
                 assert app_rows == bare_rows, (kind, caller_name, app_rows, bare_rows)
-                app_times, bare_times = [], []
-                for _ in range(args.repeat):
-                    started = time.perf_counter()
-                    app_once()
-                    app_times.append(time.perf_counter() - started)
-                    started = time.perf_counter()
-                    bare_once()
-                    bare_times.append(time.perf_counter() - started)
                 row = {
                     "caller": caller_name,
                     "kind": kind,
                     "term": term,
                     "rows": app_rows,
                     "matches": matches[kind],
-                    "app_p50": _ms(app_times, 0.5),
-                    "app_p95": _ms(app_times, 0.95),
-                    "bare_p50": _ms(bare_times, 0.5),
-                    "bare_p95": _ms(bare_times, 0.95),
+                    **interleaved(app_once, bare_once, args.repeat),
                 }
                 results.append(row)
                 print(
