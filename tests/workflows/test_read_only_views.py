@@ -3,6 +3,7 @@ every other request keeps its transaction."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from app.api.reads import READ_ONLY_MARK
 from app.api.security import view_mark
 from app.db import db
 from app.index.snapshots import freeze_year
+from app.models.intake import CaseElection, Election
 from tests.clocked import SUITE_NOW
 from tests.conftest import ON_POSTGRES
 from tests.factories import S, case_in, make_cast, new_case_payload
@@ -32,7 +34,7 @@ def _read_only_endpoints(app: Flask) -> set[str]:
     return found
 
 
-def _urls(case_id: int, agency_id: int, snapshot_id: int = 1) -> dict[str, str]:
+def _urls(case_id: int, agency_id: int, snapshot_id: int = 1, election_id: int = 1) -> dict[str, str]:
     return {
         "cases.list_cases": "/api/v1/cases?limit=5",
         "cases.get_case": f"/api/v1/cases/{case_id}",
@@ -49,6 +51,10 @@ def _urls(case_id: int, agency_id: int, snapshot_id: int = 1) -> dict[str, str]:
         "public.years": "/api/v1/public",
         "public.dictionary": "/api/v1/public/dictionary",
         "public.index_snapshot": f"/api/v1/public/index-snapshots/{snapshot_id}",
+        "public.election_json": f"/api/v1/public/elections/{election_id}/figures.json",
+        "public.election_csv": f"/api/v1/public/elections/{election_id}/figures.csv",
+        "public.election_version_json": f"/api/v1/public/elections/{election_id}/versions/1/figures.json",
+        "public.election_version_csv": f"/api/v1/public/elections/{election_id}/versions/1/figures.csv",
         "work.my_queue": "/api/v1/me/queue",
     }
 
@@ -86,11 +92,18 @@ def test_every_read_only_view_is_checked_here(app):
 def test_read_only_views_write_nothing(app, api, seen):
     cast = make_cast()
     case = case_in(cast, S.AWAITING_FOLLOW_UP)
+    election = Election(
+        name="Pilkada 2026", kind="pilkada", starts_on=date(PUBLIC_YEAR, 1, 1), ends_on=date(PUBLIC_YEAR, 12, 31)
+    )
+    db.session.add(election)
+    db.session.flush()
+    db.session.add(CaseElection(case_id=case.id, election_id=election.id))
     snapshot = freeze_year(PUBLIC_YEAR, cast.commissioner)
-    urls = _urls(case.id, cast.agency.id, snapshot.id)
+    urls = _urls(case.id, cast.agency.id, snapshot.id, election.id)
     db.session.commit()
-    refreshed = app.test_cli_runner().invoke(args=["public", "refresh", "--year", str(PUBLIC_YEAR)])
-    assert refreshed.exit_code == 0, refreshed.output
+    for scope in (["--year", str(PUBLIC_YEAR)], ["--election", str(election.id)]):
+        refreshed = app.test_cli_runner().invoke(args=["public", "refresh", *scope])
+        assert refreshed.exit_code == 0, refreshed.output
     # Tokens are issued (a write) before the reads are watched.
     callers = [(api(user), user.role) for user in (cast.investigator, cast.ppk)]
     for caller, role in callers:
