@@ -90,7 +90,7 @@ def _register_request_hooks(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     """Every domain's API and pages, listed here: the one place that knows them all."""
     from app import health  # deferred: see _register_extensions
-    from app.admin import audit_api, outbox_api
+    from app.admin import audit_api, office_keys_api, outbox_api
     from app.admin import views as admin_pages
     from app.agencies import api as agencies_api
     from app.api import docs, register_api
@@ -116,7 +116,7 @@ def _register_blueprints(app: Flask) -> None:
 
     register_api(app, (auth_api.blp, agencies_api.blp, cases_api.blp, work_api.blp, index_api.blp, outbox_api.blp,
                       health.blp, people_api.blp, inbox_api.blp, intake_api.blp, filters_api.blp,
-                      public_api.blp, season_api.blp, audit_api.blp))  # fmt: skip
+                      public_api.blp, season_api.blp, audit_api.blp, office_keys_api.blp))  # fmt: skip
     app.register_blueprint(docs.bp)
     register_web(app, (web_pages.bp, case_pages.bp, work_pages.bp, admin_pages.bp, index_pages.bp, inbox_pages.bp,
                        intake_pages.bp, find_pages.bp, public_pages.bp, people_pages.bp, season_pages.bp,

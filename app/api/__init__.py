@@ -41,6 +41,16 @@ def register_api(app: Flask, blueprints: Iterable[Blueprint]) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Token dari POST /api/v1/auth/token"}
     )
+    api.spec.components.security_scheme(
+        "officeApiKey",
+        {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-API-Key",
+            "description": "Kunci API kantor penerus laporan (tdk_…), dibuat administrator; hanya untuk endpoint "
+            "pengiriman laporan (juga diterima sebagai Authorization: Bearer tdk_…)",
+        },
+    )
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix="/api/v1")
         # Token-authenticated: the API never accepts the session cookie, so CSRF does not apply.

@@ -1,4 +1,5 @@
-"""Bearer-token authentication for the API (the session cookie is never accepted there).
+"""Bearer-token authentication for the API (the session cookie is never accepted there), and a forwarding office's
+API key (`X-API-Key: tdk_…`, or `Authorization: Bearer tdk_…`) on the views marked `accepts_office_key` only.
 
 `require_auth` and `require_role` mark a view as secured (and check again when it runs). The checks run
 *before* the view, from `authorize_request` (a `before_request` hook installed by `register_api`), so that
@@ -15,6 +16,7 @@ from typing import Any, TypeVar
 
 from flask import current_app, request
 
+from app.auth import office_keys
 from app.auth.services import TokenCaller, caller_for_token
 from app.core.vocab import Role
 from app.db import db
@@ -26,23 +28,48 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Set on the views wrapped by `require_auth` (empty tuple: any authenticated user) or `require_role` (the
 # roles). `functools.wraps` copies it to every decorator applied on top (flask-smorest's included).
 AUTH_MARK = "_tindak_api_roles"
+# Set by `accepts_office_key`: the view accepts a forwarding office's API key as well as a bearer token.
+OFFICE_KEY_MARK = "_tindak_office_key"
 
 
 CALLER_KEY = "tindak.api_caller"
 USER_KEY = "tindak.api_user"
 
 
+def _presented_credential() -> tuple[str, str] | None:
+    """("key" | "token", value) from `X-API-Key` or `Authorization: Bearer`, or None."""
+    key = request.headers.get("X-API-Key", "").strip()
+    if key:
+        return "key", key
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return ("key" if office_keys.is_office_key(token) else "token"), token
+
+
 def current_api_caller() -> TokenCaller:
-    """The authenticated caller (401 without a valid bearer token): id, role, agency and body, read once."""
+    """The authenticated caller (401 without a valid bearer token, or an office key where the view takes none):
+    id, role, agency and body, read once."""
     caller = request.environ.get(CALLER_KEY)
     if caller is None:
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        credential = _presented_credential()
+        if credential is None:
             raise Unauthorized("Token API diperlukan (Authorization: Bearer <token>).")
-        caller = caller_for_token(token.strip())
-        if caller is None:
-            raise Unauthorized("Token API tidak sah atau kedaluwarsa.", code="invalid_token")
+        kind, value = credential
+        if kind == "key":
+            if not view_mark(current_app.view_functions.get(request.endpoint or ""), OFFICE_KEY_MARK):
+                raise Unauthorized(
+                    "Kunci API kantor hanya berlaku untuk pengiriman laporan; gunakan token API untuk yang lain.",
+                    code="office_key_not_accepted",
+                )
+            caller = office_keys.caller_for_key(value)
+            if caller is None:
+                raise Unauthorized("Kunci API tidak sah atau sudah dicabut.", code="invalid_api_key")
+        else:
+            caller = caller_for_token(value)
+            if caller is None:
+                raise Unauthorized("Token API tidak sah atau kedaluwarsa.", code="invalid_token")
         request.environ[CALLER_KEY] = caller
     return caller
 
@@ -84,6 +111,12 @@ def require_role(*roles: Role) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def accepts_office_key(func: F) -> F:
+    """Mark a forwarder view as accepting a forwarding office's API key (place it under the role check)."""
+    setattr(func, OFFICE_KEY_MARK, True)
+    return func
 
 
 def view_mark(view: Callable[..., Any] | None, name: str) -> Any:

@@ -1,4 +1,5 @@
-"""The one-time token of the new-case form: the page hands out a fresh token with the form; the transaction that
+"""The one-time token of the new-case form (and of a Bawaslu office's forwarding form, whose first submission's
+report is found the same way): the page hands out a fresh token with the form; the transaction that
 creates the case records it (app/models/forms.py), so the same form sent again — a double click, a reload, the
 back button — shows the case already created instead of creating a second one.
 
@@ -43,6 +44,14 @@ def case_of(token: str, user: User) -> Case | None:
     if row is None or row.user_id != user.id or row.case_id is None:
         return None
     return db.session.get(Case, row.case_id)
+
+
+def report_id_of(token: str, user: User) -> int | None:
+    """The intake report an earlier submission of the forwarding form created, if any (only for its sender)."""
+    row = db.session.get(FormSubmission, token)
+    if row is None or row.user_id != user.id:
+        return None
+    return row.intake_report_id
 
 
 def claim(token: str, user: User, now: datetime | None = None) -> FormSubmission:

@@ -3,18 +3,21 @@ public tracking lookup, election periods and events (thin: parse, call the servi
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from typing import Any
 
-from flask import request
+from flask import request, url_for
 from flask_smorest import Blueprint
 
-from app.api.security import current_api_user, require_auth, require_role
+from app.api.security import accepts_office_key, current_api_user, require_auth, require_role
 from app.cases import access, duplicates, elections, reporter_views
 from app.cases.elections import CaseElectionIn, CaseElectionOut
+from app.core.clock import utcnow
 from app.core.vocab import Role
 from app.db import db, unit_of_work
-from app.errors import NotFound
-from app.intake import events, services
+from app.errors import NotFound, ValidationFailed
+from app.intake import events, guard, services
 from app.intake.schemas import (
     DuplicateCandidatesOut,
     DuplicateCheckIn,
@@ -39,6 +42,9 @@ from app.intake.schemas import (
     IntakeReportIn,
     IntakeReportOut,
     IntakeSubmittedOut,
+    PublicReportIn,
+    PublicReportOut,
+    PublicReportTokenOut,
     TrackingOut,
 )
 
@@ -46,6 +52,8 @@ blp = Blueprint(
     "intake", __name__, description="Laporan masuk (Bawaslu, masyarakat), kode lacak, duplikat, peristiwa, pemilihan"
 )
 SECURITY = [{"bearerAuth": []}]
+# The forwarder endpoints: a bearer token, or a forwarding office's API key (app/auth/office_keys.py).
+OFFICE_SECURITY = [{"bearerAuth": []}, {"officeApiKey": []}]
 SENDERS = (Role.FORWARDER, Role.INVESTIGATOR, Role.COMMISSIONER)
 STAFF = (Role.INVESTIGATOR, Role.COMMISSIONER)
 READERS = (Role.INVESTIGATOR, Role.COMMISSIONER, Role.ADMIN)
@@ -75,12 +83,13 @@ def _submitted(report: Any, created: bool) -> dict[str, Any]:
 
 
 @blp.route("/intake/reports", methods=["POST"])
-@blp.doc(security=SECURITY, requestBody=_body_doc(IntakeReportIn))
+@blp.doc(security=OFFICE_SECURITY, requestBody=_body_doc(IntakeReportIn))
 @blp.response(201, IntakeSubmittedOut)
 @blp.alt_response(
     200, schema=IntakeSubmittedOut, description="external_ref yang sama sudah dikirim: laporan yang pertama"
 )
 @require_role(*SENDERS)
+@accepts_office_key
 def submit(**_: Any) -> Any:
     """Forward a report (a Bawaslu office) or log one (investigator, commissioner): it waits in the intake queue
     with a tracking code. The same `external_ref` from the same office again answers the first report (200)."""
@@ -92,9 +101,10 @@ def submit(**_: Any) -> Any:
 
 
 @blp.route("/intake/reports/batch", methods=["POST"])
-@blp.doc(security=SECURITY, requestBody=_body_doc(IntakeBatchIn))
+@blp.doc(security=OFFICE_SECURITY, requestBody=_body_doc(IntakeBatchIn))
 @blp.response(201, IntakeBatchOut)
 @require_role(*SENDERS)
+@accepts_office_key
 def submit_batch(**_: Any) -> dict[str, Any]:
     """Up to 500 reports in one request: each is taken or refused on its own (`items[i].errors`), in one
     transaction; an `external_ref` sent before answers its first report."""
@@ -115,7 +125,7 @@ def submit_batch(**_: Any) -> dict[str, Any]:
 
 @blp.route("/intake/reports/<id:report_id>/files", methods=["POST"])
 @blp.doc(
-    security=SECURITY,
+    security=OFFICE_SECURITY,
     requestBody={
         "content": {
             "multipart/form-data": {
@@ -130,6 +140,7 @@ def submit_batch(**_: Any) -> dict[str, Any]:
 )
 @blp.response(201, IntakeFileOut(many=True))
 @require_role(*SENDERS)
+@accepts_office_key
 def add_files(report_id: int) -> list[dict[str, Any]]:
     """Evidence files of a waiting report (its office, or the authority's staff): the same checks as a case's
     files (type by content, size, ZIP bombs), at most 5 per report."""
@@ -150,10 +161,11 @@ def add_files(report_id: int) -> list[dict[str, Any]]:
 
 
 @blp.route("/intake/forwarded")
-@blp.doc(security=SECURITY)
+@blp.doc(security=OFFICE_SECURITY)
 @blp.arguments(IntakeQueueQuery(only=("limit", "cursor")), location="query")
 @blp.response(200, ForwardedReportPageOut)
 @require_role(Role.FORWARDER)
+@accepts_office_key
 def forwarded(args: dict[str, Any]) -> dict[str, Any]:
     """Every report this office forwarded, newest first, each with its status in plain words (received, being
     verified, recommendation issued, followed up, closed) and, when refused, the reason: nothing else of a case."""
@@ -279,6 +291,98 @@ def track(code: str) -> dict[str, Any]:
     if view is None:
         raise NotFound(services.NOT_FOUND)
     return view
+
+
+# -- the public channel by API ----------------------------------------------------------------------------------------
+
+PUBLIC_TOKEN_HEADER = "X-Report-Token"  # noqa: S105 - a header's name, not a secret
+
+
+@blp.route("/public/reports/token")
+@blp.response(200, PublicReportTokenOut)
+def public_report_token() -> dict[str, Any]:
+    """A time token for one public report (no sign-in): send it back in the header `X-Report-Token` of
+    `POST /api/v1/public/reports`, no sooner than `not_before` (a few seconds: a script posting at once is refused)
+    and before `expires_at`. The same guard as the form `/lapor`, without a CAPTCHA."""
+    now = utcnow()
+    return {
+        "token": guard.issue_form_token(),
+        "header": PUBLIC_TOKEN_HEADER,
+        "not_before": now + timedelta(seconds=guard.setting("INTAKE_FORM_MIN_SECONDS")),
+        "expires_at": now + timedelta(seconds=guard.setting("INTAKE_FORM_MAX_SECONDS")),
+    }
+
+
+def _public_body() -> Any:
+    """The report: the JSON body, or in a multipart request the part `report` (JSON text) beside the files."""
+    if request.mimetype == "multipart/form-data":
+        try:
+            return json.loads(request.form.get("report") or "")
+        except ValueError as exc:
+            message = "Bagian `report` harus berisi laporan dalam JSON."
+            raise ValidationFailed(message, details={"fields": {"report": [message]}}) from exc
+    return _json_body()
+
+
+@blp.route("/public/reports", methods=["POST"])
+@blp.doc(
+    parameters=[
+        {
+            "in": "header",
+            "name": PUBLIC_TOKEN_HEADER,
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "token dari GET /api/v1/public/reports/token",
+        }
+    ],
+    requestBody={
+        "required": True,
+        "content": {
+            "application/json": {"schema": PublicReportIn},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "report": {"type": "string", "description": "laporan dalam JSON (isian yang sama)"},
+                        "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                    },
+                    "required": ["report"],
+                }
+            },
+        },
+    },
+)
+@blp.response(201, PublicReportOut)
+@blp.alt_response(429, description="Terlalu banyak laporan dari alamat ini (Retry-After)")
+@blp.alt_response(422, description="Isian tidak valid, atau token laporan tidak ada, terlalu cepat atau kedaluwarsa")
+def public_report() -> Any:
+    """A report from the public (no sign-in), with the fields of the form `/lapor`: the reported civil servant,
+    the agency (picked or typed), the event, up to 5 evidence files (multipart, the case form's checks), and the
+    reporter's name and contact — optional, read by the authority's staff alone, never answered back. Guarded like
+    the form: the time token (`X-Report-Token`) and `INTAKE_PUBLIC_PER_HOUR` reports per address an hour (429 with
+    `Retry-After`). Answers the tracking code."""
+    guard.check_api_token(request.headers.get(PUBLIC_TOKEN_HEADER, ""))
+    with unit_of_work():  # counted and committed whatever the report's fate: the limit is per submission
+        guard.count_submission(request.remote_addr or "unknown")
+    body = _public_body()
+    services.load(PublicReportIn(), body)  # the public fields only: a register number or an election is refused
+    rows: list[Any] = []
+    try:
+        with unit_of_work():
+            report, _created = services.submit_report(body, channel="public")
+            rows = services.add_files(report, request.files.getlist("file"))
+            view = services.tracking_of(report)
+            out = {
+                "tracking_code": report.tracking_code,
+                "status": view["status"],
+                "status_label": view["status_label"],
+                "tracking_url": url_for("intake_pages.track", code=report.tracking_code, _external=True),
+                "files": len(rows),
+            }
+    except Exception:
+        services.discard_files(rows)
+        raise
+    return out, 201
 
 
 # -- elections ---------------------------------------------------------------------------------------------------

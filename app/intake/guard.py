@@ -4,7 +4,9 @@
   handed out (`issue_form_token`). A submission is refused without it, with a forged or altered one, sooner than
   `INTAKE_FORM_MIN_SECONDS` after it was handed out (a script posting at once; a person takes longer to describe
   an event) or later than `INTAKE_FORM_MAX_SECONDS` (an old page: reload it). A hidden field that people never see
-  (`website`) must stay empty.
+  (`website`) must stay empty. An API client (`POST /api/v1/public/reports`) asks for the same token
+  (`GET /api/v1/public/reports/token`) and sends it back in the header `X-Report-Token`, with the same two bounds
+  (`check_api_token`); the hidden field has no meaning there.
 - **Throttle.** Each client address may send `INTAKE_PUBLIC_PER_HOUR` reports an hour, and may look up
   `INTAKE_TRACK_MISSES` tracking codes that do not exist in `INTAKE_TRACK_WINDOW_MINUTES` before every lookup from it
   is refused for the rest of the window (guessing codes); counted in the database (`intake_throttles`), so every
@@ -52,22 +54,47 @@ def issue_form_token() -> str:
     return _serializer().dumps({"t": round(epoch_seconds(), 3)})
 
 
+def _token_age(token: str) -> float | None:
+    """Seconds since the token was handed out, or None when it is missing, forged or altered."""
+    try:
+        return epoch_seconds() - float(_serializer().loads(token or "")["t"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
 def check_form(form: Any) -> None:
     """Refuse a public submission that fails the form token or fills the hidden field (422, `_schema`)."""
     message = "Formulir tidak dapat diterima. Muat ulang halaman formulir, isi kembali, lalu kirim."
     if (form.get(HONEYPOT) or "").strip():
         raise ValidationFailed(message, details={"fields": {"_schema": [message]}})
-    try:
-        issued = float(_serializer().loads(form.get(TOKEN_FIELD) or "")["t"])
-    except (BadSignature, KeyError, TypeError, ValueError) as exc:
-        raise ValidationFailed(message, details={"fields": {"_schema": [message]}}) from exc
-    age = epoch_seconds() - issued
+    age = _token_age(form.get(TOKEN_FIELD) or "")
+    if age is None:
+        raise ValidationFailed(message, details={"fields": {"_schema": [message]}})
     if age < setting("INTAKE_FORM_MIN_SECONDS"):
         too_fast = "Formulir dikirim terlalu cepat. Periksa kembali isian Anda, lalu kirim lagi."
         raise ValidationFailed(too_fast, details={"fields": {"_schema": [too_fast]}})
     if age > setting("INTAKE_FORM_MAX_SECONDS"):
         old = "Halaman formulir sudah terlalu lama dibuka. Isian Anda tetap di sini; kirim lagi sekarang."
         raise ValidationFailed(old, details={"fields": {"_schema": [old]}, "expired": True})
+
+
+def check_api_token(token: str) -> None:
+    """The same time token for an API client (`GET /api/v1/public/reports/token`, sent back in the header
+    `X-Report-Token`): refused when missing or altered, used sooner than `INTAKE_FORM_MIN_SECONDS` after it was
+    handed out, or later than `INTAKE_FORM_MAX_SECONDS` (422, field `token`)."""
+    age = _token_age(token)
+    if age is None:
+        message = "Token laporan tidak ada atau tidak sah: minta token di GET /api/v1/public/reports/token."
+    elif age < setting("INTAKE_FORM_MIN_SECONDS"):
+        message = (
+            f"Token laporan dipakai terlalu cepat: kirim paling cepat {setting('INTAKE_FORM_MIN_SECONDS')} detik "
+            "setelah token diminta."
+        )
+    elif age > setting("INTAKE_FORM_MAX_SECONDS"):
+        message = "Token laporan sudah kedaluwarsa: minta token baru."
+    else:
+        return
+    raise ValidationFailed(message, details={"fields": {"token": [message]}})
 
 
 def _count(address: str, channel: str, window: timedelta, now: datetime, *, add: int) -> int:

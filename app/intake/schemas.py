@@ -104,6 +104,17 @@ class IntakeReportIn(Schema):
             raise ValidationError("Subkategori netralitas tidak dikenal.", field_name="subcategory")
 
 
+class PublicReportIn(IntakeReportIn):
+    """A report from the public by API: the fields of the form `/lapor` (no register number, no election: the
+    authority's staff link one)."""
+
+    error_messages = {"unknown": "Isian tidak dikenal pada laporan masyarakat."}
+
+    class Meta:
+        unknown = RAISE
+        exclude = ("external_ref", "election_id")
+
+
 class IntakeBatchIn(Schema):
     class Meta:
         unknown = RAISE
@@ -196,6 +207,21 @@ class TrackingOut(Schema):
     reason = fields.String(allow_none=True, metadata={"description": "alasan penolakan untuk pengirim"})
     received_at = fields.DateTime()
     steps = fields.List(fields.Nested(TrackingStepOut))
+
+
+class PublicReportTokenOut(Schema):
+    token = fields.String(metadata={"description": "dikirim kembali dalam header X-Report-Token"})
+    header = fields.String(metadata={"description": "nama header: X-Report-Token"})
+    not_before = fields.DateTime(metadata={"description": "token baru berlaku sejak saat ini (beberapa detik)"})
+    expires_at = fields.DateTime()
+
+
+class PublicReportOut(Schema):
+    tracking_code = fields.String()
+    status = fields.String()
+    status_label = fields.String()
+    tracking_url = fields.String(metadata={"description": "halaman status laporan (tanpa masuk)"})
+    files = fields.Integer(metadata={"description": "jumlah berkas bukti yang diterima"})
 
 
 class IntakeSubmittedOut(Schema):
