@@ -12,6 +12,7 @@ from app.admin import audit, forms, services
 from app.admin.outbox import dump_page, resend_dead
 from app.agencies import services as agency_services
 from app.agencies.schemas import AgencySchema
+from app.auth import office_keys
 from app.auth import services as auth_services
 from app.auth import sessions as auth_sessions
 from app.calendar import services as calendar_services
@@ -177,9 +178,14 @@ def new_user() -> Any:
     ), 422 if errors else 200
 
 
+def _user_page(row: Any, errors: dict[str, list[str]] | None = None, new_key: str | None = None) -> Any:
+    keys = office_keys.keys_of(row) if row.role == Role.FORWARDER else []
+    return render_template("admin/user.html", row=row, errors=errors or {}, keys=keys, new_key=new_key)
+
+
 @bp.route("/users/<int:user_id>", methods=["GET"])
 def user(user_id: int) -> Any:
-    return render_template("admin/user.html", row=services.get_user(user_id), errors={})
+    return _user_page(services.get_user(user_id))
 
 
 @bp.route("/users/<int:user_id>/<action>", methods=["POST"])
@@ -202,10 +208,20 @@ def user_action(user_id: int, action: str) -> Any:
             elif action == "sessions":
                 auth_sessions.end_all_sessions(row)
                 flash(_("Semua sesi dan token API pengguna diakhiri."), "info")
+            elif action == "key":
+                _key_row, key = office_keys.create_key(row, request.form.get("label", ""), current_user)
+            elif action == "revoke-key":
+                key_id = request.form.get("key_id", "")
+                if not key_id.isdecimal():
+                    abort(404)
+                office_keys.revoke_key(office_keys.key_for(int(key_id), row), current_user)
+                flash(_("Kunci API dicabut: kunci itu tidak dapat dipakai lagi."), "info")
             else:
                 abort(404)
     except ValidationFailed as exc:
-        return render_template("admin/user.html", row=services.get_user(user_id), errors=_errors(exc)), 422
+        return _user_page(services.get_user(user_id), _errors(exc)), 422
+    if action == "key":  # the key is shown on this page once, never stored in clear nor put in a redirect
+        return _user_page(services.get_user(user_id), new_key=key), 201
     return redirect(url_for(".user", user_id=user_id), code=303)
 
 

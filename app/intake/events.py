@@ -12,9 +12,11 @@ app/cases/elections.py, `link_election`, named here too for the intake's callers
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from sqlalchemy import select
+from marshmallow import ValidationError
+from sqlalchemy import func, select
 
 from app.cases import access
 from app.cases.elections import election_summary
@@ -28,7 +30,7 @@ from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.cases import Case, FollowUp, Recommendation
 from app.models.intake import CaseElection, Election, ElectionStage, EventCase, IncidentEvent
-from workflows import fire
+from workflows import TRANSITIONS, fire
 
 # -- elections -------------------------------------------------------------------------------------------------------
 
@@ -79,6 +81,72 @@ def election_cases(election_id: int) -> list[dict[str, Any]]:
 
 
 # -- events ------------------------------------------------------------------------------------------------------------
+
+
+def list_events(limit: int = 200) -> list[dict[str, Any]]:
+    """The latest events, newest first, with how many cases each groups."""
+    count = func.count(EventCase.case_id)
+    rows = db.session.execute(
+        select(IncidentEvent, count)
+        .outerjoin(EventCase, EventCase.event_id == IncidentEvent.id)
+        .group_by(IncidentEvent.id)
+        .order_by(IncidentEvent.occurred_on.desc(), IncidentEvent.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        {"id": e.id, "title": e.title, "occurred_on": e.occurred_on, "place": e.place, "cases": int(n)} for e, n in rows
+    ]
+
+
+def case_ids_by_numbers(text: str, field: str = "case_numbers") -> list[int]:
+    """The ids of the cases numbered in `text` (separated by spaces, commas or lines; case ignored), in order,
+    each once; one unknown number refuses them all, naming it (422 on `field`)."""
+    numbers = list(dict.fromkeys(n.upper() for n in re.split(r"[\s,;]+", text or "") if n))
+    if not numbers:
+        return []
+    found = {n: i for n, i in db.session.execute(select(Case.number, Case.id).where(Case.number.in_(numbers)))}
+    missing = [n for n in numbers if n not in found]
+    if missing:
+        message = f"Nomor perkara tidak ditemukan: {', '.join(missing)}."
+        raise ValidationFailed(message, details={"fields": {field: [message]}})
+    return [int(found[n]) for n in numbers]
+
+
+def action_preview(event: IncidentEvent, action: CaseEvent, actor: User) -> list[dict[str, Any]]:
+    """Each case of the event and whether `actor` can take `action` on it now, and when not why — the
+    workflow's own rules (role, state, guards such as four eyes), read without changing anything."""
+    transition = TRANSITIONS[action]
+    sources = set(transition.sources)
+    if action == CaseEvent.DRAFT_RECOMMENDATION:
+        sources.add(CaseStatus.REPORTED)  # the group action starts the review first
+    ids = _event_case_ids(event)
+    cases = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
+    out = []
+    for row in _cases_out(ids):
+        case = cases[row["case_id"]]
+        reason = None
+        if actor.role not in transition.roles:
+            reason = "Peran Anda tidak dapat melakukan tindakan ini."
+        elif CaseStatus(case.status) not in sources:
+            reason = f"Status perkara \u201c{row['status_label']}\u201d: tindakan ini tidak berlaku."
+        else:
+            for guard in transition.guards:
+                error = guard(case, actor, {})
+                if error is not None:
+                    reason = error.message
+                    break
+        out.append({**row, "can": reason is None, "reason": reason})
+    return out
+
+
+def check_draft(payload: dict[str, Any]) -> None:
+    """The same drafting fields for every case (the event page's form) checked by the workflow's own schema before
+    any case is touched: 422 naming each bad field, rather than every case refused for the same reason."""
+    try:
+        TRANSITIONS[CaseEvent.DRAFT_RECOMMENDATION].schema().load(payload)
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        raise ValidationFailed("Data draf rekomendasi tidak valid.", details={"fields": messages}) from exc
 
 
 def event_for(event_id: int) -> IncidentEvent:
