@@ -2,75 +2,36 @@
 its list ("Teruskan laporan") — every error at once in Indonesian with the typed text kept, then the report with a
 file and its tracking code — and an event of three cases of three agencies gets three drafts, then, after the
 confirmation page, three issued recommendations from the event page, by two commissioners (four eyes). Each page
-is saved as a screenshot (artifacts/screenshots, intake-forms-<size>-<step>.png), logs no console error but the
+is saved as a screenshot (artifacts/screenshots, intake-forms-<who>-<size>-<step>.png), logs no console error but the
 status it answers on purpose, does not scroll sideways, and axe-core finds no serious or critical violation on it.
 
 The same behaviour through the Flask test client: tests/web/test_intake_forms.py."""
 
-# ruff: noqa: F811 - the fixtures of the end-to-end test are imported by name, and the tests take them as parameters
-
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from app.db import db
 from app.models.cases import Recommendation
 from app.models.intake import IntakeReport
+from tests.browser import BROWSER, tab_at
 from tests.factories import NIPS, PDF_BYTES, S, case_in, make_agency, make_user
-from tests.web.axe import severe_violations
-from tests.web.test_browser import (  # noqa: F401 - the end-to-end test's fixtures and its browser tab
-    Session,
-    browser,
-    live_server,
-    screenshots,
-)
 
-pytestmark = pytest.mark.browser
-
-VIEWPORTS = {"1366": {"width": 1366, "height": 768}, "390": {"width": 390, "height": 844}}
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def viewport(request: Any) -> str:
-    return request.param
-
-
-def _tab(browser: Any, base: str, folder: Path, viewport: str, who: str) -> Session:
-    phone = viewport == "390"
-    return Session(
-        browser,
-        base,
-        folder,
-        f"intake-forms-{viewport}-{who}",
-        viewport=VIEWPORTS[viewport],
-        is_mobile=phone,
-        has_touch=phone,
-    )
-
-
-def _check(tab: Session, step: str) -> None:
-    tab.shot(step)
-    width = tab.page.evaluate("document.documentElement.scrollWidth")
-    assert width <= tab.page.viewport_size["width"], f"{tab.name} {step}: {width}px wide"
-    assert severe_violations(tab.page) == [], f"{tab.name} {step}"
+pytestmark = BROWSER
 
 
 def test_an_office_forwards_a_report_from_its_browser(browser, live_server, screenshots, world, viewport, tmp_path):
     office = make_user("forwarder", email=f"bawaslu.{viewport}@bawaslu.go.id", name="Bawaslu Kabupaten Uji")
     agency_id, email = world.agency.id, office.email
     db.session.commit()
-    tab = _tab(browser, live_server, screenshots, viewport, "bawaslu")
-    tab.login(email)
+    tab = tab_at(browser, live_server, screenshots, "intake-forms-bawaslu", viewport, email)
     tab.go("/diteruskan")
-    _check(tab, "01-daftar-kosong")
+    tab.check("01-daftar-kosong")
     tab.page.click("a:has-text('Teruskan laporan')")
     tab.page.wait_for_url(live_server + "/diteruskan/baru")
-    _check(tab, "02-formulir")
+    tab.check("02-formulir")
 
     tab.page.fill("#external_ref", "021/LP/PL/Kab/12.01/XI/2026")
     tab.page.fill("#summary", "pendek")
@@ -86,7 +47,7 @@ def test_an_office_forwards_a_report_from_its_browser(browser, live_server, scre
     assert tab.page.input_value("#summary") == "pendek"
     assert tab.page.input_value("#external_ref") == "021/LP/PL/Kab/12.01/XI/2026"
     assert tab.page.input_value("#place") == "Lapangan Merdeka"
-    _check(tab, "03-kesalahan")
+    tab.check("03-kesalahan")
 
     tab.page.fill("#reported_person-name", "Rahmat Hidayat")
     tab.page.fill("#reported_person-nip", NIPS[1])
@@ -102,14 +63,13 @@ def test_an_office_forwards_a_report_from_its_browser(browser, live_server, scre
     tab.page.wait_for_selector("#tracking-code")
     code = tab.page.inner_text("#tracking-code").strip()
     assert re.fullmatch(r"TDK-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
-    _check(tab, "04-terkirim")
+    tab.check("04-terkirim")
 
     tab.page.click("a:has-text('Daftar laporan yang diteruskan')")
     tab.page.wait_for_url(live_server + "/diteruskan")
     assert code in tab.page.inner_text("main") and "Diterima" in tab.page.inner_text("main")
-    _check(tab, "05-daftar")
-    assert tab.errors == [], f"{tab.name}: console errors {tab.errors} (failed requests: {tab.failed})"
-    tab.close()
+    tab.check("05-daftar")
+    tab.done()
     report = db.session.scalar(select(IntakeReport))
     assert (report.tracking_code, report.forwarder_id, report.channel) == (code, office.id, "forwarder")
 
@@ -126,8 +86,7 @@ def test_an_event_of_three_agencies_is_drafted_and_issued_from_its_page(
     drafter_email, issuer_email = world.commissioner.email, world.commissioner2.email
     db.session.commit()  # nothing of the test's transaction stays open: the server thread needs SQLite's write lock
 
-    drafter = _tab(browser, live_server, screenshots, viewport, "penyusun")
-    drafter.login(drafter_email)
+    drafter = tab_at(browser, live_server, screenshots, "intake-forms-penyusun", viewport, drafter_email)
     drafter.go("/intake")
     drafter.page.click("a:has-text('Peristiwa')")
     drafter.page.wait_for_url(live_server + "/peristiwa")
@@ -136,14 +95,14 @@ def test_an_event_of_three_agencies_is_drafted_and_issued_from_its_page(
     drafter.page.fill("#occurred_on", "2026-11-08")
     drafter.page.fill("#place", "Stadion Kota")
     drafter.page.fill("#case_numbers", "\n".join(numbers[:2]))
-    _check(drafter, "01-peristiwa-baru")
+    drafter.check("01-peristiwa-baru")
     drafter.page.click("button:has-text('Simpan peristiwa')")
     drafter.page.wait_for_url(re.compile(r".*/peristiwa/\d+$"))
     event_url = drafter.page.url
     drafter.page.fill("#add-case_numbers", numbers[2])
     drafter.page.click("button:has-text('Tambahkan')")
     drafter.page.wait_for_selector(f"tr[data-case='{numbers[2]}']")
-    _check(drafter, "02-peristiwa")
+    drafter.check("02-peristiwa")
 
     drafter.page.select_option("#draft-sanction", value="disiplin_sedang")
     drafter.page.select_option("#draft-sanction_form", value="potong_tpp_25_6")
@@ -153,29 +112,26 @@ def test_an_event_of_three_agencies_is_drafted_and_issued_from_its_page(
     drafter.page.wait_for_selector("text=Draf rekomendasi disusun untuk 3 perkara")
     statuses = drafter.page.locator("#event-cases .case-status").all_inner_texts()
     assert len(statuses) == 3 and len(set(statuses)) == 1 and "Draf" in statuses[0]
-    _check(drafter, "03-draf")
+    drafter.check("03-draf")
     # The drafter may not issue its own drafts: the confirmation page says so for each case and has no button.
     drafter.page.click("#issue-all")
     drafter.page.wait_for_selector("#confirm-skipped")
     assert drafter.page.locator("#confirm-event").count() == 0
     assert drafter.page.inner_text("#confirm-skipped").count("empat mata") == 3
-    _check(drafter, "04-empat-mata")
-    assert drafter.errors == [], f"{drafter.name}: console errors {drafter.errors} (failed {drafter.failed})"
-    drafter.close()
+    drafter.check("04-empat-mata")
+    drafter.done()
 
-    issuer = _tab(browser, live_server, screenshots, viewport, "penerbit")
-    issuer.login(issuer_email)
+    issuer = tab_at(browser, live_server, screenshots, "intake-forms-penerbit", viewport, issuer_email)
     issuer.page.goto(event_url)
     issuer.page.click("#issue-all")
     issuer.page.wait_for_selector("#confirm-cases")
     listed = issuer.page.inner_text("#confirm-cases")
     assert all(n in listed for n in numbers) and "bupati@kab.go.id" in listed
-    _check(issuer, "05-konfirmasi")
+    issuer.check("05-konfirmasi")
     issuer.page.click("#confirm-event")
     issuer.page.wait_for_selector("text=Rekomendasi diterbitkan untuk 3 perkara")
-    _check(issuer, "06-terbit")
-    assert issuer.errors == [], f"{issuer.name}: console errors {issuer.errors} (failed {issuer.failed})"
-    issuer.close()
+    issuer.check("06-terbit")
+    issuer.done()
     db.session.expire_all()
     recs = db.session.scalars(select(Recommendation)).all()
     assert len(recs) == 3 and all(r.issued_at is not None and r.issued_by_id == world.commissioner2.id for r in recs)
