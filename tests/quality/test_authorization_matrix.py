@@ -36,6 +36,9 @@ PUBLIC = {
     ("GET", "/api/v1/public/dictionary"),
     ("GET", "/api/v1/public/catalog.jsonld"),
     ("GET", "/api/v1/public/index-snapshots/{snapshot_id}"),
+    # a report from the public by API (issue 22): its time token, then the report (app/intake/guard.py)
+    ("GET", "/api/v1/public/reports/token"),
+    ("POST", "/api/v1/public/reports"),
 }
 ADMIN_ONLY = {
     ("GET", "/api/v1/outbox"),
@@ -44,6 +47,9 @@ ADMIN_ONLY = {
     ("GET", "/api/v1/people/lookups"),
     ("POST", "/api/v1/elections"),
     ("POST", "/api/v1/public/years/{year}/publication"),
+    ("GET", "/api/v1/admin/users/{user_id}/api-keys"),
+    ("POST", "/api/v1/admin/users/{user_id}/api-keys"),
+    ("POST", "/api/v1/admin/users/{user_id}/api-keys/{key_id}/revoke"),
 }
 NOT_OPERATIONS = {"/api/v1/openapi.json", "/api/v1/docs"}
 METHODS = ("get", "post", "put", "patch", "delete")
