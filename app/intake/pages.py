@@ -1,5 +1,11 @@
 """Intake pages: the public report form (no sign-in) and the tracking page; the intake queue and a report's page for
-the authority's staff; a Bawaslu office's list of what it forwarded; an event's page (thin: parse, service, render).
+the authority's staff; a Bawaslu office's list of what it forwarded and its forwarding form; events: their list,
+the new-event form, an event's page with its group actions and the issuing confirmation (thin: parse, service,
+render).
+
+Why it is long: every page of intake shares the report's form fields (`report_fields`, the one schema of the
+public, forwarding and API channels) and the staff/forwarder access checks; each view stays a thin parse, call,
+render.
 """
 
 from __future__ import annotations
