@@ -6,6 +6,8 @@ Screenshots public-<size>-<step>.png (tests/browser.py)."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 from app.db import db
 from app.models.intake import CaseElection, Election
@@ -15,18 +17,25 @@ from tests.browser import BROWSER, tab_at
 pytestmark = BROWSER
 
 
-def test_public_dashboard_in_a_browser(viewport, browser, live_server, screenshots, public_world):
-    releases.refresh_year(2026)
-    db.session.commit()
-    secrets = public_world.secrets()
-    tab = tab_at(browser, live_server, screenshots, "public", viewport)  # signed out
-    page = tab.page
+def _public_tab(browser: Any, base: str, folder: Path, name: str, viewport: str, secrets: list[str]) -> Any:
+    """A signed-out tab, and its check of a page: the harness's checks, and none of the test data's names, NIPs
+    and case numbers in the page."""
+    tab = tab_at(browser, base, folder, name, viewport)
 
     def check(step: str) -> str:
         tab.check(step)
-        text = page.content()
+        text = tab.page.content()
         assert [s for s in secrets if s in text] == [], step
         return text
+
+    return tab, check
+
+
+def test_public_dashboard_in_a_browser(viewport, browser, live_server, screenshots, public_world):
+    releases.refresh_year(2026)
+    db.session.commit()
+    tab, check = _public_tab(browser, live_server, screenshots, "public", viewport, public_world.secrets())
+    page = tab.page
 
     response = page.goto(live_server + "/publik?tahun=2026")
     assert response is not None and response.status == 200
@@ -62,15 +71,8 @@ def test_choosing_an_election_on_the_public_dashboard(viewport, browser, live_se
     releases.refresh_year(2026)
     releases.refresh_elections()
     db.session.commit()
-    secrets = public_world.secrets()
-    tab = tab_at(browser, live_server, screenshots, "public-election", viewport)  # signed out
+    tab, check = _public_tab(browser, live_server, screenshots, "public-election", viewport, public_world.secrets())
     page = tab.page
-
-    def check(step: str) -> str:
-        tab.check(step)
-        text = page.content()
-        assert [s for s in secrets if s in text] == [], step
-        return text
 
     page.goto(live_server + "/publik?tahun=2026")
     check("year")
