@@ -151,11 +151,30 @@ def _sqlite_on_begin(conn: Any) -> None:
         # only read (GET/HEAD) begin deferred, so readers run side by side (WAL) instead of queueing.
         # Straight to the driver: the statement needs none of SQLAlchemy's execution machinery, and every
         # request that touches the database pays for it.
-        conn.connection.dbapi_connection.execute("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")
+        deferred = _read_only_request()
+        conn.connection.dbapi_connection.execute("BEGIN" if deferred else "BEGIN IMMEDIATE")
+        conn.info["deferred_begin"] = deferred
 
 
 def _read_only_request() -> bool:
     return has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+
+
+def write_beside_read(statement: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Write `rows` (a log of what a read showed) from a request that only reads.
+
+    On SQLite a read's transaction began deferred (above) and reads from a snapshot: turning it into a write
+    after another connection committed fails at once with SQLITE_BUSY (the busy timeout cannot help a stale
+    snapshot), so under concurrent writers the read would answer 503. The rows are written in a transaction of
+    their own whose first statement is the write: it waits for the lock like any writer. Everywhere else
+    (PostgreSQL, or a transaction that began with the write lock) in the request's own session, committed by
+    its entry point."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite" and connection.info.get("deferred_begin"):
+        with db.engine.begin() as own:
+            own.execute(statement, list(rows))
+    else:
+        db.session.execute(statement, list(rows))
 
 
 @contextmanager

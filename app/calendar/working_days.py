@@ -7,6 +7,10 @@ one applies to that agency only and wins over a national row for the same day (D
 
 `Calendar` is built once with the overrides (one query) and memoises what it computes, so the sweep can
 evaluate many recommendations cheaply; the module-level functions are conveniences that build one per call.
+
+Why it is long: `Calendar` holds every question asked of a working day (is it one, why not, add n, count between,
+with the yearly totals that keep long spans cheap), and the deadline rules in force are answered with it; the
+module is the one home of "working day", and splitting it would split that rule.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from sqlalchemy import insert, select
 from app.cases.access import sees_reporter
 from app.core.clock import utcnow
 from app.core.vocab import role_label
-from app.db import db
+from app.db import db, write_beside_read
 from app.models.auth import User
 from app.models.cases import Case
 from app.models.intake import IntakeReport
@@ -55,7 +55,7 @@ def log_case_view(user: Any, case: Case, channel: str) -> bool:
     """Log that `user` was shown the reporter of `case` (only when it was: staff, and the case has one)."""
     if not sees_reporter(user) or not _has_reporter(case):
         return False
-    db.session.execute(insert(ReporterView), [_row(user, channel, utcnow(), case_id=case.id)])
+    write_beside_read(insert(ReporterView), [_row(user, channel, utcnow(), case_id=case.id)])
     return True
 
 
@@ -67,7 +67,7 @@ def log_report_views(user: Any, shown: Iterable[Mapping[str, Any]], channel: str
     now = utcnow()
     rows = [_row(user, channel, now, report_id=out["id"]) for out in shown if _shows_reporter(out)]
     if rows:
-        db.session.execute(insert(ReporterView), rows)
+        write_beside_read(insert(ReporterView), rows)
     return len(rows)
 
 
@@ -81,7 +81,7 @@ def log_export(user: Any, scope: Mapping[str, Any]) -> bool:
     if not sees_reporter(user):
         return False
     clean = {k: (v if isinstance(v, (str, int, float, bool, type(None), list)) else str(v)) for k, v in scope.items()}
-    db.session.execute(insert(ReporterView), [_row(user, "export", utcnow(), scope=clean)])
+    write_beside_read(insert(ReporterView), [_row(user, "export", utcnow(), scope=clean)])
     return True
 
 

@@ -5,6 +5,11 @@ served by `/api/v1/public/` and read by `/publik`.
 `refresh_year` recomputes the figures and stores a new release only when the published content changed (its
 version goes up by one); otherwise the latest release is only marked as checked. Every file carries its year,
 version, release moment and licence, so a citation names one set of figures.
+
+Why it is long: a release is one chain — the cells and the relations between them that a reader can solve, the
+guard that suppresses a new version together with the one before it, the assembly, the exact bytes, and the
+publish switch — for a year and for an election alike. Each step reads the previous one's cell keys and
+intervals; apart, they would pass those shapes across modules that no one else reads.
 """
 
 from __future__ import annotations

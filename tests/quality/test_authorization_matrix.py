@@ -36,6 +36,10 @@ PUBLIC = {
     ("GET", "/api/v1/public/dictionary"),
     ("GET", "/api/v1/public/catalog.jsonld"),
     ("GET", "/api/v1/public/index-snapshots/{snapshot_id}"),
+    ("GET", "/api/v1/public/elections/{election_id}/figures.json"),
+    ("GET", "/api/v1/public/elections/{election_id}/figures.csv"),
+    ("GET", "/api/v1/public/elections/{election_id}/versions/{version}/figures.json"),
+    ("GET", "/api/v1/public/elections/{election_id}/versions/{version}/figures.csv"),
     # a report from the public by API (issue 22): its time token, then the report (app/intake/guard.py)
     ("GET", "/api/v1/public/reports/token"),
     ("POST", "/api/v1/public/reports"),
@@ -47,6 +51,9 @@ ADMIN_ONLY = {
     ("GET", "/api/v1/people/lookups"),
     ("POST", "/api/v1/elections"),
     ("POST", "/api/v1/public/years/{year}/publication"),
+    ("POST", "/api/v1/public/elections/{election_id}/publication"),
+    ("GET", "/api/v1/reporter-views"),
+    ("GET", "/api/v1/admin/audit"),
     ("GET", "/api/v1/admin/users/{user_id}/api-keys"),
     ("POST", "/api/v1/admin/users/{user_id}/api-keys"),
     ("POST", "/api/v1/admin/users/{user_id}/api-keys/{key_id}/revoke"),
@@ -119,6 +126,7 @@ VALID_BODIES = {
     },
     ("PUT", "/api/v1/cases/{case_id}/election"): {"election_id": None},
     ("POST", "/api/v1/public/years/{year}/publication"): {"published": False, "reason": "Uji otorisasi"},
+    ("POST", "/api/v1/public/elections/{election_id}/publication"): {"published": False, "reason": "Uji otorisasi"},
 }
 
 
