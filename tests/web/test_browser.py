@@ -6,15 +6,13 @@ another agency gets 404 for the case's URL. Every page is saved as a screenshot 
 no page may log a console error.
 """
 
-# ruff: noqa: F811 - the harness fixtures are re-exported for modules that import them from here
-
 from __future__ import annotations
 
 import re
 from datetime import date
 from typing import Any
 
-from tests.browser import BROWSER, Session, browser, live_server, screenshots  # noqa: F401 - kept importable here
+from tests.browser import BROWSER, Session
 
 pytestmark = BROWSER
 
