@@ -26,6 +26,7 @@ FILLERS = {
     "fmt": "csv",
     "key": "recommendation",  # a case's letter
     "decision": "verify",  # an intake report's decision (app/intake/pages.py)
+    "version": "1",  # a version of the public figures (app/public/api.py)
 }
 API_ADMIN_PREFIXES = ("/api/v1/outbox", "/api/v1/agencies")
 
