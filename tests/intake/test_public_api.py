@@ -12,9 +12,9 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import func, select
 
-from app.core.clock import utcnow
 from app.db import db
 from app.models.intake import IntakeFile, IntakeReport
+from tests.clocked import SUITE_NOW
 from tests.factories import NIPS, PDF_BYTES, make_cast
 
 REPORTER = {"name": "Warga Peduli", "contact": "warga@contoh.org"}
@@ -134,9 +134,9 @@ def test_one_address_sends_at_most_the_hourly_limit_and_guessing_codes_is_limite
         assert int(answers[2].headers["Retry-After"]) > 0
         assert "per jam" in answers[2].get_json()["error"]["message"]
         assert db.session.scalar(select(func.count(IntakeReport.id))) == 2
-        with time_machine.travel(utcnow() + timedelta(hours=1, minutes=1), tick=False):
+        with time_machine.travel(SUITE_NOW + timedelta(hours=1, minutes=1), tick=False):
             value = token(client)
-        with time_machine.travel(utcnow() + timedelta(hours=1, minutes=2), tick=False):
+        with time_machine.travel(SUITE_NOW + timedelta(hours=1, minutes=2), tick=False):
             again = client.post("/api/v1/public/reports", json=body(cast.agency.id), headers={"X-Report-Token": value})
             assert again.status_code == 201
 

@@ -20,7 +20,6 @@ import time_machine
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from app.core.clock import utcnow
 from app.db import db
 from app.escalations.ladder import incumbent_ladder, load_ladder
 from app.escalations.sweep import run_sweep
@@ -117,7 +116,7 @@ def _rec_id(case_id: int) -> int:
 
 def _sweep(instant: datetime):
     with time_machine.travel(instant, tick=False):
-        return run_sweep(utcnow())
+        return run_sweep(instant)
 
 
 def _flat(text: str) -> str:

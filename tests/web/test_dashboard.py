@@ -26,6 +26,7 @@ from app.models.cases import Case, Recommendation
 from app.models.escalations import EscalationStep
 from app.models.intake import CaseElection, Election
 from app.season.dashboard import MONTHS, dashboard
+from tests.clocked import SUITE_NOW
 from tests.factories import S, case_in, make_agency, make_cast
 
 MONDAY = date(2026, 11, 16)  # the suite's clock: Wednesday 18 November 2026, 10.00 WIB
@@ -381,7 +382,7 @@ def test_the_figures_are_kept_per_scope_for_the_configured_seconds(app, monkeypa
     cast = make_cast()
     case_in(cast, S.AWAITING_FOLLOW_UP)
     colleague = make_user("ppk", agency=cast.agency)
-    start = utcnow()
+    start = SUITE_NOW + timedelta(minutes=1)  # a named moment, after the cases were made
     with app.test_request_context("/"):
         first = dashboard(cast.ppk, start)
         assert first["totals"]["open"] == 1 and first["generated_at"] == start

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from app.cases import listing
 from app.cases.access import visibility_clause
 from app.cases.search import narrow_pattern
-from app.core.clock import utcnow
 from app.db import db
 from app.models.cases import Case
+from tests.clocked import SUITE_NOW
 from tests.factories import NIPS, S, case_in, make_agency, make_cast
 
 
@@ -44,7 +44,7 @@ def _paged(user, term: str, limit: int) -> list[int]:
 
 
 def _ored(user, term: str) -> list[int]:
-    stmt = listing.apply_filters(select(Case.id).where(visibility_clause(user)), {"q": term}, utcnow())
+    stmt = listing.apply_filters(select(Case.id).where(visibility_clause(user)), {"q": term}, SUITE_NOW)
     return list(db.session.scalars(stmt.order_by(Case.id.desc())))
 
 
