@@ -18,7 +18,8 @@ from sqlalchemy import select
 from app.db import db
 from app.models.intake import IntakeReport
 from tests.browser import BROWSER, tab_at
-from tests.factories import NIPS, PASSWORD, PDF_BYTES, S, case_in
+from tests.factories import NIPS, PASSWORD, S, case_in
+from tests.web.report_form import submit_refused, submit_report
 
 pytestmark = BROWSER
 
@@ -41,32 +42,21 @@ def test_the_public_form_and_the_tracking_page(
     assert tab.page.get_attribute("html", "lang") == "id"
     tab.check("01-formulir")
 
-    tab.page.fill("#summary", "pendek")
-    tab.page.fill("#reported_person-nip", "1234")
-    tab.page.wait_for_timeout(1100)
-    tab.page.click("button:has-text('Kirim laporan')")
-    tab.page.wait_for_selector("#summary-error")
-    tab.expected(422)
-    for field in ("reported_person-name", "reported_person-nip", "summary", "occurred_on", "agency_id"):
-        assert tab.page.locator(f"#{field}-error").is_visible(), field
-    assert tab.page.input_value("#summary") == "pendek"  # the typed text stays
+    button = "button:has-text('Kirim laporan')"
+    submit_refused(tab, button, pause_ms=1100)
     tab.check("02-kesalahan")
 
-    tab.page.fill("#reported_person-name", "Yusuf Maulana")
-    tab.page.fill("#reported_person-nip", NIPS[3])
-    tab.page.select_option("#agency_id", value=str(agency_id))
-    tab.page.fill("#occurred_on", "2026-11-12")
-    tab.page.fill(
-        "#summary", "Membagikan unggahan kampanye pasangan calon di grup WhatsApp dinas dan mengajak memilih."
+    code = submit_report(
+        tab,
+        button,
+        tmp_path,
+        name="Yusuf Maulana",
+        nip=NIPS[3],
+        agency_id=agency_id,
+        occurred_on="2026-11-12",
+        summary="Membagikan unggahan kampanye pasangan calon di grup WhatsApp dinas dan mengajak memilih.",
+        pause_ms=1100,
     )
-    evidence = tmp_path / "tangkapan.pdf"
-    evidence.write_bytes(PDF_BYTES)
-    tab.page.set_input_files("#file", str(evidence))
-    tab.page.wait_for_timeout(1100)
-    tab.page.click("button:has-text('Kirim laporan')")
-    tab.page.wait_for_selector("#tracking-code")
-    code = tab.page.inner_text("#tracking-code").strip()
-    assert re.fullmatch(r"TDK-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
     tab.check("03-terkirim")
 
     tab.page.click("a:has-text('Lihat status laporan')")
