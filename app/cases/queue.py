@@ -178,7 +178,7 @@ def _statement(role: str, rule: str, paged: bool, timed_only: bool = False) -> A
             .select_from(Case)
             .join(Agency, Agency.id == Case.agency_id)
             .outerjoin(Recommendation, Recommendation.case_id == Case.id)
-            .where(_visibility_rule(rule), condition)
+            .where(_visibility_rule(rule, per_row=kind == DUE), condition)
         )
         if paged:
             due_after = bindparam("after_due", type_=Recommendation.__table__.c.due_at.type)
