@@ -2,6 +2,7 @@
 endpoint, on one gunicorn.
 
     .venv/bin/python -m bench.request_mix [--cases N] [--seconds 3] [--connections 8] [--workers W]
+    .venv/bin/python -m bench.request_mix --reuse --database-url URL   (a data set made with --history, as it is)
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1/tindak_bench .venv/bin/python -m bench.request_mix
 
 The data set is bench.datagen's with its hash-chained history rows (1,000,000 cases by default, BENCH_SCALE=small
@@ -101,6 +102,19 @@ def tokens_and_paths(database_url: str) -> list[tuple[str, str, str]]:
     return kinds
 
 
+def count_cases(database_url: str) -> int:
+    from sqlalchemy import func, select
+
+    from app.db import db
+    from app.models.cases import Case
+    from bench.datagen import make_app
+
+    with make_app(database_url).app_context():
+        total = int(db.session.scalar(select(func.count()).select_from(Case)) or 0)
+        db.engine.dispose()
+    return total
+
+
 def deep_page(base: str, token: str, pages: int = 10) -> str:
     """The list path of page `pages + 1`: the cursor followed from page 1."""
     path = "/api/v1/cases?limit=50"
@@ -127,14 +141,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--database-url", default=None, help="default: BENCH_DATABASE_URL, else a SQLite file")
+    parser.add_argument(
+        "--reuse", action="store_true", help="serve --database-url as it is (a data set made with --history)"
+    )
     args = parser.parse_args(argv)
+    if args.reuse and not args.database_url:
+        parser.error("--reuse needs --database-url")
 
     from bench.datagen import dataset
 
-    data = dataset(args.cases, history=True)  # real cases carry their history: the case's history is read
+    if args.reuse:
+        url = args.database_url
+        total = count_cases(url)
+    else:  # real cases carry their history: the case's history is read
+        data = dataset(args.cases, history=True, url=args.database_url)
+        url, total = data.url, data.cases
+    dialect = "postgresql" if url.startswith("postgres") else "sqlite"
     tool = args.tool if args.tool != "auto" else ("wrk" if shutil.which("wrk") else "python")
-    kinds = tokens_and_paths(data.url)
-    server = start_server(data.url, args.workers)
+    kinds = tokens_and_paths(url)
+    server = start_server(url, args.workers)
     runs: dict[str, list[Run]] = {}
     try:
         kinds = [(k, deep_page(server.base, t) if p == "DEEP" else p, t) for k, p, t in kinds]
@@ -162,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"request mix ({len(names)} kinds): {mix_rps:,.0f} req/s, slowest p95 {med(slowest, 'p95_ms'):.1f} ms "
         f"({slowest}; target <= {P95_TARGET_MS:g} ms); bare {med('bare', 'rps'):,.0f} req/s; ratio {ratio:.3f} "
-        f"[{data.dialect}, {data.cases:,} cases, gunicorn {args.workers} sync workers, {tool} {args.connections} "
+        f"[{dialect}, {total:,} cases, gunicorn {args.workers} sync workers, {tool} {args.connections} "
         f"connections, {args.rounds}x{args.seconds:g} s per kind]"
     )
     return 0 if med(slowest, "p95_ms") <= P95_TARGET_MS else 1
