@@ -1,6 +1,7 @@
 """Benchmark: the case list endpoint under gunicorn against a bare constant JSON endpoint on the same server.
 
     .venv/bin/python -m bench.list_endpoint [--limit 50] [--repeat 12] [--seconds 3] [--connections 8]
+    .venv/bin/python -m bench.list_endpoint --reuse --database-url postgresql://…/bench_1m
     BENCH_SCALE=small .venv/bin/python -m bench.list_endpoint     # 20,000 cases, shorter runs
 
 The data set is bench.datagen's (1,000,000 cases, 650 agencies; a cached SQLite file, or BENCH_DATABASE_URL —
@@ -19,7 +20,16 @@ listener, reported in an `X-Bench-SQL` response header) for page sizes 1 to 100:
 constant. The measured server carries no such listener: an engine with event listeners takes SQLAlchemy's
 slower dispatch path on every statement, which would charge the harness's bookkeeping to the list.
 
-Prints one line: throughput, p50/p95 latency and statements per request of both endpoints, and the ratio.
+What a request costs is also counted where it is spent, over the measured runs of each endpoint: the CPU time of
+gunicorn's processes (the application), of every PostgreSQL process (the database) and of the load generator,
+read from /proc and getrusage, divided by the requests served (target for the list on PostgreSQL: app + database
+≤ 3 ms); and, on PostgreSQL, the transactions the server itself counted (`pg_stat_database`), which sees round
+trips the application's counter cannot (a pool's ping); a read-only view runs each statement in autocommit
+(app/api/reads.py), its own transaction, so for the list this counts the statements the server ran.
+`--reuse --database-url URL` serves a data set as it is.
+
+Prints one line: throughput, p50/p95 latency and statements per request of both endpoints, the ratio, and the
+cost per request of both.
 """
 
 from __future__ import annotations
@@ -297,6 +307,119 @@ def load(tool: str, server: Server, path: str, headers: dict[str, str], seconds:
     return run_python(server.port, path, headers, seconds, connections)
 
 
+# -- what a request costs, counted where it is spent ----------------------------------------------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) `pid` has used, from /proc (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime (fields 14 and 15 of stat)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def app_pids(server: Server) -> list[int]:
+    """gunicorn's master and its workers."""
+    return [server.process.pid, *_children(server.process.pid)]
+
+
+def database_pids() -> list[int]:
+    """Every PostgreSQL process of this machine (its backends, the writers, the stats): the database's CPU."""
+    pids = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == "postgres":
+                pids.append(int(comm.parent.name))
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def server_transactions(database_url: str) -> int | None:
+    """Transactions the PostgreSQL server counted in the database so far (None on SQLite): its own count, which
+    sees what the application's statement counter cannot (a pool's ping, a driver's round trip)."""
+    if not database_url.startswith("postgres"):
+        return None
+    import psycopg
+
+    time.sleep(1.2)  # a backend reports its counters at most once a second (PostgreSQL 15)
+    conninfo = database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+    return int(row[0]) - 1 if row else None  # less this question's own transaction
+
+
+@dataclass
+class Cost:
+    """CPU seconds spent by the application, the database and the load generator, and the server's transactions,
+    over the requests of some runs."""
+
+    requests: int = 0
+    app: float = 0.0
+    database: float = 0.0
+    generator: float = 0.0
+    transactions: int | None = 0
+
+    def per_request_ms(self, attr: str) -> float:
+        return getattr(self, attr) * 1000 / self.requests if self.requests else 0.0
+
+    def text(self) -> str:
+        out = (
+            f"CPU/request app {self.per_request_ms('app'):.2f} ms + database {self.per_request_ms('database'):.2f} ms"
+            f" = {self.per_request_ms('app') + self.per_request_ms('database'):.2f} ms"
+            f" (load generator {self.per_request_ms('generator'):.2f} ms)"
+        )
+        if self.transactions is not None and self.requests:
+            out += f", {self.transactions / self.requests:.2f} server transactions/request"
+        return out
+
+
+def measured_load(
+    tool: str,
+    server: Server,
+    path: str,
+    headers: dict[str, str],
+    seconds: float,
+    connections: int,
+    cost: Cost,
+    database_url: str,
+) -> Run:
+    """`load`, its CPU and the server's transactions added to `cost`."""
+    import resource
+
+    pids = app_pids(server)
+    db_pids = database_pids()
+    transactions = server_transactions(database_url) if cost.transactions is not None else None
+    app_before = sum(_cpu_of(pid) for pid in pids)
+    db_before = sum(_cpu_of(pid) for pid in db_pids)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run = load(tool, server, path, headers, seconds, connections)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cost.app += sum(_cpu_of(pid) for pid in pids) - app_before
+    cost.database += sum(_cpu_of(pid) for pid in db_pids) - db_before
+    cost.generator += (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    if transactions is not None and cost.transactions is not None:
+        later = server_transactions(database_url)
+        cost.transactions = None if later is None else cost.transactions + later - transactions
+    cost.requests += run.requests
+    return run
+
+
 # -- the benchmark -------------------------------------------------------------------------------------------------
 
 
@@ -342,22 +465,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--database-url", default=None, help="default: BENCH_DATABASE_URL, else a SQLite file")
+    parser.add_argument("--reuse", action="store_true", help="serve --database-url as it is (no regeneration)")
     args = parser.parse_args(argv)
+    if args.reuse and not args.database_url:
+        parser.error("--reuse needs --database-url")
 
     from bench.datagen import dataset
 
-    data = dataset(args.cases)
+    if args.reuse:
+        from bench.request_mix import count_cases
+
+        url, total = args.database_url, count_cases(args.database_url)
+    else:
+        data = dataset(args.cases, url=args.database_url)
+        url, total = data.url, data.cases
+    dialect = "postgresql" if url.startswith("postgres") else "sqlite"
     tool = args.tool if args.tool != "auto" else ("wrk" if shutil.which("wrk") else "python")
-    token = bench_token(data.url)
+    token = bench_token(url)
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     list_path = f"/api/v1/cases?limit={args.limit}"
-    counting = start_server(data.url, 1, "bench.list_endpoint:create_bench_app(count_sql=True)")
+    counting = start_server(url, 1, "bench.list_endpoint:create_bench_app(count_sql=True)")
     try:
         sql = statements_per_request(counting, headers, [1, 20, 50, 100])
         bare_sql = int(urllib.request.urlopen(f"{counting.base}/bench/bare", timeout=10).headers[SQL_HEADER])  # noqa: S310
     finally:
         counting.stop()
-    server = start_server(data.url, args.workers)
+    server = start_server(url, args.workers)
+    costs = {"bare": Cost(transactions=0 if dialect == "postgresql" else None)}
+    costs["list"] = Cost(transactions=costs["bare"].transactions)
     try:
         for path in ("/bench/bare", list_path):  # warm every worker up
             load(tool, server, path, headers, 2, args.connections)
@@ -366,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
         for rep in range(args.repeat):
             order = [("bare", "/bench/bare"), ("list", list_path)]
             for name, path in order if rep % 2 == 0 else reversed(order):
-                run = load(tool, server, path, headers, args.seconds, args.connections)
+                run = measured_load(tool, server, path, headers, args.seconds, args.connections, costs[name], url)
                 if run.non_2xx or run.errors:
                     raise SystemExit(f"{path}: {run.non_2xx} non-2xx answers, {run.errors} connection errors")
                 (bare_runs if name == "bare" else list_runs).append(run)
@@ -393,8 +529,8 @@ def main(argv: list[str] | None = None) -> int:
         f"p95 {med(bare_runs, 'p95_ms'):.1f} ms, {bare_sql} SQL/request; "
         f"ratio {ratio:.3f} (median of {len(ratios)} pairs, {min(ratios):.3f}-{max(ratios):.3f}; "
         f"target >= {TARGET_RATIO:.3f}) "
-        f"[{data.dialect}, {data.cases:,} cases, gunicorn {args.workers} sync workers, {tool} {args.connections} "
-        f"connections, {args.repeat}x{args.seconds:g} s]"
+        f"[{dialect}, {total:,} cases, gunicorn {args.workers} sync workers, {tool} {args.connections} "
+        f"connections, {args.repeat}x{args.seconds:g} s]; list {costs['list'].text()}; bare {costs['bare'].text()}"
     )
     return 0
 

@@ -8,6 +8,7 @@ never under the suite's clock nor libfaketime."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -58,3 +59,5 @@ def test_the_benchmark_runs_at_a_tiny_size(module, tmp_path):
     assert result.returncode in (0, 1), result.stderr[-3000:]
     summary = result.stdout.strip().splitlines()[-1]
     assert "ratio" in summary, result.stdout[-2000:]
+    if module == "list_endpoint":  # the cost per request, where it is spent
+        assert re.search(r"list CPU/request app \d+\.\d+ ms \+ database \d+\.\d+ ms", summary), summary
