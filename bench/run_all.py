@@ -99,6 +99,12 @@ BENCHES = (
         ("--repeat", "10"),
     ),
     Bench(
+        "scheduler",
+        "scheduler_scale",
+        "Scheduler after a week down: the sweep's backlog and the digest, time and peak RSS (target < 300 MB)",
+        None,
+    ),
+    Bench(
         "dashboard",
         "dashboard",
         "Dashboard and calendar month per role (p50/p95, kept per scope; app vs the bare newest page)",

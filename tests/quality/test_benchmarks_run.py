@@ -22,6 +22,7 @@ pytestmark = pytest.mark.skipif(
 
 TINY = {
     "list_endpoint": ["--cases", "300", "--repeat", "1", "--seconds", "0.5", "--workers", "1", "--connections", "2"],
+    "scheduler_scale": ["--cases", "300"],
     "request_mix": ["--cases", "300", "--rounds", "1", "--seconds", "0.5", "--workers", "1", "--connections", "2"],
     "sweep": ["--n", "300"],
     "index": ["--n", "300", "--agencies", "20", "--repeat", "1", "--fresh"],
