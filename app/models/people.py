@@ -10,7 +10,7 @@ imported (`link_cases`) and filled for older cases by migration 0015.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -29,6 +29,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
+    insert,
     or_,
     select,
     update,
@@ -366,11 +367,60 @@ def person_for_nip(nip: str) -> Person | None:
     return person
 
 
+def people_of(reported: Sequence[tuple[str, str, str | None, int]]) -> dict[str, int]:
+    """The person of each reported civil servant — (NIP, name, position, agency id), oldest case first — by
+    normalised NIP: the person is created from the case's data when the NIP is new, and its name, position and
+    agency follow the newest case otherwise (a civil servant moves) until the register speaks for it; a NIP merged
+    into another person gives that person. The import asks this before it writes a batch's cases (each case is
+    then inserted with its person); a few statements whatever the number of rows. Flushes."""
+    if not reported:
+        return {}
+    nips = {normalize_nip(nip) for nip, *_ in reported}
+    people = {p.nip: p for p in db.session.scalars(select(Person).where(Person.nip.in_(nips)))}
+    now = utcnow()
+    newcomers: dict[str, dict[str, Any]] = {}  # NIPs seen for the first time: inserted in one statement below
+    for raw_nip, name, position, agency_id in reported:  # oldest first: the newest case of a NIP speaks last
+        nip = normalize_nip(raw_nip)
+        person = people.get(nip)
+        if person is None:
+            known = newcomers.get(nip)
+            if known is None:
+                employee = employee_of_nip(nip)
+                newcomers[nip] = {
+                    "nip": nip,
+                    "name": name,
+                    "position": position,
+                    "agency_id": agency_id,
+                    "employment_type": employee.value if employee is not None else None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            else:
+                known.update(name=name, position=position or known["position"], agency_id=agency_id)
+        elif person.merged_into_id is None and not person.register_found:
+            person.name = name
+            person.position = position or person.position
+            person.agency_id = agency_id
+            person.updated_at = now
+    db.session.flush()
+    targets: dict[str, int] = {}
+    if newcomers:  # a batch of the import is mostly new people: one INSERT … RETURNING, not an object each
+        table = Person.__table__
+        inserted = db.session.execute(
+            insert(table).returning(table.c.nip, table.c.id, sort_by_parameter_order=True),  # type: ignore[arg-type]
+            list(newcomers.values()),
+        )
+        targets.update({nip: person_id for nip, person_id in inserted})
+    for nip, person in people.items():
+        target = person_for_nip(nip) if person.merged_into_id is not None else person
+        assert target is not None
+        targets[nip] = target.id
+    return targets
+
+
 def link_cases(case_ids: Iterable[int]) -> None:
-    """Link each case of `case_ids` to the person of its reported NIP: the person is created from the case's
-    data when the NIP is new, and its name, position and agency follow the newest case otherwise (a civil
-    servant moves) until the register speaks for it; a NIP merged into another person links to that person.
-    A handful of statements whatever the number of cases (the import calls it per batch). Flushes."""
+    """Link each case of `case_ids` to the person of its reported NIP (`people_of`). A handful of statements
+    whatever the number of cases. Flushes."""
     ids = sorted(set(case_ids))
     if not ids:
         return
@@ -379,36 +429,7 @@ def link_cases(case_ids: Iterable[int]) -> None:
         .where(Case.id.in_(ids))
         .order_by(Case.id)
     ).all()
-    nips = {normalize_nip(r.reported_nip) for r in rows}
-    people = {p.nip: p for p in db.session.scalars(select(Person).where(Person.nip.in_(nips)))}
-    now = utcnow()
-    for row in rows:  # oldest first: the newest case of a NIP speaks last
-        nip = normalize_nip(row.reported_nip)
-        person = people.get(nip)
-        if person is None:
-            employee = employee_of_nip(nip)
-            person = Person(
-                nip=nip,
-                name=row.reported_name,
-                position=row.reported_position,
-                agency_id=row.agency_id,
-                employment_type=employee.value if employee is not None else None,
-                created_at=now,
-                updated_at=now,
-            )
-            db.session.add(person)
-            people[nip] = person
-        elif person.merged_into_id is None and not person.register_found:
-            person.name = row.reported_name
-            person.position = row.reported_position or person.position
-            person.agency_id = row.agency_id
-            person.updated_at = now
-    db.session.flush()
-    targets: dict[str, int] = {}
-    for nip, person in people.items():
-        target = person_for_nip(nip) if person.merged_into_id is not None else person
-        assert target is not None
-        targets[nip] = target.id
+    targets = people_of([(r.reported_nip, r.reported_name, r.reported_position, r.agency_id) for r in rows])
     links = [{"case": row.id, "person": targets[normalize_nip(row.reported_nip)]} for row in rows]
     # A link is no edit of the case: no new version, no history row (the audit chain states the version), and
     # `updated_at` keeps its value.

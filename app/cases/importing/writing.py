@@ -17,10 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from app.audit.history import GENESIS, chained_row
 from app.cases.importing.context import ImportContext, PreparedRow
 from app.core.clock import utcnow
+from app.core.nip import normalize_nip
 from app.db import db
 from app.models.cases import Case, CaseCounter, CaseHistory, Clarification, FollowUp, Recommendation
 from app.models.escalations import EscalationStep
-from app.models.people import link_cases
+from app.models.people import people_of
 
 IMPORT_EVENT = "imported"
 
@@ -160,11 +161,17 @@ def _write_batch(ctx: ImportContext, batch: list[PreparedRow], bodies: dict[int,
     _assign_numbers(batch)
     # executemany without RETURNING (one multi-row statement per page on every backend), then the new ids
     # by the unique reference: far cheaper than RETURNING in parameter order, which SQLite does row by row.
-    db.session.execute(insert(Case.__table__), [item.case for item in batch])
+    # Each case is written with its person, created from the row when the NIP is new (app/models/people.py).
+    cases = [item.case for item in batch]
+    people = people_of(
+        [(c["reported_nip"], c["reported_name"], c.get("reported_position"), c["agency_id"]) for c in cases]
+    )
+    for item in batch:
+        item.case["person_id"] = people[normalize_nip(item.case["reported_nip"])]
+    db.session.execute(insert(Case.__table__), cases)
     refs = [item.external_ref for item in batch]
     id_by_ref = dict(db.session.execute(select(Case.external_ref, Case.id).where(Case.external_ref.in_(refs))).all())
     ids = [id_by_ref[ref] for ref in refs]
-    link_cases(ids)  # each case's person, created from the row when the NIP is new (app/models/people.py)
     recs, rec_items = [], []
     clarifications, follow_ups, history = [], [], []
     now = utcnow()
