@@ -171,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
                 run = load(tool, server, path, _headers(token), args.seconds, args.connections)
                 if run.non_2xx or run.errors:
                     raise SystemExit(f"{kind} ({path}): {run.non_2xx} non-2xx answers, {run.errors} errors")
+                if run.requests == 0:  # every request outlived the run: a failure of its own, not a zero rate
+                    raise SystemExit(f"{kind} ({path}): no answer within {args.seconds:g} s")
                 runs.setdefault(kind, []).append(run)
     finally:
         server.stop()
