@@ -17,8 +17,6 @@ class EscalationStep(Model):
         UniqueConstraint("recommendation_id", "cycle", "level"),
         CheckConstraint("level BETWEEN 0 AND 3", name="level"),
         Index("ix_escalation_steps_level_reached", "level", "reached_at"),
-        # An overseer's cases (app/cases/access.py, the "body" rule): read from the index alone (migration 0027).
-        Index("ix_escalation_steps_body_level_case", "body", "level", "case_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -30,7 +28,7 @@ class EscalationStep(Model):
     reached_at: Mapped[datetime]
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime]
-    body: Mapped[str | None] = mapped_column(String(16))
+    body: Mapped[str | None] = mapped_column(String(16), index=True)
     # False for a level passed over during downtime (recorded, but its email superseded).
     notified: Mapped[bool] = mapped_column(default=True)
     # Reached earlier than the ladder's day because the PPK in office is a candidate in the case's election
