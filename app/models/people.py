@@ -42,7 +42,7 @@ from app.core.clock import utcnow
 from app.core.nip import normalize_nip
 from app.core.sanction_rules import employee_of_nip
 from app.core.vocab import Category
-from app.db import Model, db
+from app.db import Model, db, one_of
 from app.models.cases import Case
 from app.models.intake import CaseElection, Election
 
@@ -376,7 +376,7 @@ def people_of(reported: Sequence[tuple[str, str, str | None, int]]) -> dict[str,
     if not reported:
         return {}
     nips = {normalize_nip(nip) for nip, *_ in reported}
-    people = {p.nip: p for p in db.session.scalars(select(Person).where(Person.nip.in_(nips)))}
+    people = {p.nip: p for p in db.session.scalars(select(Person).where(one_of(Person.nip, nips)))}
     now = utcnow()
     newcomers: dict[str, dict[str, Any]] = {}  # NIPs seen for the first time: inserted in one statement below
     for raw_nip, name, position, agency_id in reported:  # oldest first: the newest case of a NIP speaks last
@@ -404,13 +404,10 @@ def people_of(reported: Sequence[tuple[str, str, str | None, int]]) -> dict[str,
             person.updated_at = now
     db.session.flush()
     targets: dict[str, int] = {}
-    if newcomers:  # a batch of the import is mostly new people: one INSERT … RETURNING, not an object each
-        table = Person.__table__
-        inserted = db.session.execute(
-            insert(table).returning(table.c.nip, table.c.id, sort_by_parameter_order=True),  # type: ignore[arg-type]
-            list(newcomers.values()),
-        )
-        targets.update({nip: person_id for nip, person_id in inserted})
+    if newcomers:  # a batch of the import is mostly new people: one executemany and their ids by NIP (unique),
+        # not an object each, nor a RETURNING of a thousand rows (one statement text per row count to parse)
+        db.session.execute(insert(Person.__table__), list(newcomers.values()))  # type: ignore[arg-type]
+        targets.update(db.session.execute(select(Person.nip, Person.id).where(one_of(Person.nip, newcomers))).all())
     for nip, person in people.items():
         target = person_for_nip(nip) if person.merged_into_id is not None else person
         assert target is not None

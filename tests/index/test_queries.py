@@ -56,7 +56,8 @@ def test_statement_count_does_not_grow_with_the_number_of_agencies(make_agency):
     _populate(make_agency, 27)
     many = _statements_for_index()
     assert many == few
-    assert few <= 3
+    # agencies, the aggregate, the self-assessments; on PostgreSQL one more: the aggregate's hash memory (SET LOCAL)
+    assert few <= (4 if db.session.get_bind().dialect.name == "postgresql" else 3)
 
 
 def test_a_published_index_is_read_in_one_statement(make_agency, make_user):

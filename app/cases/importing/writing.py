@@ -18,7 +18,7 @@ from app.audit.history import GENESIS, chained_row
 from app.cases.importing.context import ImportContext, PreparedRow
 from app.core.clock import utcnow
 from app.core.nip import normalize_nip
-from app.db import db
+from app.db import db, one_of
 from app.models.cases import Case, CaseCounter, CaseHistory, Clarification, FollowUp, Recommendation
 from app.models.escalations import EscalationStep
 from app.models.people import people_of
@@ -170,7 +170,8 @@ def _write_batch(ctx: ImportContext, batch: list[PreparedRow], bodies: dict[int,
         item.case["person_id"] = people[normalize_nip(item.case["reported_nip"])]
     db.session.execute(insert(Case.__table__), cases)
     refs = [item.external_ref for item in batch]
-    id_by_ref = dict(db.session.execute(select(Case.external_ref, Case.id).where(Case.external_ref.in_(refs))).all())
+    found = db.session.execute(select(Case.external_ref, Case.id).where(one_of(Case.external_ref, refs)))
+    id_by_ref = dict(found.all())
     ids = [id_by_ref[ref] for ref in refs]
     recs, rec_items = [], []
     clarifications, follow_ups, history = [], [], []
@@ -192,7 +193,7 @@ def _write_batch(ctx: ImportContext, batch: list[PreparedRow], bodies: dict[int,
             case_ids = [case_id for _, case_id in escalated]
             rec_ids = dict(
                 db.session.execute(
-                    select(Recommendation.case_id, Recommendation.id).where(Recommendation.case_id.in_(case_ids))
+                    select(Recommendation.case_id, Recommendation.id).where(one_of(Recommendation.case_id, case_ids))
                 ).all()
             )
             for item, case_id in escalated:
@@ -214,7 +215,7 @@ def write_new(ctx: ImportContext, batch: list[PreparedRow], bodies: dict[int, st
     known: set[str] | None = None
     conflict: IntegrityError | None = None
     while True:
-        existing = set(db.session.scalars(select(Case.external_ref).where(Case.external_ref.in_(refs))))
+        existing = set(db.session.scalars(select(Case.external_ref).where(one_of(Case.external_ref, refs))))
         if conflict is not None and known is not None and existing <= known:
             raise conflict
         todo = [item for item in batch if item.external_ref not in existing]
