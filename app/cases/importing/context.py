@@ -100,11 +100,6 @@ class ImportContext:
             ).order_by(OversightAuthority.valid_from.desc())
         ).all()
 
-    def warm(self) -> None:
-        """Load now what is otherwise loaded at its first use (the configured ladder, the default rule): rows are
-        validated in a thread of their own (pipeline.py), which must find everything here."""
-        _ = self.ladder, self._default_rule
-
     def agency(self, code: Any, name: Any) -> AgencyInfo:
         found: AgencyInfo | None = None
         if code is not None:

@@ -5,15 +5,11 @@ batch by batch; `import_file()` runs it to the end; `import_stream()` takes an u
 from __future__ import annotations
 
 import os
-import queue
 import tempfile
-import threading
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
-
-from flask import current_app
 
 from app.cases.importing.context import ImportContext, PreparedRow
 from app.cases.importing.reading import clean_cell, map_columns, open_table
@@ -74,7 +70,6 @@ def iter_import(
         raise ValueError("batch_size must be at least 1")
     table = open_table(path)
     report: ErrorReport | None = None
-    rows: _ValidatedRows | None = None
     try:
         mapping, warnings = map_columns(table.headers)
         ctx = ImportContext(actor, filename or Path(path).name)
@@ -85,17 +80,22 @@ def iter_import(
         progress = ImportProgress(total=table.total)
         seen: set[str] = set()
         batch: list[PreparedRow] = []
-        rows = _ValidatedRows(table, mapping, validator)
-        for line, raw, prepared in rows:
+        for line, raw in enumerate(table.rows, start=2):
+            if raw is None or all(clean_cell(v) is None for v in raw):
+                continue
             result.total += 1
             progress.processed += 1
-            if isinstance(prepared, RowInvalid):
-                _fail(result, report, line, raw, prepared.messages)
-            elif prepared.external_ref in seen:
-                result.skipped += 1
+            cells = {name: clean_cell(raw[index]) if index < len(raw) else None for name, index in mapping.items()}
+            try:
+                prepared = validator.prepare(line, cells)
+            except RowInvalid as exc:
+                _fail(result, report, line, raw, exc.messages)
             else:
-                seen.add(prepared.external_ref)
-                batch.append(prepared)
+                if prepared.external_ref in seen:
+                    result.skipped += 1
+                else:
+                    seen.add(prepared.external_ref)
+                    batch.append(prepared)
             if len(batch) >= batch_size:
                 _write(ctx, batch, bodies, result)
                 batch = []
@@ -109,86 +109,9 @@ def iter_import(
         yield progress
         return result
     finally:
-        if rows is not None:
-            rows.stop()
         if report is not None:
             report.release()
         table.close()
-
-
-class _ValidatedRows:
-    """The file's non-empty rows as (line, raw cells, PreparedRow or RowInvalid), read and validated by a thread
-    of their own while the import writes the previous batch: the database's answer (PostgreSQL's round trips,
-    SQLite's page writes) releases the interpreter, and validating a row (its schema, dates and deadlines) is
-    about a third of an import's time. Validation reads only what `ImportContext` loaded (no statement runs in
-    the thread: tests/cases/test_import_pipeline.py checks it) under the import's application context, and a
-    bounded queue keeps at most a few chunks ahead, so memory stays flat whatever the file's size. An error in
-    the thread (an unreadable row) is raised in the importing thread; `stop()` ends the thread early."""
-
-    CHUNK = 100  # rows per hand-over: one queue operation per chunk, not per row
-    AHEAD = 8  # chunks validated ahead of the writer
-
-    def __init__(self, table: Any, mapping: dict[str, int], validator: RowValidator):
-        self._table, self._mapping, self._validator = table, mapping, validator
-        validator.ctx.warm()  # what the context loads lazily, loaded here, in the importing thread
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=self.AHEAD)
-        self._stopped = threading.Event()
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._run, args=(app,), name="import-validate", daemon=True)
-        self._thread.start()
-
-    def _run(self, app: Any) -> None:
-        chunk: list[tuple[int, Any, PreparedRow | RowInvalid]] = []
-        try:
-            with app.app_context():
-                for item in self._validated():
-                    chunk.append(item)
-                    if len(chunk) >= self.CHUNK:
-                        self._put(chunk)
-                        chunk = []
-            self._put(chunk)
-            self._put(_END)
-        except BaseException as exc:  # the rows before it are imported as before, then the importer raises it
-            self._put(chunk)
-            self._put(exc)
-
-    def _validated(self) -> Iterator[tuple[int, Any, PreparedRow | RowInvalid]]:
-        mapping, validator = self._mapping, self._validator
-        for line, raw in enumerate(self._table.rows, start=2):
-            if self._stopped.is_set():
-                return
-            if raw is None or all(clean_cell(v) is None for v in raw):
-                continue
-            cells = {name: clean_cell(raw[index]) if index < len(raw) else None for name, index in mapping.items()}
-            try:
-                yield line, raw, validator.prepare(line, cells)
-            except RowInvalid as exc:
-                yield line, raw, exc
-
-    def _put(self, item: Any) -> None:
-        while not self._stopped.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def __iter__(self) -> Iterator[tuple[int, Any, PreparedRow | RowInvalid]]:
-        while True:
-            item = self._queue.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield from item
-
-    def stop(self) -> None:
-        """End the thread (at its next row) and wait for it: the file is closed after this."""
-        self._stopped.set()
-        self._thread.join()
-
-
-_END = object()
 
 
 def _fail(result: ImportResult, report: ErrorReport, line: int, raw: list[Any], messages: list[str]) -> None:
