@@ -190,6 +190,11 @@ def unit_of_work() -> Iterator[Any]:
         raise
 
 
+def on_postgresql() -> bool:
+    """Whether the session's database is PostgreSQL (production) rather than SQLite (the embedded default)."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 @contextmanager
 def planner_setting(name: str, value: str) -> Iterator[None]:
     """A PostgreSQL setting (`hash_mem_multiplier`, `work_mem`, …) for the statements run inside; other
@@ -197,7 +202,7 @@ def planner_setting(name: str, value: str) -> Iterator[None]:
     second statement to undo it). In the autocommit of a read-only API view (app/api/reads.py), where SET LOCAL
     would end with its own one-statement transaction, a `SET` for the connection and a `RESET` after, error or
     not, so the pooled connection goes back as it came. Elsewhere (SQLite) nothing."""
-    if db.session.get_bind().dialect.name != "postgresql":
+    if not on_postgresql():
         yield
         return
     if not re.fullmatch(r"[a-z_]+", name):
@@ -238,7 +243,7 @@ def one_of(column: Any, values: Iterable[Any]) -> Any:
     parses it once (a thousand placeholders cost psycopg about 30 ms to convert, at every call), and the plan is
     the index's as with IN. Elsewhere a plain IN list (SQLite: keep it within its bound parameters, `in_chunks`)."""
     values = list(values)
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
     return column.in_(values)
 

@@ -45,7 +45,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.audit.checkpoints import checkpoint_dir, run_checkpoint_job
 from app.core.clock import utcnow
-from app.db import db, unit_of_work
+from app.db import db, on_postgresql, unit_of_work
 from app.escalations.cli import check_recipients_at_start
 from app.escalations.digest import digest_schedule, run_digest
 from app.escalations.ladder import load_ladder, working_hours
@@ -73,7 +73,7 @@ def sweep_job() -> Any:
     """
     size = current_app.config.get("ESCALATION_SWEEP_BATCH_SIZE")
     if not size:
-        size = 100 if db.session.get_bind().dialect.name == "sqlite" else 500
+        size = 500 if on_postgresql() else 100
     return run_sweep(utcnow(), batch_size=int(size))
 
 
@@ -165,7 +165,7 @@ def record_heartbeat(job_id: str, ok: bool, error: str | None) -> None:
     """Upsert the job's last run (one row per job, shared by every scheduler process). Flushes only."""
     values = {"job_id": job_id, "host": _host(), "last_run_at": utcnow(), "last_ok": ok, "last_error": error}
     table = JobHeartbeat.__table__
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = postgresql.insert if on_postgresql() else sqlite.insert
     stmt = insert(table).values(values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["job_id"], set_={k: stmt.excluded[k] for k in ("host", "last_run_at", "last_ok", "last_error")}

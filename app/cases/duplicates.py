@@ -26,7 +26,7 @@ from sqlalchemy import Float, and_, cast, func, literal, null, select, union_all
 
 from app.cases.schemas import NewCaseSchema
 from app.core.clock import utcnow
-from app.db import db
+from app.db import db, on_postgresql
 from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.cases import Case
@@ -97,13 +97,13 @@ def find_duplicates(
         if similarity is not None:
             entry["similarity"] = round(float(similarity), 3)
 
-    on_postgresql = db.session.get_bind().dialect.name == "postgresql"
+    postgres = on_postgresql()
     members = _exact_members(
         _exact_checks(nip, _normal_name(name or ""), agency_id), exclude_report_id, include_reports
     )
     scanned: list[tuple[str, str, int, float | None]] = []
     if summary and occurred_on:
-        if on_postgresql:
+        if postgres:
             # `%` is `similarity() >= pg_trgm.similarity_threshold`, set here for this transaction (SET LOCAL).
             db.session.execute(select(func.set_config("pg_trgm.similarity_threshold", str(SIMILARITY), True)))
             members.extend(_nearest_members(summary, occurred_on, exclude_report_id, include_reports))

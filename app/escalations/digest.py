@@ -54,7 +54,7 @@ from sqlalchemy import case as sql_case
 from app.calendar.working_days import Calendar, local_date
 from app.core.states import STATUS_LABELS, TERMINAL_STATUSES, CaseStatus
 from app.core.vocab import BODY_LABELS, Body
-from app.db import UTCDateTime, db, in_chunks
+from app.db import UTCDateTime, db, in_chunks, on_postgresql
 from app.escalations.ladder import load_ladder, working_hours
 from app.escalations.routing import CENTRAL_TIMEZONE, target_recipients
 from app.escalations.services import ESCALATED_LEVEL
@@ -322,9 +322,9 @@ def _ended_escalations(body: str, since: datetime, now: datetime, open_cases: An
 
 def _span(later: Any, earlier: Any) -> Any:
     """`later - earlier` in SQL, comparable across rows (an interval on PostgreSQL, days on SQLite)."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        return func.julianday(later) - func.julianday(earlier)
-    return later - earlier
+    if on_postgresql():
+        return later - earlier
+    return func.julianday(later) - func.julianday(earlier)
 
 
 def _count(subquery: Any) -> int:

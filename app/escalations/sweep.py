@@ -49,7 +49,7 @@ from app.audit.history import Entry, append_history_many
 from app.calendar.working_days import LEAST, MOST, Calendar, end_of_day, local_date
 from app.core.clock import utcnow
 from app.core.states import CaseStatus
-from app.db import db, unit_of_work
+from app.db import db, on_postgresql, unit_of_work
 from app.escalations.ladder import (
     AUTHORITY_LEVEL,
     Ladder,
@@ -400,7 +400,7 @@ class Sweep:
         self.report = SweepReport(now=now, dry_run=dry_run)
         self._agencies: dict[int, AgencyInfo] = {}
         self._seen_cases: set[str] = set()
-        self._lock = not dry_run and db.session.get_bind().dialect.name == "postgresql"
+        self._lock = not dry_run and on_postgresql()
         self._records: dict[int, dict[str, int]] = {}
         self._advanced: set[int] = set()  # recommendations this run moved up (or, in a dry run, would)
         self._history: list[Entry] = []

@@ -24,7 +24,7 @@ from sqlalchemy.sql import Subquery
 from app.cases.elections import in_election
 from app.core.clock import utcnow
 from app.core.vocab import Sanction
-from app.db import UTCDateTime, db, planner_setting
+from app.db import UTCDateTime, db, on_postgresql, planner_setting
 from app.models.agencies import Agency
 from app.models.cases import Case, Clarification, FollowUp, Recommendation
 from app.models.escalations import EscalationStep
@@ -227,10 +227,6 @@ class Facts:
         return (lower + upper) / 2
 
 
-def _on_postgresql() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
 def enforcement_facts(
     year: int,
     as_of: datetime,
@@ -252,7 +248,7 @@ def enforcement_facts(
     """
     sources = Sources(as_of)
     predicates = sources.predicates()
-    postgres = _on_postgresql()
+    postgres = on_postgresql()
     condition = year_condition(year, timezones, zone_column=A.c.timezone if postgres else None)
     working_days = F.c.working_days_taken
     # `count(*) FILTER (WHERE …)`, not `sum(CASE WHEN … THEN 1 ELSE 0 END)`: the same count, about 5 % less of

@@ -15,7 +15,7 @@ from app.cases import access, duplicates, elections, reporter_views
 from app.cases.elections import CaseElectionIn, CaseElectionOut
 from app.core.clock import utcnow
 from app.core.vocab import Role
-from app.db import db, unit_of_work
+from app.db import on_postgresql, unit_of_work
 from app.errors import NotFound, ValidationFailed
 from app.intake import events, guard, services
 from app.intake.schemas import (
@@ -275,7 +275,7 @@ def check_duplicates() -> dict[str, Any]:
         summary=clean["summary"],
         occurred_on=clean["occurred_on"],
     )
-    method = "pg_trgm" if db.session.get_bind().dialect.name == "postgresql" else "words"
+    method = "pg_trgm" if on_postgresql() else "words"
     return {"items": items, "method": method}
 
 

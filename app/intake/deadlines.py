@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.core.vocab import Role
-from app.db import db
+from app.db import db, on_postgresql
 from app.i18n import format_instant
 from app.letters.mail import enqueue
 from app.models.auth import User
@@ -37,7 +37,7 @@ def escalate_late_verifications(now: datetime) -> int:
         .order_by(IntakeReport.verify_due_at, IntakeReport.id)
         .limit(BATCH)
     )
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         stmt = stmt.with_for_update(skip_locked=True)  # two schedulers never tell the same report twice
     reports = list(db.session.scalars(stmt))
     if not reports:

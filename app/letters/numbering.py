@@ -37,7 +37,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.agencies.authority import AuthorityProfile
-from app.db import db
+from app.db import db, on_postgresql
 from app.errors import ValidationFailed
 from app.models.auth import User
 from app.models.letters import IssuedLetter, LetterCounter
@@ -103,7 +103,7 @@ def take_next(authority: str, series: str, year: int) -> int:
 
 def take_many(authority: str, series: str, year: int, count: int) -> range:
     """The next `count` numbers of the series, taken in one statement (as `take_next`)."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         stmt = (
             pg_insert(LetterCounter)
             .values(authority=authority, series=series, year=year, last_value=count)

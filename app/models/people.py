@@ -423,7 +423,7 @@ def link_cases(case_ids: Iterable[int]) -> None:
         return
     rows = db.session.execute(
         select(Case.id, Case.reported_nip, Case.reported_name, Case.reported_position, Case.agency_id)
-        .where(Case.id.in_(ids))
+        .where(one_of(Case.id, ids))
         .order_by(Case.id)
     ).all()
     targets = people_of([(r.reported_nip, r.reported_name, r.reported_position, r.agency_id) for r in rows])

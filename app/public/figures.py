@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.functions import coalesce
 
 from app.core.vocab import AgencyKind
-from app.db import db
+from app.db import db, on_postgresql
 from app.index.compute import agencies as index_agencies
 from app.index.compute import existed_in
 from app.index.queries import A, C, F, R, Sources, _instant, year_bounds
@@ -79,7 +79,7 @@ def median(days: Counter[int]) -> float | None:
 
 def _local(column: Any, tz: str, offset_hours: int) -> ColumnElement[Any]:
     """The month (1–12) of an instant in the zone `tz` (Indonesia's zones keep one offset all year)."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         return cast(extract("month", func.timezone(tz, column)), Integer)
     return cast(func.strftime("%m", column, f"{offset_hours:+d} hours"), Integer)
 
