@@ -98,10 +98,31 @@ def database_only_index(name: str, dialect: str) -> str:
     return name
 
 
+_DATABASE_ONLY_FTS: dict[str, str] = {}
+# The tables SQLite's FTS5 keeps beside a full-text table `x`: x_data, x_idx, x_docsize, x_config (x_content too
+# when the table keeps its text).
+_FTS_SHADOWS = ("data", "idx", "docsize", "config", "content")
+
+
+def database_only_fts(name: str, dialect: str) -> str:
+    """Declare a full-text table that a migration creates on `dialect` alone and keeps by triggers (SQLite's FTS5
+    virtual tables: the models cannot describe one). Autogenerate leaves it and its shadow tables alone
+    (`include_schema_object`); a test of its own checks it. Returns `name`."""
+    _DATABASE_ONLY_FTS[name] = dialect
+    return name
+
+
 def include_schema_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """Alembic's `include_object` (Flask-Migrate's settings, and the test comparing the migrations with the
-    models): the indexes of `database_only_index` are no difference between the models and a database."""
-    return not (type_ == "index" and name in _DATABASE_ONLY_INDEXES)
+    models): the indexes of `database_only_index` and the full-text tables of `database_only_fts` are no
+    difference between the models and a database."""
+    if type_ == "index" and name in _DATABASE_ONLY_INDEXES:
+        return False
+    if type_ == "table" and reflected and compare_to is None and name is not None:
+        return not any(
+            name == fts or name in {f"{fts}_{shadow}" for shadow in _FTS_SHADOWS} for fts in _DATABASE_ONLY_FTS
+        )
+    return True
 
 
 @contextmanager

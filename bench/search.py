@@ -20,8 +20,9 @@ agency with the most cases (its agency's issued cases), `--repeat` times, interl
   fetching the same page.
 
 Prints each kind's p50 and p95 (ms) for both and how many cases the term matches, and one summary line: the
-slowest kind's p95 (target on PostgreSQL: every kind ≤ 100 ms; the process exits 1 when one misses it; SQLite,
-whose search scans, is reported without a target) and the ratio app / bare (sum of the kinds' medians).
+slowest kind's p95 (target: every kind ≤ 100 ms, on PostgreSQL and — since its full-text tables, migration 0027 —
+on SQLite; the process exits 1 when one misses it) and the ratio app / bare (sum of the kinds' medians). SQLite's
+bare SQL reads the same full-text tables, ORed in one condition as a person would write it.
 """
 
 from __future__ import annotations
@@ -56,16 +57,19 @@ _ARMS = {
         "c.id = ANY(ARRAY(SELECT case_id FROM issued_letters WHERE number ILIKE %(t)s))",
         "c.id = ANY(ARRAY(SELECT case_id FROM recommendations WHERE letter_number ILIKE %(t)s))",
     ),
+    # SQLite: the full-text tables of migration 0027 (FTS5, trigram), `:f` the term as one phrase.
     "sqlite": (
         "c.agency_id IN ({agencies})",
-        "c.id IN (SELECT case_id FROM follow_ups WHERE decision_number LIKE :t ESCAPE '\\')",
-        "c.id IN (SELECT case_id FROM issued_letters WHERE number LIKE :t ESCAPE '\\')",
-        "c.id IN (SELECT case_id FROM recommendations WHERE letter_number LIKE :t ESCAPE '\\')",
+        "c.id IN (SELECT case_id FROM follow_ups WHERE id IN (SELECT rowid FROM follow_ups_fts WHERE text MATCH :f))",
+        "c.id IN (SELECT case_id FROM issued_letters WHERE id IN "
+        "(SELECT rowid FROM issued_letters_fts WHERE text MATCH :f))",
+        "c.id IN (SELECT case_id FROM recommendations WHERE id IN "
+        "(SELECT rowid FROM recommendations_fts WHERE text MATCH :f))",
     ),
 }
 _OWN = {
     "postgresql": "(c.number || ' ' || c.reported_name || ' ' || c.reported_nip || ' ' || c.summary) ILIKE %(t)s",
-    "sqlite": "(c.number || ' ' || c.reported_name || ' ' || c.reported_nip || ' ' || c.summary) LIKE :t ESCAPE '\\'",
+    "sqlite": "c.id IN (SELECT rowid FROM cases_fts WHERE text MATCH :f)",
 }
 _PPK = {
     "postgresql": "c.agency_id = %(agency)s AND c.issued_at IS NOT NULL",
@@ -199,6 +203,14 @@ def _pattern(term: str) -> str:
     return f"%{like_literal(term.strip().lower())}%"
 
 
+def _phrase(term: str) -> str:
+    """SQLite's full-text query of `term`: the term as one phrase, or its digits alone (a NIP typed in groups)."""
+    term = term.strip().lower()
+    digits = term.replace(" ", "")
+    phrases = [term, digits] if digits.isdigit() and digits != term else [term]
+    return " OR ".join('"' + phrase.replace('"', '""') + '"' for phrase in phrases)
+
+
 def interleaved(app_once: Any, bare_once: Any, repeat: int) -> dict[str, float]:
     """`app_once` and `bare_once` timed `repeat` times each, one after the other: their p50 and p95 in ms."""
     app_times, bare_times = [], []
@@ -265,13 +277,14 @@ def main(argv: list[str] | None = None) -> int:
         for kind, term in terms:
             cursor.execute(AGENCIES_SQL[dialect], {"t": _pattern(term)})
             agencies = ", ".join(str(int(row[0])) for row in cursor.fetchall()) or "NULL"
-            cursor.execute(count_sql(dialect).replace("{agencies}", agencies), {"t": _pattern(term)})
+            searched = {"t": _pattern(term), "f": _phrase(term)}
+            cursor.execute(count_sql(dialect).replace("{agencies}", agencies), searched)
             matches[kind] = cursor.fetchone()[0]
         raw.rollback()
         for caller_name, caller in callers:
             bare_statement = bare_sql(dialect, caller_name != "investigator")
             for kind, term in terms:
-                params = {"t": _pattern(term), "now": now_param, "agency": largest}
+                params = {"t": _pattern(term), "f": _phrase(term), "now": now_param, "agency": largest}
 
                 def app_once(term: str = term, caller: Any = caller) -> int:
                     items, _ = listing.list_cases(caller, {"q": term}, PAGE, None)
@@ -311,14 +324,14 @@ def main(argv: list[str] | None = None) -> int:
     slowest = max(results, key=lambda r: r["app_p95"])
     ratio = sum(r["app_p50"] for r in results) / max(sum(r["bare_p50"] for r in results), 1e-9)
     met = slowest["app_p95"] <= TARGET_MS
-    target = f"target <= {TARGET_MS:g} ms" if dialect == "postgresql" else "no target on SQLite: it scans"
+    target = f"target <= {TARGET_MS:g} ms"
     print(
         f"search (q) at {total:,} cases ({dialect}): slowest p95 {slowest['app_p95']:.1f} ms ({slowest['caller']}, "
         f"{slowest['kind']}; {target}), median p50 {statistics.median(r['app_p50'] for r in results):.1f} ms over "
         f"{len(results)} kinds; bare SQL slowest p95 {max(r['bare_p95'] for r in results):.1f} ms; ratio {ratio:.2f} "
         f"(app / bare, sum of medians; {args.repeat} runs each)"
     )
-    return 0 if met or dialect != "postgresql" else 1
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

@@ -17,10 +17,10 @@ from app.cases.access import _binder, _visibility, _visibility_rule
 from app.cases.elections import in_election
 from app.cases.schemas import SEARCH_TOO_SHORT, search_term_too_short
 from app.cases.search import (
+    fts_query,
     like_literal,
     matching_agencies,
     narrow_pattern,
-    search_arms,
     search_clause,
     search_page_ids,
 )
@@ -28,7 +28,7 @@ from app.core.clock import utcnow
 from app.core.pagination import cursor_id, encode_cursor
 from app.core.states import STATUS_LABELS, TERMINAL_STATUSES, CaseStatus
 from app.core.vocab import Category
-from app.db import MAX_ROW_ID, db
+from app.db import MAX_ROW_ID, db, on_postgresql
 from app.errors import ValidationFailed
 from app.escalations.services import escalated_clause
 from app.models.agencies import Agency
@@ -61,10 +61,14 @@ def filter_values(filters: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         values["f_like"] = f"%{like_literal(term)}%"
         values["f_agencies"] = matching_agencies(values["f_like"])
         digits = term.replace(" ", "")
-        if digits.isdigit() and digits != term:  # a NIP typed in groups
+        grouped = digits.isdigit() and digits != term  # a NIP typed in groups
+        if grouped:
             values["f_digits"] = f"%{digits}%"
         elif (narrow := narrow_pattern(term)) is not None:  # what the indexes read of a number (app.cases.search)
             values["f_narrow"] = narrow
+        if not on_postgresql():  # what SQLite's full-text tables read (app.cases.search): the term, or its run
+            searched = values["f_narrow"].strip("%") if "f_narrow" in values else term  # of digits, narrowed
+            values["f_fts"] = fts_query(searched, digits if grouped else None)
     return values
 
 
@@ -114,7 +118,8 @@ def search_terms(shape: tuple[tuple[str, Any], ...], values: Mapping[str, Any] |
     agencies = param("f_agencies", expanding=True, literal_execute=True)
     present = dict(shape)
     digits = param("f_digits") if "f_digits" in present else None
-    return param("f_like"), agencies, digits, param("f_narrow") if "f_narrow" in present else None
+    narrow = param("f_narrow") if "f_narrow" in present else None
+    return param("f_like"), agencies, digits, narrow, param("f_fts") if "f_fts" in present else None
 
 
 def apply_filters(stmt: Select[Any], filters: Mapping[str, Any], now: datetime) -> Select[Any]:
@@ -168,7 +173,7 @@ def _list_statement(rule: str, shape: tuple[tuple[str, Any], ...], paged: bool) 
     )
     if "f_like" in dict(shape):
         # The search: each of its arms' own newest page under the same conditions, merged (app.cases.search).
-        ids = search_page_ids(conditions, search_arms(*search_terms(shape)), bindparam("page_size"))
+        ids = search_page_ids(conditions, search_terms(shape), bindparam("page_size"))
         stmt = stmt.where(Case.id.in_(select(ids.c.id)))
     return stmt.order_by(Case.id.desc()).limit(bindparam("page_size"))
 

@@ -22,9 +22,17 @@ their ids written into the search's SQL as values; every arm is then an index co
 `cases` (the trigram index of `search_text`, the agency_id index, the primary key): the planner ORs their
 bitmaps, or — for a term most cases match — walks the newest cases and stops at the page. Where pg_trgm could
 not be created (migration 0017 says so) the same SQL is answered by scans: right, but slow at scale.
-SQLite: the same condition with `IN (SELECT …)`: each subquery is read once into a temporary index, and
-`cases` is scanned with `LIKE` (no index serves a substring). The visibility rule of `app.cases.access` and the
-list's other filters sit beside it in the same WHERE, so a search never returns a case its caller may not see.
+SQLite has no index for a substring: each of the four texts has a full-text table there (FTS5, the trigram
+tokenizer, migration 0027), which answers the term instead of LIKE (`fts_query`: the term as one phrase, every
+three-character piece of it at consecutive places: the text holds the term, case ignored — Unicode's case, where
+SQLite's LIKE folds ASCII only and missed "ÉLITE" for "élite"; PostgreSQL's ILIKE folds both):
+
+    id IN (SELECT rowid FROM cases_fts WHERE text MATCH :fts)
+    OR id IN (SELECT case_id FROM follow_ups WHERE id IN (SELECT rowid FROM follow_ups_fts WHERE text MATCH :fts))
+    OR … (the register's and the recommendations' letter numbers alike)
+
+The visibility rule of `app.cases.access` and the list's other filters sit beside it in the same WHERE, so a
+search never returns a case its caller may not see.
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, String, and_, literal_column, or_, select, union
+from sqlalchemy import Boolean, ColumnElement, Integer, String, and_, column, literal_column, or_, select, table, union
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -41,7 +49,16 @@ from app.cases.access import scoped_cases
 from app.db import db
 from app.models.agencies import Agency
 from app.models.auth import User
-from app.models.cases import Case, FollowUp, Recommendation, search_text
+from app.models.cases import (
+    CASES_FTS,
+    FOLLOW_UPS_FTS,
+    ISSUED_LETTERS_FTS,
+    RECOMMENDATIONS_FTS,
+    Case,
+    FollowUp,
+    Recommendation,
+    search_text,
+)
 from app.models.letters import IssuedLetter
 
 LIKE_ESCAPE = "\\"
@@ -118,59 +135,122 @@ def _holds(text: Any, term: Any, narrow: Any) -> ColumnElement[bool]:
     return and_(text.like(narrow), text.concat(literal_column("''", String)).ilike(term, escape=LIKE_ESCAPE))
 
 
-def _own_text(term: Any, digits: Any, narrow: Any = None) -> ColumnElement[bool]:
-    """The case's own text holds the term (or, `digits`, a NIP typed in groups)."""
+def fts_query(term: str, digits: str | None = None) -> str:
+    """The full-text query (SQLite, FTS5) of a search term as `filter_values` keeps it (trimmed, lower case): the
+    term as one phrase, `"…"` (inside it every character is one to find; a `"` is written twice), or, with
+    `digits` (a NIP typed in groups, spaces taken out), either phrase."""
+    phrases = [term, digits] if digits else [term]
+    return " OR ".join('"' + phrase.replace('"', '""') + '"' for phrase in phrases)
+
+
+def _fts_table(name: str) -> Any:
+    return table(name, column("rowid", Integer), column("text", String))
+
+
+def _fts_rows(name: str, query: Any) -> Any:
+    """The rowids (the indexed rows' ids) of the full-text table `name` whose text holds `query`."""
+    fts = _fts_table(name)
+    return select(fts.c.rowid).where(fts.c.text.op("MATCH")(query))
+
+
+def _own_text(term: Any, digits: Any, narrow: Any = None, fts: Any = None) -> ColumnElement[bool]:
+    """The case's own text holds the term (or, `digits`, a NIP typed in groups); with `fts` (SQLite: the term's
+    `fts_query`), as its full-text table says (and, `narrow`, the whole term checked on what it found)."""
     text = search_text()
+    if fts is not None:
+        found = Case.id.in_(_fts_rows(CASES_FTS, fts))
+        return found if narrow is None else and_(found, _holds(text, term, None))
     own: ColumnElement[bool] = _holds(text, term, narrow)
     if digits is not None:  # "1986 0926" also finds the NIP 198609262015051001
         own = or_(own, text.like(digits, escape=LIKE_ESCAPE))
     return own
 
 
-def _letter_cases(term: Any, narrow: Any = None) -> list[Any]:
-    """The ids of the cases whose SK, registered letter or recommendation's letter number holds the term."""
+def _letter_cases(term: Any, narrow: Any = None, fts: Any = None) -> list[Any]:
+    """The ids of the cases whose SK, registered letter or recommendation's letter number holds the term; with
+    `fts` (SQLite), as each number's full-text table says (and, `narrow`, the whole term checked on its rows)."""
     follow_up = aliased(FollowUp)
     letter = aliased(IssuedLetter)
     rec = aliased(Recommendation)  # never the Recommendation the list's query joins
-    return [
-        select(follow_up.case_id).where(_holds(follow_up.decision_number, term, narrow)).correlate(None),
-        select(letter.case_id).where(_holds(letter.number, term, narrow)).correlate(None),
-        select(rec.case_id).where(_holds(rec.letter_number, term, narrow)).correlate(None),
-    ]
+    numbers = (
+        (follow_up, follow_up.decision_number, FOLLOW_UPS_FTS),
+        (letter, letter.number, ISSUED_LETTERS_FTS),
+        (rec, rec.letter_number, RECOMMENDATIONS_FTS),
+    )
+    queries = []
+    for row, number, index in numbers:
+        if fts is None:
+            holds = _holds(number, term, narrow)
+        else:
+            found = row.id.in_(_fts_rows(index, fts))
+            holds = found if narrow is None else and_(found, _holds(number, term, None))
+        queries.append(select(row.case_id).where(holds).correlate(None))
+    return queries
 
 
-def search_clause(term: Any, agencies: Any, digits: Any = None, narrow: Any = None) -> ColumnElement[bool]:
+def search_clause(
+    term: Any, agencies: Any, digits: Any = None, narrow: Any = None, fts: Any = None
+) -> ColumnElement[bool]:
     """The WHERE condition of `q`: `term` is the LIKE pattern (`%…%`, escaped with `like_literal`), a bound
     parameter or a value; `agencies` the ids `matching_agencies` found, an expanding parameter written into the
     SQL as values (`literal_execute`): the planner then knows how many cases they hold — behind a subquery it
     guessed 1.5 % of the table whatever the term, and walked a million rows for a term nothing matched;
     `digits` (optional) a second pattern for a NIP typed in groups, matched against the case's own text only;
-    `narrow` (optional, never with `digits`) the term's `narrow_pattern`, what the indexes read.
+    `narrow` (optional, never with `digits`) the term's `narrow_pattern`, what the indexes read;
+    `fts` (SQLite only) the term's `fts_query`, what the full-text tables read.
     The numbered page and the export read this; the API's page asks its arms apart (`search_arms`)."""
-    return or_(*search_arms(term, agencies, digits, narrow))
+    return or_(*search_arms(term, agencies, digits, narrow, fts))
 
 
-def search_arms(term: Any, agencies: Any, digits: Any = None, narrow: Any = None) -> list[ColumnElement[bool]]:
+def search_arms(
+    term: Any, agencies: Any, digits: Any = None, narrow: Any = None, fts: Any = None
+) -> list[ColumnElement[bool]]:
     """The two arms of `search_clause`: the case's own text or its letters' numbers (one condition whose parts are
     each an index condition on `cases`: the text's trigram index, and the primary key for the ids each letter
     table's trigram index found — an InitPlan each on PostgreSQL, `_MemberOf`), and its agency (the agency
     index). Apart, each is a query the planner prices on its own terms (below)."""
-    letters = (_MemberOf(Case.id, query) for query in _letter_cases(term, narrow))
-    own_or_letters = or_(_own_text(term, digits, narrow), *letters)
+    letters = (_MemberOf(Case.id, query) for query in _letter_cases(term, narrow, fts))
+    own_or_letters = or_(_own_text(term, digits, narrow, fts), *letters)
     return [own_or_letters, Case.agency_id.in_(agencies)]
 
 
-def search_page_ids(conditions: list[Any], arms: list[ColumnElement[bool]], page_size: Any) -> Any:
+def search_page_ids(conditions: list[Any], terms: tuple[Any, ...], page_size: Any) -> Any:
     """The ids of a page of the case list's search, newest first: each arm's own newest `page_size` cases under
     `conditions` (the visibility rule, the other filters, the cursor), merged — the union holds the page's
-    cases whichever arm they match. Each arm is priced on its own: the agency's cases are read from the
-    (agency_id, id) index in order and stop at the page; a text most cases hold walks the newest cases and stops
-    at the page, a rare one reads its indexes. ORed together, a term that matched an agency of 627 cases made
-    the planner walk the newest cases testing the text of each (80,000 rows, 1.7 s at 1,000,000 cases)."""
-    branches = [
-        select(Case.id).where(*conditions, arm).order_by(Case.id.desc()).limit(page_size).subquery() for arm in arms
-    ]
-    return union(*(select(branch.c.id) for branch in branches)).subquery()
+    cases whichever arm they match. `terms`: `search_arms`'s arguments. Each arm is priced on its own: the
+    agency's cases are read from the (agency_id, id) index in order and stop at the page; a text most cases hold
+    walks the newest cases and stops at the page, a rare one reads its indexes. ORed together, a term that
+    matched an agency of 627 cases made the planner walk the newest cases testing the text of each (80,000 rows,
+    1.7 s at 1,000,000 cases).
+    SQLite (`fts`, the last of `terms`): three arms. The case's own text is read from its full-text table newest
+    first (FTS5 gives its rowids, the cases' ids, in descending order as it finds them), each case looked up by
+    id and tested against `conditions`, until the page is full: a term nothing holds costs nothing, one most
+    cases hold stops at the page. The letters' cases are looked up by id from what their tables found, and
+    sorted. Asked as one condition, SQLite walked all the cases' ids testing each (0.3 s at 1,000,000 cases)."""
+    term, agencies, digits, narrow, fts = (*terms, None, None, None)[:5]
+    if fts is None:
+        arms = search_arms(term, agencies, digits, narrow)
+        branches = [select(Case.id).where(*conditions, arm).order_by(Case.id.desc()).limit(page_size) for arm in arms]
+    else:
+        index = _fts_table(CASES_FTS)
+        own = (
+            select(Case.id)
+            .select_from(index)
+            .join(Case, Case.id == index.c.rowid)
+            .where(index.c.text.op("MATCH")(fts), *conditions)
+            .order_by(index.c.rowid.desc())
+            .limit(page_size)
+        )
+        if narrow is not None:
+            own = own.where(_holds(search_text(), term, None))
+        letters = union(*_letter_cases(term, narrow, fts))
+        branches = [
+            own,
+            select(Case.id).where(*conditions, Case.id.in_(letters)).order_by(Case.id.desc()).limit(page_size),
+            select(Case.id).where(*conditions, Case.agency_id.in_(agencies)).order_by(Case.id.desc()).limit(page_size),
+        ]
+    subqueries = [branch.subquery() for branch in branches]
+    return union(*(select(branch.c.id) for branch in subqueries)).subquery()
 
 
 # -- the jump to a case ----------------------------------------------------------------------------------------

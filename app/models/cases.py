@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.clock import utcnow
 from app.core.states import STATUS_RULES, TERMINAL_STATUSES, CaseStatus
 from app.core.vocab import Category, Sanction, Source
-from app.db import Model, database_only_index, db
+from app.db import Model, database_only_fts, database_only_index, db
 from app.models.agencies import Agency
 from app.models.auth import User
 from app.models.escalations import EscalationStep, escalation_steps_for
@@ -66,6 +66,15 @@ LETTER_SEARCH_INDEXES = tuple(
         "ix_issued_letters_number_trgm",
         "ix_recommendations_letter_number_trgm",
     )
+)
+
+
+# SQLite has no index for a substring: there the same four texts are indexed by FTS5 tables with the trigram
+# tokenizer, contentless, each row's id its rowid, kept by triggers (migration 0027 writes each text as
+# `search_text` and the number columns here: keep them identical). app/cases/search.py says how the search reads them.
+CASES_FTS = database_only_fts("cases_fts", "sqlite")
+FOLLOW_UPS_FTS, ISSUED_LETTERS_FTS, RECOMMENDATIONS_FTS = (
+    database_only_fts(name, "sqlite") for name in ("follow_ups_fts", "issued_letters_fts", "recommendations_fts")
 )
 
 
