@@ -105,15 +105,23 @@ def test_the_text_holds_the_term_as_typed_whatever_it_holds(api):
     assert found(user, "zqxjv") == set()
 
 
-def test_the_list_statement_reads_the_full_text_tables():
-    """The list's own statement, as the application sends it: SQLite's plan reads each full-text table (no scan
-    of `cases` or a letter table testing LIKE row by row)."""
+@pytest.mark.parametrize("term", ["zqxjv", "nkk-2026-000123", "1986 0926"])
+@pytest.mark.parametrize("page", ["api", "numbered"])
+def test_the_list_statements_read_the_full_text_tables(term, page):
+    """The list's own statements as the application sends them (the API's newest-first page, the numbered page in
+    its urgency order): SQLite's plan reads each full-text table and looks cases up by id — no walk of `cases` or
+    a letter table (or of an index of theirs) testing each row."""
     now = utcnow()
-    values = listing.filter_values({"q": "zqxjv"}, now)
-    assert values["f_fts"] == '"zqxjv"'
-    stmt = listing._list_statement("all", listing.filter_shape(values), False)
+    values = listing.filter_values({"q": term}, now)
+    assert values["f_fts"] == {"zqxjv": '"zqxjv"', "nkk-2026-000123": '"000123"'}.get(term, '"1986 0926" OR "19860926"')
+    shape = listing.filter_shape(values)
+    if page == "api":
+        stmt = listing._list_statement("all", shape, False)
+    else:
+        stmt = listing._page_statement("all", shape, listing.URGENCY, False)
     conn = db.session.connection()
-    run = stmt.compile(dialect=conn.dialect).construct_expanded_state({**values, "page_size": 26, "now": now})
+    state = {**values, "page_size": 26, "skip": 0, "now": now}
+    run = stmt.compile(dialect=conn.dialect).construct_expanded_state(state)
     parameters = tuple(run.parameters[name] for name in run.positiontup or ())
     plan = "\n".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {run.statement}", parameters))
     db.session.rollback()
