@@ -151,3 +151,14 @@ def test_migrating_up_indexes_the_rows_already_there(api):
     db.session.remove()
     assert rows_holding(CASES_FTS, "kandidat wali") == {case_id}
     assert found(api(db.session.get(User, investigator_id)), "kandidat wali") == {case_id}
+
+
+def test_every_indexed_table_keeps_its_three_triggers():
+    """A later migration that rebuilds one of the four tables in SQLite's batch mode loses its triggers, and the
+    index would silently fall behind (migration 0027 says to create them again): the head has all twelve."""
+    triggers = dict(db.session.execute(text("SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'")).all())
+    tables = {CASES_FTS: "cases", FOLLOW_UPS_FTS: "follow_ups", ISSUED_LETTERS_FTS: "issued_letters",
+              RECOMMENDATIONS_FTS: "recommendations"}  # fmt: skip
+    for fts, table in tables.items():
+        for event in ("insert", "update", "delete"):
+            assert triggers.get(f"{fts}_{event}") == table, (fts, event, triggers)
