@@ -191,6 +191,7 @@ class Calendar:
         self._working: dict[tuple[date, Any], bool] = {}
         self._added: dict[tuple[date, int, Any], date] = {}
         self._year_counts: dict[tuple[int, Any], list[int]] = {}
+        self._versions: dict[tuple[date, date, Any], str] = {}
 
     # -- construction -------------------------------------------------------------------------------------
     @classmethod
@@ -292,7 +293,11 @@ class Calendar:
         """Working days in (start, end]; 0 when end is not after start. A span of more than SHORT_SPAN days is
         counted from each year's running totals (a deadline missed years ago is counted in a few steps, not day
         by day: the queue and the lists count it for every overdue case they show)."""
-        if (end - start).days <= SHORT_SPAN:
+        if end <= start:
+            return 0
+        key = self._key(agency_id)
+        counted = (start.year, key) in self._year_counts and (end.year, key) in self._year_counts
+        if (end - start).days <= SHORT_SPAN and not counted:  # (a year counted already answers in two steps)
             count = 0
             day = start + ONE_DAY
             while day <= end:
@@ -300,7 +305,6 @@ class Calendar:
                     count += 1
                 day += ONE_DAY
             return count
-        key = self._key(agency_id)
         count = self._through(end, key) - self._through(start, key)
         for year in range(start.year, end.year):
             count += self._running(year, key)[-1]
@@ -368,7 +372,15 @@ class Calendar:
 
     # -- deadlines ----------------------------------------------------------------------------------------
     def version(self, agency_id: int | None, first: date, last: date) -> str:
-        """Calendar version of a computation over [first, last]: package version + digest of the overrides."""
+        """Calendar version of a computation over [first, last]: package version + digest of the overrides
+        (memoised: an import computes it for thousands of deadlines over the same days)."""
+        memo = (first, last, self._key(agency_id))
+        found = self._versions.get(memo)
+        if found is None:
+            found = self._versions[memo] = self._version(agency_id, first, last)
+        return found
+
+    def _version(self, agency_id: int | None, first: date, last: date) -> str:
         used = []
         day = first
         while day <= last:

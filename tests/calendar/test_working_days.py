@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from app.calendar.services import add_override, add_rule, deadline_status, remove_override
 from app.calendar.working_days import (
     Calendar,
+    Override,
     add_working_days,
     due_at_for,
     ensure_default_rules,
@@ -278,3 +279,27 @@ def test_adding_then_counting_working_days_round_trips(start, n):
     assert cal.add_working_days(end, -n) <= start or not cal.is_working_day(start)
     if cal.is_working_day(start):
         assert cal.add_working_days(end, -n) == start
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.dates(min_value=date(2024, 11, 1), max_value=date(2026, 2, 28)),
+    span=st.integers(-3, 70),
+    agency=st.sampled_from([None, 7, 8]),
+)
+def test_a_short_span_counts_the_same_once_its_years_are_counted(start, span, agency):
+    """A short span is counted day by day until its years' running counts exist, then from them: the same number,
+    with national and an agency's own overrides (7 closes a day, opens a Saturday), and 0 for an empty span."""
+    overrides = [
+        Override(day=date(2025, 3, 3), kind="closed", description="libur daerah", decree=None, agency_id=7),
+        Override(day=date(2025, 3, 8), kind="open", description="hari kerja pengganti", decree=None, agency_id=7),
+        Override(day=date(2025, 12, 24), kind="closed", description="cuti bersama", decree="SKB", agency_id=None),
+    ]
+    end = start + timedelta(days=span)
+    by_day = Calendar(overrides).working_days_between(start, end, agency)
+    counted = Calendar(overrides)
+    for year in {start.year, end.year}:
+        counted._running(year, counted._key(agency))
+    assert counted.working_days_between(start, end, agency) == by_day
+    expected = sum(counted.is_working_day(start + timedelta(days=i), agency) for i in range(1, span + 1))
+    assert by_day == max(expected, 0)
