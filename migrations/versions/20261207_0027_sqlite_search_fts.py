@@ -62,8 +62,15 @@ def rebuild(name):
 
 
 def upgrade():
-    if op.get_bind().dialect.name != 'sqlite':
+    bind = op.get_bind()
+    if bind.dialect.name != 'sqlite':
         return
+    version = bind.exec_driver_sql('SELECT sqlite_version()').scalar()
+    if tuple(int(part) for part in version.split('.')[:2]) < (3, 34):
+        raise RuntimeError(
+            f'SQLite {version} has no trigram tokenizer for FTS5 (SQLite 3.34 or newer is needed, the library '
+            'Python links to): the case search needs it. Upgrade SQLite, or run on PostgreSQL.'
+        )
     for name in FTS_TABLES:
         op.execute(f"CREATE VIRTUAL TABLE {name} USING fts5(text, content='', tokenize='trigram')")
         create_triggers(name)
