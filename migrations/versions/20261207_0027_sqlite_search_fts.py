@@ -72,7 +72,8 @@ def upgrade():
             'Python links to): the case search needs it. Upgrade SQLite, or run on PostgreSQL.'
         )
     for name in FTS_TABLES:
-        op.execute(f"CREATE VIRTUAL TABLE {name} USING fts5(text, content='', tokenize='trigram')")
+        # IF NOT EXISTS: a table left by a schema dropped model by model is emptied and filled again (`rebuild`)
+        op.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {name} USING fts5(text, content='', tokenize='trigram')")
         create_triggers(name)
         rebuild(name)
 
