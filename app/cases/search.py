@@ -200,7 +200,7 @@ def search_clause(
     `digits` (optional) a second pattern for a NIP typed in groups, matched against the case's own text only;
     `narrow` (optional, never with `digits`) the term's `narrow_pattern`, what the indexes read;
     `fts` (SQLite only) the term's `fts_query`, what the full-text tables read.
-    The numbered page and the export read this; the API's page asks its arms apart (`search_arms`)."""
+    The numbered page and the export read this; the API's page asks its arms apart (`search_page_ids`)."""
     return or_(*search_arms(term, agencies, digits, narrow, fts))
 
 
@@ -227,17 +227,17 @@ def search_arms(
 def search_page_ids(conditions: list[Any], terms: tuple[Any, ...], page_size: Any) -> Any:
     """The ids of a page of the case list's search, newest first: each arm's own newest `page_size` cases under
     `conditions` (the visibility rule, the other filters, the cursor), merged — the union holds the page's
-    cases whichever arm they match. `terms`: `search_arms`'s arguments. Each arm is priced on its own: the
-    agency's cases are read from the (agency_id, id) index in order and stop at the page; a text most cases hold
-    walks the newest cases and stops at the page, a rare one reads its indexes. ORed together, a term that
-    matched an agency of 627 cases made the planner walk the newest cases testing the text of each (80,000 rows,
-    1.7 s at 1,000,000 cases).
+    cases whichever arm they match. `terms`: `search_arms`'s five arguments (`listing.search_terms`). Each arm
+    is priced on its own: the agency's cases are read from the (agency_id, id) index in order and stop at the
+    page; a text most cases hold walks the newest cases and stops at the page, a rare one reads its indexes. ORed
+    together, a term that matched an agency of 627 cases made the planner walk the newest cases testing the text
+    of each (80,000 rows, 1.7 s at 1,000,000 cases).
     SQLite (`fts`, the last of `terms`): three arms. The case's own text is read from its full-text table newest
     first (FTS5 gives its rowids, the cases' ids, in descending order as it finds them), each case looked up by
     id and tested against `conditions`, until the page is full: a term nothing holds costs nothing, one most
     cases hold stops at the page. The letters' cases are looked up by id from what their tables found, and
     sorted. Asked as one condition, SQLite walked all the cases' ids testing each (0.3 s at 1,000,000 cases)."""
-    term, agencies, digits, narrow, fts = (*terms, None, None, None)[:5]
+    term, agencies, digits, narrow, fts = terms
     if fts is None:
         arms = search_arms(term, agencies, digits, narrow)
         branches = [select(Case.id).where(*conditions, arm).order_by(Case.id.desc()).limit(page_size) for arm in arms]

@@ -13,10 +13,10 @@ from sqlalchemy import text
 
 from app.cases import listing
 from app.cases.search import fts_query
-from app.core.clock import utcnow
 from app.db import db
 from app.models.auth import User
 from app.models.cases import CASES_FTS, FOLLOW_UPS_FTS, ISSUED_LETTERS_FTS, RECOMMENDATIONS_FTS
+from tests.clocked import SUITE_NOW
 from tests.conftest import ON_POSTGRES
 from tests.factories import NIPS, S, case_in, make_cast
 
@@ -111,7 +111,7 @@ def test_the_list_statements_read_the_full_text_tables(term, page):
     """The list's own statements as the application sends them (the API's newest-first page, the numbered page in
     its urgency order): SQLite's plan reads each full-text table and looks cases up by id — no walk of `cases` or
     a letter table (or of an index of theirs) testing each row."""
-    now = utcnow()
+    now = SUITE_NOW  # the suite's clock (tests/clocked.py)
     values = listing.filter_values({"q": term}, now)
     assert values["f_fts"] == {"zqxjv": '"zqxjv"', "nkk-2026-000123": '"000123"'}.get(term, '"1986 0926" OR "19860926"')
     shape = listing.filter_shape(values)
