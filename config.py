@@ -142,6 +142,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "DIGEST_HOUR": _int(env.get("DIGEST_HOUR"), 8),
         # how many open cases (by lateness) and ended ones the digest lists; the rest are counted and linked
         "DIGEST_TOP": _int(env.get("DIGEST_TOP"), 50),
+        # the bodies (menpanrb, kemendagri; comma-separated) whose digest carries the full list as a CSV attachment
+        "DIGEST_CSV": (env.get("DIGEST_CSV") or "").strip(),
         # how long the dashboard's figures of one scope are kept (seconds; 0: counted at every view)
         "DASHBOARD_CACHE_SECONDS": _int(env.get("DASHBOARD_CACHE_SECONDS"), 60),
         # the daily email of the bell's unread notices (app/inbox/digest.py): on/off, the time of day in each

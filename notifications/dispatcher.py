@@ -42,7 +42,7 @@ from sqlalchemy import and_, or_, select, update
 
 from app.core.clock import utcnow
 from app.db import unit_of_work
-from app.models.outbox import OutboxMessage
+from app.models.outbox import OutboxAttachment, OutboxMessage
 from notifications.messages import build_message
 from notifications.outbox import DEFAULT_SENDER, message_id_for
 from notifications.rendering import render
@@ -83,6 +83,7 @@ class _Claimed:
     attempts: int
     kind: str
     reclaimed: bool
+    attachment_id: int | None = None
 
 
 def retry_delay(attempts: int, *, rng: random.Random | None = None) -> timedelta:
@@ -152,6 +153,7 @@ def _claim(now: datetime, batch_size: int, max_attempts: int) -> tuple[list[_Cla
             OutboxMessage.subject,
             OutboxMessage.body_text,
             OutboxMessage.body_html,
+            OutboxMessage.attachment_id,
         )
         .where(due)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
@@ -177,6 +179,7 @@ def _claim(now: datetime, batch_size: int, max_attempts: int) -> tuple[list[_Cla
                     attempts=row.attempts + 1,
                     kind=row.kind,
                     reclaimed=reclaimed,
+                    attachment_id=row.attachment_id,
                 )
             )
         if claimed:
@@ -270,6 +273,7 @@ def _send_batch(rows: list[_Claimed], recorder: _Recorder, deadline: float) -> N
     now = utcnow()
     suppress = bool(config.get("MAIL_SUPPRESS_SEND"))
     sender = config.get("MAIL_DEFAULT_SENDER") or DEFAULT_SENDER
+    files = _attachments(rows)
     pending = list(rows)
     while pending:
         try:
@@ -281,7 +285,7 @@ def _send_batch(rows: list[_Claimed], recorder: _Recorder, deadline: float) -> N
                         return
                     row = pending[0]
                     try:
-                        raw = row_bytes(row, sender, now)
+                        raw = row_bytes(row, sender, now, files.get(row.attachment_id or 0))
                         send_message(smtp, raw, sender=sender, recipient=row.recipient)
                     except PermanentFailure as exc:
                         recorder.failed(row, str(exc), permanent=True)
@@ -338,8 +342,21 @@ def smtp_connection(*, suppress: bool = False) -> Iterator[smtplib.SMTP | None]:
             smtp.close()
 
 
-def row_bytes(row: _Claimed, sender: str, now: datetime) -> bytes:
-    """What goes on the wire for a row: its rendered text and HTML as a MIME message dated `now`."""
+def _attachments(rows: list[_Claimed]) -> dict[int, OutboxAttachment]:
+    """The files the batch's rows name, read once (the recipients of one email share theirs)."""
+    ids = sorted({row.attachment_id for row in rows if row.attachment_id is not None})
+    if not ids:
+        return {}
+    with unit_of_work() as session:
+        found = {a.id: a for a in session.scalars(select(OutboxAttachment).where(OutboxAttachment.id.in_(ids)))}
+        for attachment in found.values():
+            session.expunge(attachment)  # read after the transaction: the bytes are loaded, nothing lazy
+    return found
+
+
+def row_bytes(row: _Claimed, sender: str, now: datetime, attachment: OutboxAttachment | None = None) -> bytes:
+    """What goes on the wire for a row: its rendered text and HTML as a MIME message dated `now`, with the file
+    the row names."""
     message = build_message(
         subject=row.subject,
         recipient=row.recipient,
@@ -350,6 +367,8 @@ def row_bytes(row: _Claimed, sender: str, now: datetime) -> bytes:
         kind=row.kind,
         when=now,
     )
+    if attachment is not None:
+        message.attach(filename=attachment.filename, content_type=attachment.content_type, data=attachment.data)
     return message.as_bytes()
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app.core.addresses import is_email_address
 from app.core.clock import utcnow
 from app.db import db, in_chunks
-from app.models.outbox import OutboxMessage
+from app.models.outbox import OutboxAttachment, OutboxMessage
 from notifications import rendering
 
 log = logging.getLogger(__name__)
@@ -75,9 +75,19 @@ def normalize_recipients(recipients: list[str]) -> list[str]:
 
 
 @dataclass(frozen=True)
+class MailAttachment:
+    """A file sent with an email: stored once (`outbox_attachments`) for all the rows of its recipients."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Email:
     """One email to queue: `kind` for `recipients`, rendered from `context` (which its sender built: a case's
-    emails take theirs from app.letters), idempotent under `key`; `case_id` files it under its case."""
+    emails take theirs from app.letters), idempotent under `key`; `case_id` files it under its case; with
+    `attachment`, a file each recipient receives with it."""
 
     kind: str
     case_id: int | None
@@ -85,6 +95,7 @@ class Email:
     key: str
     context: Mapping[str, Any] = field(default_factory=dict)
     send_after: datetime | None = None
+    attachment: MailAttachment | None = None
 
 
 def enqueue(email: Email) -> list[OutboxMessage]:
@@ -132,9 +143,12 @@ def _prepare(emails: list[Email]) -> list[dict[str, Any]]:
     for email, keys in planned:
         rendered: tuple[str, str, str | None] | None = None
         personal = rendering.uses_recipient(email.kind)
+        attachment_id: int | None = None
         for idempotency_key, recipient in keys.items():
             if idempotency_key in existing:
                 continue
+            if email.attachment is not None and attachment_id is None:  # stored once, only if a row names it
+                attachment_id = _store_attachment(email.attachment, now)
             if personal:
                 rendered = rendering.render(email.kind, email.context, recipient)
             elif rendered is None:
@@ -157,9 +171,19 @@ def _prepare(emails: list[Email]) -> list[dict[str, Any]]:
                     "attempts": 0,
                     "next_attempt_at": email.send_after or now,
                     "created_at": now,
+                    "attachment_id": attachment_id,
                 }
             )
     return values
+
+
+def _store_attachment(attachment: MailAttachment, now: datetime) -> int:
+    row = OutboxAttachment(
+        filename=attachment.filename, content_type=attachment.content_type, data=attachment.data, created_at=now
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row.id
 
 
 def _insert_ignoring_duplicates(values: list[dict[str, Any]]) -> list[tuple[int, str]]:

@@ -15,7 +15,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from sqlalchemy.orm import aliased
 from app.cases.access import sees_reporter, visibility_clause
 from app.cases.listing import apply_filters
 from app.core.clock import utcnow
+from app.core.spreadsheets import FORMULA_START, UTF8_BOM, csv_cell
 from app.core.states import STATUS_LABELS, CaseStatus
 from app.core.vocab import CATEGORY_LABELS, SANCTION_FORMS, SANCTION_LABELS, SOURCE_LABELS
 from app.db import db
@@ -34,7 +35,6 @@ from app.models.cases import Case, Clarification, FollowUp, Recommendation
 YIELD_PER = 1000
 CSV_CHUNK_ROWS = 500
 XLSX_MAX_ROWS = 1_048_575  # a sheet holds 1,048,576 rows, one of them the header
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ILLEGAL_XML = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")  # what openpyxl refuses in a cell
 
 
@@ -195,19 +195,6 @@ def _rows(query_or_filters: Select[Any] | Mapping[str, Any] | None, user: Any) -
 # -- CSV -----------------------------------------------------------------------------------------------------------
 
 
-def _csv_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value)
-    if text.startswith(FORMULA_START):
-        return "'" + text  # a spreadsheet must not run a cell as a formula (CSV injection)
-    return text
-
-
 def export_cases_csv(
     query_or_filters: Select[Any] | Mapping[str, Any] | None, user: Any, *, delimiter: str = ","
 ) -> Iterator[bytes]:
@@ -219,7 +206,7 @@ def export_cases_csv(
     first = True
     pending = 0
     for row in _rows(query_or_filters, user):
-        writer.writerow([_csv_text(c.value(row)) for c in columns])
+        writer.writerow([csv_cell(c.value(row)) for c in columns])
         pending += 1
         if pending >= CSV_CHUNK_ROWS:
             yield _take(buffer, bom=first)
@@ -232,7 +219,7 @@ def _take(buffer: io.StringIO, *, bom: bool) -> bytes:
     data = buffer.getvalue().encode("utf-8")
     buffer.seek(0)
     buffer.truncate()
-    return (b"\xef\xbb\xbf" + data) if bom else data
+    return (UTF8_BOM + data) if bom else data
 
 
 # -- XLSX ----------------------------------------------------------------------------------------------------------

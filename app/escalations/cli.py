@@ -117,6 +117,8 @@ def digest_command(now_text: str | None, dry_run: bool, as_json: bool) -> None:
             line += f"; {digest.queued} email diantrekan"
         if digest.already_queued:
             line += f", {digest.already_queued} sudah diantrekan sebelumnya"
+        if digest.attachment_name:
+            line += f"; lampiran {digest.attachment_name} ({digest.attachment_rows} perkara)"
         click.echo(line)
         if dry_run:  # what the email lists (DIGEST_TOP of each)
             for item in digest.open_cases + digest.ended_cases:

@@ -24,6 +24,7 @@ class CaseEmail:
     key: str
     extra: Mapping[str, Any] = field(default_factory=dict)
     send_after: datetime | None = None
+    attachment: outbox.MailAttachment | None = None
 
 
 def enqueue(
@@ -34,10 +35,11 @@ def enqueue(
     key: str,
     extra: Mapping[str, Any] | None = None,
     send_after: datetime | None = None,
+    attachment: outbox.MailAttachment | None = None,
 ) -> list[OutboxMessage]:
-    """Queue `kind` about `case` for each recipient (rendered now, in the caller's transaction); returns the
-    rows added. Flushes, never commits."""
-    email = CaseEmail(kind, case, recipients, key, extra or {}, send_after)
+    """Queue `kind` about `case` for each recipient (rendered now, in the caller's transaction), with
+    `attachment` if given; returns the rows added. Flushes, never commits."""
+    email = CaseEmail(kind, case, recipients, key, extra or {}, send_after, attachment)
     return outbox.enqueue(_outbox_email(email, build_context(kind, case=case, extra=email.extra)))
 
 
@@ -56,4 +58,4 @@ def enqueue_many(emails: list[CaseEmail]) -> int:
 
 def _outbox_email(email: CaseEmail, context: Mapping[str, Any]) -> outbox.Email:
     case_id = getattr(email.case, "id", None)
-    return outbox.Email(email.kind, case_id, email.recipients, email.key, context, email.send_after)
+    return outbox.Email(email.kind, case_id, email.recipients, email.key, context, email.send_after, email.attachment)

@@ -30,7 +30,7 @@ from app.models.intake import (
 )
 from app.models.letters import IssuedLetter, LetterCounter
 from app.models.notifications import ActivityEvent, Notification
-from app.models.outbox import OutboxMessage
+from app.models.outbox import OutboxAttachment, OutboxMessage
 from app.models.outcomes import DataBlock
 from app.models.people import (
     Person,
@@ -75,6 +75,7 @@ __all__ = [
     "LetterCounter",
     "LoginThrottle",
     "Notification",
+    "OutboxAttachment",
     "OutboxMessage",
     "OversightAuthority",
     "Person",
