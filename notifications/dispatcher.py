@@ -285,7 +285,8 @@ def _send_batch(rows: list[_Claimed], recorder: _Recorder, deadline: float) -> N
                         return
                     row = pending[0]
                     try:
-                        raw = row_bytes(row, sender, now, files.get(row.attachment_id or 0))
+                        file = files.get(row.attachment_id) if row.attachment_id is not None else None
+                        raw = row_bytes(row, sender, now, file)
                         send_message(smtp, raw, sender=sender, recipient=row.recipient)
                     except PermanentFailure as exc:
                         recorder.failed(row, str(exc), permanent=True)

@@ -228,7 +228,7 @@ class BodyDigest:
 
     @property
     def group_label(self) -> str:
-        return "Provinsi" if self.body == Body.KEMENDAGRI.value else "Instansi"
+        return group_label(self.body)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -244,6 +244,11 @@ class BodyDigest:
             "already_queued": self.already_queued,
             "skipped": self.skipped,
         }
+
+
+def group_label(body: str) -> str:
+    """What a body's totals are grouped by: Kemendagri's by province, Menpan-RB's by central agency."""
+    return "Provinsi" if body == Body.KEMENDAGRI.value else "Instansi"
 
 
 @dataclass
@@ -500,14 +505,13 @@ def full_list_csv(body: str, now: datetime, *, calendar: Calendar | None = None)
     reader = _reader(calendar or Calendar.load(all_agencies=True))
     opened = _open_escalations(body)
     ended = _ended_escalations(body, now - WINDOW, now, opened)
-    group_label = "Provinsi" if body == Body.KEMENDAGRI.value else "Instansi"
     name = f"eskalasi-{body}-{iso_week(now)}"
     rows = 0
     with tempfile.SpooledTemporaryFile(max_size=CSV_ZIP_ABOVE) as spool:
         text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
         text.write(UTF8_BOM.decode("utf-8"))
         writer = csv.writer(text, lineterminator="\r\n")
-        writer.writerow(_csv_headers(group_label))
+        writer.writerow(_csv_headers(group_label(body)))
         lists = (
             ("Menunggu tindak lanjut", _open_list(opened, now), lambda row: reader.open_item(row, now)),
             ("Berakhir sepekan terakhir", _ended_list(ended), reader.ended_item),
@@ -595,6 +599,13 @@ def _extra(digest: BodyDigest, now: datetime) -> dict[str, Any]:
     }
 
 
+def _queued(keys: list[str]) -> int:
+    """How many of these outbox keys are queued already (the outbox skips them again on enqueue)."""
+    return len(
+        db.session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys))).all()
+    )
+
+
 def run_digest(now: datetime, *, dry_run: bool = False, bodies: tuple[str, ...] = BODIES) -> DigestReport:
     """Queue this week's digest of every body (`now` aware). Flushes only (nothing with `dry_run`)."""
     if now.tzinfo is None or now.utcoffset() is None:
@@ -614,16 +625,11 @@ def run_digest(now: datetime, *, dry_run: bool = False, bodies: tuple[str, ...] 
             continue
         key = digest_key(body, digest.week)
         keys = [row_key(key, r) for r in digest.recipients]
-        queued_before = len(
-            db.session.scalars(
-                select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys))
-            ).all()
-        )
         if dry_run:
-            digest.already_queued = queued_before
+            digest.already_queued = _queued(keys)
             continue
         attachment = None
-        if body in csv_bodies and queued_before < len(keys):  # built only for a recipient still to be queued
+        if body in csv_bodies and _queued(keys) < len(keys):  # built only for a mailbox still waiting for it
             attachment, digest.attachment_rows = full_list_csv(body, now, calendar=calendar)
             digest.attachment_name = attachment.filename
         added = enqueue(
